@@ -1,0 +1,35 @@
+"""notMNIST workbook: fetch, read and prepare the notMNIST letters, and analyse them.
+
+Data flows one way, one module per stage::
+
+    registry   the two archives as data (names, sizes, mirrors, published counts)
+    fetch      data folder, verified downloads with pooch, dropped-in files
+    standin    an offline look-alike archive rendered from fonts
+    archive    read_archive(path): stream PNG members into uint8 arrays
+    dataset    archives -> letters -> normalised splits, caches, provenance
+    duplicates exact and near duplicates, overlaps between splits, sanitising
+    baseline   logistic-regression learning curve
+    plots      glyph grids and figure helpers for the pages
+    results    headline numbers a page hands to the site's home page
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .archive import ArchiveError, Letters, Skipped, read_archive
+from .fetch import DataUnavailable, data_home, fetch
+from .registry import ARCHIVES, LETTERS
+
+__all__ = [
+    "ARCHIVES",
+    "LETTERS",
+    "ArchiveError",
+    "DataUnavailable",
+    "Letters",
+    "Skipped",
+    "__version__",
+    "data_home",
+    "fetch",
+    "read_archive",
+]

@@ -1,0 +1,265 @@
+"""Read a notMNIST ``.tar.gz`` straight into arrays, without extracting it.
+
+The archive is streamed once, member by member; nothing is written to disk, so
+a member's path (``..``, absolute, link) can never escape anywhere.  PNG
+members of the letter folders (``<top>/A/`` ... ``<top>/J/``) are decoded in
+batches by a small pool of worker processes.  Every member that is not used
+becomes a :class:`Skipped` entry with the reason, so the caller can count and
+name them.  The result is sorted by (letter, member name): deterministic
+whatever the order inside the archive or the decoding schedule.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import tarfile
+import zlib
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+
+from .registry import IMAGE_SIZE, LETTERS
+
+log = logging.getLogger(__name__)
+
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_BATCH = 4096  # members per decoding task
+
+
+class ArchiveError(Exception):
+    """An archive cannot be read as a notMNIST archive (truncated, not gzip, bad layout)."""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A member of the archive that was not used, and why."""
+
+    member: str
+    reason: str
+
+
+@dataclass
+class Letters:
+    """Images read from one archive.
+
+    Attributes
+    ----------
+    images : ndarray of uint8, shape (N, 28, 28)
+        Raw pixels, 0 is black (background), 255 white (ink).
+    labels : ndarray of int64, shape (N,)
+        Class of each image, 0 to 9 for ``A`` to ``J``.
+    names : ndarray of bytes, shape (N,)
+        Member name of each image, relative to its letter folder (``b"Um9tYW5h....png"``).
+    skipped : list of Skipped
+        Every member that was not used, with the reason.
+    path : Path
+        The archive that was read.
+    provenance : Provenance or None
+        Where the archive came from, when loaded through :mod:`notmnist.dataset`.
+    """
+
+    images: np.ndarray
+    labels: np.ndarray
+    names: np.ndarray
+    skipped: list[Skipped] = field(default_factory=list)
+    path: Path | None = None
+    provenance: object = None  # set by notmnist.dataset
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Number of readable images per letter, ``{"A": ..., ..., "J": ...}``."""
+        per_label = np.bincount(self.labels, minlength=len(LETTERS))
+        return {letter: int(n) for letter, n in zip(LETTERS, per_label)}
+
+
+def read_archive(path: str | os.PathLike, *, n_jobs: int | None = None) -> Letters:
+    """Stream the PNG members of a notMNIST archive into arrays.
+
+    Parameters
+    ----------
+    path : path-like
+        A ``.tar.gz`` whose single top folder holds folders ``A`` ... ``J`` of
+        28x28 8-bit greyscale PNG files.
+    n_jobs : int, optional
+        Worker processes that decode PNGs; default: all cores.  ``1`` decodes
+        in this process.
+
+    Returns
+    -------
+    Letters
+        Images sorted by (letter, member name), and the skipped members.
+
+    Raises
+    ------
+    ArchiveError
+        If the file is not a gzip-compressed tar, is truncated, or holds no
+        image at all for some letter.
+    """
+    path = Path(path)
+    _check_gzip(path)
+    n_jobs = n_jobs or os.cpu_count() or 1
+    skipped: list[Skipped] = []
+    results = []  # (labels, names, images, failures) per batch
+
+    executor: Executor | None = None
+    if n_jobs > 1:
+        executor = ProcessPoolExecutor(n_jobs, mp_context=_mp_context())
+    try:
+        pending = []
+        batch: list[tuple[int, str, bytes]] = []
+        for label, name, data, reason in _walk(path):
+            if reason is not None:
+                skipped.append(Skipped(name, reason))
+                continue
+            batch.append((label, name, data))
+            if len(batch) == _BATCH:
+                pending.append(_submit(executor, batch))
+                batch = []
+                # Bound memory: never hold more than a few batches in flight.
+                while len(pending) > 2 * n_jobs:
+                    results.append(_result(pending.pop(0)))
+        if batch:
+            pending.append(_submit(executor, batch))
+        results.extend(_result(future) for future in pending)
+    finally:
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+
+    labels = np.concatenate([r[0] for r in results] or [np.empty(0, np.int64)])
+    names = np.concatenate([r[1] for r in results] or [np.empty(0, "S1")])
+    images = np.concatenate(
+        [r[2] for r in results] or [np.empty((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8)]
+    )
+    for r in results:
+        skipped.extend(r[3])
+    order = np.lexsort((names, labels))
+    letters = Letters(images[order], labels[order], names[order], skipped, path)
+
+    missing = [letter for letter, n in letters.counts.items() if n == 0]
+    if missing:
+        raise ArchiveError(
+            f"{path.name}: no readable image for letter(s) {', '.join(missing)} "
+            f"(counts: {_format_counts(letters.counts)}); a notMNIST archive holds one "
+            "top folder with folders A to J of PNG files"
+        )
+    log.info("read %d images from %s, skipped %d members", len(letters), path, len(skipped))
+    return letters
+
+
+def _format_counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v:,}" for k, v in counts.items())
+
+
+def _check_gzip(path: Path) -> None:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(512)
+    except FileNotFoundError:
+        raise ArchiveError(f"{path}: no such file") from None
+    if head[:2] != b"\x1f\x8b":
+        what = "an HTML page" if b"<html" in head.lower() or b"<!doctype" in head.lower() else (
+            "empty" if not head else "not gzip-compressed"
+        )
+        raise ArchiveError(
+            f"{path}: {what}, not a notMNIST .tar.gz; delete it and fetch the archive again"
+        )
+
+
+def _walk(path: Path):
+    """Yield ``(label, name, data, reason)`` for every member, in archive order.
+
+    ``reason`` is None for a member to decode; otherwise ``data`` is empty and
+    the member is skipped for ``reason``.
+    """
+    top = None
+    try:
+        with tarfile.open(path, mode="r|gz") as tar:
+            for member in tar:
+                name = member.name
+                parts = PurePosixPath(name).parts
+                if name.startswith("/") or ".." in parts:
+                    yield -1, name, b"", "unsafe path (absolute or '..'): not read"
+                    continue
+                if member.issym() or member.islnk():
+                    yield -1, name, b"", f"link to {member.linkname!r}: not followed"
+                    continue
+                if member.isdir():
+                    continue
+                if not member.isfile():
+                    yield -1, name, b"", "not a regular file"
+                    continue
+                if top is None and len(parts) == 3:
+                    top = parts[0]
+                if len(parts) != 3 or parts[0] != top or parts[1] not in LETTERS:
+                    yield -1, name, b"", "not in a letter folder <top>/A ... <top>/J"
+                    continue
+                if parts[2].startswith("."):
+                    yield -1, name, b"", "hidden file"
+                    continue
+                data = tar.extractfile(member).read()
+                yield LETTERS.index(parts[1]), name, data, None
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+        raise ArchiveError(
+            f"{path}: truncated or corrupt archive ({exc}); delete it and fetch it again"
+        ) from None
+
+
+def _decode_batch(batch: list[tuple[int, str, bytes]]):
+    """Decode a batch of PNG members; return labels, names, images, failures."""
+    from PIL import Image, UnidentifiedImageError
+
+    images = np.empty((len(batch), IMAGE_SIZE, IMAGE_SIZE), np.uint8)
+    keep = np.zeros(len(batch), bool)
+    failures = []
+    for i, (_, name, data) in enumerate(batch):
+        reason = None
+        if not data:
+            reason = "empty file (0 bytes)"
+        elif not data.startswith(_PNG_MAGIC):
+            reason = "not a PNG file (cannot identify image file)"
+        else:
+            try:
+                with Image.open(io.BytesIO(data)) as im:
+                    if im.size != (IMAGE_SIZE, IMAGE_SIZE):
+                        reason = f"image is {im.size[0]}x{im.size[1]}, expected 28x28"
+                    elif im.mode != "L":
+                        reason = f"image mode {im.mode}, expected 8-bit greyscale (L)"
+                    else:
+                        images[i] = np.asarray(im)
+                        keep[i] = True
+            except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+                reason = f"unreadable PNG ({exc})"
+        if reason is not None:
+            failures.append(Skipped(name, reason))
+    labels = np.array([b[0] for b in batch], np.int64)[keep]
+    names = np.array([b[1].rsplit("/", 1)[-1].encode() for b in batch])[keep]
+    return labels, names, images[keep], failures
+
+
+def _submit(executor: Executor | None, batch):
+    if executor is None:
+        return _decode_batch(batch)
+    return executor.submit(_decode_batch, batch)
+
+
+def _result(item):
+    return item if isinstance(item, tuple) else item.result()
+
+
+def _mp_context():
+    """Processes that do not re-run the caller's ``__main__`` (a gallery script)."""
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" in methods:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__])
+        return ctx
+    return multiprocessing.get_context("spawn")

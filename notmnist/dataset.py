@@ -1,0 +1,483 @@
+"""Archives -> letters -> normalised splits, with caches and provenance.
+
+This is the one place that decides *which* data a page shows:
+
+- :func:`locate` picks the source: ``"real"`` archives (dropped in or
+  downloaded), the ``"standin"`` rendered from fonts, or ``"auto"`` (real when
+  possible, else the stand-in with a warning).  Argument, else the
+  ``NOTMNIST_SOURCE`` environment variable, else ``"auto"``.
+- :func:`load_letters` reads one archive into uint8 arrays (cached as ``.npz``).
+- :func:`load_splits` draws train / validation / test as the course did: each
+  letter shuffled, validation then training taken from the large archive, test
+  from the small one, each split permuted; pixels normalised to
+  ``(p - 127.5) / 255`` as float32.
+
+Every result carries a :class:`Provenance` (source, archive names, sizes and
+SHA-256, seed, sizes, package version).  Caches live in ``<data home>/cache``;
+their file names hash the archives' SHA-256, the parameters and the source code
+of the modules that produce them, so a different archive, seed, size or code
+never reuses a stale file.  Caches are written to a temporary file and renamed,
+so two processes preparing at once both end with a complete file; a cache that
+cannot be read is reported with a warning and rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import warnings
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .archive import Letters, Skipped, read_archive
+from .fetch import DataUnavailable, data_home as _data_home, fetch
+from .registry import ARCHIVES, LETTERS, PIXEL_DEPTH, SUBSETS, archive_info
+
+log = logging.getLogger(__name__)
+
+SOURCES = ("auto", "real", "standin")
+DEFAULT_SEED = 133
+"""The course seeded NumPy's global generator with 133; we seed our own generator with it."""
+
+COURSE_SIZES = {"train": 200_000, "valid": 10_000, "test": 10_000}
+"""Split sizes of the course on the real archives; the stand-in scales them."""
+
+STANDIN_SEED = 0
+
+
+class DataError(Exception):
+    """The data cannot support the request (too few images for a letter, bad sizes)."""
+
+
+# --------------------------------------------------------------------------- provenance
+
+
+@dataclass(frozen=True)
+class ArchiveRecord:
+    """One archive a result was computed from."""
+
+    subset: str
+    name: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a result came from: enough to tell two sources apart and to key caches.
+
+    Attributes
+    ----------
+    source : str
+        ``"real"`` or ``"standin"``.
+    archives : tuple of ArchiveRecord
+        The archives read.
+    scale : float
+        1.0 for the real data; the stand-in's scale otherwise.
+    seed : int or None
+        Seed of the splits (None for letters read straight from an archive).
+    sizes : dict or None
+        Split sizes ``{"train": ..., "valid": ..., "test": ...}``.
+    version : str
+        ``notmnist`` package version.
+    note : str or None
+        Why ``auto`` chose the stand-in, if it did.
+    """
+
+    source: str
+    archives: tuple[ArchiveRecord, ...]
+    scale: float = 1.0
+    seed: int | None = None
+    sizes: dict | None = None
+    version: str = __version__
+    note: str | None = None
+
+    def summary(self) -> str:
+        """One line for a page: which data, which archives, which seed."""
+        what = (
+            "real notMNIST archives"
+            if self.source == "real"
+            else f"offline stand-in rendered from fonts (scale {self.scale:g})"
+        )
+        parts = [f"Data: {what}"]
+        parts += [f"{a.name} ({a.size / 1e6:.1f} MB, sha256 {a.sha256[:12]})" for a in self.archives]
+        if self.seed is not None:
+            parts.append(f"seed {self.seed}")
+        parts.append(f"notmnist {self.version}")
+        return " · ".join(parts)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-serialisable form."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """The archives chosen by :func:`locate`."""
+
+    kind: str
+    paths: dict[str, Path]
+    scale: float = 1.0
+    note: str | None = None
+
+    def provenance(self, subsets=SUBSETS, **extra) -> Provenance:
+        """Provenance of a result computed from ``subsets`` of this source."""
+        records = tuple(
+            ArchiveRecord(s, self.paths[s].name, self.paths[s].stat().st_size, file_sha256(self.paths[s]))
+            for s in subsets
+        )
+        return Provenance(self.kind, records, self.scale, note=self.note, **extra)
+
+
+def resolve_source(source: str | None = None) -> str:
+    """Return ``source``, else ``$NOTMNIST_SOURCE``, else ``"auto"``, checked."""
+    value = source or os.environ.get("NOTMNIST_SOURCE") or "auto"
+    value = value.strip().lower().replace("-", "")
+    if value not in SOURCES:
+        raise ValueError(
+            f"unknown data source {value!r} (from {'argument' if source else 'NOTMNIST_SOURCE'}): "
+            f"choose one of {', '.join(SOURCES)}"
+        )
+    return value
+
+
+def standin_scale(scale: float | None = None) -> float:
+    """Return ``scale``, else ``$NOTMNIST_STANDIN_SCALE``, else the stand-in's default."""
+    if scale is None:
+        env = os.environ.get("NOTMNIST_STANDIN_SCALE")
+        if env:
+            try:
+                scale = float(env)
+            except ValueError:
+                raise ValueError(f"NOTMNIST_STANDIN_SCALE={env!r} is not a number") from None
+        else:
+            from .standin import DEFAULT_SCALE
+
+            scale = DEFAULT_SCALE
+    if not 0 < scale <= 1:
+        raise ValueError(f"stand-in scale must be in (0, 1], got {scale}")
+    return float(scale)
+
+
+def locate(
+    source: str | None = None, *, data_home=None, download_if_missing: bool = True
+) -> DataSource:
+    """Find (or make) the archives of ``source``.
+
+    Parameters
+    ----------
+    source : {"auto", "real", "standin"}, optional
+        Default: ``$NOTMNIST_SOURCE``, else ``"auto"``.
+    data_home : path-like, optional
+        Data folder; default ``$NOTMNIST_DATA_DIR``, else the platform cache.
+    download_if_missing : bool
+        For the real archives.
+
+    Returns
+    -------
+    DataSource
+        ``kind`` is ``"real"`` or ``"standin"``; ``paths`` maps ``"large"`` and
+        ``"small"`` to archive paths.
+    """
+    kind = resolve_source(source)
+    home = _data_home(data_home)
+    note = None
+    if kind in ("real", "auto"):
+        try:
+            paths = {s: fetch(s, data_home=home, download_if_missing=download_if_missing) for s in SUBSETS}
+            return DataSource("real", paths)
+        except DataUnavailable as exc:
+            if kind == "real":
+                raise
+            note = f"the real archives are not available ({str(exc).splitlines()[0]})"
+            warnings.warn(
+                f"{note}; using the offline stand-in rendered from fonts instead "
+                "(set NOTMNIST_SOURCE=standin to silence this, or drop the real archives "
+                f"into {home})",
+                stacklevel=2,
+            )
+    from .standin import write_standin
+
+    scale = standin_scale()
+    folder = home / "standin" / f"scale-{scale:g}-seed-{STANDIN_SEED}"
+    paths = write_standin(folder, scale=scale, seed=STANDIN_SEED)
+    return DataSource("standin", {s: Path(paths[s]) for s in SUBSETS}, scale, note)
+
+
+# --------------------------------------------------------------------------- letters
+
+
+def load_letters(subset: str, *, source: str | None = None, data_home=None) -> Letters:
+    """Read the letters of one archive (``"large"`` or ``"small"``), cached.
+
+    Returns
+    -------
+    Letters
+        ``images`` uint8 (N, 28, 28), ``labels`` int64 (N,), ``names``,
+        ``skipped``, ``path``, and ``provenance``.
+
+    Raises
+    ------
+    DataError
+        If a letter has fewer readable images than the course's minimum
+        (scaled for the stand-in).
+    """
+    archive_info(subset)
+    src = locate(source, data_home=data_home)
+    return _letters(src, subset, data_home)
+
+
+def _letters(src: DataSource, subset: str, data_home) -> Letters:
+    path = src.paths[subset]
+    prov = src.provenance((subset,))
+    key = _key("letters", prov.archives[0].sha256, _code_hash())
+    cache = _cache_dir(data_home) / f"letters-{subset}-{key}.npz"
+    arrays = _load_cache(cache, ("images", "labels", "names", "skipped_member", "skipped_reason"))
+    if arrays is None:
+        letters = read_archive(path)
+        _save_cache(
+            cache,
+            images=letters.images,
+            labels=letters.labels,
+            names=letters.names,
+            skipped_member=np.array([s.member for s in letters.skipped], dtype=str),
+            skipped_reason=np.array([s.reason for s in letters.skipped], dtype=str),
+        )
+    else:
+        skipped = [Skipped(str(m), str(r)) for m, r in zip(arrays["skipped_member"], arrays["skipped_reason"])]
+        letters = Letters(arrays["images"], arrays["labels"], arrays["names"], skipped, path)
+    letters.provenance = prov
+    _check_minimum(letters, subset, src.scale)
+    return letters
+
+
+def _check_minimum(letters: Letters, subset: str, scale: float) -> None:
+    minimum = int(ARCHIVES[subset].min_per_letter * scale)
+    short = {k: v for k, v in letters.counts.items() if v < minimum}
+    if short:
+        counts = ", ".join(f"{k} has {v:,}" for k, v in short.items())
+        raise DataError(
+            f"{letters.path.name}: too few readable images ({counts}; at least {minimum:,} per letter "
+            "expected): the archive is incomplete, delete it and fetch it again"
+        )
+
+
+# --------------------------------------------------------------------------- splits
+
+
+@dataclass
+class Splits:
+    """Training, validation and test sets.
+
+    Attributes
+    ----------
+    train_images, valid_images, test_images : ndarray of float32, shape (n, 28, 28)
+        Normalised pixels ``(p - 127.5) / 255``, in about [-0.5, 0.5].
+    train_labels, valid_labels, test_labels : ndarray of int64, shape (n,)
+        0 to 9 for A to J.
+    train_index, valid_index, test_index : ndarray of int64, shape (n,)
+        Position of each image in its archive's :class:`~notmnist.archive.Letters`
+        (train and valid: large; test: small).
+    provenance : Provenance
+    """
+
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    valid_images: np.ndarray
+    valid_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+    train_index: np.ndarray
+    valid_index: np.ndarray
+    test_index: np.ndarray
+    provenance: Provenance | None = field(default=None, repr=False)
+
+    @property
+    def sets(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """``{"train": (images, labels), "valid": ..., "test": ...}``."""
+        return {
+            name: (getattr(self, f"{name}_images"), getattr(self, f"{name}_labels"))
+            for name in ("train", "valid", "test")
+        }
+
+
+def normalise(images: np.ndarray) -> np.ndarray:
+    """Map uint8 pixels to float32 ``(p - 127.5) / 255``, as the course did."""
+    return (images.astype(np.float32) - np.float32(PIXEL_DEPTH / 2)) / np.float32(PIXEL_DEPTH)
+
+
+def split_sizes(scale: float = 1.0, sizes: dict | None = None) -> dict[str, int]:
+    """The course's split sizes times ``scale`` (multiples of 10), overridden by ``sizes``."""
+    out = {k: 10 * max(1, round(v * scale / 10)) for k, v in COURSE_SIZES.items()}
+    for k, v in (sizes or {}).items():
+        if k not in out:
+            raise ValueError(f"unknown split {k!r}: choose from train, valid, test")
+        if v <= 0 or v % len(LETTERS):
+            raise ValueError(f"{k} size must be a positive multiple of 10 (one tenth per letter), got {v}")
+        out[k] = int(v)
+    return out
+
+
+def make_splits(
+    large: Letters, small: Letters, sizes: dict[str, int], seed: int = DEFAULT_SEED
+) -> dict[str, np.ndarray]:
+    """Draw the splits' indices as the course did, from an explicit seed.
+
+    Each letter of the large archive is shuffled; its first ``valid/10`` images
+    go to validation and the next ``train/10`` to training.  Each letter of the
+    small archive is shuffled and its first ``test/10`` go to test.  Each split
+    is then permuted.
+
+    Returns
+    -------
+    dict
+        ``train_index``, ``valid_index``, ``test_index``: int64 positions into
+        ``large`` (train, valid) and ``small`` (test).
+    """
+    rng = np.random.default_rng(seed)
+    per = {k: v // len(LETTERS) for k, v in sizes.items()}
+    parts = {"train": [], "valid": [], "test": []}
+    for label, letter in enumerate(LETTERS):
+        for letters, names in ((large, ("valid", "train")), (small, ("test",))):
+            where = np.flatnonzero(letters.labels == label)
+            need = sum(per[n] for n in names)
+            if len(where) < need:
+                raise DataError(
+                    f"{letters.path.name}: letter {letter} has {len(where):,} images, the splits need "
+                    f"{need:,} ({' + '.join(f'{n} {per[n]:,}' for n in names)} per letter); "
+                    "ask for smaller sizes"
+                )
+            where = rng.permutation(where)
+            start = 0
+            for n in names:
+                parts[n].append(where[start : start + per[n]])
+                start += per[n]
+    return {f"{k}_index": rng.permutation(np.concatenate(v)).astype(np.int64) for k, v in parts.items()}
+
+
+def load_splits(
+    *, source: str | None = None, data_home=None, seed: int = DEFAULT_SEED, sizes: dict | None = None
+) -> Splits:
+    """Training, validation and test sets, prepared as the course did (cached).
+
+    Parameters
+    ----------
+    source : {"auto", "real", "standin"}, optional
+        See :func:`locate`.
+    data_home : path-like, optional
+        Data folder.
+    seed : int
+        Seed of the shuffles.
+    sizes : dict, optional
+        Any of ``train``, ``valid``, ``test`` (multiples of 10).  Default: the
+        course's 200,000 / 10,000 / 10,000, times the stand-in's scale.
+
+    Returns
+    -------
+    Splits
+    """
+    src = locate(source, data_home=data_home)
+    sizes = split_sizes(src.scale, sizes)
+    prov = src.provenance(seed=seed, sizes=sizes)
+    key = _key("splits", *(a.sha256 for a in prov.archives), seed, sorted(sizes.items()), _code_hash())
+    cache = _cache_dir(data_home) / f"splits-{key}.npz"
+    names = [f"{s}_{what}" for s in ("train", "valid", "test") for what in ("images", "labels", "index")]
+    arrays = _load_cache(cache, names)
+    if arrays is None:
+        large, small = _letters(src, "large", data_home), _letters(src, "small", data_home)
+        index = make_splits(large, small, sizes, seed)
+        arrays = {}
+        for split, letters in (("train", large), ("valid", large), ("test", small)):
+            idx = index[f"{split}_index"]
+            arrays.update(
+                {f"{split}_images": letters.images[idx], f"{split}_labels": letters.labels[idx], f"{split}_index": idx}
+            )
+        _save_cache(cache, **arrays)
+    fields = {k: (normalise(v) if k.endswith("_images") else v) for k, v in arrays.items()}
+    return Splits(**fields, provenance=prov)
+
+
+# --------------------------------------------------------------------------- caches
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, remembered in a side file keyed by size and mtime."""
+    path = Path(path)
+    stat = path.stat()
+    side = path.with_name(path.name + ".sha256.json")
+    stamp = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    try:
+        saved = json.loads(side.read_text())
+        if {k: saved.get(k) for k in stamp} == stamp and len(saved.get("sha256", "")) == 64:
+            return saved["sha256"]
+    except (OSError, ValueError):
+        pass
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    stamp["sha256"] = digest.hexdigest()
+    try:
+        _atomic_write_bytes(side, json.dumps(stamp).encode())
+    except OSError:  # a read-only data folder still works, just slower
+        pass
+    return stamp["sha256"]
+
+
+def _code_hash() -> str:
+    """Hash of the source of the modules whose output is cached."""
+    here = Path(__file__).parent
+    digest = hashlib.sha256()
+    for name in ("archive.py", "dataset.py", "registry.py"):
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _key(*parts) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:20]
+
+
+def _cache_dir(data_home) -> Path:
+    folder = _data_home(data_home) / "cache"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _load_cache(path: Path, names) -> dict[str, np.ndarray] | None:
+    """Arrays of a cache file, or None if it is missing or unreadable (then warn)."""
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in names}
+        return arrays
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        warnings.warn(f"cache file {path} is corrupt ({exc}); rebuilding it", stacklevel=3)
+        path.unlink(missing_ok=True)
+        return None
+
+
+def _save_cache(path: Path, **arrays: np.ndarray) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    log.info("cached %s", path)
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1,0 +1,91 @@
+"""The two notMNIST archives, as data.
+
+Everything the package knows about the real files lives in this one table:
+file name, exact byte size (the course published no hash and checked the size
+only), mirrors in the order to try, the minimum number of readable images per
+letter the course demanded, and the published per-letter counts of readable
+images.  Nothing here does any I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LETTERS: tuple[str, ...] = tuple("ABCDEFGHIJ")
+"""The ten classes, in label order: label ``i`` is ``LETTERS[i]``."""
+
+IMAGE_SIZE = 28
+"""Images are ``IMAGE_SIZE x IMAGE_SIZE`` 8-bit greyscale."""
+
+PIXEL_DEPTH = 255.0
+"""Normalisation is ``(pixel - PIXEL_DEPTH / 2) / PIXEL_DEPTH``."""
+
+MIRRORS: tuple[str, ...] = (
+    "https://commondatastorage.googleapis.com/books1000/",
+    "http://yaroslavvb.com/upload/notMNIST/",
+)
+
+
+@dataclass(frozen=True)
+class ArchiveInfo:
+    """One remote archive.
+
+    Attributes
+    ----------
+    subset : str
+        ``"large"`` or ``"small"``.
+    filename : str
+        File name on the mirrors and in the data folder.
+    size : int
+        Exact size in bytes of the published file.
+    min_per_letter : int
+        Fewer readable images than this for any letter means the archive is broken.
+    counts : tuple of int
+        Published readable images per letter, A to J.
+    """
+
+    subset: str
+    filename: str
+    size: int
+    min_per_letter: int
+    counts: tuple[int, ...]
+
+    @property
+    def top_folder(self) -> str:
+        """Folder inside the archive that holds ``A`` ... ``J``."""
+        return self.filename.removesuffix(".tar.gz")
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        """Download addresses, in the order to try them."""
+        return tuple(mirror + self.filename for mirror in MIRRORS)
+
+
+ARCHIVES: dict[str, ArchiveInfo] = {
+    "large": ArchiveInfo(
+        subset="large",
+        filename="notMNIST_large.tar.gz",
+        size=247_336_696,
+        min_per_letter=45_000,
+        counts=(52_909, 52_911, 52_912, 52_911, 52_912, 52_912, 52_912, 52_912, 52_912, 52_911),
+    ),
+    "small": ArchiveInfo(
+        subset="small",
+        filename="notMNIST_small.tar.gz",
+        size=8_458_043,
+        min_per_letter=1_800,
+        counts=(1_872, 1_873, 1_873, 1_873, 1_873, 1_872, 1_872, 1_872, 1_872, 1_872),
+    ),
+}
+
+SUBSETS: tuple[str, ...] = tuple(ARCHIVES)
+
+
+def archive_info(subset: str) -> ArchiveInfo:
+    """Return the :class:`ArchiveInfo` of ``subset``, with a clear error for a typo."""
+    try:
+        return ARCHIVES[subset]
+    except KeyError:
+        raise ValueError(
+            f"unknown subset {subset!r}: choose one of {', '.join(SUBSETS)}"
+        ) from None

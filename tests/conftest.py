@@ -1,0 +1,81 @@
+"""Shared fixtures: small archives with the real notMNIST layout and its quirks."""
+
+from __future__ import annotations
+
+import base64
+import io
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+LETTERS = "ABCDEFGHIJ"
+
+
+def png_bytes(pixels: np.ndarray, mode: str = "L") -> bytes:
+    """Encode an array as PNG."""
+    buf = io.BytesIO()
+    Image.fromarray(pixels, mode=None).convert(mode).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def glyph(label: int, variant: int) -> np.ndarray:
+    """A distinct 28x28 uint8 image for (label, variant)."""
+    rng = np.random.default_rng(1000 * label + variant)
+    return rng.integers(0, 256, (28, 28), dtype=np.uint8)
+
+
+def font_name(label: int, variant: int) -> str:
+    return base64.b64encode(f"Font {variant} {LETTERS[label]}.ttf".encode()).decode() + ".png"
+
+
+def add(tar: tarfile.TarFile, name: str, data: bytes = b"", *, kind: bytes = tarfile.REGTYPE, link: str = "") -> None:
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.linkname = link
+    info.size = len(data) if kind == tarfile.REGTYPE else 0
+    info.mtime = 0
+    tar.addfile(info, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+
+
+def make_archive(
+    path: Path,
+    *,
+    top: str = "notMNIST_small",
+    per_letter: int | dict = 5,
+    letters: str = LETTERS,
+    extra=(),
+) -> Path:
+    """Write a .tar.gz with the real layout: ``top/A/<base64>.png`` ... ``top/J/...``.
+
+    ``extra`` holds ``(name, data)`` or ``(name, data, kind, linkname)`` members
+    added after the letters (quirks).
+    """
+    path = Path(path)
+    with tarfile.open(path, "w:gz") as tar:
+        add(tar, top + "/", kind=tarfile.DIRTYPE)
+        for label, letter in enumerate(LETTERS):
+            if letter not in letters:
+                continue
+            add(tar, f"{top}/{letter}/", kind=tarfile.DIRTYPE)
+            n = per_letter[letter] if isinstance(per_letter, dict) else per_letter
+            for v in range(n):
+                add(tar, f"{top}/{letter}/{font_name(label, v)}", png_bytes(glyph(label, v)))
+        for item in extra:
+            name, data, *rest = item
+            kind, link = (rest + [tarfile.REGTYPE, ""])[:2] if rest else (tarfile.REGTYPE, "")
+            add(tar, name, data, kind=kind, link=link)
+    return path
+
+
+@pytest.fixture
+def archive_factory(tmp_path):
+    """Build small notMNIST-layout archives in a temporary folder."""
+
+    def factory(name: str = "notMNIST_small.tar.gz", **kwargs) -> Path:
+        kwargs.setdefault("top", name.removesuffix(".tar.gz"))
+        return make_archive(tmp_path / name, **kwargs)
+
+    return factory

@@ -1,0 +1,139 @@
+"""Tests of notmnist.archive: streaming PNG members into arrays, and every kind of bad member."""
+
+from __future__ import annotations
+
+import gzip
+import tarfile
+
+import numpy as np
+import pytest
+from conftest import LETTERS, font_name, glyph, png_bytes
+
+from notmnist.archive import ArchiveError, read_archive
+
+
+def test_reads_every_image_with_its_label(archive_factory):
+    """Every PNG of every letter folder comes back once, with the right pixels and label."""
+    path = archive_factory(per_letter=3)
+    letters = read_archive(path, n_jobs=1)
+    assert letters.images.shape == (30, 28, 28) and letters.images.dtype == np.uint8
+    assert letters.labels.dtype == np.int64
+    assert letters.counts == {letter: 3 for letter in LETTERS}
+    for image, label, name in zip(letters.images, letters.labels, letters.names):
+        variant = [v for v in range(3) if font_name(label, v).encode() == name]
+        assert variant, name
+        np.testing.assert_array_equal(image, glyph(label, variant[0]))
+    assert letters.skipped == []
+
+
+def test_order_is_deterministic_and_parallel_equals_serial(archive_factory):
+    """Results are sorted by (letter, name) and identical with 1 or 2 worker processes."""
+    path = archive_factory(per_letter=7)
+    serial = read_archive(path, n_jobs=1)
+    parallel = read_archive(path, n_jobs=2)
+    np.testing.assert_array_equal(serial.images, parallel.images)
+    np.testing.assert_array_equal(serial.labels, parallel.labels)
+    assert list(serial.names) == list(parallel.names)
+    keys = list(zip(serial.labels.tolist(), serial.names.tolist()))
+    assert keys == sorted(keys)
+
+
+def test_bad_members_are_skipped_and_named(archive_factory):
+    """Zero-byte, junk, wrong-size, RGB and 16-bit PNGs are skipped with a reason each."""
+    top = "notMNIST_small"
+    rgb = png_bytes(np.zeros((28, 28, 3), np.uint8), mode="RGB")
+    wide = png_bytes(np.zeros((28, 30), np.uint8))
+    deep = png_bytes(np.zeros((28, 28), np.uint16) + 4000, mode="I;16")
+    extra = [
+        (f"{top}/A/empty.png", b""),
+        (f"{top}/B/junk.png", b"this is not an image"),
+        (f"{top}/C/wide.png", wide),
+        (f"{top}/D/rgb.png", rgb),
+        (f"{top}/E/deep.png", deep),
+        (f"{top}/F/truncated.png", png_bytes(glyph(5, 99))[:40]),
+    ]
+    letters = read_archive(archive_factory(per_letter=2, extra=extra), n_jobs=1)
+    reasons = {s.member.rsplit("/", 1)[-1]: s.reason for s in letters.skipped}
+    assert set(reasons) == {"empty.png", "junk.png", "wide.png", "rgb.png", "deep.png", "truncated.png"}
+    assert "0 bytes" in reasons["empty.png"]
+    assert "not a PNG" in reasons["junk.png"]
+    assert "28x30" in reasons["wide.png"] or "30x28" in reasons["wide.png"]
+    assert "RGB" in reasons["rgb.png"]
+    assert "I;16" in reasons["deep.png"] or "16" in reasons["deep.png"]
+    assert "unreadable" in reasons["truncated.png"]
+    assert len(letters) == 20
+
+
+def test_stray_files_and_folders_are_listed(archive_factory):
+    """.DS_Store, files beside A..J and unknown folders are ignored and listed in skipped."""
+    top = "notMNIST_small"
+    extra = [
+        (f"{top}/.DS_Store", b"\0\0\0\1Bud1"),
+        (f"{top}/README.txt", b"hello"),
+        (f"{top}/K/x.png", png_bytes(glyph(0, 1))),
+        (f"{top}/A/.DS_Store", b"\0\0\0\1Bud1"),
+        ("other_top/A/y.png", png_bytes(glyph(0, 2))),
+    ]
+    letters = read_archive(archive_factory(per_letter=2, extra=extra), n_jobs=1)
+    skipped = {s.member for s in letters.skipped}
+    assert skipped == {name for name, _ in extra}
+    assert len(letters) == 20
+
+
+def test_unsafe_members_are_never_followed(archive_factory, tmp_path):
+    """'..', absolute paths, symlinks and hardlinks are skipped with a reason and nothing is written."""
+    top = "notMNIST_small"
+    extra = [
+        (f"{top}/A/../../escape.png", png_bytes(glyph(0, 5))),
+        ("/abs/A/x.png", png_bytes(glyph(0, 6))),
+        (f"{top}/B/link.png", b"", tarfile.SYMTYPE, "/etc/passwd"),
+        (f"{top}/C/hard.png", b"", tarfile.LNKTYPE, f"{top}/A/{font_name(0, 0)}"),
+    ]
+    before = set(tmp_path.rglob("*"))
+    letters = read_archive(archive_factory(per_letter=2, extra=extra), n_jobs=1)
+    reasons = {s.member: s.reason for s in letters.skipped}
+    assert "unsafe" in reasons[f"{top}/A/../../escape.png"]
+    assert "unsafe" in reasons["/abs/A/x.png"]
+    assert "link" in reasons[f"{top}/B/link.png"]
+    assert "link" in reasons[f"{top}/C/hard.png"]
+    assert len(letters) == 20
+    after = set(tmp_path.rglob("*"))
+    assert after - before == {tmp_path / "notMNIST_small.tar.gz"}
+
+
+def test_missing_letter_folder_is_a_clear_error(archive_factory):
+    """An archive without letter C fails with a message naming C and the counts."""
+    path = archive_factory(letters="ABDEFGHIJ")
+    with pytest.raises(ArchiveError, match=r"letter\(s\) C .*A 5"):
+        read_archive(path, n_jobs=1)
+
+
+def test_truncated_archive_is_a_clear_error(archive_factory):
+    """A tar.gz cut short fails with an ArchiveError naming the file, not a traceback from tarfile."""
+    path = archive_factory(per_letter=20)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ArchiveError, match="notMNIST_small.tar.gz: truncated or corrupt"):
+        read_archive(path, n_jobs=1)
+
+
+def test_html_page_under_the_archive_name_is_a_clear_error(tmp_path):
+    """An HTML error page saved as the archive is recognised as such."""
+    path = tmp_path / "notMNIST_small.tar.gz"
+    path.write_text("<!DOCTYPE html><html><body>Quota exceeded</body></html>")
+    with pytest.raises(ArchiveError, match="HTML page"):
+        read_archive(path)
+
+
+def test_gzip_of_something_else_is_a_clear_error(tmp_path):
+    """A gzip file that is not a tar is reported as corrupt."""
+    path = tmp_path / "notMNIST_small.tar.gz"
+    path.write_bytes(gzip.compress(b"x" * 5000))
+    with pytest.raises(ArchiveError, match="corrupt"):
+        read_archive(path, n_jobs=1)
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    """A path that does not exist fails with ArchiveError, not FileNotFoundError."""
+    with pytest.raises(ArchiveError, match="no such file"):
+        read_archive(tmp_path / "nope.tar.gz")
