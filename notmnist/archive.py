@@ -109,8 +109,6 @@ def read_archive(path: str | os.PathLike, *, n_jobs: int | None = None) -> Lette
     results = []  # (labels, names, images, failures) per batch
 
     executor: Executor | None = None
-    if n_jobs > 1:
-        executor = ProcessPoolExecutor(n_jobs, mp_context=_mp_context())
     try:
         pending = []
         batch: list[tuple[int, str, bytes]] = []
@@ -120,6 +118,9 @@ def read_archive(path: str | os.PathLike, *, n_jobs: int | None = None) -> Lette
                 continue
             batch.append((label, name, data))
             if len(batch) == _BATCH:
+                # Workers only pay off from the second batch on: small archives stay in-process.
+                if executor is None and n_jobs > 1:
+                    executor = ProcessPoolExecutor(n_jobs, mp_context=_mp_context())
                 pending.append(_submit(executor, batch))
                 batch = []
                 # Bound memory: never hold more than a few batches in flight.

@@ -23,6 +23,7 @@ cannot be read is reported with a warning and rebuilt.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -105,6 +106,8 @@ class Provenance:
             if self.source == "real"
             else f"offline stand-in rendered from fonts (scale {self.scale:g})"
         )
+        if self.note:
+            what += f", chosen automatically because {self.note}"
         parts = [f"Data: {what}"]
         parts += [f"{a.name} ({a.size / 1e6:.1f} MB, sha256 {a.sha256[:12]})" for a in self.archives]
         if self.seed is not None:
@@ -185,8 +188,12 @@ def locate(
         ``kind`` is ``"real"`` or ``"standin"``; ``paths`` maps ``"large"`` and
         ``"small"`` to archive paths.
     """
-    kind = resolve_source(source)
-    home = _data_home(data_home)
+    return _locate(resolve_source(source), _data_home(data_home), download_if_missing, standin_scale())
+
+
+@functools.lru_cache(maxsize=8)
+def _locate(kind: str, home: Path, download_if_missing: bool, scale: float) -> DataSource:
+    """:func:`locate`, decided once per process (one download attempt, one warning)."""
     note = None
     if kind in ("real", "auto"):
         try:
@@ -195,7 +202,8 @@ def locate(
         except DataUnavailable as exc:
             if kind == "real":
                 raise
-            note = f"the real archives are not available ({str(exc).splitlines()[0]})"
+            note = "the real archives are not in the data folder and could not be downloaded"
+            log.info("%s", exc)
             warnings.warn(
                 f"{note}; using the offline stand-in rendered from fonts instead "
                 "(set NOTMNIST_SOURCE=standin to silence this, or drop the real archives "
@@ -204,7 +212,6 @@ def locate(
             )
     from .standin import write_standin
 
-    scale = standin_scale()
     folder = home / "standin" / f"scale-{scale:g}-seed-{STANDIN_SEED}"
     paths = write_standin(folder, scale=scale, seed=STANDIN_SEED)
     return DataSource("standin", {s: Path(paths[s]) for s in SUBSETS}, scale, note)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from conftest import LETTERS, font_name, glyph, png_bytes
 
+from notmnist import archive
 from notmnist.archive import ArchiveError, read_archive
 
 
@@ -26,8 +27,9 @@ def test_reads_every_image_with_its_label(archive_factory):
     assert letters.skipped == []
 
 
-def test_order_is_deterministic_and_parallel_equals_serial(archive_factory):
+def test_order_is_deterministic_and_parallel_equals_serial(archive_factory, monkeypatch):
     """Results are sorted by (letter, name) and identical with 1 or 2 worker processes."""
+    monkeypatch.setattr(archive, "_BATCH", 8)  # several batches, so the worker pool is used
     path = archive_factory(per_letter=7)
     serial = read_archive(path, n_jobs=1)
     parallel = read_archive(path, n_jobs=2)

@@ -1,0 +1,184 @@
+"""Command line: ``python -m notmnist fetch | inspect ARCHIVE | prepare | standin | info``.
+
+The CLI prints; the library only logs.  A user mistake or a bad file ends in
+one line on stderr (``notmnist: error: ...``) and a non-zero exit status, never
+a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from . import __version__
+from .archive import ArchiveError
+from .fetch import DataUnavailable
+from .registry import SUBSETS
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    warnings.showwarning = _show_warning
+    from .dataset import DataError
+
+    try:
+        return args.run(args) or 0
+    except (ArchiveError, DataUnavailable, DataError, ValueError, OSError) as exc:
+        message = " ".join(str(exc).split())
+        print(f"notmnist: error: {message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("notmnist: interrupted", file=sys.stderr)
+        return 130
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"notmnist: warning: {message}", file=sys.stderr)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m notmnist", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"notmnist {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    def command(name, func, help):
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(run=func)
+        return p
+
+    def data_home(p):
+        p.add_argument("--data-home", metavar="DIR", help="data folder (default: $NOTMNIST_DATA_DIR, else the platform cache)")
+
+    p = command("fetch", _fetch, "download (or find) the real archives and verify their size")
+    p.add_argument("subset", nargs="*", default=list(SUBSETS), metavar="SUBSET",
+                   help="large and/or small (default: both)")
+    data_home(p)
+
+    p = command("inspect", _inspect, "count, check and summarise the images of one archive")
+    p.add_argument("archive", type=Path, help="a notMNIST .tar.gz")
+    p.add_argument("--jobs", type=int, default=None, help="decoding processes (default: all cores)")
+
+    p = command("prepare", _prepare, "build (or load) the normalised train/valid/test splits")
+    p.add_argument("--source", choices=["auto", "real", "standin"], help="default: $NOTMNIST_SOURCE, else auto")
+    p.add_argument("--seed", type=int, default=None, help="seed of the shuffles (default: 133)")
+    for split in ("train", "valid", "test"):
+        p.add_argument(f"--{split}", type=int, metavar="N", help=f"{split} size (multiple of 10)")
+    data_home(p)
+
+    p = command("standin", _standin, "render the offline stand-in archives from fonts")
+    p.add_argument("--scale", type=float, default=None, help="1.0 = the real counts (default: the site's scale)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, default=None, help="folder (default: <data home>/standin/scale-S-seed-N)")
+    p.add_argument("--report", action="store_true", help="print fidelity statistics next to the real ones")
+    data_home(p)
+
+    p = command("info", _info, "show the data folder, which archives it holds and what the caches hold")
+    data_home(p)
+    return parser
+
+
+def _fetch(args) -> None:
+    from .fetch import fetch
+
+    for subset in dict.fromkeys(args.subset):
+        print(fetch(subset, data_home=args.data_home))
+
+
+def _inspect(args) -> None:
+    from .archive import read_archive
+    from .duplicates import exact_groups, near_constant
+
+    start = time.perf_counter()
+    letters = read_archive(args.archive, n_jobs=args.jobs)
+    seconds = time.perf_counter() - start
+    print(f"{args.archive.name}: {len(letters):,} readable images, {len(letters.skipped):,} skipped "
+          f"(read in {seconds:.1f} s)")
+    print()
+    print("letter  images")
+    for letter, n in letters.counts.items():
+        print(f"{letter:>6}  {n:>6,}")
+    print()
+    print(f"skipped members: {len(letters.skipped):,}")
+    for s in letters.skipped:
+        print(f"  {s.member}: {s.reason}")
+    groups = exact_groups(letters.images)
+    print()
+    print(f"exact duplicates: {groups.n_groups:,} groups holding {groups.n_images:,} images "
+          f"({groups.n_redundant:,} redundant copies)")
+    blank = near_constant(letters.images)
+    print(f"near-constant images (blank or solid): {int(blank.sum()):,} "
+          f"({100 * blank.mean():.1f} %)")
+
+
+def _prepare(args) -> None:
+    from .dataset import DEFAULT_SEED, load_splits
+
+    sizes = {k: getattr(args, k) for k in ("train", "valid", "test") if getattr(args, k)}
+    splits = load_splits(source=args.source, data_home=args.data_home,
+                         seed=DEFAULT_SEED if args.seed is None else args.seed, sizes=sizes or None)
+    print(splits.provenance.summary())
+    for name, (images, labels) in splits.sets.items():
+        print(f"{name:>5}: {images.shape[0]:>7,} images {images.dtype} {tuple(images.shape[1:])}, "
+              f"mean {images.mean():+.3f}, std {images.std():.3f}")
+
+
+def _standin(args) -> None:
+    from .dataset import standin_scale
+    from .fetch import data_home
+    from .standin import fidelity_table, write_standin
+
+    scale = standin_scale(args.scale)
+    out = args.out or data_home(args.data_home) / "standin" / f"scale-{scale:g}-seed-{args.seed}"
+    start = time.perf_counter()
+    paths = write_standin(out, scale=scale, seed=args.seed, progress=True)
+    print(f"stand-in archives (scale {scale:g}, seed {args.seed}) ready in {time.perf_counter() - start:.1f} s:")
+    for path in paths.values():
+        print(f"  {path}")
+    if args.report:
+        from .archive import read_archive
+
+        small = read_archive(paths["small"])
+        rows = fidelity_table(small.images, small.labels)
+        width = max(len(str(r[0])) for r in rows)
+        print()
+        print(f"{'statistic':<{width}}  {'real':>10}  {'stand-in':>10}")
+        for name, real, ours in rows:
+            print(f"{name:<{width}}  {_cell(real):>10}  {_cell(ours):>10}")
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def _info(args) -> None:
+    from .fetch import archive_status, data_home
+
+    home = data_home(args.data_home)
+    print(f"data folder: {home}")
+    for subset in SUBSETS:
+        st = archive_status(subset, data_home=home)
+        state = "verified" if st.verified else (st.problem or "missing")
+        print(f"  {st.path.name}: {state}")
+    standins = sorted(p for p in (home / "standin").glob("*") if p.is_dir()) if (home / "standin").exists() else []
+    print(f"stand-in folders: {len(standins)}")
+    for folder in standins:
+        size = sum(f.stat().st_size for f in folder.glob("*.tar.gz"))
+        print(f"  {folder.name}: {size / 1e6:.1f} MB")
+    caches = sorted((home / "cache").glob("*.npz")) if (home / "cache").exists() else []
+    print(f"caches: {len(caches)} files, {sum(c.stat().st_size for c in caches) / 1e6:.1f} MB")
+    for cache in caches:
+        print(f"  {cache.name}: {cache.stat().st_size / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

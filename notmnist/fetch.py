@@ -1,0 +1,317 @@
+"""Find or download the notMNIST archives, verified, in the data folder.
+
+The data folder is chosen in one place, :func:`data_home`: the argument, else
+the ``NOTMNIST_DATA_DIR`` environment variable, else the platform cache
+(``platformdirs.user_cache_dir("notmnist")``).
+
+:func:`fetch` returns the path of an archive whose exact byte size matches the
+registry and that starts with the gzip signature.  A file the user copied into
+the data folder by hand is used as is, without any network.  Otherwise the
+mirrors are tried in registry order with pooch's :class:`~pooch.HTTPDownloader`
+(tqdm progress bar, finite timeouts).  Each attempt writes to a temporary file
+beside the target (``<name>.<random>.part``), is checked, and only then renamed
+to the final name; the temporary file is removed on any error, Ctrl-C included,
+so a partial or wrong file never sits under the final name.  A wrong file found
+under the final name (HTML error page, truncated copy) is moved aside to
+``<name>.invalid`` before downloading again.
+
+When nothing works the error, :class:`DataUnavailable`, is one line naming the
+file, every URL tried with what went wrong, and the exact path to drop the
+archive in by hand.  Offline, it comes within a fraction of a second when name
+resolution fails, and within the connect timeout otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .registry import archive_info
+
+log = logging.getLogger(__name__)
+
+ENV_DATA_DIR = "NOTMNIST_DATA_DIR"
+"""Environment variable naming the data folder."""
+
+TIMEOUT: tuple[float, float] = (10.0, 60.0)
+"""Seconds to wait for a connection, and for the next bytes of a download."""
+
+GZIP_MAGIC = b"\x1f\x8b"
+PART_SUFFIX = ".part"
+INVALID_SUFFIX = ".invalid"
+STALE_AFTER = 3600.0
+"""A temporary file untouched for this many seconds belongs to a killed process."""
+
+_STANDIN_HINT = "or use the offline stand-in with NOTMNIST_SOURCE=standin"
+
+
+class DataUnavailable(Exception):
+    """The archive is not in the data folder and could not be downloaded."""
+
+
+class ArchiveMismatch(DataUnavailable):
+    """A file under the archive's name is not the published archive."""
+
+
+@dataclass(frozen=True)
+class ArchiveStatus:
+    """What the data folder holds for one archive (see :func:`archive_status`).
+
+    Attributes
+    ----------
+    subset : str
+        ``"large"`` or ``"small"``.
+    path : Path
+        Where the archive is, or would be, in the data folder.
+    present : bool
+        A file exists at ``path``.
+    size : int or None
+        Its size in bytes, None when absent.
+    expected_size : int
+        Size in bytes of the published archive.
+    verified : bool
+        Present, of the expected size and starting with the gzip signature.
+    problem : str or None
+        Why it is not verified (``"not in the data folder"`` when absent); None when verified.
+    """
+
+    subset: str
+    path: Path
+    present: bool
+    size: int | None
+    expected_size: int
+    verified: bool
+    problem: str | None
+
+
+def data_home(data_home: str | os.PathLike[str] | None = None) -> Path:
+    """Return the data folder, creating it if needed.
+
+    Parameters
+    ----------
+    data_home : str or PathLike, optional
+        The folder to use.  Default: ``$NOTMNIST_DATA_DIR`` if set, else the
+        platform cache folder (``platformdirs.user_cache_dir("notmnist")``).
+
+    Returns
+    -------
+    Path
+        Absolute path of the folder, ``~`` expanded.
+
+    Raises
+    ------
+    OSError
+        The folder cannot be created; the message says which one and how to choose another.
+    """
+    if data_home is None:
+        data_home = os.environ.get(ENV_DATA_DIR) or None
+    if data_home is None:
+        import platformdirs
+
+        data_home = platformdirs.user_cache_dir("notmnist")
+    folder = Path(data_home).expanduser().absolute()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OSError(
+            f"cannot create the data folder {folder} ({exc.strerror or exc}); "
+            f"pass data_home= or set {ENV_DATA_DIR} to a writable folder"
+        ) from exc
+    return folder
+
+
+def archive_status(
+    subset: str, *, data_home: str | os.PathLike[str] | None = None
+) -> ArchiveStatus:
+    """Describe the archive of ``subset`` in the data folder, without any network.
+
+    Parameters
+    ----------
+    subset : {"large", "small"}
+        Which archive.
+    data_home : str or PathLike, optional
+        Data folder; see :func:`data_home`.
+
+    Returns
+    -------
+    ArchiveStatus
+    """
+    info = archive_info(subset)
+    path = _data_home(data_home) / info.filename
+    if not path.is_file():
+        return ArchiveStatus(subset, path, False, None, info.size, False, "not in the data folder")
+    problem = _problem(path, info.size)
+    return ArchiveStatus(
+        subset, path, True, path.stat().st_size, info.size, problem is None, problem
+    )
+
+
+def fetch(
+    subset: str,
+    *,
+    data_home: str | os.PathLike[str] | None = None,
+    download_if_missing: bool = True,
+) -> Path:
+    """Return the path of the verified archive of ``subset``, downloading it if needed.
+
+    Parameters
+    ----------
+    subset : {"large", "small"}
+        Which archive: ``notMNIST_large.tar.gz`` or ``notMNIST_small.tar.gz``.
+    data_home : str or PathLike, optional
+        Data folder; see :func:`data_home`.
+    download_if_missing : bool, default True
+        Download the archive when the data folder does not hold it.
+
+    Returns
+    -------
+    Path
+        ``<data_home>/<file name>``, of the published byte size, starting with the gzip signature.
+
+    Raises
+    ------
+    ValueError
+        ``subset`` is not one of the known subsets.
+    ArchiveMismatch
+        A wrong file sits under the archive's name and ``download_if_missing`` is False.
+    DataUnavailable
+        The archive is absent and downloading is off or failed on every mirror.
+    """
+    info = archive_info(subset)
+    folder = _data_home(data_home)
+    target = folder / info.filename
+    urls = tuple(info.urls)
+    moved = ""
+    if target.exists():
+        problem = _problem(target, info.size)
+        if problem is None:
+            log.debug("using %s", target)
+            return target
+        if not download_if_missing:
+            raise ArchiveMismatch(
+                f"{target} is not the published {info.filename}: {problem}. Delete it and "
+                f"call again with download_if_missing=True, or replace it with the right file "
+                f"({info.size:,} bytes, from {' or '.join(urls)})"
+            )
+        aside = target.with_name(target.name + INVALID_SUFFIX)
+        os.replace(target, aside)
+        moved = f" (a wrong file found there was moved to {aside})"
+        log.warning("%s is not the published archive: %s; moved it to %s", target, problem, aside)
+    elif not download_if_missing:
+        raise DataUnavailable(
+            f"{info.filename} is not in {folder} and downloading is off "
+            f"(download_if_missing=False). Copy it ({info.size:,} bytes, from "
+            f"{' or '.join(urls)}) to {target}, allow downloads, {_STANDIN_HINT}."
+        )
+
+    _remove_stale_parts(folder, info.filename)
+    failures = []
+    downloader = _downloader()
+    for url in urls:
+        error = _download(downloader, url, target, info.size)
+        if error is None:
+            return target
+        log.info("could not download %s: %s", url, error)
+        failures.append(f"{url}: {error}")
+    raise DataUnavailable(
+        f"{info.filename} is not in {folder} and could not be downloaded{moved} "
+        f"(tried: {'; '.join(failures)}). Download it on a machine with internet and copy "
+        f"it to {target}, {_STANDIN_HINT}."
+    )
+
+
+def _data_home(path: str | os.PathLike[str] | None) -> Path:
+    # The public function's name is shadowed by the keyword argument inside fetch().
+    return data_home(path)
+
+
+def _downloader() -> Callable[..., object]:
+    """Pooch's HTTP downloader with a progress bar and finite timeouts."""
+    import pooch
+
+    # "identity": the bytes exactly as published (the course's urlretrieve saw the same),
+    # never a body that requests would transparently gunzip into a bare tar.
+    return pooch.HTTPDownloader(
+        progressbar=True, timeout=TIMEOUT, headers={"Accept-Encoding": "identity"}
+    )
+
+
+def _download(downloader: Callable[..., object], url: str, target: Path, size: int) -> str | None:
+    """Download ``url`` to ``target`` through a temporary file; return None or what went wrong."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=target.name + ".", suffix=PART_SUFFIX, dir=target.parent)
+    except OSError as exc:
+        return f"cannot write in {target.parent} ({exc.strerror or exc})"
+    os.close(fd)
+    part = Path(name)
+    try:
+        log.info("downloading %s to %s", url, target)
+        try:
+            downloader(url=url, output_file=str(part), pooch=None)
+        except OSError as exc:  # requests' errors are OSErrors, and so are disk errors
+            return _describe(exc)
+        problem = _problem(part, size)
+        if problem is not None:
+            return f"received a wrong file: {problem}"
+        os.replace(part, target)
+        log.info("saved %s (%s bytes)", target, f"{size:,}")
+        return None
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _problem(path: Path, size: int) -> str | None:
+    """Return why ``path`` is not the archive of ``size`` bytes, or None if it looks right."""
+    found = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(512)
+    problems = []
+    if found != size:
+        problems.append(f"it is {found:,} bytes, expected {size:,}")
+    if head and not head.startswith(GZIP_MAGIC):
+        html = head.lstrip().startswith(b"<") or b"<html" in head.lower()
+        problems.append("it is an HTML page, not a gzip file" if html else "it is not a gzip file")
+    return "; ".join(problems) or None
+
+
+def _describe(exc: OSError) -> str:
+    """One short phrase for a download error (requests/urllib3 messages run to 400 characters)."""
+    import requests
+
+    if isinstance(exc, requests.HTTPError) and exc.response is not None:
+        return f"HTTP {exc.response.status_code} {exc.response.reason}".rstrip()
+    if isinstance(exc, requests.ConnectTimeout):
+        return f"no connection within {TIMEOUT[0]:g} s"
+    if isinstance(exc, requests.ReadTimeout):
+        return f"no data for {TIMEOUT[1]:g} s"
+    text = str(exc)
+    if "NameResolutionError" in text or "Failed to resolve" in text:
+        return "host name could not be resolved (offline?)"
+    errno = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", text)
+    if errno:
+        return errno.group(1).strip().rstrip(".")
+    kind = type(exc).__name__
+    text = " ".join(text.split())
+    return f"{kind}: {text[:200]}" if text else kind
+
+
+def _remove_stale_parts(folder: Path, filename: str) -> None:
+    """Delete temporary files of ``filename`` left by a killed process (untouched for an hour).
+
+    A live download writes to its file at least every ``TIMEOUT[1]`` seconds, so
+    the temporary file of a download still running in another process is kept.
+    """
+    now = time.time()
+    for part in folder.glob(f"{filename}.*{PART_SUFFIX}"):
+        try:
+            if now - part.stat().st_mtime > STALE_AFTER:
+                part.unlink()
+                log.info("removed %s, left by an interrupted download", part)
+        except OSError:  # another process removed it first
+            pass

@@ -1,0 +1,380 @@
+"""Tests for notmnist.fetch: data folder, drop-in files, mirrors, verification, clean failures.
+
+No test touches the network: the registry entry of "small" is replaced by one
+whose size is that of a tiny tar.gz built here, and the mirrors point at an HTTP
+server on 127.0.0.1 started by a fixture (or at a closed or silent port).
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import os
+import socket
+import tarfile
+import threading
+import time
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from notmnist import registry
+from notmnist.fetch import (
+    ArchiveMismatch,
+    DataUnavailable,
+    archive_status,
+    data_home,
+    fetch,
+)
+
+# `notmnist.fetch` the attribute is the function (re-exported by the package); this is the module.
+fetch_module = importlib.import_module("notmnist.fetch")
+
+NAME = "notMNIST_small.tar.gz"
+
+
+def _tiny_archive() -> bytes:
+    """A valid tar.gz with the notMNIST layout and one member."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        payload = b"\x89PNG\r\n\x1a\n" + bytes(64)
+        member = tarfile.TarInfo("notMNIST_small/A/eA==.png")
+        member.size = len(payload)
+        tar.addfile(member, io.BytesIO(payload))
+    return buffer.getvalue()
+
+
+ARCHIVE = _tiny_archive()
+HTML = b"<!DOCTYPE html><html><body><h1>503 Service Unavailable</h1></body></html>\n"
+
+
+class _Server:
+    """Loopback HTTP server: ``routes`` maps a path to (status, body); every GET is logged."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, tuple[int, bytes]] = {}
+        self.requests: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                server.requests.append(self.path)
+                status, body = server.routes.get(self.path, (404, b"not found"))
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    def mirror(self, name: str, status: int = 200, body: bytes = ARCHIVE) -> str:
+        """Serve ``body`` as the archive under ``/<name>/`` and return that mirror's base URL."""
+        self.routes[f"/{name}/{NAME}"] = (status, body)
+        return f"{self.url}/{name}/"
+
+
+@pytest.fixture
+def server():
+    """An HTTP server on 127.0.0.1, stopped after the test."""
+    srv = _Server()
+    srv.thread.start()
+    yield srv
+    srv.httpd.shutdown()
+    srv.httpd.server_close()
+    srv.thread.join(5)
+
+
+@pytest.fixture
+def refused():
+    """Base URL of a loopback port that refuses connections (bound, not listening)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/refused/"
+
+
+@pytest.fixture(autouse=True)
+def small(monkeypatch):
+    """Make the registry's "small" archive the tiny one, and keep the user's env out."""
+    monkeypatch.delenv("NOTMNIST_DATA_DIR", raising=False)
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    info = replace(registry.ARCHIVES["small"], size=len(ARCHIVE))
+    monkeypatch.setitem(registry.ARCHIVES, "small", info)
+    return info
+
+
+def use_mirrors(monkeypatch, *mirrors: str) -> None:
+    """Point the registry at ``mirrors``, in that order."""
+    monkeypatch.setattr(registry, "MIRRORS", tuple(mirrors))
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Names in ``folder`` other than the archive itself."""
+    return sorted(p.name for p in folder.iterdir() if p.name != NAME)
+
+
+# data folder ----------------------------------------------------------------------------------
+
+
+def test_data_home_argument_wins_over_env(tmp_path, monkeypatch):
+    """An explicit data_home beats NOTMNIST_DATA_DIR, has ~ expanded and is created."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("NOTMNIST_DATA_DIR", str(tmp_path / "from-env"))
+    folder = data_home("~/from-arg")
+    assert folder == tmp_path / "from-arg"
+    assert folder.is_dir()
+    assert not (tmp_path / "from-env").exists()
+
+
+def test_data_home_env_wins_over_platform_cache(tmp_path, monkeypatch):
+    """Without an argument, NOTMNIST_DATA_DIR is used, not the platform cache."""
+    import platformdirs
+
+    monkeypatch.setattr(platformdirs, "user_cache_dir", lambda *a, **k: str(tmp_path / "cache"))
+    monkeypatch.setenv("NOTMNIST_DATA_DIR", str(tmp_path / "from-env"))
+    assert data_home() == tmp_path / "from-env"
+    assert not (tmp_path / "cache").exists()
+
+
+def test_data_home_defaults_to_platform_cache(tmp_path, monkeypatch):
+    """With no argument and no env variable, the platform cache folder for "notmnist" is used."""
+    import platformdirs
+
+    asked = []
+
+    def cache_dir(appname, *args, **kwargs):
+        asked.append(appname)
+        return str(tmp_path / "cache" / appname)
+
+    monkeypatch.setattr(platformdirs, "user_cache_dir", cache_dir)
+    assert data_home() == tmp_path / "cache" / "notmnist"
+    assert asked == ["notmnist"]
+    assert (tmp_path / "cache" / "notmnist").is_dir()
+
+
+def test_data_home_that_cannot_be_created_says_so(tmp_path):
+    """A data folder that cannot be created gives an error naming it and the way out."""
+    (tmp_path / "file").write_bytes(b"")
+    with pytest.raises(OSError, match="cannot create the data folder .*NOTMNIST_DATA_DIR"):
+        data_home(tmp_path / "file" / "sub")
+
+
+# fetch: what is already there -----------------------------------------------------------------
+
+
+def test_unknown_subset_names_the_choices(tmp_path):
+    """A typo in the subset is a ValueError listing the valid subsets."""
+    with pytest.raises(ValueError, match="'smal'.*large, small"):
+        fetch("smal", data_home=tmp_path)
+
+
+@pytest.mark.parametrize("download_if_missing", [True, False])
+def test_dropped_in_file_is_used_without_network(
+    tmp_path, server, monkeypatch, download_if_missing
+):
+    """An archive of the right size copied in by hand is returned and nothing is downloaded."""
+    use_mirrors(monkeypatch, server.mirror("m1", body=ARCHIVE[::-1]))
+    (tmp_path / NAME).write_bytes(ARCHIVE)
+    path = fetch("small", data_home=tmp_path, download_if_missing=download_if_missing)
+    assert path == tmp_path / NAME
+    assert path.read_bytes() == ARCHIVE
+    assert server.requests == []
+
+
+def test_missing_with_downloads_off_explains_the_fix(tmp_path, server, monkeypatch):
+    """download_if_missing=False and no file: DataUnavailable with the drop-in path, no network."""
+    use_mirrors(monkeypatch, server.mirror("m1"))
+    with pytest.raises(DataUnavailable) as caught:
+        fetch("small", data_home=tmp_path, download_if_missing=False)
+    message = str(caught.value)
+    assert not isinstance(caught.value, ArchiveMismatch)
+    assert str(tmp_path / NAME) in message
+    assert "download_if_missing" in message and server.url in message
+    assert "\n" not in message
+    assert server.requests == []
+
+
+def test_wrong_file_with_downloads_off_is_refused_and_kept(tmp_path, server, monkeypatch):
+    """download_if_missing=False and an HTML page under the name: ArchiveMismatch, file kept."""
+    use_mirrors(monkeypatch, server.mirror("m1"))
+    (tmp_path / NAME).write_bytes(HTML)
+    with pytest.raises(ArchiveMismatch) as caught:
+        fetch("small", data_home=tmp_path, download_if_missing=False)
+    message = str(caught.value)
+    assert str(tmp_path / NAME) in message
+    assert f"{len(HTML):,} bytes, expected {len(ARCHIVE):,}" in message
+    assert "HTML page" in message and "Delete it" in message
+    assert (tmp_path / NAME).read_bytes() == HTML
+    assert server.requests == []
+
+
+def test_bad_file_is_moved_aside_and_downloaded_again(tmp_path, server, monkeypatch, caplog):
+    """A truncated archive under the name goes to .invalid, with a warning, and is replaced."""
+    use_mirrors(monkeypatch, server.mirror("m1"))
+    (tmp_path / NAME).write_bytes(ARCHIVE[:-10])
+    path = fetch("small", data_home=tmp_path)
+    assert path.read_bytes() == ARCHIVE
+    assert (tmp_path / (NAME + ".invalid")).read_bytes() == ARCHIVE[:-10]
+    assert leftovers(tmp_path) == [NAME + ".invalid"]
+    assert any("moved it to" in r.message and r.levelname == "WARNING" for r in caplog.records)
+
+
+# fetch: downloading ---------------------------------------------------------------------------
+
+
+def test_download_saves_the_verified_archive(tmp_path, server, monkeypatch):
+    """With an empty data folder the archive is downloaded once, and later calls reuse it."""
+    use_mirrors(monkeypatch, server.mirror("m1"))
+    path = fetch("small", data_home=tmp_path)
+    assert path == tmp_path / NAME and path.read_bytes() == ARCHIVE
+    assert leftovers(tmp_path) == []
+    fetch("small", data_home=tmp_path)
+    assert server.requests == [f"/m1/{NAME}"]
+
+
+@pytest.mark.parametrize("first", ["404", "refused"])
+def test_failing_first_mirror_falls_back_to_second(tmp_path, server, refused, monkeypatch, first):
+    """A first mirror that answers 404 or refuses connections is skipped for the second one."""
+    bad = server.mirror("gone", status=404, body=b"no such file") if first == "404" else refused
+    use_mirrors(monkeypatch, bad, server.mirror("m2"))
+    path = fetch("small", data_home=tmp_path)
+    assert path.read_bytes() == ARCHIVE
+    assert leftovers(tmp_path) == []
+    assert server.requests[-1] == f"/m2/{NAME}"
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (ARCHIVE[: len(ARCHIVE) // 2], f"{len(ARCHIVE) // 2:,} bytes, expected {len(ARCHIVE):,}"),
+        (HTML, "HTML page"),
+        (HTML.ljust(len(ARCHIVE), b" "), "HTML page, not a gzip file"),  # right size, still HTML
+    ],
+    ids=["truncated", "html", "html-of-the-right-size"],
+)
+def test_wrong_download_is_rejected_and_not_kept(tmp_path, server, monkeypatch, body, why):
+    """A mirror serving a wrong file with status 200 fails, and no file of it stays behind."""
+    use_mirrors(monkeypatch, server.mirror("bad", body=body))
+    with pytest.raises(DataUnavailable, match=why):
+        fetch("small", data_home=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_wrong_download_falls_back_to_next_mirror(tmp_path, server, monkeypatch):
+    """An HTML page served with 200 by the first mirror is dropped and the second mirror used."""
+    use_mirrors(monkeypatch, server.mirror("bad", body=HTML), server.mirror("m2"))
+    assert fetch("small", data_home=tmp_path).read_bytes() == ARCHIVE
+    assert leftovers(tmp_path) == []
+
+
+def test_all_mirrors_failing_names_every_url_and_the_drop_in_path(
+    tmp_path, server, refused, monkeypatch
+):
+    """When every mirror fails, the one-line error lists each URL with its reason and the target."""
+    gone = server.mirror("gone", status=404, body=b"")
+    use_mirrors(monkeypatch, gone, refused)
+    with pytest.raises(DataUnavailable) as caught:
+        fetch("small", data_home=tmp_path)
+    message = str(caught.value)
+    assert f"{gone}{NAME}: HTTP 404" in message
+    assert f"{refused}{NAME}: Connection refused" in message
+    assert f"copy it to {tmp_path / NAME}" in message
+    assert "NOTMNIST_SOURCE=standin" in message and "\n" not in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_silent_mirror_times_out_and_next_is_used(tmp_path, server, monkeypatch):
+    """A mirror that accepts the connection but never answers is abandoned after the timeout."""
+    monkeypatch.setattr(fetch_module, "TIMEOUT", (2.0, 0.3))
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)  # never accepted: the connection opens, no reply ever comes
+        stalled = f"http://127.0.0.1:{silent.getsockname()[1]}/stalled/"
+        use_mirrors(monkeypatch, stalled)
+        with pytest.raises(DataUnavailable, match=f"{stalled}{NAME}: no data for 0.3 s"):
+            fetch("small", data_home=tmp_path)
+        use_mirrors(monkeypatch, stalled, server.mirror("m2"))
+        assert fetch("small", data_home=tmp_path).read_bytes() == ARCHIVE
+
+
+def test_interrupted_download_leaves_nothing_and_next_call_works(tmp_path, server, monkeypatch):
+    """Ctrl-C midway leaves neither the final file nor a temp file; the next fetch succeeds."""
+    use_mirrors(monkeypatch, server.mirror("m1"))
+    written = []
+
+    def interrupted(url, output_file, pooch):
+        with open(output_file, "wb") as f:
+            f.write(ARCHIVE[:20])
+        written.append(Path(output_file))
+        raise KeyboardInterrupt
+
+    real = fetch_module._downloader
+    monkeypatch.setattr(fetch_module, "_downloader", lambda: interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        fetch("small", data_home=tmp_path)
+    assert written and written[0].parent == tmp_path and written[0].name != NAME
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(fetch_module, "_downloader", real)
+    assert fetch("small", data_home=tmp_path).read_bytes() == ARCHIVE
+    assert leftovers(tmp_path) == []
+
+
+def test_temp_files_of_killed_downloads_are_never_the_archive(tmp_path, server, monkeypatch):
+    """A complete-looking temp file is not used; stale ones are removed, a live one is kept."""
+    use_mirrors(monkeypatch, server.mirror("m1"))
+    stale = tmp_path / f"{NAME}.killed{fetch_module.PART_SUFFIX}"
+    live = tmp_path / f"{NAME}.running{fetch_module.PART_SUFFIX}"
+    for part in (stale, live):
+        part.write_bytes(ARCHIVE)
+    old = time.time() - fetch_module.STALE_AFTER - 60
+    os.utime(stale, (old, old))
+    with pytest.raises(DataUnavailable):
+        fetch("small", data_home=tmp_path, download_if_missing=False)
+    assert fetch("small", data_home=tmp_path).read_bytes() == ARCHIVE
+    assert server.requests == [f"/m1/{NAME}"]
+    assert leftovers(tmp_path) == [live.name]
+
+
+def test_downloader_has_a_finite_timeout():
+    """Downloads use pooch's HTTP downloader with finite connect and read timeouts."""
+    import pooch
+
+    downloader = fetch_module._downloader()
+    assert isinstance(downloader, pooch.HTTPDownloader)
+    connect, read = downloader.kwargs["timeout"]
+    assert 0 < connect <= 30 and 0 < read <= 300
+
+
+# archive_status -------------------------------------------------------------------------------
+
+
+def test_archive_status_reports_each_state_without_network(tmp_path, server, monkeypatch):
+    """archive_status says absent, present but wrong (and why), or verified, and never downloads."""
+    use_mirrors(monkeypatch, server.mirror("m1"))
+    target = tmp_path / NAME
+
+    absent = archive_status("small", data_home=tmp_path)
+    assert (absent.present, absent.verified, absent.size) == (False, False, None)
+    assert absent.path == target and absent.expected_size == len(ARCHIVE)
+    assert absent.problem == "not in the data folder"
+
+    target.write_bytes(HTML)
+    wrong = archive_status("small", data_home=tmp_path)
+    assert (wrong.present, wrong.verified, wrong.size) == (True, False, len(HTML))
+    assert "expected" in wrong.problem and "HTML page" in wrong.problem
+
+    target.write_bytes(ARCHIVE)
+    good = archive_status("small", data_home=tmp_path)
+    assert (good.present, good.verified, good.problem) == (True, True, None)
+    assert good.size == len(ARCHIVE)
+    assert server.requests == []

@@ -1,0 +1,104 @@
+"""Tests for notmnist.results: recording headline numbers for the site's home page."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from notmnist import results
+
+
+@pytest.fixture
+def results_env(tmp_path, monkeypatch):
+    """Point NOTMNIST_RESULTS_DIR at a fresh folder and return it."""
+    folder = tmp_path / "results"
+    monkeypatch.setenv(results.ENV_VAR, str(folder))
+    return folder
+
+
+def test_round_trip_merges_values(results_env):
+    """Values recorded in two calls for one page are merged; load returns them per page."""
+    results.record("problem5", test_in_train=12, threshold=0.25)
+    results.record("problem5", valid_in_train=7, threshold=0.5)
+    results.record("data", source="standin", summary="stand-in, seed 133")
+    loaded = results.load(results_env)
+    assert loaded == {
+        "data": {"source": "standin", "summary": "stand-in, seed 133"},
+        "problem5": {"test_in_train": 12, "valid_in_train": 7, "threshold": 0.5},
+    }
+
+
+def test_numpy_values_become_plain_json(results_env):
+    """NumPy scalars and arrays are stored as plain JSON numbers and lists."""
+    returned = results.record(
+        "problem6", acc=np.float32(0.75), n=np.int64(3), sizes=np.array([50, 100])
+    )
+    assert returned == {"acc": 0.75, "n": 3, "sizes": [50, 100]}
+    stored = json.loads((results_env / "problem6.json").read_text())
+    assert stored == {"acc": 0.75, "n": 3, "sizes": [50, 100]}
+    assert type(stored["n"]) is int
+
+
+def test_no_op_without_env_var(tmp_path, monkeypatch):
+    """Without NOTMNIST_RESULTS_DIR nothing is written and the values are handed back."""
+    monkeypatch.delenv(results.ENV_VAR, raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert results.record("problem1", n_skipped=5) == {"n_skipped": 5}
+    assert list(tmp_path.iterdir()) == []
+    assert results.results_dir() is None
+
+
+def test_atomic_write_keeps_old_file_on_failure(results_env, monkeypatch):
+    """A write that fails part-way leaves the previous file intact and no temporary file behind."""
+    results.record("problem6", acc_50=0.5)
+
+    def broken_dump(obj, fh, **kwargs):
+        fh.write('{"acc_50": 0.')  # half a file, then the disk "fails"
+        raise OSError("disk full")
+
+    monkeypatch.setattr(results.json, "dump", broken_dump)
+    with pytest.raises(OSError, match="disk full"):
+        results.record("problem6", acc_100=0.7)
+    assert os.listdir(results_env) == ["problem6.json"]
+    assert json.loads((results_env / "problem6.json").read_text()) == {"acc_50": 0.5}
+
+
+def test_write_goes_through_os_replace(results_env, monkeypatch):
+    """The final file appears only through os.replace of a temporary file in the same folder."""
+    calls = []
+    real_replace = os.replace
+
+    def spy(src, dst):
+        calls.append((os.path.dirname(src), os.path.basename(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(results.os, "replace", spy)
+    results.record("problem3", balanced=True)
+    assert calls == [(str(results_env), "problem3.json")]
+
+
+def test_rejects_values_json_cannot_hold(results_env):
+    """A value that is not JSON-serialisable fails with a message naming the key."""
+    with pytest.raises(TypeError, match=r"problem2\.figure"):
+        results.record("problem2", figure=object())
+
+
+def test_rejects_page_names_unusable_in_placeholders(results_env):
+    """A page name with characters a placeholder cannot hold is refused."""
+    with pytest.raises(ValueError, match="page name"):
+        results.record("problem 5", x=1)
+
+
+def test_load_missing_folder_is_empty(tmp_path):
+    """Loading a folder that does not exist returns no results."""
+    assert results.load(tmp_path / "nowhere") == {}
+
+
+def test_load_reports_corrupt_file(tmp_path):
+    """A results file that is not a JSON object is reported with its path."""
+    (tmp_path / "problem1.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="problem1.json"):
+        results.load(tmp_path)
