@@ -55,11 +55,20 @@ def _parser() -> argparse.ArgumentParser:
         return p
 
     def data_home(p):
-        p.add_argument("--data-home", metavar="DIR", help="data folder (default: $NOTMNIST_DATA_DIR, else the platform cache)")
+        p.add_argument(
+            "--data-home",
+            metavar="DIR",
+            help="data folder (default: $NOTMNIST_DATA_DIR, else the platform cache)",
+        )
 
     p = command("fetch", _fetch, "download (or find) the real archives and verify their size")
-    p.add_argument("subset", nargs="*", default=list(SUBSETS), metavar="SUBSET",
-                   help="large and/or small (default: both)")
+    p.add_argument(
+        "subset",
+        nargs="*",
+        default=list(SUBSETS),
+        metavar="SUBSET",
+        help="large and/or small (default: both)",
+    )
     data_home(p)
 
     p = command("inspect", _inspect, "count, check and summarise the images of one archive")
@@ -67,16 +76,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None, help="decoding processes (default: all cores)")
 
     p = command("prepare", _prepare, "build (or load) the normalised train/valid/test splits")
-    p.add_argument("--source", choices=["auto", "real", "standin"], help="default: $NOTMNIST_SOURCE, else auto")
+    p.add_argument(
+        "--source", choices=["auto", "real", "standin"], help="default: $NOTMNIST_SOURCE, else auto"
+    )
     p.add_argument("--seed", type=int, default=None, help="seed of the shuffles (default: 133)")
     for split in ("train", "valid", "test"):
         p.add_argument(f"--{split}", type=int, metavar="N", help=f"{split} size (multiple of 10)")
     data_home(p)
 
     p = command("standin", _standin, "render the offline stand-in archives from fonts")
-    p.add_argument("--scale", type=float, default=None, help="1.0 = the real counts (default: the site's scale)")
+    p.add_argument(
+        "--scale", type=float, default=None, help="1.0 = the real counts (default: the site's scale)"
+    )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", type=Path, default=None, help="folder (default: <data home>/standin/scale-S-seed-N)")
+    p.add_argument(
+        "--out", type=Path, default=None, help="folder (default: <data home>/standin/scale-S-seed-N)"
+    )
     p.add_argument("--report", action="store_true", help="print fidelity statistics next to the real ones")
     data_home(p)
 
@@ -99,8 +114,10 @@ def _inspect(args) -> None:
     start = time.perf_counter()
     letters = read_archive(args.archive, n_jobs=args.jobs)
     seconds = time.perf_counter() - start
-    print(f"{args.archive.name}: {len(letters):,} readable images, {len(letters.skipped):,} skipped "
-          f"(read in {seconds:.1f} s)")
+    print(
+        f"{args.archive.name}: {len(letters):,} readable images, {len(letters.skipped):,} skipped "
+        f"(read in {seconds:.1f} s)"
+    )
     print()
     print("letter  images")
     for letter, n in letters.counts.items():
@@ -111,23 +128,30 @@ def _inspect(args) -> None:
         print(f"  {s.member}: {s.reason}")
     groups = exact_groups(letters.images)
     print()
-    print(f"exact duplicates: {groups.n_groups:,} groups holding {groups.n_images:,} images "
-          f"({groups.n_redundant:,} redundant copies)")
+    print(
+        f"exact duplicates: {groups.n_groups:,} groups holding {groups.n_images:,} images "
+        f"({groups.n_redundant:,} redundant copies)"
+    )
     blank = near_constant(letters.images)
-    print(f"near-constant images (blank or solid): {int(blank.sum()):,} "
-          f"({100 * blank.mean():.1f} %)")
+    print(f"near-constant images (blank or solid): {int(blank.sum()):,} ({100 * blank.mean():.1f} %)")
 
 
 def _prepare(args) -> None:
     from .dataset import DEFAULT_SEED, load_splits
 
     sizes = {k: getattr(args, k) for k in ("train", "valid", "test") if getattr(args, k)}
-    splits = load_splits(source=args.source, data_home=args.data_home,
-                         seed=DEFAULT_SEED if args.seed is None else args.seed, sizes=sizes or None)
+    splits = load_splits(
+        source=args.source,
+        data_home=args.data_home,
+        seed=DEFAULT_SEED if args.seed is None else args.seed,
+        sizes=sizes or None,
+    )
     print(splits.provenance.summary())
-    for name, (images, labels) in splits.sets.items():
-        print(f"{name:>5}: {images.shape[0]:>7,} images {images.dtype} {tuple(images.shape[1:])}, "
-              f"mean {images.mean():+.3f}, std {images.std():.3f}")
+    for name, (images, _labels) in splits.sets.items():
+        print(
+            f"{name:>5}: {images.shape[0]:>7,} images {images.dtype} {tuple(images.shape[1:])}, "
+            f"mean {images.mean():+.3f}, std {images.std():.3f}"
+        )
 
 
 def _standin(args) -> None:
@@ -139,7 +163,9 @@ def _standin(args) -> None:
     out = args.out or data_home(args.data_home) / "standin" / f"scale-{scale:g}-seed-{args.seed}"
     start = time.perf_counter()
     paths = write_standin(out, scale=scale, seed=args.seed, progress=True)
-    print(f"stand-in archives (scale {scale:g}, seed {args.seed}) ready in {time.perf_counter() - start:.1f} s:")
+    print(
+        f"stand-in archives (scale {scale:g}, seed {args.seed}) ready in {time.perf_counter() - start:.1f} s:"
+    )
     for path in paths.values():
         print(f"  {path}")
     if args.report:
@@ -169,7 +195,9 @@ def _info(args) -> None:
         st = archive_status(subset, data_home=home)
         state = "verified" if st.verified else (st.problem or "missing")
         print(f"  {st.path.name}: {state}")
-    standins = sorted(p for p in (home / "standin").glob("*") if p.is_dir()) if (home / "standin").exists() else []
+    standins = (
+        sorted(p for p in (home / "standin").glob("*") if p.is_dir()) if (home / "standin").exists() else []
+    )
     print(f"stand-in folders: {len(standins)}")
     for folder in standins:
         size = sum(f.stat().st_size for f in folder.glob("*.tar.gz"))

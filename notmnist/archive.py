@@ -14,20 +14,21 @@ from __future__ import annotations
 import io
 import logging
 import os
-import tarfile
-import zlib
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from ._png import decode_grey
+from ._tarstream import DIRECTORY, HARDLINK, REGULAR, SYMLINK, TarStreamError, members
 from .registry import IMAGE_SIZE, LETTERS
 
 log = logging.getLogger(__name__)
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _BATCH = 4096  # members per decoding task
+_LABEL = {letter: i for i, letter in enumerate(LETTERS)}
 
 
 class ArchiveError(Exception):
@@ -119,8 +120,8 @@ def read_archive(path: str | os.PathLike, *, n_jobs: int | None = None) -> Lette
             batch.append((label, name, data))
             if len(batch) == _BATCH:
                 # Workers only pay off from the second batch on: small archives stay in-process.
-                if executor is None and n_jobs > 1:
-                    executor = ProcessPoolExecutor(n_jobs, mp_context=_mp_context())
+                if executor is None:
+                    executor = _pool(n_jobs)
                 pending.append(_submit(executor, batch))
                 batch = []
                 # Bound memory: never hold more than a few batches in flight.
@@ -135,9 +136,7 @@ def read_archive(path: str | os.PathLike, *, n_jobs: int | None = None) -> Lette
 
     labels = np.concatenate([r[0] for r in results] or [np.empty(0, np.int64)])
     names = np.concatenate([r[1] for r in results] or [np.empty(0, "S1")])
-    images = np.concatenate(
-        [r[2] for r in results] or [np.empty((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8)]
-    )
+    images = np.concatenate([r[2] for r in results] or [np.empty((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8)])
     for r in results:
         skipped.extend(r[3])
     order = np.lexsort((names, labels))
@@ -165,12 +164,12 @@ def _check_gzip(path: Path) -> None:
     except FileNotFoundError:
         raise ArchiveError(f"{path}: no such file") from None
     if head[:2] != b"\x1f\x8b":
-        what = "an HTML page" if b"<html" in head.lower() or b"<!doctype" in head.lower() else (
-            "empty" if not head else "not gzip-compressed"
+        what = (
+            "an HTML page"
+            if b"<html" in head.lower() or b"<!doctype" in head.lower()
+            else ("empty" if not head else "not gzip-compressed")
         )
-        raise ArchiveError(
-            f"{path}: {what}, not a notMNIST .tar.gz; delete it and fetch the archive again"
-        )
+        raise ArchiveError(f"{path}: {what}, not a notMNIST .tar.gz; delete it and fetch the archive again")
 
 
 def _walk(path: Path):
@@ -181,67 +180,72 @@ def _walk(path: Path):
     """
     top = None
     try:
-        with tarfile.open(path, mode="r|gz") as tar:
-            for member in tar:
-                name = member.name
-                parts = PurePosixPath(name).parts
-                if name.startswith("/") or ".." in parts:
-                    yield -1, name, b"", "unsafe path (absolute or '..'): not read"
-                    continue
-                if member.issym() or member.islnk():
-                    yield -1, name, b"", f"link to {member.linkname!r}: not followed"
-                    continue
-                if member.isdir():
-                    continue
-                if not member.isfile():
-                    yield -1, name, b"", "not a regular file"
-                    continue
-                if top is None and len(parts) == 3:
-                    top = parts[0]
-                if len(parts) != 3 or parts[0] != top or parts[1] not in LETTERS:
-                    yield -1, name, b"", "not in a letter folder <top>/A ... <top>/J"
-                    continue
-                if parts[2].startswith("."):
-                    yield -1, name, b"", "hidden file"
-                    continue
-                data = tar.extractfile(member).read()
-                yield LETTERS.index(parts[1]), name, data, None
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+        for name, kind, link, data in members(path):
+            parts = PurePosixPath(name).parts
+            if name.startswith("/") or ".." in parts:
+                yield -1, name, b"", "unsafe path (absolute or '..'): not read"
+                continue
+            if kind in (SYMLINK, HARDLINK):
+                yield -1, name, b"", f"{kind} to {link!r}: not followed"
+                continue
+            if kind == DIRECTORY:
+                continue
+            if kind != REGULAR:
+                yield -1, name, b"", "not a regular file"
+                continue
+            if top is None and len(parts) == 3:
+                top = parts[0]
+            if len(parts) != 3 or parts[0] != top or parts[1] not in LETTERS:
+                yield -1, name, b"", "not in a letter folder <top>/A ... <top>/J"
+                continue
+            if parts[2].startswith("."):
+                yield -1, name, b"", "hidden file"
+                continue
+            yield _LABEL[parts[1]], name, data, None
+    except TarStreamError as exc:
         raise ArchiveError(
-            f"{path}: truncated or corrupt archive ({exc}); delete it and fetch it again"
+            f"{path}: truncated or corrupt archive: {exc}; delete it and fetch it again"
         ) from None
 
 
 def _decode_batch(batch: list[tuple[int, str, bytes]]):
-    """Decode a batch of PNG members; return labels, names, images, failures."""
-    from PIL import Image, UnidentifiedImageError
+    """Decode a batch of PNG members; return labels, names, images, failures.
 
-    images = np.empty((len(batch), IMAGE_SIZE, IMAGE_SIZE), np.uint8)
-    keep = np.zeros(len(batch), bool)
+    The common case (28x28 8-bit greyscale) is decoded in bulk by
+    :func:`notmnist._png.decode_grey`; anything else goes through Pillow, which
+    either reads it as 28x28 greyscale or says why it is unusable.
+    """
+    images, keep = decode_grey([data for _, _, data in batch], IMAGE_SIZE)
     failures = []
-    for i, (_, name, data) in enumerate(batch):
-        reason = None
-        if not data:
-            reason = "empty file (0 bytes)"
-        elif not data.startswith(_PNG_MAGIC):
-            reason = "not a PNG file (cannot identify image file)"
+    for i in np.flatnonzero(~keep):
+        _, name, data = batch[i]
+        pixels, reason = _decode_with_pillow(data)
+        if reason is None:
+            images[i], keep[i] = pixels, True
         else:
-            try:
-                with Image.open(io.BytesIO(data)) as im:
-                    if im.size != (IMAGE_SIZE, IMAGE_SIZE):
-                        reason = f"image is {im.size[0]}x{im.size[1]}, expected 28x28"
-                    elif im.mode != "L":
-                        reason = f"image mode {im.mode}, expected 8-bit greyscale (L)"
-                    else:
-                        images[i] = np.asarray(im)
-                        keep[i] = True
-            except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-                reason = f"unreadable PNG ({exc})"
-        if reason is not None:
             failures.append(Skipped(name, reason))
     labels = np.array([b[0] for b in batch], np.int64)[keep]
     names = np.array([b[1].rsplit("/", 1)[-1].encode() for b in batch])[keep]
     return labels, names, images[keep], failures
+
+
+def _decode_with_pillow(data: bytes) -> tuple[np.ndarray | None, str | None]:
+    """Pixels of a 28x28 8-bit greyscale image, or the reason it is not one."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not data:
+        return None, "empty file (0 bytes)"
+    if not data.startswith(_PNG_MAGIC):
+        return None, "not a PNG file (cannot identify image file)"
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            if im.size != (IMAGE_SIZE, IMAGE_SIZE):
+                return None, f"image is {im.size[0]}x{im.size[1]}, expected 28x28"
+            if im.mode != "L":
+                return None, f"image mode {im.mode}, expected 8-bit greyscale (L)"
+            return np.asarray(im), None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        return None, f"unreadable PNG ({exc})"
 
 
 def _submit(executor: Executor | None, batch):
@@ -254,13 +258,18 @@ def _result(item):
     return item if isinstance(item, tuple) else item.result()
 
 
-def _mp_context():
-    """Processes that do not re-run the caller's ``__main__`` (a gallery script)."""
-    import multiprocessing
+def _pool(n_jobs: int) -> Executor | None:
+    """Worker processes for decoding, or None to decode in this process.
 
-    methods = multiprocessing.get_all_start_methods()
-    if "forkserver" in methods:
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload([__name__])
-        return ctx
-    return multiprocessing.get_context("spawn")
+    Workers are forked, so they never re-run the caller's ``__main__`` (a
+    problem script has no ``if __name__ == "__main__"`` guard, and the
+    "spawn" and "forkserver" methods would execute it again in every worker).
+    Where fork is not available or not safe (Windows, macOS), decoding stays
+    in this process.
+    """
+    import multiprocessing
+    import sys
+
+    if n_jobs <= 1 or not sys.platform.startswith("linux"):
+        return None
+    return ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context("fork"))

@@ -37,7 +37,8 @@ import numpy as np
 
 from . import __version__
 from .archive import Letters, Skipped, read_archive
-from .fetch import DataUnavailable, data_home as _data_home, fetch
+from .fetch import DataUnavailable, fetch
+from .fetch import data_home as _data_home
 from .registry import ARCHIVES, LETTERS, PIXEL_DEPTH, SUBSETS, archive_info
 
 log = logging.getLogger(__name__)
@@ -168,9 +169,7 @@ def standin_scale(scale: float | None = None) -> float:
     return float(scale)
 
 
-def locate(
-    source: str | None = None, *, data_home=None, download_if_missing: bool = True
-) -> DataSource:
+def locate(source: str | None = None, *, data_home=None, download_if_missing: bool = True) -> DataSource:
     """Find (or make) the archives of ``source``.
 
     Parameters
@@ -257,7 +256,9 @@ def _letters(src: DataSource, subset: str, data_home) -> Letters:
             skipped_reason=np.array([s.reason for s in letters.skipped], dtype=str),
         )
     else:
-        skipped = [Skipped(str(m), str(r)) for m, r in zip(arrays["skipped_member"], arrays["skipped_reason"])]
+        skipped = [
+            Skipped(str(m), str(r)) for m, r in zip(arrays["skipped_member"], arrays["skipped_reason"])
+        ]
         letters = Letters(arrays["images"], arrays["labels"], arrays["names"], skipped, path)
     letters.provenance = prov
     _check_minimum(letters, subset, src.scale)
@@ -403,7 +404,11 @@ def load_splits(
         for split, letters in (("train", large), ("valid", large), ("test", small)):
             idx = index[f"{split}_index"]
             arrays.update(
-                {f"{split}_images": letters.images[idx], f"{split}_labels": letters.labels[idx], f"{split}_index": idx}
+                {
+                    f"{split}_images": letters.images[idx],
+                    f"{split}_labels": letters.labels[idx],
+                    f"{split}_index": idx,
+                }
             )
         _save_cache(cache, **arrays)
     fields = {k: (normalise(v) if k.endswith("_images") else v) for k, v in arrays.items()}

@@ -163,8 +163,10 @@ def _save_open_figures() -> None:
     for k, num in enumerate(numbers, 1):
         path = folder / f"{stem}_{k}.png"
         plt.figure(num).savefig(path, dpi=100)
-    print(f"\nNo display: {len(numbers)} figure(s) saved as {folder / stem}_*.png "
-          "(the rendered site shows them too).")
+    print(
+        f"\nNo display: {len(numbers)} figure(s) saved as {folder / stem}_*.png "
+        "(the rendered site shows them too)."
+    )
 
 
 def _arrange_headless_saving() -> None:

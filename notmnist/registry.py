@@ -86,6 +86,4 @@ def archive_info(subset: str) -> ArchiveInfo:
     try:
         return ARCHIVES[subset]
     except KeyError:
-        raise ValueError(
-            f"unknown subset {subset!r}: choose one of {', '.join(SUBSETS)}"
-        ) from None
+        raise ValueError(f"unknown subset {subset!r}: choose one of {', '.join(SUBSETS)}") from None

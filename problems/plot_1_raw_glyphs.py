@@ -46,8 +46,9 @@ for letters in (large, small):
 # Ten random images per letter from the small archive, straight from the PNG
 # files: white ink on black, the glyph stretched to fill its 28x28 box.
 
-fig = plots.letter_grid(small.images, small.labels, per_letter=10, seed=1,
-                        title=f"{small.path.name}: 10 random images per letter")
+fig = plots.letter_grid(
+    small.images, small.labels, per_letter=10, seed=1, title=f"{small.path.name}: 10 random images per letter"
+)
 plt.show()
 
 # %%
@@ -71,15 +72,21 @@ for i in rng.choice(len(small), size=5, replace=False):
 # from the average image of their letter.
 
 blank = near_constant(small.images)
-print(f"near-constant images in {small.path.name}: {int(blank.sum())} of {len(small):,} "
-      f"({100 * blank.mean():.1f} %)")
+print(
+    f"near-constant images in {small.path.name}: {int(blank.sum())} of {len(small):,} "
+    f"({100 * blank.mean():.1f} %)"
+)
 
 pixels = small.images.reshape(len(small), -1).astype(np.float32)
 means = np.stack([pixels[small.labels == k].mean(axis=0) for k in range(len(LETTERS))])
 distance = np.linalg.norm(pixels - means[small.labels], axis=1)
 odd = np.argsort(distance)[::-1][:20]
-fig = plots.glyph_grid(small.images[odd], [LETTERS[k] for k in small.labels[odd]], ncols=10,
-                       title="The 20 images farthest from the mean image of their letter")
+fig = plots.glyph_grid(
+    small.images[odd],
+    [LETTERS[k] for k in small.labels[odd]],
+    ncols=10,
+    title="The 20 images farthest from the mean image of their letter",
+)
 plt.show()
 
 # %%

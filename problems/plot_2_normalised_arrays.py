@@ -23,9 +23,11 @@ from notmnist.registry import LETTERS
 
 splits = dataset.load_splits()
 print(splits.provenance.summary())
-for name, (images, labels) in splits.sets.items():
-    print(f"{name:>5}: {images.shape[0]:>7,} images, dtype {images.dtype}, shape {images.shape[1:]}, "
-          f"min {images.min():+.3f}, max {images.max():+.3f}")
+for name, (images, _labels) in splits.sets.items():
+    print(
+        f"{name:>5}: {images.shape[0]:>7,} images, dtype {images.dtype}, shape {images.shape[1:]}, "
+        f"min {images.min():+.3f}, max {images.max():+.3f}"
+    )
 
 # %%
 # Samples with their labels
@@ -33,8 +35,9 @@ for name, (images, labels) in splits.sets.items():
 # If images and labels were mismatched, the captions below would disagree with
 # the glyphs.
 
-fig = plots.letter_grid(splits.train_images, splits.train_labels, per_letter=8, seed=3,
-                        title="Training images, one row per label")
+fig = plots.letter_grid(
+    splits.train_images, splits.train_labels, per_letter=8, seed=3, title="Training images, one row per label"
+)
 plt.show()
 
 # %%

@@ -24,8 +24,12 @@ splits = dataset.load_splits()
 print(splits.provenance.summary())
 
 for name, (images, labels) in splits.sets.items():
-    fig = plots.glyph_grid(images[:20], [LETTERS[k] for k in labels[:20]], ncols=10,
-                           title=f"The first 20 images of the shuffled {name} split, with their labels")
+    fig = plots.glyph_grid(
+        images[:20],
+        [LETTERS[k] for k in labels[:20]],
+        ncols=10,
+        title=f"The first 20 images of the shuffled {name} split, with their labels",
+    )
     plt.show()
 
 # %%
@@ -60,8 +64,10 @@ for name, source in (("train", large), ("valid", large), ("test", small)):
     found = [folders.get(key, set()) for key in split_keys.tolist()]
     confirmed = sum(label in f for label, f in zip(labels.tolist(), found))
     missing = sum(not f for f in found)
-    print(f"{name:>5}: {confirmed:,} of {len(labels):,} images confirmed in their letter folder; "
-          f"{len(labels) - confirmed - missing:,} found only under another letter; {missing:,} not found")
+    print(
+        f"{name:>5}: {confirmed:,} of {len(labels):,} images confirmed in their letter folder; "
+        f"{len(labels) - confirmed - missing:,} found only under another letter; {missing:,} not found"
+    )
 
 # %%
 # Every image sits in the folder of its label: images and labels moved

@@ -31,7 +31,9 @@ def font_name(label: int, variant: int) -> str:
     return base64.b64encode(f"Font {variant} {LETTERS[label]}.ttf".encode()).decode() + ".png"
 
 
-def add(tar: tarfile.TarFile, name: str, data: bytes = b"", *, kind: bytes = tarfile.REGTYPE, link: str = "") -> None:
+def add(
+    tar: tarfile.TarFile, name: str, data: bytes = b"", *, kind: bytes = tarfile.REGTYPE, link: str = ""
+) -> None:
     info = tarfile.TarInfo(name)
     info.type = kind
     info.linkname = link

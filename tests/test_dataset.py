@@ -132,7 +132,9 @@ def test_two_processes_preparing_at_once_both_succeed(source, tmp_path):
 def test_too_few_images_for_a_letter_names_it(archive_factory, tmp_path, monkeypatch):
     """A letter under the minimum fails with the letter and its count in the message."""
     paths = {
-        "large": archive_factory("notMNIST_large.tar.gz", per_letter={**dict.fromkeys("ABCDEFGHIJ", 60), "D": 12}),
+        "large": archive_factory(
+            "notMNIST_large.tar.gz", per_letter={**dict.fromkeys("ABCDEFGHIJ", 60), "D": 12}
+        ),
         "small": archive_factory("notMNIST_small.tar.gz", per_letter=5),
     }
     monkeypatch.setattr(dataset, "locate", lambda source=None, **kw: DataSource("real", paths, scale=SCALE))
