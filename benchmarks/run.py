@@ -1,0 +1,205 @@
+"""Time the workbook's pipeline against the course's and the published solutions' ways.
+
+Each row runs our code and a baseline on the same data in the same run and
+prints both times (median of ``--repeat`` runs) and their ratio::
+
+    python benchmarks/run.py                      # default stand-in scale
+    python benchmarks/run.py --scale 1.0          # the real set's size
+    python benchmarks/run.py --source real        # the real archives, if present
+    python benchmarks/run.py --rows read,overlap  # some rows only
+
+Rows: ``read`` (archive -> arrays vs extract to disk then read each PNG file,
+the course's path), ``overlap`` (exact overlap of valid+test with train:
+hashing join vs sha256 per image then a search per image), ``near`` (near
+duplicates of valid+test against train: pruned exact search vs brute force on
+a subsample, extrapolated), ``fit`` (logistic regression on the full training
+split: our settings vs scikit-learn's defaults), ``site`` (a cold build of
+the whole site: absolute time and peak memory).  Speed targets live here, not
+in the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+ROWS = ("read", "overlap", "near", "fit", "site")
+
+
+def timed(func, repeat: int = 1):
+    """Median wall time of ``repeat`` calls, and the last result."""
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = func()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+# ----------------------------------------------------------------------------- baselines
+
+
+def course_read(archive: Path) -> np.ndarray:
+    """The course's path: extract the archive to disk, then open every PNG file one by one."""
+    from PIL import Image
+
+    with tempfile.TemporaryDirectory(dir=archive.parent) as tmp:
+        with tarfile.open(archive) as tar:
+            tar.extractall(tmp, filter="data")
+        images = []
+        top = next(p for p in Path(tmp).iterdir() if p.is_dir())
+        for folder in sorted(p for p in top.iterdir() if p.is_dir()):
+            for path in sorted(folder.iterdir()):
+                try:
+                    images.append(np.asarray(Image.open(path), dtype=np.uint8))
+                except OSError:
+                    pass  # the course printed "Could not read" and went on
+        return np.stack([im for im in images if im.shape == (28, 28)])
+
+
+def loop_overlap(train: np.ndarray, others: np.ndarray) -> int:
+    """Published solutions: sha256 of every image, then a search of the other set per image."""
+    import hashlib
+
+    train_hashes = [hashlib.sha256(x.tobytes()).hexdigest() for x in train]
+    count = 0
+    for x in others:
+        if hashlib.sha256(x.tobytes()).hexdigest() in train_hashes:
+            count += 1
+    return count
+
+
+def brute_near(query: np.ndarray, reference: np.ndarray, threshold: float, sample: int) -> float:
+    """Brute-force distances of ``sample`` query images against all of reference; seconds, extrapolated."""
+    q = query[:sample].reshape(sample, -1)
+    r = reference.reshape(len(reference), -1)
+    start = time.perf_counter()
+    for x in q:
+        d = np.abs(r - x).sum(axis=1)
+        np.flatnonzero(d < threshold)
+    return (time.perf_counter() - start) * len(query) / sample
+
+
+# ----------------------------------------------------------------------------- rows
+
+
+def row_read(args, src, splits):
+    archive = src.paths["large"]
+    from notmnist.archive import read_archive
+
+    ours, letters = timed(lambda: read_archive(archive), args.repeat)
+    base, images = timed(lambda: course_read(archive), 1)
+    assert len(images) == len(letters), (len(images), len(letters))
+    return f"read {archive.name} ({len(letters):,} images) -> arrays", ours, base, "extract, then read each PNG"
+
+
+def row_overlap(args, src, splits):
+    from notmnist.duplicates import overlap
+
+    train, valid, test = splits.train_images, splits.valid_images, splits.test_images
+    others = np.concatenate([valid, test])
+
+    def ours():
+        return int(overlap(others, train).a_in_b.sum())
+
+    t_ours, n_ours = timed(ours, args.repeat)
+    t_base, n_base = timed(lambda: loop_overlap(train, others), 1)
+    assert n_ours == n_base, (n_ours, n_base)
+    return f"exact overlap valid+test vs train ({n_ours:,} found)", t_ours, t_base, "sha256 + search per image"
+
+
+def row_near(args, src, splits):
+    from notmnist.duplicates import DEFAULT_THRESHOLD, near_duplicates
+
+    train = splits.train_images
+    query = np.concatenate([splits.valid_images, splits.test_images])
+    t_ours, pairs = timed(lambda: near_duplicates(query, train), args.repeat)
+    sample = max(1, min(len(query), args.near_sample))
+    t_base = brute_near(query, train, DEFAULT_THRESHOLD, sample)
+    label = f"near duplicates {len(query):,} vs {len(train):,} ({len(pairs.distance):,} pairs)"
+    return label, t_ours, t_base, f"brute force on {sample}, extrapolated"
+
+
+def row_fit(args, src, splits):
+    from sklearn.linear_model import LogisticRegression
+
+    from notmnist.baseline import fit_logistic
+
+    x, y = splits.train_images, splits.train_labels
+    xt, yt = splits.test_images.reshape(len(splits.test_images), -1), splits.test_labels
+    t_ours, (model, _) = timed(lambda: fit_logistic(x, y), 1)
+    acc_ours = model.score(xt, yt)
+
+    def default():
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return LogisticRegression().fit(x.reshape(len(x), -1), y)
+
+    t_base, base_model = timed(default, 1)
+    acc_base = base_model.score(xt, yt)
+    label = f"logistic regression on {len(x):,} (test acc {acc_ours:.3f} vs {acc_base:.3f})"
+    return label, t_ours, t_base, "scikit-learn defaults"
+
+
+def row_site(args, src, splits):
+    env = dict(os.environ, NOTMNIST_SOURCE=args.source or os.environ.get("NOTMNIST_SOURCE", "auto"))
+    if args.scale:
+        env["NOTMNIST_STANDIN_SCALE"] = str(args.scale)
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.rmtree(ROOT / "docs" / "generated", ignore_errors=True)
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q", "-d", tmp], cwd=ROOT, env=env, check=True)
+        seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return f"whole site build, cold (peak memory {peak:,.0f} MB)", seconds, None, "-"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--source", choices=["auto", "real", "standin"], default=None)
+    parser.add_argument("--scale", type=float, default=None, help="stand-in scale (default: the site's)")
+    parser.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated, from {','.join(ROWS)}")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of our code per row (median)")
+    parser.add_argument("--near-sample", type=int, default=50, help="query images for the brute force")
+    args = parser.parse_args(argv)
+    if args.scale:
+        os.environ["NOTMNIST_STANDIN_SCALE"] = str(args.scale)
+    from notmnist import dataset
+
+    rows = [r.strip() for r in args.rows.split(",") if r.strip()]
+    unknown = set(rows) - set(ROWS)
+    if unknown:
+        parser.error(f"unknown rows: {', '.join(sorted(unknown))}")
+    src = dataset.locate(args.source)
+    splits = dataset.load_splits(source=args.source) if set(rows) - {"read", "site"} else None
+    print(src.provenance().summary())
+    print(f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, numpy {np.__version__}")
+    print()
+    header = f"| {'row':<62} | {'ours (s)':>9} | {'baseline (s)':>12} | {'ratio':>7} | baseline |"
+    print(header)
+    print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
+    funcs = {"read": row_read, "overlap": row_overlap, "near": row_near, "fit": row_fit, "site": row_site}
+    for name in rows:
+        label, ours, base, how = funcs[name](args, src, splits)
+        ratio = f"{base / ours:.1f}x" if base else "-"
+        base_cell = f"{base:.2f}" if base else "-"
+        print(f"| {label:<62} | {ours:>9.2f} | {base_cell:>12} | {ratio:>7} | {how} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

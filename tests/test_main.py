@@ -1,0 +1,76 @@
+"""Tests of the command line (python -m notmnist): output for users, one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+from conftest import png_bytes
+
+from notmnist import dataset
+from notmnist.__main__ import main
+
+
+def test_inspect_prints_counts_skipped_duplicates_and_blanks(archive_factory, capsys):
+    """inspect lists per-letter counts, each skipped member with its reason, duplicates and blanks."""
+    top = "notMNIST_small"
+    extra = [
+        (f"{top}/A/empty.png", b""),
+        (f"{top}/B/copy.png", png_bytes(np.zeros((28, 28), np.uint8))),
+        (f"{top}/C/copy2.png", png_bytes(np.zeros((28, 28), np.uint8))),
+    ]
+    path = archive_factory(per_letter=4, extra=extra)
+    assert main(["inspect", str(path), "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "42 readable images, 1 skipped" in out
+    assert "     B       5" in out and "     A       4" in out
+    assert f"{top}/A/empty.png: empty file (0 bytes)" in out
+    assert "exact duplicates: 1 groups holding 2 images" in out
+    assert "near-constant images (blank or solid): 2" in out
+
+
+def test_errors_are_one_line_without_traceback(tmp_path):
+    """A bad archive gives one line on stderr, exit status 1, and no traceback."""
+    bad = tmp_path / "notMNIST_small.tar.gz"
+    bad.write_text("<html><body>Not Found</body></html>")
+    run = subprocess.run(
+        [sys.executable, "-m", "notmnist", "inspect", str(bad)], capture_output=True, text=True
+    )
+    assert run.returncode == 1
+    assert run.stderr.startswith("notmnist: error: ")
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in run.stderr and "HTML page" in run.stderr
+
+
+def test_unknown_subset_is_a_clear_error(tmp_path, capsys):
+    """fetch with a typo names the valid subsets."""
+    assert main(["fetch", "medium", "--data-home", str(tmp_path)]) == 1
+    assert "choose one of large, small" in capsys.readouterr().err
+
+
+def test_info_shows_data_folder_archives_and_caches(tmp_path, capsys):
+    """info names the data folder, the state of each archive and the caches."""
+    (tmp_path / "notMNIST_small.tar.gz").write_bytes(b"short")
+    (tmp_path / "cache").mkdir()
+    np.savez(tmp_path / "cache" / "splits-abc.npz", x=np.zeros(3))
+    assert main(["info", "--data-home", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"data folder: {tmp_path}" in out
+    assert "notMNIST_large.tar.gz: not in the data folder" in out
+    assert "notMNIST_small.tar.gz: " in out and "verified" not in out.split("notMNIST_small")[1].split("\n")[0]
+    assert "caches: 1 files" in out and "splits-abc.npz" in out
+
+
+def test_prepare_prints_provenance_and_split_shapes(archive_factory, tmp_path, monkeypatch, capsys):
+    """prepare builds the splits and prints where they came from and their sizes."""
+    paths = {
+        "large": archive_factory("notMNIST_large.tar.gz", per_letter=60),
+        "small": archive_factory("notMNIST_small.tar.gz", per_letter=5),
+    }
+    monkeypatch.setattr(dataset, "locate", lambda source=None, **kw: dataset.DataSource("real", paths, scale=0.001))
+    assert main(["prepare", "--data-home", str(tmp_path), "--train", "100", "--seed", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "Data: real notMNIST archives" in out and "seed 4" in out
+    assert "train:     100 images float32 (28, 28)" in out
+    assert "valid:      10 images" in out
