@@ -23,6 +23,7 @@ cannot be read is reported with a warning and rebuilt.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -293,6 +294,8 @@ class Splits:
         Position of each image in its archive's :class:`~notmnist.archive.Letters`
         (train and valid: large; test: small).
     provenance : Provenance
+    data_home : Path
+        Data folder the splits were cached in (later stages cache there too).
     """
 
     train_images: np.ndarray
@@ -305,6 +308,7 @@ class Splits:
     valid_index: np.ndarray
     test_index: np.ndarray
     provenance: Provenance | None = field(default=None, repr=False)
+    data_home: Path | None = field(default=None, repr=False)
 
     @property
     def sets(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -412,7 +416,55 @@ def load_splits(
             )
         _save_cache(cache, **arrays)
     fields = {k: (normalise(v) if k.endswith("_images") else v) for k, v in arrays.items()}
-    return Splits(**fields, provenance=prov)
+    return Splits(**fields, provenance=prov, data_home=_data_home(data_home))
+
+
+def sanitised(splits: Splits, *, near=None, threshold: float | None = None):
+    """Which validation and test images to keep so that none repeats training (cached).
+
+    Dropped: images with an exact copy in train, and images with a near
+    duplicate in train (:func:`notmnist.duplicates.near_duplicates`, default
+    measure and threshold).  Test images that also occur in validation are kept.
+    Problem 5 computes this and problem 6 reuses it; either can run first.
+
+    Parameters
+    ----------
+    splits : Splits
+    near : NearPairs, optional
+        Near duplicates of ``concatenate([valid, test])`` against train, if
+        already computed.
+    threshold : float, optional
+        Near-duplicate threshold (grey levels); default the module's.
+
+    Returns
+    -------
+    notmnist.duplicates.Sanitised
+    """
+    from . import duplicates
+
+    threshold = duplicates.DEFAULT_THRESHOLD if threshold is None else threshold
+    if near is not None and near.threshold != threshold:
+        raise ValueError(f"near pairs were found with threshold {near.threshold}, not {threshold}")
+    prov = splits.provenance
+    key = _key(
+        "sanitised",
+        *(a.sha256 for a in prov.archives),
+        prov.seed,
+        sorted(prov.sizes.items()),
+        threshold,
+        _code_hash("duplicates.py"),
+    )
+    cache = _cache_dir(splits.data_home) / f"sanitised-{key}.npz"
+    names = [f.name for f in dataclasses.fields(duplicates.Sanitised)]
+    arrays = _load_cache(cache, names)
+    if arrays is not None:
+        return duplicates.Sanitised(**{k: (v if v.ndim else v.item()) for k, v in arrays.items()})
+    if near is None:
+        queries = np.concatenate([splits.valid_images, splits.test_images])
+        near = duplicates.near_duplicates(queries, splits.train_images, threshold=threshold)
+    result = duplicates.sanitise(splits.train_images, splits.valid_images, splits.test_images, near=near)
+    _save_cache(cache, **{k: np.asarray(getattr(result, k)) for k in names})
+    return result
 
 
 # --------------------------------------------------------------------------- caches
@@ -442,11 +494,11 @@ def file_sha256(path: Path) -> str:
     return stamp["sha256"]
 
 
-def _code_hash() -> str:
-    """Hash of the source of the modules whose output is cached."""
+def _code_hash(*extra: str) -> str:
+    """Hash of the source of the modules whose output is cached (and of ``extra`` modules)."""
     here = Path(__file__).parent
     digest = hashlib.sha256()
-    for name in ("archive.py", "dataset.py", "registry.py"):
+    for name in ("archive.py", "_tarstream.py", "_png.py", "dataset.py", "registry.py", *extra):
         digest.update((here / name).read_bytes())
     return digest.hexdigest()[:16]
 

@@ -1,0 +1,180 @@
+"""
+Problem 5: overlap between training, validation and test
+=========================================================
+
+If a test image also sits in the training set, a model can score on it by
+memory rather than by skill, and the test accuracy flatters it. We measure the
+overlap exactly, by hashing every image (a join, not a loop over pairs), then
+look for *near* duplicates (the same glyph with faint differences) with an
+exact pruned search, and finally build sanitised validation and test sets that
+problem 6 uses.
+"""
+
+# %%
+# Exact duplicates inside each split
+# ----------------------------------
+# Fonts come in many copies under different names, so the same picture can
+# appear several times in one split. A *group* is a set of identical images;
+# its copies beyond the first are *redundant*.
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from notmnist import dataset, duplicates, plots, results
+from notmnist.registry import LETTERS
+
+splits = dataset.load_splits()
+print(splits.provenance.summary())
+sets = {name: images for name, (images, _) in splits.sets.items()}
+
+groups = {name: duplicates.exact_groups(images) for name, images in sets.items()}
+for name, g in groups.items():
+    print(
+        f"{name:>5}: {len(sets[name]):>7,} images, {g.n_groups:>6,} groups of identical images "
+        f"holding {g.n_images_in_groups:>6,} images ({g.n_redundant:,} redundant copies)"
+    )
+
+# %%
+# The largest groups in the training split: the first image of each, with how
+# many times it occurs. Blank and solid images top the list.
+
+g = groups["train"]
+biggest = np.argsort(g.sizes)[::-1][:10]
+fig = plots.glyph_grid(
+    sets["train"][g.first[biggest]],
+    [f"x{n}" for n in g.sizes[biggest]],
+    ncols=10,
+    title="Training split: the 10 largest groups of identical images",
+)
+plt.show()
+
+# %%
+# Exact overlap between the splits
+# --------------------------------
+# Counting convention: "*valid in train*" is the number of validation images
+# (each copy counted) that have an identical image somewhere in train; this is
+# the convention of the published solutions.
+
+pairs = duplicates.overlaps(sets)
+valid_in_train = pairs["train", "valid"].n_b_in_a
+test_in_train = pairs["train", "test"].n_b_in_a
+valid_in_test = pairs["valid", "test"].n_a_in_b
+print(f"valid images also in train: {valid_in_train:,} of {len(sets['valid']):,}")
+print(f" test images also in train: {test_in_train:,} of {len(sets['test']):,}")
+print(f"valid images also in test:  {valid_in_test:,} of {len(sets['valid']):,}")
+print(f"  test images also in valid: {pairs['valid', 'test'].n_b_in_a:,} of {len(sets['test']):,}")
+
+# %%
+# Some test images and their copies in train. The captions give the label of
+# each copy: where they differ, the same picture is filed under two letters.
+
+in_train, in_test = pairs["train", "test"].pairs()
+in_train, in_test = in_train[:12], in_test[:12]
+fig = plots.pair_grid(
+    sets["test"][in_test],
+    sets["train"][in_train],
+    [
+        f"test {LETTERS[a]}, train {LETTERS[b]}"
+        for a, b in zip(splits.test_labels[in_test], splits.train_labels[in_train])
+    ],
+    title="Test images (top) with an identical image in train (bottom)",
+)
+plt.show()
+
+# %%
+# Near duplicates: choosing a measure and a threshold
+# ---------------------------------------------------
+# We measure the distance between two images as the root-mean-square
+# difference of their pixels, in grey levels (0-255). For a sample of
+# validation and test images we find the nearest training image: true near
+# copies form a separate mode close to zero, far below the bulk of distinct
+# glyphs. The threshold sits in the gap between the two.
+
+queries = np.concatenate([sets["valid"], sets["test"]])
+rng = np.random.default_rng(0)
+sample = rng.choice(len(queries), size=min(1000, len(queries)), replace=False)
+nn_distance, _ = duplicates.nearest_neighbours(queries[sample], sets["train"])
+threshold = duplicates.DEFAULT_THRESHOLD
+
+fig, ax = plt.subplots(figsize=(8, 3.5))
+ax.hist(nn_distance[:, 0], bins=np.arange(0, nn_distance.max() + 2, 2), color="0.4")
+ax.axvline(threshold, color="red", linestyle="--", label=f"threshold {threshold:g}")
+ax.set_yscale("log")
+ax.set_xlabel("RMS distance to the nearest training image (grey levels)")
+ax.set_ylabel("validation + test images")
+ax.set_title(f"Nearest-neighbour distances of {len(sample):,} random validation and test images")
+ax.legend()
+fig.tight_layout()
+plt.show()
+
+# %%
+# The whole search
+# ----------------
+# Every validation and test image against every training image, exactly: a
+# cheap lower bound on the distance (a projection onto principal components)
+# discards almost all pairs, and the few candidates left are measured on the
+# full pixels.
+
+near = duplicates.near_duplicates(queries, sets["train"], threshold=threshold)
+n_valid = len(sets["valid"])
+has_near = near.query_has_near
+exact = np.concatenate([pairs["train", "valid"].b_in_a, pairs["train", "test"].b_in_a])
+near_valid = int((has_near[:n_valid] & ~exact[:n_valid]).sum())
+near_test = int((has_near[n_valid:] & ~exact[n_valid:]).sum())
+print(f"measure: RMS pixel difference; threshold: < {threshold:g} grey levels")
+print(f"candidate pairs measured after pruning: {near.n_candidates:,}")
+print(f"valid images with a near (not identical) copy in train: {near_valid:,}")
+print(f" test images with a near (not identical) copy in train: {near_test:,}")
+
+# %%
+# Pairs on both sides of the threshold: the top row of each pair is a
+# validation or test image, the bottom row its nearest training image. Just
+# under the threshold the two are the same glyph; just over, a different
+# rendering of the same font or a different font altogether.
+
+below = np.flatnonzero((near.distance > 0) & (near.distance < threshold))[::-1][:6]
+above_mask = (nn_distance[:, 0] >= threshold) & (nn_distance[:, 0] < 2 * threshold)
+above = np.flatnonzero(above_mask)[np.argsort(nn_distance[above_mask, 0])][:6]
+_, above_index = duplicates.nearest_neighbours(queries[sample[above]], sets["train"])
+left = np.concatenate([queries[near.query_index[below]], queries[sample[above]]])
+right = np.concatenate([sets["train"][near.reference_index[below]], sets["train"][above_index[:, 0]]])
+captions = [f"{d:.1f} (near)" for d in near.distance[below]]
+captions += [f"{d:.1f} (not near)" for d in nn_distance[above, 0]]
+fig = plots.pair_grid(
+    left, right, captions, title=f"Pairs just under and just over the threshold ({threshold:g})"
+)
+plt.show()
+
+# %%
+# Sanitised validation and test sets
+# ----------------------------------
+# We drop every validation and test image that has an identical or a near copy
+# in train. Test images that also occur in validation are kept: both are
+# held-out data. The result is cached for problem 6.
+
+clean = dataset.sanitised(splits, near=near)
+print(
+    f"sanitised valid: {clean.n_valid:,} of {len(sets['valid']):,} "
+    f"({clean.valid_in_train:,} identical + {clean.valid_near:,} near copies of train dropped)"
+)
+print(
+    f" sanitised test: {clean.n_test:,} of {len(sets['test']):,} "
+    f"({clean.test_in_train:,} identical + {clean.test_near:,} near copies of train dropped)"
+)
+
+results.record(
+    "problem5",
+    train_within=groups["train"].n_redundant,
+    valid_in_train=valid_in_train,
+    test_in_train=test_in_train,
+    valid_in_test=valid_in_test,
+    near_valid=near_valid,
+    near_test=near_test,
+    threshold=threshold,
+    sanitised_valid=clean.n_valid,
+    sanitised_test=clean.n_test,
+)
+
+# %%
+# Scores on the raw test set therefore include images the model has seen;
+# problem 6 reports both.

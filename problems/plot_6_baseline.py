@@ -1,0 +1,135 @@
+"""
+Problem 6: an off-the-shelf classifier
+======================================
+
+How far does a plain linear model get? We train scikit-learn's logistic
+regression on the raw pixels of 50, 100, 1,000 and 5,000 training images and
+on the whole training split, and score each model on the test set and on the
+sanitised test set of problem 5. The gap between the two is what overlap with
+the training set was worth.
+"""
+
+# %%
+# The learning curve
+# ------------------
+# Each model sees the first *n* images of the shuffled training split. The
+# solver settings are chosen for speed on the full split (see
+# ``notmnist.baseline``); they give the same accuracy as scikit-learn's
+# defaults.
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from notmnist import baseline, dataset, plots, results
+from notmnist.registry import LETTERS
+
+splits = dataset.load_splits()
+print(splits.provenance.summary())
+clean = dataset.sanitised(splits)
+test_sets = {
+    "test": (splits.test_images, splits.test_labels),
+    "sanitised test": (splits.test_images[clean.test_keep], splits.test_labels[clean.test_keep]),
+}
+sizes = [n for n in (50, 100, 1000, 5000) if n < len(splits.train_labels)]
+curve = baseline.learning_curve(splits.train_images, splits.train_labels, test_sets, sizes=sizes)
+
+# %%
+# The whole training split, fitted once more so we can look inside the model.
+
+model, seconds = baseline.fit_logistic(splits.train_images, splits.train_labels)
+full = baseline.CurvePoint(
+    n_train=len(splits.train_labels),
+    seconds=seconds,
+    accuracy={name: baseline.accuracy(model, x, y) for name, (x, y) in test_sets.items()},
+)
+curve.append(full)
+
+print(
+    f"{'training images':>15}  {'fit time (s)':>12}  {'test accuracy':>13}  {'sanitised test accuracy':>23}"
+)
+for point in curve:
+    print(
+        f"{point.n_train:>15,}  {point.seconds:>12.2f}  {point.accuracy['test']:>13.3f}  "
+        f"{point.accuracy['sanitised test']:>23.3f}"
+    )
+print(f"test sets: {len(splits.test_labels):,} images; sanitised: {int(clean.test_keep.sum()):,} images")
+
+results.record(
+    "problem6",
+    **{f"acc_{p.n_train}": p.accuracy["test"] for p in curve[:-1]},
+    **{f"acc_sanitised_{p.n_train}": p.accuracy["sanitised test"] for p in curve[:-1]},
+    acc_full=full.accuracy["test"],
+    acc_sanitised_full=full.accuracy["sanitised test"],
+    full_fit_seconds=full.seconds,
+    n_train=full.n_train,
+)
+
+# %%
+# Accuracy against training-set size
+# ----------------------------------
+
+fig, ax = plt.subplots(figsize=(7, 4))
+for name in test_sets:
+    ax.plot([p.n_train for p in curve], [p.accuracy[name] for p in curve], marker="o", label=name)
+ax.set_xscale("log")
+ax.set_xlabel("training images")
+ax.set_ylabel("accuracy")
+ax.set_ylim(0, 1)
+ax.grid(True, which="both", alpha=0.3)
+ax.set_title("Logistic regression on raw pixels: learning curve")
+ax.legend()
+fig.tight_layout()
+plt.show()
+
+# %%
+# The curve rises steeply up to a thousand images and then flattens: a linear
+# model on raw pixels soon runs out of capacity. The sanitised score sits a
+# little lower at every size.
+#
+# Which letters does the full model confuse?
+# ------------------------------------------
+
+matrix = baseline.confusion(model, splits.test_images, splits.test_labels)
+fig, ax = plt.subplots(figsize=(5.5, 5))
+ax.imshow(matrix, cmap="Blues")
+for i in range(len(LETTERS)):
+    for j in range(len(LETTERS)):
+        ax.text(
+            j,
+            i,
+            matrix[i, j],
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white" if matrix[i, j] > matrix.max() / 2 else "black",
+        )
+ax.set_xticks(range(len(LETTERS)), LETTERS)
+ax.set_yticks(range(len(LETTERS)), LETTERS)
+ax.set_xlabel("predicted letter")
+ax.set_ylabel("true letter")
+ax.set_title("Confusion matrix, full model, test set")
+fig.tight_layout()
+plt.show()
+
+# %%
+# Sample predictions
+# ------------------
+# Thirty test images with the model's guess; mistakes are framed in red and
+# captioned "guess (truth)".
+
+predicted = baseline.predict(model, splits.test_images[:30])
+truth = splits.test_labels[:30]
+captions = [LETTERS[p] if p == t else f"{LETTERS[p]} ({LETTERS[t]})" for p, t in zip(predicted, truth)]
+fig = plots.glyph_grid(
+    splits.test_images[:30],
+    captions,
+    ncols=10,
+    marked=predicted != truth,
+    title="Predictions of the full model on test images (mistakes in red)",
+)
+plt.show()
+print(f"mistakes among these 30: {int(np.sum(predicted != truth))}")
+
+# %%
+# Many mistakes are glyphs a person would hesitate over too: decorative
+# designs, symbols, or pictures filed under a letter.
