@@ -93,7 +93,7 @@ plt.show()
 queries = np.concatenate([sets["valid"], sets["test"]])
 rng = np.random.default_rng(0)
 sample = rng.choice(len(queries), size=min(1000, len(queries)), replace=False)
-nn_distance, _ = duplicates.nearest_neighbours(queries[sample], sets["train"])
+nn_distance, nn_index = duplicates.nearest_neighbours(queries[sample], sets["train"])
 threshold = duplicates.DEFAULT_THRESHOLD
 
 fig, ax = plt.subplots(figsize=(8, 3.5))
@@ -135,9 +135,8 @@ print(f" test images with a near (not identical) copy in train: {near_test:,}")
 below = np.flatnonzero((near.distance > 0) & (near.distance < threshold))[::-1][:6]
 above_mask = (nn_distance[:, 0] >= threshold) & (nn_distance[:, 0] < 2 * threshold)
 above = np.flatnonzero(above_mask)[np.argsort(nn_distance[above_mask, 0])][:6]
-_, above_index = duplicates.nearest_neighbours(queries[sample[above]], sets["train"])
 left = np.concatenate([queries[near.query_index[below]], queries[sample[above]]])
-right = np.concatenate([sets["train"][near.reference_index[below]], sets["train"][above_index[:, 0]]])
+right = np.concatenate([sets["train"][near.reference_index[below]], sets["train"][nn_index[above, 0]]])
 captions = [f"{d:.1f} (near)" for d in near.distance[below]]
 captions += [f"{d:.1f} (not near)" for d in nn_distance[above, 0]]
 fig = plots.pair_grid(

@@ -1,0 +1,86 @@
+"""Tests for notmnist.baseline: logistic-regression fits, learning curve, confusion matrix."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from notmnist import baseline
+
+
+def _problem(n: int, seed: int = 0, noise: float = 0.9):
+    """An easy 10-class problem: one random prototype per class plus pixel noise."""
+    rng = np.random.default_rng(seed)
+    prototypes = np.random.default_rng(99).uniform(-0.5, 0.5, (10, 28, 28))
+    labels = rng.integers(0, 10, n).astype(np.int64)
+    images = prototypes[labels] + rng.normal(0, noise, (n, 28, 28))
+    return images.astype(np.float32), labels
+
+
+def test_learning_curve_sizes_and_more_data_helps():
+    """Points come back per size (None = all) with accuracies in [0, 1] that grow with data."""
+    x, y = _problem(2_000)
+    xt, yt = _problem(500, seed=1)
+    points = baseline.learning_curve(
+        x, y, {"test": (xt, yt), "half": (xt[:250], yt[:250])}, sizes=(20, 200, None, 10**6)
+    )
+    assert [p.n_train for p in points] == [20, 200, 2_000, 2_000]
+    for p in points:
+        assert set(p.accuracy) == {"test", "half"}
+        assert all(0.0 <= a <= 1.0 for a in p.accuracy.values())
+        assert p.seconds >= 0 and p.n_iter >= 1
+    acc = [p.accuracy["test"] for p in points]
+    assert acc[0] + 0.1 < acc[2], acc
+    assert acc[2] > 0.9
+
+
+def test_fit_is_deterministic():
+    """Two fits on the same data give identical coefficients."""
+    x, y = _problem(300)
+    m1, _ = baseline.fit_logistic(x, y)
+    m2, _ = baseline.fit_logistic(x, y)
+    assert np.array_equal(m1.coef_, m2.coef_) and np.array_equal(m1.intercept_, m2.intercept_)
+
+
+def test_uint8_images_are_normalised():
+    """uint8 images give the same model as their normalised float32 version."""
+    rng = np.random.default_rng(2)
+    raw = rng.integers(0, 256, (200, 28, 28), dtype=np.uint8)
+    y = rng.integers(0, 10, 200)
+    norm = ((raw.astype(np.float32) - 127.5) / 255).astype(np.float32)
+    assert np.array_equal(baseline.features(raw), norm.reshape(200, -1))
+    m_raw, _ = baseline.fit_logistic(raw, y, max_iter=20)
+    m_norm, _ = baseline.fit_logistic(norm, y, max_iter=20)
+    assert np.array_equal(m_raw.coef_, m_norm.coef_)
+
+
+def test_no_convergence_warning_escapes():
+    """A fit stopped by max_iter emits no ConvergenceWarning and reports converged=False."""
+    x, y = _problem(300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        points = baseline.learning_curve(x, y, {"train": (x, y)}, sizes=(None,), max_iter=2)
+    assert points[0].converged is False and points[0].n_iter == 2
+
+
+def test_confusion_matrix_counts():
+    """The confusion matrix is 10 x 10, sums to N, and its diagonal gives the accuracy."""
+    x, y = _problem(400)
+    model, _ = baseline.fit_logistic(x, y)
+    m = baseline.confusion(model, x, y)
+    assert m.shape == (10, 10) and m.sum() == 400
+    assert np.bincount(y, minlength=10).tolist() == m.sum(axis=1).tolist()
+    assert m.trace() / 400 == pytest.approx(baseline.accuracy(model, x, y))
+
+
+def test_bad_labels_are_refused():
+    """Labels that do not match the images, or a single class, give a clear error."""
+    x, y = _problem(50)
+    with pytest.raises(ValueError, match="labels must have shape"):
+        baseline.fit_logistic(x, y[:10])
+    with pytest.raises(ValueError, match="single class"):
+        baseline.fit_logistic(x, np.zeros(50, np.int64))
+    with pytest.raises(ValueError, match="dtype"):
+        baseline.features(np.zeros((3, 28, 28), np.int32))

@@ -1,0 +1,265 @@
+"""Tests for notmnist.duplicates: exact groups, overlaps, near duplicates, sanitising."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial.distance import cdist
+
+from notmnist import duplicates as dup
+
+
+def _images(n: int, seed: int = 0) -> np.ndarray:
+    """n distinct random uint8 images, shape (n, 28, 28)."""
+    return np.random.default_rng(seed).integers(0, 256, (n, 28, 28), dtype=np.uint8)
+
+
+def _normalised(images: np.ndarray) -> np.ndarray:
+    return ((images.astype(np.float32) - 127.5) / 255).astype(np.float32)
+
+
+def _brute_pairs(q, r, metric, threshold):
+    """Reference answer: all pairs under the threshold, by scipy's cdist on grey levels."""
+    gq = q.reshape(len(q), -1).astype(np.float64)
+    gr = r.reshape(len(r), -1).astype(np.float64)
+    if metric == "rms":
+        d = np.sqrt(cdist(gq, gr, "sqeuclidean") / gq.shape[1])
+    else:
+        d = cdist(gq, gr, "cityblock") / gq.shape[1]
+    qi, ri = np.nonzero(d < threshold)
+    return d, set(zip(qi.tolist(), ri.tolist(), strict=True))
+
+
+def _near_set(q_base, r_base, rng, n_near=40, max_amp=30):
+    """Queries: copies of references plus noise of varied amplitude, and unrelated images."""
+    src = rng.integers(0, len(r_base), n_near)
+    amp = rng.integers(1, max_amp, n_near)[:, None, None]
+    noise = rng.integers(-1, 2, (n_near, 28, 28)) * amp
+    near = np.clip(r_base[src].astype(int) + noise, 0, 255).astype(np.uint8)
+    return np.concatenate([near, q_base])
+
+
+def test_exact_groups_counts():
+    """Groups of identical images are found with the right members and counts."""
+    a, b, c, d = _images(4)
+    g = dup.exact_groups(np.stack([a, b, a, c, b, a, d]))
+    assert g.group.tolist() == [0, 1, 0, -1, 1, 0, -1]
+    assert g.first.tolist() == [0, 1]
+    assert g.sizes.tolist() == [3, 2]
+    assert (g.n_groups, g.n_images_in_groups, g.n_redundant, g.n_distinct) == (2, 5, 3, 4)
+    assert g.members(0).tolist() == [0, 2, 5]
+
+
+def test_exact_groups_none_and_float():
+    """A set without repeats has no groups; float images are grouped like their pixels."""
+    x = _images(50)
+    assert dup.exact_groups(x).n_groups == 0
+    xf = _normalised(np.concatenate([x, x[:3]]))
+    g = dup.exact_groups(xf)
+    assert (g.n_groups, g.n_redundant) == (3, 3)
+
+
+def test_digest_one_pixel_difference():
+    """Images differing in a single pixel get different digests; equal images equal digests."""
+    x = np.repeat(_images(1), 28 * 28 + 1, axis=0)
+    for k in range(28 * 28):  # image k + 1 differs from image 0 in pixel k only
+        x[k + 1].flat[k] ^= 1
+    for images in (x, _normalised(x)):
+        d = dup.image_digests(images)
+        assert d.dtype == np.uint64 and d.shape == (len(x),)
+        assert len(np.unique(d)) == len(x)
+        assert np.array_equal(dup.image_digests(images[:1].copy()), d[:1])
+    assert dup.exact_groups(x).n_groups == 0
+
+
+def test_digest_collision_never_merges(monkeypatch):
+    """Even if every digest collides, groups and overlaps stay exact (bytes are verified)."""
+    monkeypatch.setattr(dup, "_digests", lambda words, strong: np.zeros(len(words), np.uint64))
+    a, b, c = _images(3)
+    g = dup.exact_groups(np.stack([a, b, a, c, b]))
+    assert g.group.tolist() == [0, 1, 0, -1, 1]
+    ov = dup.overlap(np.stack([c, a]), np.stack([b, a, a]))
+    assert ov.a_in_b.tolist() == [False, True]
+    assert ov.b_in_a.tolist() == [False, True, True]
+
+
+def test_overlap_both_directions_with_inner_duplicates():
+    """Overlap marks every copy in both directions, with first matching indices."""
+    a0, a1, a2, b0, b1 = _images(5)
+    a = np.stack([a0, a1, a0, a2])  # a0 twice inside a
+    b = np.stack([b0, a0, b1, a2, a0, a2])
+    ov = dup.overlap(_normalised(a), _normalised(b))
+    assert ov.a_in_b.tolist() == [True, False, True, True]
+    assert ov.match_in_b.tolist() == [1, -1, 1, 3]
+    assert ov.b_in_a.tolist() == [False, True, False, True, True, True]
+    assert ov.match_in_a.tolist() == [-1, 0, -1, 3, 0, 3]
+    assert (ov.n_a_in_b, ov.n_b_in_a, ov.n_shared) == (3, 4, 2)
+    ia, jb = ov.pairs()
+    assert ia.tolist() == [0, 2, 3] and jb.tolist() == [1, 1, 3]
+
+
+def test_overlaps_all_pairs_match_overlap():
+    """overlaps() gives the same answer as overlap() for every pair of named sets."""
+    rng = np.random.default_rng(3)
+    pool = _images(30, seed=3)
+    sizes = {"train": 40, "valid": 15, "test": 12}
+    sets = {k: pool[rng.integers(0, 30, n)] for k, n in sizes.items()}
+    result = dup.overlaps(sets)
+    assert list(result) == [("train", "valid"), ("train", "test"), ("valid", "test")]
+    for (ka, kb), ov in result.items():
+        ref = dup.overlap(sets[ka], sets[kb])
+        assert np.array_equal(ov.a_in_b, ref.a_in_b) and np.array_equal(ov.b_in_a, ref.b_in_a)
+        assert np.array_equal(ov.match_in_b, ref.match_in_b)
+        assert np.array_equal(ov.match_in_a, ref.match_in_a)
+
+
+def test_overlap_rejects_mixed_dtypes():
+    """Comparing uint8 with float images is refused with a clear message."""
+    x = _images(3)
+    with pytest.raises(ValueError, match="same image shape and dtype"):
+        dup.overlap(x, _normalised(x))
+    with pytest.raises(ValueError, match="shape"):
+        dup.exact_groups(np.zeros(5, np.uint8))
+
+
+@pytest.mark.parametrize(
+    "metric,threshold", [("rms", 12.0), ("rms", 3.0), ("mad", 3.25), ("mad", 9.0)]
+)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_near_duplicates_equal_brute_force(metric, threshold, seed):
+    """near_duplicates finds exactly the pairs that brute-force cdist finds, with distances."""
+    rng = np.random.default_rng(seed)
+    r = _images(300, seed=seed + 10)
+    r[50:60] = r[0]  # repeated references are expanded to every copy
+    q = _near_set(_images(20, seed=seed + 20), r, rng)
+    q[-3:] = q[0]
+    d, expected = _brute_pairs(q, r, metric, threshold)
+    res = dup.near_duplicates(_normalised(q), _normalised(r), threshold=threshold, metric=metric)
+    got = set(zip(res.query_index.tolist(), res.reference_index.tolist(), strict=True))
+    assert got == expected and len(expected) > 0
+    assert np.allclose(res.distance, d[res.query_index, res.reference_index])
+    assert np.all(np.diff(res.distance) >= 0)
+    has = (d < threshold).any(axis=1)
+    assert np.array_equal(res.query_has_near, has)
+    assert np.allclose(res.nearest[has], d[has].min(axis=1))
+    assert np.all(res.nearest_index[~has] == -1)
+
+
+def test_near_duplicates_threshold_is_strict():
+    """A pair exactly at the threshold is excluded, a hair below it is included."""
+    r = _images(5)
+    r[0] = 100
+    q = r[:1] + np.uint8(16)  # every pixel 16 grey levels brighter: rms = mad = 16
+    for metric in dup.METRICS:
+        assert len(dup.near_duplicates(q, r, threshold=16.0, metric=metric)) == 0
+        res = dup.near_duplicates(q, r, threshold=16.0001, metric=metric)
+        assert res.reference_index.tolist() == [0] and res.distance[0] == pytest.approx(16.0)
+
+
+def test_near_duplicates_bad_arguments():
+    """Unknown metrics and non-positive thresholds are refused."""
+    x = _images(3)
+    with pytest.raises(ValueError, match="unknown metric"):
+        dup.near_duplicates(x, x, metric="l3")
+    with pytest.raises(ValueError, match="threshold"):
+        dup.near_duplicates(x, x, threshold=0)
+
+
+@pytest.mark.parametrize("metric", dup.METRICS)
+def test_nearest_neighbours_equal_brute_force(metric):
+    """nearest_neighbours returns the k smallest distances, as brute force does."""
+    rng = np.random.default_rng(5)
+    r = _images(200, seed=6)
+    q = _near_set(_images(10, seed=7), r, rng, n_near=10)
+    d, _ = _brute_pairs(q, r, metric, 0.0)
+    dist, index = dup.nearest_neighbours(q, r, k=3, metric=metric)
+    assert dist.shape == index.shape == (len(q), 3)
+    assert np.allclose(dist, np.sort(d, axis=1)[:, :3])
+    assert np.allclose(np.take_along_axis(d, index, axis=1), dist)
+
+
+def test_sanitise_drops_copies_of_train():
+    """sanitise drops valid/test images found in train, and test-in-valid only on request."""
+    pool = _images(12, seed=9)
+    train = pool[[0, 1, 2, 3, 0]]
+    valid = pool[[4, 1, 5, 6]]  # valid[1] in train
+    test = pool[[7, 4, 2, 2, 8]]  # test[1] in valid, test[2:4] in train
+    s = dup.sanitise(train, valid, test)
+    assert s.valid_keep.tolist() == [True, False, True, True]
+    assert s.test_keep.tolist() == [True, True, False, False, True]
+    assert (s.valid_in_train, s.test_in_train, s.test_in_valid) == (1, 2, 1)
+    assert (s.n_valid, s.n_test) == (3, 3)
+    s2 = dup.sanitise(train, valid, test, drop_test_in_valid=True)
+    assert s2.test_keep.tolist() == [True, False, False, False, True]
+
+
+def test_sanitise_with_near_pairs():
+    """Near duplicates of train (queries = valid then test) are dropped and counted."""
+    pool = _images(12, seed=11)
+    train = pool[:4]
+    valid = np.stack([pool[5], np.clip(pool[1].astype(int) + 2, 0, 255).astype(np.uint8)])
+    test = np.stack([pool[0], pool[6], np.clip(pool[2].astype(int) - 2, 0, 255).astype(np.uint8)])
+    near = dup.near_duplicates(np.concatenate([valid, test]), train, threshold=5.0)
+    s = dup.sanitise(train, valid, test, near=near)
+    assert s.valid_keep.tolist() == [True, False]
+    assert s.test_keep.tolist() == [False, True, False]
+    assert (s.test_in_train, s.valid_near, s.test_near) == (1, 1, 1)
+    with pytest.raises(ValueError, match="queries"):
+        dup.sanitise(train, valid, test, near=dup.near_duplicates(valid, train))
+
+
+def test_near_duplicates_blocks_and_chunks(monkeypatch):
+    """Results do not depend on block and chunk sizes (tiny blocks exercise every edge)."""
+    rng = np.random.default_rng(12)
+    r = _images(120, seed=13)
+    q = _near_set(_images(15, seed=14), r, rng, n_near=30)
+    full = dup.near_duplicates(q, r, threshold=10.0)
+    monkeypatch.setattr(dup, "_Q_BLOCK", 7)
+    monkeypatch.setattr(dup, "_R_BLOCK", 13)
+    monkeypatch.setattr(dup, "_CHUNK", 5)
+    small = dup.near_duplicates(q, r, threshold=10.0)
+    _, expected = _brute_pairs(q, r, "rms", 10.0)
+    assert set(zip(small.query_index.tolist(), small.reference_index.tolist(), strict=True)) == expected
+    for name in ("query_index", "reference_index", "distance", "nearest", "nearest_index"):
+        assert np.array_equal(getattr(full, name), getattr(small, name))
+
+
+def test_default_threshold_follows_metric():
+    """Without a threshold each metric uses its own default (mad: the published L1 < 10)."""
+    x = _images(4)
+    assert dup.near_duplicates(x, x).threshold == dup.DEFAULT_THRESHOLDS["rms"] == 12.0
+    res = dup.near_duplicates(x, x, metric="mad")
+    assert res.threshold == pytest.approx(10 * 255 / 784)
+    assert res.query_index.tolist() == res.reference_index.tolist() == [0, 1, 2, 3]
+
+
+def test_near_constant():
+    """Blank, solid and faintly textured images are near-constant; glyph-like ones are not."""
+    x = np.zeros((4, 28, 28), np.uint8)
+    x[1] = 255
+    x[2] = np.random.default_rng(0).integers(100, 110, (28, 28))
+    x[3, :, :14] = 255  # half white: std 127.5
+    expected = [True, True, True, False]
+    assert dup.near_constant(x).tolist() == expected
+    assert dup.near_constant(_normalised(x)).tolist() == expected
+    assert dup.exact_groups(x[[0, 0, 1]]).n_images == 2
+
+
+@pytest.mark.parametrize("metric", dup.METRICS)
+def test_near_duplicates_pairs_at_the_boundary(metric):
+    """A pair just under the threshold is never pruned away, even where the bound is tight."""
+    rng = np.random.default_rng(21)
+    # images spanned by a few patterns: the projection keeps almost all of each
+    # distance, so a bound that prunes too eagerly loses pairs at the threshold
+    basis = rng.normal(0, 1, (4, 28 * 28))
+    coef = rng.normal(0, 12, (160, 4))
+    coef[100:] = coef[:60] + rng.normal(0, 1, (60, 4))  # close pairs at many distances
+    x = np.clip(np.rint(127 + coef @ basis), 0, 255).astype(np.uint8).reshape(-1, 28, 28)
+    q, r = x[100:], x[:100]
+    d, _ = _brute_pairs(q, r, metric, 0.0)
+    for target in np.sort(d.min(axis=1))[5::12]:
+        threshold = float(target) * (1 + 1e-9) + 1e-9
+        _, expected = _brute_pairs(q, r, metric, threshold)
+        res = dup.near_duplicates(q, r, threshold=threshold, metric=metric)
+        got = set(zip(res.query_index.tolist(), res.reference_index.tolist(), strict=True))
+        assert got == expected and len(expected) >= 1
