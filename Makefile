@@ -10,6 +10,8 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(not (3,11) <= sys.version_info[:2] < (3,14))' 2>/dev/null \
 	&& { echo $$p; break; }; done)
 
+export NO_MKDOCS_2_WARNING := 1  # mkdocs-material's notice about mkdocs 2; the toolchain is pinned
+
 .PHONY: site test serve bench lint clean help
 
 help:  ## list the commands

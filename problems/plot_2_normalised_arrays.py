@@ -18,11 +18,17 @@ per-letter statistics, and prove that every pixel round-trips exactly.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from notmnist import dataset, plots
+from notmnist import dataset, plots, results
 from notmnist.registry import LETTERS
 
 splits = dataset.load_splits()
 print(splits.provenance.summary())
+results.record(
+    "data",
+    source=splits.provenance.source,
+    summary=splits.provenance.summary(),
+    provenance=splits.provenance.to_dict(),
+)
 for name, (images, _labels) in splits.sets.items():
     print(
         f"{name:>5}: {images.shape[0]:>7,} images, dtype {images.dtype}, shape {images.shape[1:]}, "

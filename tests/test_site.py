@@ -1,0 +1,580 @@
+"""Tests of the site: docs/hooks.py, and whole builds of mkdocs.yml + docs/ + problems/.
+
+The whole build (``built_site``) copies mkdocs.yml, docs/ and problems/ to a temporary folder and
+runs ``mkdocs build --strict`` there, on a small stand-in rendered into a temporary data folder;
+it is built once per test session and shared with tests/test_browser.py.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PROBLEMS = sorted(p.stem for p in (ROOT / "problems").glob("plot_*.py"))
+STANDIN_SCALE = "0.03"  # the smallest scale whose training split exceeds 5,000 images
+BUILD_TIMEOUT = 900  # seconds; the build takes well under 3 minutes on 2 cores
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def load_hooks():
+    """Import docs/hooks.py as a module (it is not part of the package)."""
+    spec = importlib.util.spec_from_file_location("notmnist_site_hooks", ROOT / "docs" / "hooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class Page:
+    """What the tests need from one built HTML page."""
+
+    path: Path
+    text: str = ""  # the article's text
+    outputs: list[str] = field(default_factory=list)  # printed output blocks, in order
+    images: list[str] = field(default_factory=list)  # <img src> inside the article
+    links: list[str] = field(default_factory=list)  # <a href> inside the article
+    assets: list[str] = field(default_factory=list)  # <script src>, <link href>, <img src>: all
+    tables: list[list[list[str]]] = field(default_factory=list)  # article tables: rows of cells
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.outputs)
+
+
+class _Parser(HTMLParser):
+    """Collect article text, printed output blocks, images, links and asset URLs."""
+
+    def __init__(self, page: Page):
+        super().__init__(convert_charrefs=True)
+        self.page = page
+        self.depth = 0  # element depth inside <article>, 0 outside
+        self.out_depth = 0  # element depth inside an output block, 0 outside
+        self.text: list[str] = []
+        self.out: list[str] = []
+        self.cell: list[str] | None = None  # text of the table cell being read
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ("script", "img") and attrs.get("src"):
+            self.page.assets.append(attrs["src"])
+        if tag == "link" and attrs.get("href") and attrs.get("rel") in ("stylesheet", "icon"):
+            self.page.assets.append(attrs["href"])
+        void = tag in ("img", "br", "hr", "input", "meta", "link", "source")
+        if self.depth == 0 and tag == "article":
+            self.depth = 1
+            return
+        if self.depth == 0:
+            return
+        if tag == "img":
+            self.page.images.append(attrs.get("src", ""))
+        if tag == "a" and attrs.get("href"):
+            self.page.links.append(attrs["href"])
+        if tag == "table":
+            self.page.tables.append([])
+        elif tag == "tr" and self.page.tables:
+            self.page.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self.cell = []
+        if void:
+            return
+        self.depth += 1
+        if self.out_depth:
+            self.out_depth += 1
+        elif "mkd-glr-script-out-disp" in (attrs.get("class") or ""):
+            self.out_depth = 1
+            self.out = []
+
+    def handle_endtag(self, tag):
+        if self.depth == 0 or tag in ("img", "br", "hr", "input", "meta", "link", "source"):
+            return
+        self.depth -= 1
+        if tag in ("td", "th") and self.cell is not None and self.page.tables:
+            self.page.tables[-1][-1].append(re.sub(r"\s+", " ", "".join(self.cell)).strip())
+            self.cell = None
+        if self.out_depth:
+            self.out_depth -= 1
+            if self.out_depth == 0:
+                self.page.outputs.append("".join(self.out))
+
+    def handle_data(self, data):
+        if self.depth:
+            self.text.append(data)
+        if self.cell is not None:
+            self.cell.append(data)
+        if self.out_depth:
+            self.out.append(data)
+
+
+def parse_page(path: Path) -> Page:
+    """Parse a built HTML page."""
+    page = Page(path)
+    parser = _Parser(page)
+    parser.feed(path.read_text(encoding="utf-8"))
+    page.text = re.sub(r"\s+", " ", "".join(parser.text))
+    return page
+
+
+def number(text: str) -> float:
+    """``"1,324"`` -> 1324.0, ``"0.851"`` -> 0.851."""
+    return float(text.replace(",", ""))
+
+
+def decimals(text: str) -> int:
+    """Digits after the decimal point of a printed number."""
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def printed_numbers(text: str) -> list[str]:
+    """Every number printed in ``text`` (``1,324``, ``0.8512``, ``12``), as written."""
+    return re.findall(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.])\d+(?:\.\d+)?", text)
+
+
+def shown_equal(shown: str, printed: str) -> bool:
+    """``shown`` (home page) equals ``printed`` (problem page) at the precision of the coarser."""
+    places = min(decimals(shown), decimals(printed))
+    return round(number(shown), places) == round(number(printed), places)
+
+
+# --------------------------------------------------------------------------- hooks, unit tests
+
+RESULTS = {
+    "problem5": {"test_in_train": 1324, "threshold": 0.25},
+    "problem6": {"acc_full": 0.89345},
+    "data": {"source": "standin"},
+}
+
+
+def test_placeholders_are_filled_with_format_specs():
+    """{{ results.page.key }} takes the recorded value; a format spec after ':' formats it."""
+    hooks = load_hooks()
+    markdown = (
+        "overlap {{ results.problem5.test_in_train:, }}, accuracy "
+        "{{results.problem6.acc_full:.3f}}, threshold {{ results.problem5.threshold }}"
+    )
+    assert hooks.fill(markdown, RESULTS, "index.md") == (
+        "overlap 1,324, accuracy 0.893, threshold 0.25"
+    )
+
+
+def test_missing_value_names_placeholder_and_page():
+    """A placeholder with no recorded value fails the build, naming it, its page and what exists."""
+    hooks = load_hooks()
+    with pytest.raises(hooks.PluginError, match=r"index\.md.*results\.problem6\.acc_50.*acc_full"):
+        hooks.fill("{{ results.problem6.acc_50 }}", RESULTS, "index.md")
+    with pytest.raises(hooks.PluginError, match=r"data\.md.*nothing was recorded for 'problem9'"):
+        hooks.fill("{{ results.problem9.x }}", RESULTS, "data.md")
+
+
+def test_malformed_placeholder_fails():
+    """A placeholder the pattern cannot read is reported rather than left on the page."""
+    hooks = load_hooks()
+    with pytest.raises(hooks.PluginError, match="malformed placeholder"):
+        hooks.fill("{{ results.problem5 }}", RESULTS, "index.md")
+    with pytest.raises(hooks.PluginError, match="cannot format"):
+        hooks.fill("{{ results.data.source:.3f }}", RESULTS, "index.md")
+
+
+def test_provenance_table_lists_archives_and_seed():
+    """The data page's provenance block shows every archive's name, size and full SHA-256."""
+    hooks = load_hooks()
+    prov = {
+        "source": "standin",
+        "archives": [
+            {"subset": "large", "name": "notMNIST_large.tar.gz", "size": 1234567,
+             "sha256": "a" * 64},
+            {"subset": "small", "name": "notMNIST_small.tar.gz", "size": 4567, "sha256": "b" * 64},
+        ],
+        "scale": 0.05,
+        "seed": 133,
+        "sizes": {"train": 10000, "valid": 500, "test": 500},
+        "version": "0.1.0",
+        "note": None,
+    }
+    text = hooks.provenance_markdown(prov)
+    assert "| large | `notMNIST_large.tar.gz` | 1,234,567 | `" + "a" * 64 + "` |" in text
+    assert "`notMNIST_small.tar.gz` | 4,567 |" in text
+    assert "seed: 133" in text and "stand-in scale: 0.05" in text and "train 10,000" in text
+
+
+def test_config_forces_fresh_runs():
+    """mkdocs.yml makes the gallery re-run every script and stop at the first failing one."""
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+    plugins = {k: v for p in config["plugins"] if isinstance(p, dict) for k, v in p.items()}
+    gallery = plugins["gallery"]
+    assert gallery["run_stale_examples"] is True
+    assert gallery["abort_on_example_error"] is True
+    assert config["theme"]["font"] is False
+    assert "docs/hooks.py" in config["hooks"]
+
+
+@pytest.mark.filterwarnings("ignore:warning_filter:DeprecationWarning")  # mkdocs-gallery's import
+def test_config_hook_starts_every_build_fresh(tmp_path, monkeypatch):
+    """on_config empties the results folder, points the env var at it and forgets notmnist."""
+    from mkdocs.config import load_config
+
+    import notmnist.results  # noqa: F401  (imported, so there is something to forget)
+
+    project = copy_project(tmp_path / "project")
+    results_dir = project / "docs" / "generated" / "results"
+    results_dir.mkdir(parents=True)
+    (results_dir / "problem6.json").write_text('{"acc_full": 0.1}')  # from an earlier build
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("NOTMNIST_RESULTS_DIR", "elsewhere")
+    saved = {k: v for k, v in sys.modules.items() if k.split(".")[0] == "notmnist"}
+    try:
+        config = load_config(str(project / "mkdocs.yml"))
+        config = config.plugins.on_config(config)
+        assert not [k for k in sys.modules if k.split(".")[0] == "notmnist"]
+    finally:
+        sys.modules.update(saved)
+    assert os.environ["NOTMNIST_RESULTS_DIR"] == str(results_dir)
+    assert list(results_dir.iterdir()) == []
+    guarded = [m for m in config.plugins.events["pre_build"] if hasattr(m, "_notmnist")]
+    assert len(guarded) == 1
+
+
+# --------------------------------------------------------------------------- building
+
+
+def copy_project(dest: Path, problems: dict[str, str] | None = None, index: str | None = None):
+    """Copy mkdocs.yml, docs/ and problems/ to ``dest`` (without generated files).
+
+    ``problems`` replaces the problem scripts by ``{file name: source}``; ``index`` replaces
+    docs/index.md and drops the data page.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("generated", "__pycache__", "figures", "*.pyc")
+    shutil.copytree(ROOT / "docs", dest / "docs", ignore=ignore)
+    shutil.copytree(ROOT / "problems", dest / "problems", ignore=ignore)
+    shutil.copy2(ROOT / "mkdocs.yml", dest / "mkdocs.yml")
+    if problems is not None:
+        for old in (dest / "problems").glob("plot_*.py"):
+            old.unlink()
+        for name, source in problems.items():
+            (dest / "problems" / name).write_text(source)
+    if index is not None:
+        (dest / "docs" / "index.md").write_text(index)
+        (dest / "docs" / "data.md").unlink()
+        config = yaml.safe_load((dest / "mkdocs.yml").read_text())
+        config["nav"] = [item for item in config["nav"] if "data.md" not in str(item)]
+        (dest / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return dest
+
+
+def mkdocs_build(project: Path, env: dict[str, str] | None = None, timeout: int = BUILD_TIMEOUT):
+    """Run ``mkdocs build --strict`` in ``project``; return the completed process."""
+    full_env = dict(os.environ, NO_MKDOCS_2_WARNING="1", MPLBACKEND="Agg", **(env or {}))
+    full_env.pop("NOTMNIST_RESULTS_DIR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict"],
+        cwd=project,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@dataclass
+class BuiltSite:
+    """A site built from the project's own files on a small stand-in."""
+
+    project: Path
+    site: Path
+    data_home: Path
+    log: str
+
+    def page(self, url: str) -> Page:
+        """Parse the page at ``url`` (``""`` for home, ``"data/"``, ...)."""
+        return parse_page(self.site / url / "index.html")
+
+    def problem(self, stem: str) -> Page:
+        return self.page(f"generated/problems/{stem}/")
+
+    @property
+    def results(self) -> dict[str, dict]:
+        folder = self.project / "docs" / "generated" / "results"
+        return {p.stem: json.loads(p.read_text()) for p in folder.glob("*.json")}
+
+
+@functools.cache
+def _build_once(base: Path) -> BuiltSite | str:
+    """Build the site into ``base`` once per process; a failure is remembered as its log."""
+    project = copy_project(base / "project")
+    data_home = base / "data"
+    proc = mkdocs_build(
+        project,
+        env={
+            "NOTMNIST_SOURCE": "standin",
+            "NOTMNIST_DATA_DIR": str(data_home),
+            "NOTMNIST_STANDIN_SCALE": STANDIN_SCALE,
+        },
+    )
+    log = proc.stdout + proc.stderr
+    if proc.returncode != 0:
+        return f"mkdocs build failed (exit {proc.returncode}):\n{log[-6000:]}"
+    return BuiltSite(project, project / "site", data_home, log)
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> BuiltSite:
+    """The whole site, built once per session (shared with tests/test_browser.py)."""
+    built = _build_once(tmp_path_factory.getbasetemp() / "site-build")
+    if isinstance(built, str):
+        pytest.fail(built, pytrace=False)
+    return built
+
+
+# --------------------------------------------------------------------------- small builds
+
+MINI_INDEX = """# Mini
+
+Value: {{ results.mini.value }}.
+"""
+
+MINI_SCRIPT = '''"""
+Mini problem
+============
+
+Prints and records a value read from the environment.
+"""
+
+# %%
+# The value
+import os
+
+from notmnist import results
+
+archive = {"subset": "small", "name": "mini.tar.gz", "size": 1, "sha256": "feedbeef" * 8}
+results.record("data", source="standin", summary="mini data", provenance={"archives": [archive]})
+if os.environ.get("MINI_SHOW_DATA", "1") == "1":
+    print(f"Data: mini.tar.gz, sha256 {archive['sha256'][:12]}")
+value = int(os.environ["MINI_VALUE"])
+print(f"mini value: {value}")
+results.record("mini", value=value)
+'''
+
+FAILING_SCRIPT = '''"""
+Failing problem
+===============
+
+Divides by zero in its second cell.
+"""
+
+# %%
+# Fine so far
+print("first cell")
+
+# %%
+# Then it fails
+ratio = 1 / 0
+'''
+
+
+@pytest.mark.slow
+def test_rebuild_never_shows_stale_results(tmp_path):
+    """A rebuild re-runs an unchanged script: page and home page show the new value, not the old."""
+    project = copy_project(
+        tmp_path / "mini", problems={"plot_1_mini.py": MINI_SCRIPT}, index=MINI_INDEX
+    )
+    for value in ("111", "222"):  # docs/generated (and the gallery's md5 files) kept in between
+        proc = mkdocs_build(project, env={"MINI_VALUE": value}, timeout=300)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        problem = parse_page(project / "site/generated/problems/plot_1_mini/index.html")
+        assert f"mini value: {value}" in problem.output
+        home = parse_page(project / "site" / "index.html")
+        assert f"Value: {value}." in home.text
+
+
+@pytest.mark.slow
+def test_failing_problem_fails_the_build(tmp_path):
+    """A problem script that raises fails `mkdocs build` with a message naming script and line."""
+    project = copy_project(
+        tmp_path / "failing",
+        problems={"plot_1_mini.py": MINI_SCRIPT, "plot_2_fails.py": FAILING_SCRIPT},
+        index=MINI_INDEX,
+    )
+    proc = mkdocs_build(project, env={"MINI_VALUE": "1"}, timeout=300)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert (
+        "problem script problems/plot_2_fails.py failed at line 14: "
+        "ZeroDivisionError: division by zero" in log
+    ), log[-3000:]
+    assert not (project / "docs" / "generated" / "problems" / "plot_2_fails.py.md5").exists()
+
+
+@pytest.mark.slow
+def test_problem_page_must_show_its_data(tmp_path):
+    """A problem page whose output does not name the data it ran on fails the strict build."""
+    project = copy_project(
+        tmp_path / "nodata", problems={"plot_1_mini.py": MINI_SCRIPT}, index=MINI_INDEX
+    )
+    proc = mkdocs_build(project, env={"MINI_VALUE": "1", "MINI_SHOW_DATA": "0"}, timeout=300)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "plot_1_mini.md does not show which data it ran on" in log, log[-3000:]
+
+
+# --------------------------------------------------------------------------- the whole site
+
+
+@pytest.mark.slow
+def test_every_problem_page_has_figures_and_output(built_site):
+    """Each problem page has printed output, figures whose files are not empty, and downloads."""
+    assert len(PROBLEMS) == 6, PROBLEMS
+    for stem in PROBLEMS:
+        page = built_site.problem(stem)
+        assert page.outputs, f"{stem}: no printed output"
+        assert page.images, f"{stem}: no figures"
+        for src in page.images:
+            image = (page.path.parent / src).resolve()
+            assert image.is_file() and image.stat().st_size > 0, f"{stem}: {src} missing or empty"
+        for ext in (".py", ".ipynb"):
+            download = built_site.site / "generated" / "problems" / f"{stem}{ext}"
+            assert download.stat().st_size > 0, f"{stem}: no {ext} download"
+            assert f"../{stem}{ext}" in page.links, f"{stem}: no link to the {ext} download"
+        notebook = json.loads((built_site.site / f"generated/problems/{stem}.ipynb").read_text())
+        assert len(notebook["cells"]) > 2
+
+
+@pytest.mark.slow
+def test_every_page_shows_its_data(built_site):
+    """Every problem prints the stand-in's one-line summary; home and data page show it too."""
+    summary = built_site.results["data"]["summary"]
+    assert built_site.results["data"]["source"] == "standin"
+    assert f"stand-in rendered from fonts (scale {float(STANDIN_SCALE):g})" in summary
+    for stem in PROBLEMS:
+        first = built_site.problem(stem).outputs[0]
+        assert "Data: offline stand-in rendered from fonts" in first, f"{stem}: {first[:200]}"
+    assert summary in built_site.page("").text
+    assert summary in built_site.page("data/").text
+
+
+@pytest.mark.slow
+def test_data_page_shows_provenance_and_fidelity(built_site):
+    """The data page gives each archive's SHA-256 as built, and the stand-in's fidelity table."""
+    text = built_site.page("data/").text
+    archives = sorted(built_site.data_home.rglob("notMNIST_*.tar.gz"))
+    assert {a.name for a in archives} == {"notMNIST_large.tar.gz", "notMNIST_small.tar.gz"}
+    for archive in archives:
+        digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+        assert digest in text, f"{archive.name}: sha256 {digest} not on the data page"
+        assert f"{archive.stat().st_size:,}" in text
+    assert "seed: 133" in text
+    assert "real notMNIST" in text and "this stand-in" in text
+
+
+@pytest.mark.slow
+def test_execution_times_page_lists_every_problem(built_site):
+    """The execution-times page exists and names every problem script."""
+    page = built_site.page("generated/problems/mg_execution_times/")
+    for stem in PROBLEMS:
+        assert stem in page.text
+
+
+@pytest.mark.slow
+def test_no_external_assets(built_site):
+    """No page loads a script, stylesheet, icon or image from another host."""
+    for html in built_site.site.rglob("*.html"):
+        for url in parse_page(html).assets:
+            assert not re.match(r"^(?:[a-z]+:)?//", url), f"{html}: external asset {url}"
+
+
+# What problem 5 prints, by home-page key: a regex whose group 1 is the number.
+PRINTED_5 = {
+    "train_within": r"train:\s+[\d,]+ images,.*?\(([\d,]+) redundant copies\)",
+    "valid_in_train": r"valid images also in train: ([\d,]+) of",
+    "test_in_train": r"test images also in train: ([\d,]+) of",
+    "valid_in_test": r"valid images also in test: +([\d,]+) of",
+    "threshold": r"threshold: < ([\d.]+) grey levels",
+    "near_valid": r"valid images with a near \(not identical\) copy in train: ([\d,]+)",
+    "near_test": r"test images with a near \(not identical\) copy in train: ([\d,]+)",
+    "sanitised_valid": r"sanitised valid: ([\d,]+) of",
+    "sanitised_test": r"sanitised test: ([\d,]+) of",
+}
+# The home page's overlap table, by the start of each row's label.
+HOME_5 = {
+    "exact duplicates within train": "train_within",
+    "validation images also in train": "valid_in_train",
+    "test images also in train": "test_in_train",
+    "validation images also in test": "valid_in_test",
+    "near duplicates (not identical) of validation": "near_valid",
+    "near duplicates (not identical) of test": "near_test",
+    "sanitised validation set": "sanitised_valid",
+    "sanitised test set": "sanitised_test",
+}
+
+
+def home_table(home: Page, header: str) -> list[list[str]]:
+    """Rows (without the header) of the home page table whose header starts with ``header``."""
+    for table in home.tables:
+        if table and table[0] and table[0][0].startswith(header):
+            return table[1:]
+    raise AssertionError(f"home page has no table headed {header!r}: {home.tables}")
+
+
+@pytest.mark.slow
+def test_home_overlap_equals_problem_5_output(built_site):
+    """Every overlap count on the home page equals the number problem 5 printed."""
+    output = built_site.problem(next(s for s in PROBLEMS if s.startswith("plot_5"))).output
+    printed = {}
+    for key, pattern in PRINTED_5.items():
+        match = re.search(pattern, output)
+        assert match, f"problem 5 printed no {key} ({pattern!r}) in:\n{output}"
+        printed[key] = match[1]
+    rows = home_table(built_site.page(""), "overlap")
+    shown = {}
+    for label, value, *_ in rows:
+        key = next(k for start, k in HOME_5.items() if label.startswith(start))
+        shown[key] = value
+        if key.startswith("near_"):
+            threshold = re.search(r"threshold ([\d.]+)", label)[1]
+            assert shown_equal(threshold, printed["threshold"]), (label, printed["threshold"])
+    assert set(shown) == set(HOME_5.values())
+    for key, value in shown.items():
+        assert shown_equal(value, printed[key]), f"{key}: home {value}, printed {printed[key]}"
+
+
+@pytest.mark.slow
+def test_home_accuracies_equal_problem_6_output(built_site):
+    """Every accuracy and the full fit's size and time on the home page equal problem 6's table."""
+    output = built_site.problem(next(s for s in PROBLEMS if s.startswith("plot_6"))).output
+    printed = {}  # n_train -> (fit seconds, test accuracy, sanitised test accuracy)
+    for line in output.splitlines():
+        cells = line.split()
+        if len(cells) == 4 and all(re.fullmatch(r"[\d,]+(?:\.\d+)?", c) for c in cells):
+            printed[int(number(cells[0]))] = tuple(cells[1:])
+    assert printed, f"problem 6 printed no accuracy table:\n{output}"
+    n_full = max(printed)
+    home = built_site.page("")
+    rows = home_table(home, "training samples")
+    assert len(rows) == 5
+    for label, test, sanitised, _published in rows:
+        n = n_full if label.startswith("all") else int(number(label))
+        if label.startswith("all"):
+            assert int(number(label.split()[1])) == n_full, f"home says {label}, printed {n_full:,}"
+        if n not in printed:  # a size larger than this build's training split
+            assert test == "—" and sanitised == "—", (label, test, sanitised)
+            continue
+        _seconds, test_printed, sanitised_printed = printed[n]
+        assert shown_equal(test, test_printed), f"{label}: home {test}, printed {test_printed}"
+        assert shown_equal(sanitised, sanitised_printed), (label, sanitised, sanitised_printed)
+    fit = re.search(r"full training split took ([\d.]+) s", home.text)[1]
+    assert shown_equal(fit, printed[n_full][0]), f"fit time: home {fit}, printed {printed[n_full][0]}"
