@@ -157,7 +157,7 @@ def _prepare(args) -> None:
 def _standin(args) -> None:
     from .dataset import standin_scale
     from .fetch import data_home
-    from .standin import fidelity_table, write_standin
+    from .standin import fidelity_report, write_standin
 
     scale = standin_scale(args.scale)
     out = args.out or data_home(args.data_home) / "standin" / f"scale-{scale:g}-seed-{args.seed}"
@@ -169,10 +169,7 @@ def _standin(args) -> None:
     for path in paths.values():
         print(f"  {path}")
     if args.report:
-        from .archive import read_archive
-
-        small = read_archive(paths["small"])
-        rows = fidelity_table(small.images, small.labels)
+        rows = fidelity_report(paths)
         width = max(len(str(r[0])) for r in rows)
         print()
         print(f"{'statistic':<{width}}  {'real':>10}  {'stand-in':>10}")

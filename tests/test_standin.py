@@ -1,0 +1,240 @@
+"""Tests of notmnist.standin: layout, counts, quirks, determinism, reuse, fidelity."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import io
+import json
+import subprocess
+import sys
+import tarfile
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from notmnist import standin
+from notmnist.archive import read_archive
+from notmnist.registry import ARCHIVES, LETTERS
+
+SCALE = 0.002  # 106 large and 4 small images per letter
+
+
+@pytest.fixture(scope="module")
+def fonts() -> list[Path]:
+    """A few of matplotlib's bundled fonts: present wherever the package is installed."""
+    names = ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSerif-Italic.ttf", "DejaVuSansMono.ttf"]
+    return [standin._bundled_font(name) for name in names]
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory, fonts) -> dict[str, Path]:
+    """One tiny stand-in, shared by the read-only tests."""
+    return standin.write_standin(
+        tmp_path_factory.mktemp("standin"), scale=SCALE, seed=7, fonts=fonts, n_jobs=1
+    )
+
+
+def _members(path: Path) -> list[tarfile.TarInfo]:
+    with tarfile.open(path, "r:gz") as tar:
+        return tar.getmembers()
+
+
+def _files(path: Path) -> dict[str, bytes]:
+    with tarfile.open(path, "r:gz") as tar:
+        return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+
+
+def test_layout_matches_the_real_archives(written):
+    """Each archive has one top folder with A..J of base64-named 28x28 greyscale PNGs."""
+    for subset, path in written.items():
+        top = ARCHIVES[subset].top_folder
+        assert path.name == ARCHIVES[subset].filename
+        members = _members(path)
+        dirs = [m.name for m in members if m.isdir()]
+        assert dirs == [top] + [f"{top}/{letter}" for letter in LETTERS]
+        for name, data in _files(path).items():
+            parts = name.split("/")
+            assert len(parts) == 3 and parts[0] == top and parts[1] in LETTERS
+            font_name = base64.b64decode(parts[2].removesuffix(".png")).decode("utf-8")
+            assert font_name.rsplit(".", 1)[-1].lower() in {"ttf", "otf", "pfb"}
+            if data:
+                with Image.open(io.BytesIO(data)) as im:
+                    assert (im.format, im.mode, im.size) == ("PNG", "L", (28, 28))
+
+
+def test_counts_per_letter_follow_the_scale(written):
+    """Readable images per letter are round(real count * scale)."""
+    for subset, path in written.items():
+        letters = read_archive(path, n_jobs=1)
+        expected = {k: round(n * SCALE) for k, n in zip(LETTERS, ARCHIVES[subset].counts)}
+        assert letters.counts == expected
+
+
+def test_zero_byte_files_are_planted_and_skipped(written):
+    """The real unreadable files are zero-byte PNGs that read_archive reports as skipped."""
+    for subset, path in written.items():
+        empty = [n for n, data in _files(path).items() if not data]
+        per_letter = {k: sum(n.split("/")[1] == k for n in empty) for k in LETTERS}
+        assert {k: v for k, v in per_letter.items() if v} == standin.ZERO_BYTE[subset]
+        skipped = read_archive(path, n_jobs=1).skipped
+        assert sorted(s.member for s in skipped) == sorted(empty)
+        assert all("0 bytes" in s.reason for s in skipped)
+
+
+def test_duplicates_within_and_across_archives(written):
+    """The same rendering appears under two names in large, and small copies large images."""
+    large = read_archive(written["large"], n_jobs=1)
+    small = read_archive(written["small"], n_jobs=1)
+    flat = large.images.reshape(len(large), -1)
+    _, counts = np.unique(flat, axis=0, return_counts=True)
+    assert (counts > 1).any()
+    seen = {img.tobytes() for img in large.images}
+    assert any(img.tobytes() in seen for img in small.images)
+
+
+def test_same_seed_is_byte_identical_and_other_seed_differs(tmp_path, fonts, written):
+    """Same seed and fonts give byte-identical archives, in parallel too; another seed differs."""
+    again = standin.write_standin(tmp_path / "again", scale=SCALE, seed=7, fonts=fonts, n_jobs=2)
+    other = standin.write_standin(tmp_path / "other", scale=SCALE, seed=8, fonts=fonts, n_jobs=1)
+    for subset in ARCHIVES:
+        assert again[subset].read_bytes() == written[subset].read_bytes()
+        assert other[subset].read_bytes() != written[subset].read_bytes()
+
+
+def test_gzip_and_tar_headers_are_fixed(written):
+    """The gzip header has mtime 0 and tar members a fixed owner and date."""
+    raw = written["small"].read_bytes()
+    assert raw[4:8] == b"\0\0\0\0"
+    with gzip.open(written["small"]) as gz:
+        gz.read(1)
+    for m in _members(written["small"]):
+        assert (m.uid, m.gid, m.uname, m.gname, m.mtime) == (0, 0, "root", "root", standin._TAR_MTIME)
+
+
+def test_manifest_describes_the_folder(written, fonts):
+    """The manifest records scale, seed, font hash, counts and planted quirks."""
+    manifest = json.loads((written["large"].parent / standin.MANIFEST).read_text())
+    assert manifest["scale"] == SCALE and manifest["seed"] == 7
+    assert manifest["fonts_hash"] == standin.fonts_hash(fonts)
+    assert manifest["fonts"] == len(fonts)
+    expected = sum(round(n * SCALE) for n in ARCHIVES["small"].counts)
+    assert sum(manifest["counts"]["small"].values()) == expected
+    assert len(manifest["zero_byte"]["large"]) == 5 and len(manifest["zero_byte"]["small"]) == 2
+
+
+def test_complete_folder_is_reused_without_rendering(tmp_path, fonts, monkeypatch):
+    """A folder with a matching manifest is returned as is; nothing is rendered."""
+    paths = standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
+    stamps = {s: p.stat().st_mtime_ns for s, p in paths.items()}
+
+    def fail(*args, **kwargs):
+        raise AssertionError("rendered again")
+
+    monkeypatch.setattr(standin, "render_designs", fail)
+    assert standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1) == paths
+    assert {s: p.stat().st_mtime_ns for s, p in paths.items()} == stamps
+    with pytest.raises(AssertionError, match="rendered again"):
+        standin.write_standin(tmp_path, scale=SCALE, seed=2, fonts=fonts, n_jobs=1)
+
+
+def test_folder_without_manifest_is_regenerated(tmp_path, fonts):
+    """Archives without a manifest (an interrupted run) are rendered again."""
+    paths = standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
+    good = paths["large"].read_bytes()
+    (tmp_path / standin.MANIFEST).unlink()
+    paths["large"].write_bytes(b"half-written")
+    standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
+    assert paths["large"].read_bytes() == good
+    assert standin.read_manifest(tmp_path) is not None
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_bad_arguments_give_clear_errors(tmp_path, fonts):
+    """A scale outside (0, 1] or a missing font file is refused with a one-line message."""
+    with pytest.raises(ValueError, match="scale must be in"):
+        standin.write_standin(tmp_path, scale=0, fonts=fonts)
+    with pytest.raises(ValueError, match="font file not found"):
+        standin.write_standin(tmp_path, scale=SCALE, fonts=[tmp_path / "nope.ttf"])
+    with pytest.raises(ValueError, match="no usable font"):
+        standin.write_standin(tmp_path, scale=SCALE, fonts=[])
+
+
+def test_render_glyph_fills_the_box_white_on_black(fonts):
+    """A plain design gives a 28x28 uint8 glyph touching all four borders, mostly dark."""
+    design = (0, 0.4, 0.0, 0.0, 0, 0, False, standin._KIND_GLYPH, -1)
+    glyph = standin.render_glyph(design, LETTERS.index("C"), [str(f) for f in fonts])
+    assert glyph.shape == (28, 28) and glyph.dtype == np.uint8
+    ink = glyph > 0
+    assert ink[0].any() and ink[-1].any() and ink[:, 0].any() and ink[:, -1].any()
+    assert (glyph > 127).mean() < 0.5
+
+
+def test_font_verdicts(tmp_path, fonts):
+    """Letter fonts are usable; a file that is no font is not."""
+    assert standin._font_verdict(fonts[0]) == "letters"
+    junk = tmp_path / "junk.ttf"
+    junk.write_bytes(b"not a font")
+    assert standin._font_verdict(junk) == "unusable"
+
+
+def test_fidelity_of_known_images():
+    """fidelity measures constant images as near-constant, repeated and not filling the box."""
+    images = np.zeros((20, 28, 28), np.uint8)
+    images[10:] = 255
+    labels = np.arange(20) % 10
+    stats = standin.fidelity(images, labels)
+    assert stats["mean"] == pytest.approx(0.0, abs=1e-6)
+    assert stats["near_constant"] == 1.0
+    assert stats["repeated_distinct"] == 1.0
+    assert stats["mostly_bright"] == 0.5
+    assert stats["bbox_fills_box"] == 0.5
+    with pytest.raises(ValueError, match="expected images of shape"):
+        standin.fidelity(images[:, :10], labels)
+
+
+def test_fidelity_table_rows(fonts):
+    """fidelity_table gives one (statistic, real, stand-in) row per real statistic."""
+    images, labels = standin.standin_letters([str(f) for f in fonts], 16, seed=3, n_jobs=1)
+    rows = standin.fidelity_table(images, labels)
+    assert [r[0] for r in rows] == [standin.STAT_LABELS[k] for k in standin.REAL_STATS]
+    assert [r[1] for r in rows] == list(standin.REAL_STATS.values())
+    values = dict(zip(standin.REAL_STATS, (r[2] for r in rows)))
+    assert values["lr_5000"] is None and values["lr_1000"] is None
+    assert values["lr_100"] is None and 0.1 < values["lr_50"] <= 1.0
+
+
+@pytest.mark.slow
+def test_find_fonts_is_sorted_and_usable():
+    """find_fonts returns existing font files, de-duplicated and in a stable order."""
+    found = standin.find_fonts()
+    assert found and all(p.is_file() for p in found)
+    assert found == standin.find_fonts()
+    assert len({standin._file_hash(p) for p in found}) == len(found)
+    assert any(p.name == "DejaVuSans.ttf" for p in found)
+
+
+@pytest.mark.slow
+def test_workers_do_not_rerun_an_unguarded_main(tmp_path, fonts):
+    """A script without a main guard (a gallery page) can render in parallel."""
+    script = tmp_path / "page.py"
+    script.write_text(textwrap.dedent(f"""
+        from notmnist import standin
+        print("page ran")
+        standin.write_standin({str(tmp_path / "out")!r}, scale={SCALE}, fonts={[str(f) for f in fonts]!r})
+    """))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("page ran") == 1
+
+
+@pytest.mark.slow
+def test_fidelity_report_reads_a_standin_folder(written):
+    """fidelity_report gives the table for a written folder, training on large, testing on small."""
+    rows = standin.fidelity_report(written, n_jobs=1)
+    values = dict(zip(standin.REAL_STATS, (r[2] for r in rows)))
+    assert values["lr_1000"] is not None and values["lr_5000"] is None
+    assert -0.5 < values["mean"] < 0.5
