@@ -363,9 +363,9 @@ def fidelity(prov: dict[str, Any]) -> list[list]:
     """
     import hashlib
     import json
-    import tempfile
 
     from notmnist import archive, dataset, standin
+    from notmnist._io import atomic_write
     from notmnist.fetch import data_home
 
     digest = hashlib.sha256(repr(sorted(a["sha256"] for a in prov["archives"])).encode())
@@ -383,14 +383,8 @@ def fidelity(prov: dict[str, Any]) -> list[list]:
         small.images, small.labels, train_images=large.images, train_labels=large.labels
     )
     table = [[name, real, stand] for name, real, stand in table]
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=f".{cache.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(table, fh)
-        os.replace(tmp, cache)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with atomic_write(cache, "w") as fh:
+        json.dump(table, fh)
     return table
 
 

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from ._io import atomic_write
 from .archive import Letters, Skipped, read_archive
 from .fetch import DataUnavailable, fetch
 from .fetch import data_home as _data_home
@@ -488,7 +489,8 @@ def file_sha256(path: Path) -> str:
             digest.update(chunk)
     stamp["sha256"] = digest.hexdigest()
     try:
-        _atomic_write_bytes(side, json.dumps(stamp).encode())
+        with atomic_write(side, "w") as f:
+            json.dump(stamp, f)
     except OSError:  # a read-only data folder still works, just slower
         pass
     return stamp["sha256"]
@@ -528,20 +530,6 @@ def _load_cache(path: Path, names) -> dict[str, np.ndarray] | None:
 
 
 def _save_cache(path: Path, **arrays: np.ndarray) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_write(path) as f:
+        np.savez(f, **arrays)
     log.info("cached %s", path)
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

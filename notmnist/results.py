@@ -22,10 +22,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from ._io import atomic_write
 
 __all__ = ["ENV_VAR", "load", "record", "results_dir"]
 
@@ -107,15 +108,9 @@ def record(page: str, **values: Any) -> dict[str, Any]:
     target = folder / f"{page}.json"
     merged = _read(target) if target.exists() else {}
     merged.update(plain)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{page}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(merged, fh, indent=2, sort_keys=True, allow_nan=True)
-            fh.write("\n")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(target, "w") as fh:
+        json.dump(merged, fh, indent=2, sort_keys=True, allow_nan=True)
+        fh.write("\n")
     logger.debug("recorded %s into %s", sorted(plain), target)
     return plain
 

@@ -72,7 +72,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
@@ -81,6 +80,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._io import atomic_write
 from .registry import ARCHIVES, IMAGE_SIZE, LETTERS, PIXEL_DEPTH
 
 log = logging.getLogger(__name__)
@@ -867,22 +867,15 @@ def _pillow_version() -> str:
 
 def _write_tar(path: Path, top: str, letters: dict, rendered: dict) -> None:
     """Write one archive, deterministically, via a temporary file and ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as raw, gzip.GzipFile(
-            filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6
-        ) as gz, tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar:
-            tar.addfile(_tarinfo(top + "/", None))
-            for li, letter in enumerate(LETTERS):
-                tar.addfile(_tarinfo(f"{top}/{letter}/", None))
-                for name, d in letters[letter]:
-                    data = rendered[(d, li)] if d >= 0 else b""
-                    tar.addfile(_tarinfo(f"{top}/{letter}/{name}", data), io.BytesIO(data))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as raw, gzip.GzipFile(
+        filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6
+    ) as gz, tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        tar.addfile(_tarinfo(top + "/", None))
+        for li, letter in enumerate(LETTERS):
+            tar.addfile(_tarinfo(f"{top}/{letter}/", None))
+            for name, d in letters[letter]:
+                data = rendered[(d, li)] if d >= 0 else b""
+                tar.addfile(_tarinfo(f"{top}/{letter}/{name}", data), io.BytesIO(data))
 
 
 def _tarinfo(name: str, data: bytes | None) -> tarfile.TarInfo:
@@ -900,15 +893,8 @@ def _tarinfo(name: str, data: bytes | None) -> tarfile.TarInfo:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as f:
+        f.write(data)
 
 
 # -----------------------------------------------------------------------------

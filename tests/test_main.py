@@ -58,7 +58,9 @@ def test_info_shows_data_folder_archives_and_caches(tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"data folder: {tmp_path}" in out
     assert "notMNIST_large.tar.gz: not in the data folder" in out
-    assert "notMNIST_small.tar.gz: " in out and "verified" not in out.split("notMNIST_small")[1].split("\n")[0]
+    assert (
+        "notMNIST_small.tar.gz: " in out and "verified" not in out.split("notMNIST_small")[1].split("\n")[0]
+    )
     assert "caches: 1 files" in out and "splits-abc.npz" in out
 
 
@@ -68,7 +70,9 @@ def test_prepare_prints_provenance_and_split_shapes(archive_factory, tmp_path, m
         "large": archive_factory("notMNIST_large.tar.gz", per_letter=60),
         "small": archive_factory("notMNIST_small.tar.gz", per_letter=5),
     }
-    monkeypatch.setattr(dataset, "locate", lambda source=None, **kw: dataset.DataSource("real", paths, scale=0.001))
+    monkeypatch.setattr(
+        dataset, "locate", lambda source=None, **kw: dataset.DataSource("real", paths, scale=0.001)
+    )
     assert main(["prepare", "--data-home", str(tmp_path), "--train", "100", "--seed", "4"]) == 0
     out = capsys.readouterr().out
     assert "Data: real notMNIST archives" in out and "seed 4" in out
