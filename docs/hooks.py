@@ -39,6 +39,7 @@ The data page
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import re
@@ -93,7 +94,34 @@ def on_config(config):
                 "without it a rebuild can show stale results or hide a failing problem)"
             )
     _name_failing_script(config["plugins"], gallery)
+    _free_each_script_after_its_page()
     return config
+
+
+def _free_each_script_after_its_page() -> None:
+    """Let go of a problem's variables once its page is written.
+
+    mkdocs-gallery keeps every executed script's globals on its script object
+    until the whole gallery is done, so at full scale the six problems' arrays
+    would pile up (9 GB measured).  Clearing them after each page keeps the
+    build's peak at that of the largest problem.
+    """
+    from mkdocs_gallery import gen_single
+
+    original = gen_single.generate_file_md
+    if getattr(original, "frees_globals", False):
+        return
+
+    def generate_file_md(script, *args, **kwargs):
+        try:
+            return original(script, *args, **kwargs)
+        finally:
+            if script.run_vars is not None and script.run_vars.example_globals is not None:
+                script.run_vars.example_globals.clear()
+            gc.collect()
+
+    generate_file_md.frees_globals = True
+    gen_single.generate_file_md = generate_file_md
 
 
 def _name_failing_script(plugins, gallery) -> None:
