@@ -209,7 +209,7 @@ def _locate(kind: str, home: Path, download_if_missing: bool, scale: float) -> D
                 f"{note}; using the offline stand-in rendered from fonts instead "
                 "(set NOTMNIST_SOURCE=standin to silence this, or drop the real archives "
                 f"into {home})",
-                stacklevel=2,
+                stacklevel=4,  # the caller of load_letters / load_splits
             )
     from .standin import write_standin
 
