@@ -21,6 +21,9 @@ import numpy as np
 
 from .registry import LETTERS
 
+_PAD = 3  # pixels between glyphs
+_CAPTION = 9  # pixels under a glyph for its caption
+
 
 def glyph_grid(
     images: np.ndarray,
@@ -31,14 +34,14 @@ def glyph_grid(
     marked=None,
     size: float = 1.0,
 ):
-    """Draw images in a grid.
+    """Draw images in a grid, as one picture (fast even for hundreds of glyphs).
 
     Parameters
     ----------
     images : ndarray, shape (n, 28, 28)
         uint8 pixels or normalised floats.
     captions : sequence of str, optional
-        One short caption under each image.
+        One short caption under each image ("" for none).
     ncols : int
         Images per row.
     title : str, optional
@@ -53,33 +56,37 @@ def glyph_grid(
     matplotlib.figure.Figure
     """
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
 
-    n = len(images)
+    images = np.asarray(images)
+    n, h, w = images.shape
     ncols = max(1, min(ncols, n))
     nrows = max(1, -(-n // ncols))
-    extra = 0.25 if captions is not None else 0.0
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(ncols * size, nrows * (size + extra) + (0.5 if title else 0)), squeeze=False
+    below = _CAPTION if captions is not None else 0
+    cell_h, cell_w = h + _PAD + below, w + _PAD
+    mosaic = np.full((nrows * cell_h + _PAD, ncols * cell_w + _PAD), np.nan, np.float32)
+    pixels = images.astype(np.float32) / 255 if images.dtype == np.uint8 else images.astype(np.float32) + 0.5
+    for i in range(n):
+        y, x = _PAD + (i // ncols) * cell_h, _PAD + (i % ncols) * cell_w
+        mosaic[y : y + h, x : x + w] = pixels[i]
+    fig, ax = plt.subplots(
+        figsize=(ncols * size + 0.2, nrows * size * cell_h / cell_w + (0.45 if title else 0.1))
     )
-    for i, ax in enumerate(axes.flat):
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if i >= n:
-            ax.axis("off")
-            continue
-        vmin, vmax = (0, 255) if images[i].dtype == np.uint8 else (-0.5, 0.5)
-        ax.imshow(images[i], cmap="gray", vmin=vmin, vmax=vmax, interpolation="nearest")
-        if captions is not None:
-            ax.set_xlabel(str(captions[i]), fontsize=8, labelpad=2)
-        for spine in ax.spines.values():
-            if marked is not None and marked[i]:
-                spine.set_edgecolor("red")
-                spine.set_linewidth(2.5)
-            else:
-                spine.set_visible(False)
+    cmap = plt.get_cmap("gray").with_extremes(bad="white")
+    ax.imshow(mosaic, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    fontsize = 8 * min(1.0, size / 0.9)
+    for i in range(n):
+        y, x = _PAD + (i // ncols) * cell_h, _PAD + (i % ncols) * cell_w
+        if captions is not None and captions[i]:
+            ax.text(x + w / 2, y + h + 1, str(captions[i]), ha="center", va="top", fontsize=fontsize)
+        if marked is not None and marked[i]:
+            ax.add_patch(
+                Rectangle((x - 1.5, y - 1.5), w + 2, h + 2, fill=False, edgecolor="red", linewidth=2)
+            )
     if title:
-        fig.suptitle(title)
-    fig.tight_layout()
+        ax.set_title(title)
+    fig.tight_layout(pad=0.2)
     return fig
 
 
@@ -112,36 +119,32 @@ def letter_grid(images, labels, *, per_letter: int = 10, seed: int = 0, title: s
 
 
 def pair_grid(left, right, captions, *, title: str | None = None, ncols: int = 6):
-    """Pairs of images side by side (left above right), one caption per pair.
+    """Pairs of images, ``left[i]`` above ``right[i]``, one caption under each pair.
 
     Parameters
     ----------
     left, right : ndarray, shape (n, 28, 28)
     captions : sequence of str, length n
-    """
-    import matplotlib.pyplot as plt
+    title : str, optional
+    ncols : int
+        Pairs per row.
 
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    left, right = np.asarray(left), np.asarray(right)
     n = len(left)
     ncols = max(1, min(ncols, n))
-    nrows = -(-n // ncols)
-    fig, axes = plt.subplots(2 * nrows, ncols, figsize=(1.3 * ncols, 2.7 * nrows + 0.4), squeeze=False)
-    for i in range(nrows * ncols):
-        top, bottom = axes[2 * (i // ncols), i % ncols], axes[2 * (i // ncols) + 1, i % ncols]
-        for ax in (top, bottom):
-            ax.set_xticks([])
-            ax.set_yticks([])
-        if i >= n:
-            top.axis("off")
-            bottom.axis("off")
-            continue
-        for ax, img in ((top, left[i]), (bottom, right[i])):
-            vmin, vmax = (0, 255) if img.dtype == np.uint8 else (-0.5, 0.5)
-            ax.imshow(img, cmap="gray", vmin=vmin, vmax=vmax, interpolation="nearest")
-        bottom.set_xlabel(captions[i], fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    rows, labels = [], []
+    for start in range(0, n, ncols):
+        stop = min(start + ncols, n)
+        pad = ncols - (stop - start)
+        blank = np.full((pad, *left.shape[1:]), left.min() if n else 0, left.dtype)
+        rows += [np.concatenate([left[start:stop], blank]), np.concatenate([right[start:stop], blank])]
+        labels += [""] * ncols + list(captions[start:stop]) + [""] * pad
+    grid = np.concatenate(rows) if rows else left
+    return glyph_grid(grid, labels, ncols=ncols, title=title, size=1.2)
 
 
 # ----------------------------------------------------------------------------- headless runs

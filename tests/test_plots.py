@@ -16,37 +16,66 @@ import numpy as np
 from notmnist import plots
 
 
+def _cells(fig, n, ncols):
+    """The n glyph cells of a grid figure's single picture."""
+    (ax,) = fig.axes
+    mosaic = np.asarray(ax.images[0].get_array())
+    h = w = 28
+    cell_w = w + plots._PAD
+    cell_h = (mosaic.shape[0] - plots._PAD) // -(-n // ncols)
+    return [
+        mosaic[plots._PAD + (i // ncols) * cell_h :][:h, plots._PAD + (i % ncols) * cell_w :][:, :w]
+        for i in range(n)
+    ]
+
+
 def test_glyph_grid_draws_each_image_with_its_caption_and_marks():
-    """One panel per image, captions below, red frames only where marked, no ticks."""
+    """Each image appears in its cell, captions sit under it, red frames only where marked."""
     images = np.random.default_rng(0).integers(0, 256, (7, 28, 28), dtype=np.uint8)
-    fig = plots.glyph_grid(images, list("ABCDEFG"), ncols=4, marked=[True] + [False] * 6, title="t")
-    shown = [ax for ax in fig.axes if ax.images]
-    assert len(shown) == 7
-    assert [ax.get_xlabel() for ax in shown] == list("ABCDEFG")
-    assert all(not ax.get_xticks().size for ax in shown)
-    first, second = shown[0], shown[1]
-    assert matplotlib.colors.to_hex(first.spines["top"].get_edgecolor()) == "#ff0000"
-    assert not second.spines["top"].get_visible()
-    assert fig._suptitle.get_text() == "t"
+    fig = plots.glyph_grid(
+        images, list("ABCDEFG"), ncols=4, marked=[True, False, False, True, False, False, False], title="t"
+    )
+    for cell, image in zip(_cells(fig, 7, 4), images):
+        np.testing.assert_allclose(cell, image / 255, atol=1e-6)
+    (ax,) = fig.axes
+    assert [t.get_text() for t in ax.texts] == list("ABCDEFG")
+    frames = [p for p in ax.patches if matplotlib.colors.to_hex(p.get_edgecolor()) == "#ff0000"]
+    assert len(frames) == 2
+    assert ax.get_title() == "t"
     plt.close(fig)
 
 
 def test_letter_grid_has_one_row_per_letter():
     """letter_grid draws per_letter samples of each letter, captioned with that letter."""
     labels = np.repeat(np.arange(10), 6)
-    images = np.repeat(np.arange(10, dtype=np.uint8), 6)[:, None, None] * np.ones((1, 28, 28), np.uint8)
+    images = np.repeat(np.arange(10, dtype=np.uint8) * 20, 6)[:, None, None] * np.ones((1, 28, 28), np.uint8)
     fig = plots.letter_grid(images, labels, per_letter=3, seed=1)
-    shown = [ax for ax in fig.axes if ax.images]
-    assert [ax.get_xlabel() for ax in shown] == [c for c in "ABCDEFGHIJ" for _ in range(3)]
-    for ax, letter in zip(shown, np.repeat(np.arange(10), 3)):
-        assert ax.images[0].get_array().max() == letter  # each panel shows its own letter's image
+    assert [t.get_text() for t in fig.axes[0].texts] == [c for c in "ABCDEFGHIJ" for _ in range(3)]
+    for cell, letter in zip(_cells(fig, 30, 3), np.repeat(np.arange(10), 3)):
+        assert np.allclose(cell, letter * 20 / 255)  # each cell shows its own letter's image
+    plt.close(fig)
+
+
+def test_pair_grid_puts_each_pair_in_one_column():
+    """Left images sit directly above their right partners, with one caption per pair."""
+    rng = np.random.default_rng(2)
+    left = rng.integers(0, 256, (5, 28, 28), dtype=np.uint8)
+    right = rng.integers(0, 256, (5, 28, 28), dtype=np.uint8)
+    fig = plots.pair_grid(left, right, [f"p{i}" for i in range(5)], ncols=3)
+    cells = _cells(fig, 12, 3)  # rows: left 0-2, right 0-2, left 3-4 + blank, right 3-4 + blank
+    for i in range(5):
+        row = 2 * (i // 3)
+        np.testing.assert_allclose(cells[row * 3 + i % 3], left[i] / 255, atol=1e-6)
+        np.testing.assert_allclose(cells[(row + 1) * 3 + i % 3], right[i] / 255, atol=1e-6)
+    assert [t.get_text() for t in fig.axes[0].texts] == [f"p{i}" for i in range(5)]
     plt.close(fig)
 
 
 def test_problem_script_without_display_saves_its_figures(tmp_path):
     """A plot_*.py run from a terminal with no display saves its figures and says where."""
     script = tmp_path / "plot_demo.py"
-    script.write_text(textwrap.dedent("""
+    script.write_text(
+        textwrap.dedent("""
         import matplotlib.pyplot as plt
         import numpy as np
         from notmnist import plots
@@ -55,7 +84,8 @@ def test_problem_script_without_display_saves_its_figures(tmp_path):
         fig, ax = plt.subplots()
         ax.plot([1, 2])
         plt.show()
-    """))
+    """)
+    )
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
     env["MPLBACKEND"] = "Agg"
     run = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True)
