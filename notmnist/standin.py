@@ -42,7 +42,7 @@ two-core machine.  On that split logistic regression behaves like the real
 data, a few points lower: test accuracy .48 / .66 / .78 / .81 at 50 / 100 /
 1,000 / 5,000 samples (real .51 / .70 / .83 / .85) and .85 on all 20,000
 (real .89 on 200,000), so full-set training still clearly beats 5,000
-samples, and its fit takes about 30 s.  At 0.05 the 500-image test split
+samples, and its fit takes a few seconds.  At 0.05 the 500-image test split
 could no longer tell 5,000 from 10,000 training images apart (its standard
 error is near 1.5 points); larger scales only slow the site down.
 
