@@ -70,6 +70,6 @@ for name, c in counts.items():
     print(f"{name:<22} largest deviation from the mean {100 * deviation:5.2f} %  -> {verdict}")
 
 # %%
-# The archives differ by a handful of images per letter (the unreadable files),
-# and the splits take exactly the same number of images from every letter, so
-# no re-weighting is needed.
+# The archives' counts differ by at most a handful of images per letter (the
+# unreadable files), and the splits take exactly the same number of images
+# from every letter, so no re-weighting is needed.

@@ -84,8 +84,9 @@ plt.show()
 
 # %%
 # The curve rises steeply up to a thousand images and then flattens: a linear
-# model on raw pixels soon runs out of capacity. The sanitised score sits a
-# little lower at every size.
+# model on raw pixels soon runs out of capacity. The sanitised score is
+# usually a little lower: part of the raw test score came from images the
+# model had already seen in training.
 #
 # Which letters does the full model confuse?
 # ------------------------------------------
