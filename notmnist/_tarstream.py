@@ -62,6 +62,12 @@ class _Inflater:
         self._buf = self._buf[self._pos :] + more
         self._pos = 0
 
+    def finish(self) -> None:
+        """Read to the end of the gzip stream, so that its length and CRC are checked."""
+        while not self._eof:
+            self._pos = len(self._buf)
+            self._refill()
+
     def close(self) -> None:
         self._file.close()
 
@@ -110,8 +116,9 @@ def members(path: str | Path) -> Iterator[tuple[str, str, str, bytes]]:
             header = stream.read(BLOCK)
             if len(header) < BLOCK:
                 raise TarStreamError("the archive ends in the middle of a member (truncated?)")
-            if header == bytes(BLOCK):
-                return  # end-of-archive marker
+            if header == bytes(BLOCK):  # end-of-archive marker
+                stream.finish()
+                return
             # Checksum: all header bytes, with the checksum field counted as 8 spaces.
             checksum = _number(header[148:156])
             if checksum != sum(header) - sum(header[148:156]) + 256 and (
