@@ -11,6 +11,9 @@ Data flows one way, one module per stage::
     baseline   logistic-regression learning curve
     plots      glyph grids and figure helpers for the pages
     results    headline numbers a page hands to the site's home page
+
+Private helpers: ``_tarstream`` (fast tar walk), ``_png`` (bulk PNG decoding),
+``_io`` (atomic writes).  The command line is ``python -m notmnist``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .archive import ArchiveError, Letters, Skipped, read_archive
+from .dataset import Splits, load_letters, load_splits, locate
 from .fetch import DataUnavailable, data_home, fetch
 from .registry import ARCHIVES, LETTERS
 
@@ -28,8 +32,12 @@ __all__ = [
     "DataUnavailable",
     "Letters",
     "Skipped",
+    "Splits",
     "__version__",
     "data_home",
     "fetch",
+    "load_letters",
+    "load_splits",
+    "locate",
     "read_archive",
 ]
