@@ -69,27 +69,27 @@ def test_truncated_stream_is_an_error(tmp_path):
             list(members(path))
 
 
-def test_tar_without_end_marker_is_an_error(tmp_path):
-    """A complete gzip stream holding a tar that stops mid-member is reported as truncated."""
+def _one_member_tar(data: bytes) -> bytes:
+    """An uncompressed tar holding ``top/A/x.png`` with ``data``."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w") as tar:
         info = tarfile.TarInfo("top/A/x.png")
-        info.size = 5000
-        tar.addfile(info, io.BytesIO(b"y" * 5000))
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return raw.getvalue()
+
+
+def test_tar_without_end_marker_is_an_error(tmp_path):
+    """A complete gzip stream holding a tar that stops mid-member is reported as truncated."""
     path = tmp_path / "cut.tar.gz"
-    path.write_bytes(gzip.compress(raw.getvalue()[:2048]))
+    path.write_bytes(gzip.compress(_one_member_tar(b"y" * 5000)[:2048]))
     with pytest.raises(TarStreamError, match="ends in the middle"):
         list(members(path))
 
 
 def test_corrupt_header_fails_its_checksum(tmp_path):
     """A flipped byte in a header is caught by the header checksum."""
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w") as tar:
-        info = tarfile.TarInfo("top/A/x.png")
-        info.size = 3
-        tar.addfile(info, io.BytesIO(b"abc"))
-    data = bytearray(raw.getvalue())
+    data = bytearray(_one_member_tar(b"abc"))
     data[10] ^= 0x20
     path = tmp_path / "bad.tar.gz"
     path.write_bytes(gzip.compress(bytes(data)))
