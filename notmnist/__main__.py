@@ -184,6 +184,7 @@ def _cell(value) -> str:
 
 
 def _info(args) -> None:
+    from . import cache
     from .fetch import archive_status, data_home
 
     home = data_home(args.data_home)
@@ -199,10 +200,10 @@ def _info(args) -> None:
     for folder in standins:
         size = sum(f.stat().st_size for f in folder.glob("*.tar.gz"))
         print(f"  {folder.name}: {size / 1e6:.1f} MB")
-    caches = sorted((home / "cache").glob("*.npz")) if (home / "cache").exists() else []
-    print(f"caches: {len(caches)} files, {sum(c.stat().st_size for c in caches) / 1e6:.1f} MB")
-    for cache in caches:
-        print(f"  {cache.name}: {cache.stat().st_size / 1e6:.1f} MB")
+    entries = cache.entries(home)
+    print(f"cache: {len(entries)} entries, {sum(size for _, size in entries) / 1e6:.1f} MB")
+    for name, size in entries:
+        print(f"  {name}: {size / 1e6:.1f} MB")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import cache as _cache
 from .registry import LETTERS, PIXEL_DEPTH
 
 if TYPE_CHECKING:
@@ -107,6 +108,8 @@ def fit_logistic(
     max_iter: int = MAX_ITER,
     C: float = C,  # noqa: N803 (scikit-learn's name)
     blas_threads: int | None = BLAS_THREADS,
+    cache: bool = True,
+    data_home=None,
 ) -> tuple[LogisticRegression, float]:
     """Fit a multinomial logistic regression on flattened pixels.
 
@@ -139,23 +142,63 @@ def fit_logistic(
     blas_threads : int or None, default 1
         BLAS threads during the fit (``None``: leave as is).  scikit-learn's
         loss already runs on every core with OpenMP.
+    cache : bool, default True
+        Reuse the fit of an earlier run (:mod:`notmnist.cache`): keyed by the
+        SHA-256 of the pixels and labels, the settings above, scikit-learn's
+        version and this module's source.  The fitted attributes are restored
+        onto a new estimator; nothing is unpickled.
+    data_home : path-like, optional
+        Data folder whose ``cache`` holds the fits.
 
     Returns
     -------
     model : sklearn.linear_model.LogisticRegression
         The fitted model; ``model.n_iter_[0] < max_iter`` when it converged.
     seconds : float
-        Wall-clock time of the fit.
+        Wall-clock time of the fit (of the original fit, when reused from the cache).
     """
-    from sklearn.exceptions import ConvergenceWarning
+    import sklearn
     from sklearn.linear_model import LogisticRegression
-    from threadpoolctl import threadpool_limits
 
     x = features(images)
     y = _check_labels(images, labels)
     if len(np.unique(y)) < 2:
         raise ValueError("labels hold a single class: a classifier needs at least two")
     model = LogisticRegression(solver=solver, tol=tol, max_iter=max_iter, C=C, random_state=0)
+
+    def fit() -> dict[str, np.ndarray]:
+        seconds = _fit(model, x, y, blas_threads)
+        return {name: getattr(model, f"{name}_") for name in _FITTED} | {"seconds": np.float64(seconds)}
+
+    if not cache:
+        return model, float(fit()["seconds"])
+    parts = (
+        _cache.fingerprint(x, y),
+        solver,
+        tol,
+        max_iter,
+        C,
+        sklearn.__version__,
+        _cache.code_hash("baseline.py", "cache.py"),
+    )
+    arrays, hit = _cache.memo("logistic", parts, (*_FITTED, "seconds"), fit, data_home=data_home)
+    if hit:
+        for name in _FITTED:
+            setattr(model, f"{name}_", np.array(arrays[name]))
+        model.n_features_in_ = x.shape[1]
+        log.info("logistic regression on %d images: reused the cached fit", len(y))
+    return model, float(arrays["seconds"])
+
+
+_FITTED = ("coef", "intercept", "classes", "n_iter")
+"""The attributes of a fitted LogisticRegression that :func:`fit_logistic` caches."""
+
+
+def _fit(model: LogisticRegression, x: np.ndarray, y: np.ndarray, blas_threads: int | None) -> float:
+    """Fit in place with BLAS limited to ``blas_threads``; report non-convergence; return seconds."""
+    from sklearn.exceptions import ConvergenceWarning
+    from threadpoolctl import threadpool_limits
+
     limits = threadpool_limits(limits=blas_threads, user_api="blas")
     with limits, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
@@ -167,7 +210,7 @@ def fit_logistic(
             log.warning("logistic regression on %d images did not converge: %s", len(y), w.message)
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return model, seconds
+    return seconds
 
 
 def converged(model: LogisticRegression) -> bool:

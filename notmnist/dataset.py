@@ -6,19 +6,19 @@ This is the one place that decides *which* data a page shows:
   downloaded), the ``"standin"`` rendered from fonts, or ``"auto"`` (real when
   possible, else the stand-in with a warning).  Argument, else the
   ``NOTMNIST_SOURCE`` environment variable, else ``"auto"``.
-- :func:`load_letters` reads one archive into uint8 arrays (cached as ``.npz``).
+- :func:`load_letters` reads one archive into uint8 arrays.
 - :func:`load_splits` draws train / validation / test as the course did: each
   letter shuffled, validation then training taken from the large archive, test
   from the small one, each split permuted; pixels normalised to
   ``(p - 127.5) / 255`` as float32.
+- :func:`sanitised` says which validation and test images repeat training.
 
 Every result carries a :class:`Provenance` (source, archive names, sizes and
-SHA-256, seed, sizes, package version).  Caches live in ``<data home>/cache``;
-their file names hash the archives' SHA-256, the parameters and the source code
-of the modules that produce them, so a different archive, seed, size or code
-never reuses a stale file.  Caches are written to a temporary file and renamed,
-so two processes preparing at once both end with a complete file; a cache that
-cannot be read is reported with a warning and rebuilt.
+SHA-256, seed, sizes, package version).  All three are cached by
+:mod:`notmnist.cache`, keyed by the archives' SHA-256, the parameters and the
+source code of the modules that produce them, so a different archive, seed,
+size or code never reuses a stale entry.  Their arrays are read-only (memory
+maps of the cache): copy one before changing it in place.
 """
 
 from __future__ import annotations
@@ -30,13 +30,12 @@ import json
 import logging
 import os
 import warnings
-import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from . import __version__
+from . import __version__, cache
 from ._io import atomic_write
 from .archive import Letters, Skipped, read_archive
 from .fetch import DataUnavailable, fetch
@@ -46,6 +45,8 @@ from .registry import ARCHIVES, LETTERS, PIXEL_DEPTH, SUBSETS, archive_info
 log = logging.getLogger(__name__)
 
 SOURCES = ("auto", "real", "standin")
+DATA_CODE = ("archive.py", "_tarstream.py", "_png.py", "dataset.py", "registry.py", "cache.py")
+"""Modules whose source keys the letters, splits and sanitised caches."""
 DEFAULT_SEED = 133
 """The course seeded NumPy's global generator with 133; we seed our own generator with it."""
 
@@ -244,24 +245,26 @@ def load_letters(subset: str, *, source: str | None = None, data_home=None) -> L
 def _letters(src: DataSource, subset: str, data_home) -> Letters:
     path = src.paths[subset]
     prov = src.provenance((subset,))
-    key = _key("letters", prov.archives[0].sha256, _code_hash())
-    cache = _cache_dir(data_home) / f"letters-{subset}-{key}.npz"
-    arrays = _load_cache(cache, ("images", "labels", "names", "skipped_member", "skipped_reason"))
-    if arrays is None:
+
+    def read() -> dict[str, np.ndarray]:
         letters = read_archive(path)
-        _save_cache(
-            cache,
-            images=letters.images,
-            labels=letters.labels,
-            names=letters.names,
-            skipped_member=np.array([s.member for s in letters.skipped], dtype=str),
-            skipped_reason=np.array([s.reason for s in letters.skipped], dtype=str),
-        )
-    else:
-        skipped = [
-            Skipped(str(m), str(r)) for m, r in zip(arrays["skipped_member"], arrays["skipped_reason"])
-        ]
-        letters = Letters(arrays["images"], arrays["labels"], arrays["names"], skipped, path)
+        return {
+            "images": letters.images,
+            "labels": letters.labels,
+            "names": letters.names,
+            "skipped_member": np.array([s.member for s in letters.skipped], dtype=str),
+            "skipped_reason": np.array([s.reason for s in letters.skipped], dtype=str),
+        }
+
+    arrays, _ = cache.memo(
+        f"letters-{subset}",
+        (prov.archives[0].sha256, cache.code_hash(*DATA_CODE)),
+        ("images", "labels", "names", "skipped_member", "skipped_reason"),
+        read,
+        data_home=data_home,
+    )
+    skipped = [Skipped(str(m), str(r)) for m, r in zip(arrays["skipped_member"], arrays["skipped_reason"])]
+    letters = Letters(arrays["images"], arrays["labels"], arrays["names"], skipped, path)
     letters.provenance = prov
     _check_minimum(letters, subset, src.scale)
     return letters
@@ -398,26 +401,26 @@ def load_splits(
     src = locate(source, data_home=data_home)
     sizes = split_sizes(src.scale, sizes)
     prov = src.provenance(seed=seed, sizes=sizes)
-    key = _key("splits", *(a.sha256 for a in prov.archives), seed, sorted(sizes.items()), _code_hash())
-    cache = _cache_dir(data_home) / f"splits-{key}.npz"
-    names = [f"{s}_{what}" for s in ("train", "valid", "test") for what in ("images", "labels", "index")]
-    arrays = _load_cache(cache, names)
-    if arrays is None:
+
+    def draw() -> dict[str, np.ndarray]:
         large, small = _letters(src, "large", data_home), _letters(src, "small", data_home)
         index = make_splits(large, small, sizes, seed)
         arrays = {}
         for split, letters in (("train", large), ("valid", large), ("test", small)):
             idx = index[f"{split}_index"]
-            arrays.update(
-                {
-                    f"{split}_images": letters.images[idx],
-                    f"{split}_labels": letters.labels[idx],
-                    f"{split}_index": idx,
-                }
-            )
-        _save_cache(cache, **arrays)
-    fields = {k: (normalise(v) if k.endswith("_images") else v) for k, v in arrays.items()}
-    return Splits(**fields, provenance=prov, data_home=_data_home(data_home))
+            arrays[f"{split}_images"] = normalise(letters.images[idx])
+            arrays[f"{split}_labels"] = letters.labels[idx]
+            arrays[f"{split}_index"] = idx
+        return arrays
+
+    arrays, _ = cache.memo(
+        "splits",
+        (*(a.sha256 for a in prov.archives), seed, sorted(sizes.items()), cache.code_hash(*DATA_CODE)),
+        [f"{s}_{what}" for s in ("train", "valid", "test") for what in ("images", "labels", "index")],
+        draw,
+        data_home=data_home,
+    )
+    return Splits(**arrays, provenance=prov, data_home=_data_home(data_home))
 
 
 def sanitised(splits: Splits, *, near=None, threshold: float | None = None):
@@ -447,25 +450,30 @@ def sanitised(splits: Splits, *, near=None, threshold: float | None = None):
     if near is not None and near.threshold != threshold:
         raise ValueError(f"near pairs were found with threshold {near.threshold}, not {threshold}")
     prov = splits.provenance
-    key = _key(
-        "sanitised",
-        *(a.sha256 for a in prov.archives),
-        prov.seed,
-        sorted(prov.sizes.items()),
-        threshold,
-        _code_hash("duplicates.py"),
-    )
-    cache = _cache_dir(splits.data_home) / f"sanitised-{key}.npz"
+
+    def compute() -> dict[str, np.ndarray]:
+        pairs = near
+        if pairs is None:
+            queries = np.concatenate([splits.valid_images, splits.test_images])
+            pairs = duplicates.near_duplicates(queries, splits.train_images, threshold=threshold)
+        result = duplicates.sanitise(splits.train_images, splits.valid_images, splits.test_images, near=pairs)
+        return {k: np.asarray(getattr(result, k)) for k in names}
+
     names = [f.name for f in dataclasses.fields(duplicates.Sanitised)]
-    arrays = _load_cache(cache, names)
-    if arrays is not None:
-        return duplicates.Sanitised(**{k: (v if v.ndim else v.item()) for k, v in arrays.items()})
-    if near is None:
-        queries = np.concatenate([splits.valid_images, splits.test_images])
-        near = duplicates.near_duplicates(queries, splits.train_images, threshold=threshold)
-    result = duplicates.sanitise(splits.train_images, splits.valid_images, splits.test_images, near=near)
-    _save_cache(cache, **{k: np.asarray(getattr(result, k)) for k in names})
-    return result
+    arrays, _ = cache.memo(
+        "sanitised",
+        (
+            *(a.sha256 for a in prov.archives),
+            prov.seed,
+            sorted(prov.sizes.items()),
+            threshold,
+            cache.code_hash(*DATA_CODE, "duplicates.py"),
+        ),
+        names,
+        compute,
+        data_home=splits.data_home,
+    )
+    return duplicates.Sanitised(**{k: (v if v.ndim else v.item()) for k, v in arrays.items()})
 
 
 # --------------------------------------------------------------------------- caches
@@ -494,42 +502,3 @@ def file_sha256(path: Path) -> str:
     except OSError:  # a read-only data folder still works, just slower
         pass
     return stamp["sha256"]
-
-
-def _code_hash(*extra: str) -> str:
-    """Hash of the source of the modules whose output is cached (and of ``extra`` modules)."""
-    here = Path(__file__).parent
-    digest = hashlib.sha256()
-    for name in ("archive.py", "_tarstream.py", "_png.py", "dataset.py", "registry.py", *extra):
-        digest.update((here / name).read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def _key(*parts) -> str:
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:20]
-
-
-def _cache_dir(data_home) -> Path:
-    folder = _data_home(data_home) / "cache"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _load_cache(path: Path, names) -> dict[str, np.ndarray] | None:
-    """Arrays of a cache file, or None if it is missing or unreadable (then warn)."""
-    if not path.exists():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in names}
-        return arrays
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-        warnings.warn(f"cache file {path} is corrupt ({exc}); rebuilding it", stacklevel=3)
-        path.unlink(missing_ok=True)
-        return None
-
-
-def _save_cache(path: Path, **arrays: np.ndarray) -> None:
-    with atomic_write(path) as f:
-        np.savez(f, **arrays)
-    log.info("cached %s", path)

@@ -29,7 +29,8 @@ full pixels.  For ``"mad"`` the same search runs with the ``"rms"`` bound
 Identical images are searched once and expanded to all their copies.
 
 Float images are taken to be normalised as ``(p - 127.5) / 255``; ``uint8``
-images are raw grey levels.  Every function is pure and deterministic.
+images are raw grey levels.  Every function is pure and deterministic; the two
+searches keep their results in :mod:`notmnist.cache` (``cache=False`` to opt out).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import cache as _cache
 from .registry import PIXEL_DEPTH
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,8 @@ DEFAULT_THRESHOLDS = {"rms": 12.0, "mad": 10 * 255 / 784}
 for ``"mad"`` it is the published criterion, L1 < 10 on normalised pixels."""
 DEFAULT_THRESHOLD = DEFAULT_THRESHOLDS[DEFAULT_METRIC]
 
+_CODE = ("duplicates.py", "cache.py", "registry.py")
+"""Modules whose source keys the cached near-duplicate and neighbour searches."""
 _SEED = 20_160_115  # fixed: digests must be identical across calls and processes
 _MULTIPLIERS = np.random.default_rng(_SEED).integers(0, 2**63, size=4096, dtype=np.uint64)
 _MULTIPLIERS = _MULTIPLIERS * np.uint64(2) + np.uint64(1)  # odd: invertible modulo 2**64
@@ -725,6 +729,7 @@ def near_duplicates(
     *,
     threshold: float | None = None,
     metric: str = DEFAULT_METRIC,
+    cache: bool = True,
 ) -> NearPairs:
     """Find every (query, reference) pair closer than ``threshold``, exactly.
 
@@ -757,6 +762,9 @@ def near_duplicates(
         levels.  Default :data:`DEFAULT_THRESHOLDS` of the metric: 12 for
         ``"rms"``, 3.25 for ``"mad"``.
     metric : {"rms", "mad"}, default "rms"
+    cache : bool, default True
+        Reuse the result of an earlier run (:mod:`notmnist.cache`), keyed by the
+        SHA-256 of both image arrays, the metric, the threshold and this module's source.
 
     Returns
     -------
@@ -771,6 +779,26 @@ def near_duplicates(
         raise ValueError(
             f"query and reference images differ in size: {rows_q.shape[1]} vs {rows_r.shape[1]}"
         )
+    if not cache:
+        return _near_duplicates(rows_q, rows_r, float(threshold), metric)
+    fields = ("query_index", "reference_index", "distance", "nearest", "nearest_index", "n_candidates")
+
+    def search() -> dict[str, np.ndarray]:
+        pairs = _near_duplicates(rows_q, rows_r, float(threshold), metric)
+        return {name: np.asarray(getattr(pairs, name)) for name in fields}
+
+    parts = (_cache.fingerprint(rows_q, rows_r), metric, float(threshold), _cache.code_hash(*_CODE))
+    arrays, _ = _cache.memo("near", parts, fields, search)
+    return NearPairs(
+        **{name: arrays[name] for name in fields[:-1]},
+        threshold=float(threshold),
+        metric=metric,
+        n_candidates=int(arrays["n_candidates"]),
+    )
+
+
+def _near_duplicates(rows_q: np.ndarray, rows_r: np.ndarray, threshold: float, metric: str) -> NearPairs:
+    """:func:`near_duplicates` on checked ``(N, pixels)`` rows, without the cache."""
     # search distinct images only, then expand to every copy: blank and solid
     # images, repeated thousands of times, would otherwise multiply the work
     class_q, class_r = _classes(rows_q), _classes(rows_r)
@@ -793,15 +821,15 @@ def near_duplicates(
     qi, ri, dist = _expand(class_q, class_r, qi[keep], ri[keep], dist[keep])
     order = np.lexsort((ri, qi, dist))
     qi, ri, dist = qi[order], ri[order], dist[order]
-    nearest = np.full(len(query), np.inf)
-    nearest_index = np.full(len(query), -1, np.int64)
+    nearest = np.full(len(rows_q), np.inf)
+    nearest_index = np.full(len(rows_q), -1, np.int64)
     by_query = np.lexsort((ri, dist, qi))
     first = by_query[np.r_[True, qi[by_query][1:] != qi[by_query][:-1]]] if len(qi) else by_query
     nearest[qi[first]] = dist[first]
     nearest_index[qi[first]] = ri[first]
     log.info(
         "near duplicates (%s < %g): %d pairs, %d candidates checked for %d x %d images",
-        metric, threshold, len(qi), n_candidates, len(query), len(reference),
+        metric, threshold, len(qi), n_candidates, len(rows_q), len(rows_r),
     )
     return NearPairs(
         query_index=qi,
@@ -816,7 +844,12 @@ def near_duplicates(
 
 
 def nearest_neighbours(
-    query: np.ndarray, reference: np.ndarray, *, k: int = 1, metric: str = DEFAULT_METRIC
+    query: np.ndarray,
+    reference: np.ndarray,
+    *,
+    k: int = 1,
+    metric: str = DEFAULT_METRIC,
+    cache: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` nearest references of each query, exactly, by brute force.
 
@@ -833,6 +866,8 @@ def nearest_neighbours(
     k : int, default 1
         Neighbours per query (at most ``Nr``).
     metric : {"rms", "mad"}, default "rms"
+    cache : bool, default True
+        Reuse the result of an earlier run, as :func:`near_duplicates` does.
 
     Returns
     -------
@@ -842,11 +877,27 @@ def nearest_neighbours(
         Reference indices (lowest index first on ties).
     """
     _check_metric(metric, 1.0)
-    q, r = _grey(query, "query"), _grey(reference, "reference")
-    if not 1 <= k <= len(r):
-        raise ValueError(f"k must be between 1 and the number of references ({len(r)}), got {k}")
-    if q.shape[1] != r.shape[1]:
-        raise ValueError(f"query and reference images differ in size: {q.shape[1]} vs {r.shape[1]}")
+    rows_q, rows_r = _rows(query, "query"), _rows(reference, "reference")
+    if not 1 <= k <= len(rows_r):
+        raise ValueError(f"k must be between 1 and the number of references ({len(rows_r)}), got {k}")
+    if rows_q.shape[1] != rows_r.shape[1]:
+        raise ValueError(
+            f"query and reference images differ in size: {rows_q.shape[1]} vs {rows_r.shape[1]}"
+        )
+    if not cache:
+        return _nearest_neighbours(rows_q, rows_r, k, metric)
+
+    def search() -> dict[str, np.ndarray]:
+        return dict(zip(("distance", "index"), _nearest_neighbours(rows_q, rows_r, k, metric)))
+
+    parts = (_cache.fingerprint(rows_q, rows_r), k, metric, _cache.code_hash(*_CODE))
+    arrays, _ = _cache.memo("neighbours", parts, ("distance", "index"), search)
+    return arrays["distance"], arrays["index"]
+
+
+def _nearest_neighbours(rows_q: np.ndarray, rows_r: np.ndarray, k: int, metric: str):
+    """:func:`nearest_neighbours` on checked ``(N, pixels)`` rows, without the cache."""
+    q, r = _grey(rows_q, "query"), _grey(rows_r, "reference")
     span = _span(q, r)
     mean, axes = _projection(r, _N_COMPONENTS)
     eq, er = _embed(q, mean, axes), _embed(r, mean, axes)  # distances shrink, never grow

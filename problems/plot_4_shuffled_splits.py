@@ -53,17 +53,17 @@ for name, (_, labels) in splits.sets.items():
 
 large = dataset.load_letters("large")
 small = dataset.load_letters("small")
-for name, source in (("train", large), ("valid", large), ("test", small)):
+archives = {"large": large, "small": small}
+archive_keys = {subset: image_digests(letters.images) for subset, letters in archives.items()}
+for name, subset in (("train", "large"), ("valid", "large"), ("test", "small")):
     images, labels = splits.sets[name]
-    pixels = np.rint(images * 255 + 127.5).astype(np.uint8)
-    archive_keys = image_digests(source.images)
-    split_keys = image_digests(pixels)
-    folders = {}
-    for key, label in zip(archive_keys.tolist(), source.labels.tolist()):
-        folders.setdefault(key, set()).add(label)
-    found = [folders.get(key, set()) for key in split_keys.tolist()]
-    confirmed = sum(label in f for label, f in zip(labels.tolist(), found))
-    missing = sum(not f for f in found)
+    split_keys = image_digests(np.rint(images * 255 + 127.5).astype(np.uint8))
+    keys, folder = archive_keys[subset], archives[subset].labels
+    found = np.isin(split_keys, keys)
+    confirmed = sum(
+        int(np.isin(split_keys[labels == k], keys[folder == k]).sum()) for k in range(len(LETTERS))
+    )
+    missing = int((~found).sum())
     print(
         f"{name:>5}: {confirmed:,} of {len(labels):,} images confirmed in their letter folder; "
         f"{len(labels) - confirmed - missing:,} found only under another letter; {missing:,} not found"

@@ -72,6 +72,12 @@ def make_archive(
     return path
 
 
+@pytest.fixture(autouse=True)
+def _own_data_folder(tmp_path_factory, monkeypatch):
+    """Every test gets an empty data folder: the package's caches never touch the user's."""
+    monkeypatch.setenv("NOTMNIST_DATA_DIR", str(tmp_path_factory.mktemp("data-home")))
+
+
 @pytest.fixture
 def archive_factory(tmp_path):
     """Build small notMNIST-layout archives in a temporary folder."""

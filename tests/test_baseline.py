@@ -84,3 +84,36 @@ def test_bad_labels_are_refused():
         baseline.fit_logistic(x, np.zeros(50, np.int64))
     with pytest.raises(ValueError, match="dtype"):
         baseline.features(np.zeros((3, 28, 28), np.int32))
+
+
+def test_fit_is_reused_from_the_cache(monkeypatch):
+    """A second fit on the same pixels, labels and settings is restored, not recomputed."""
+    x, y = _problem(300)
+    xt, yt = _problem(100, seed=1)
+    model, seconds = baseline.fit_logistic(x, y)
+    monkeypatch.setattr(baseline, "_fit", lambda *a: pytest.fail("fit not reused"))
+    again, seconds_again = baseline.fit_logistic(x, y)
+    assert seconds_again == seconds
+    np.testing.assert_array_equal(again.coef_, model.coef_)
+    np.testing.assert_array_equal(baseline.predict(again, xt), baseline.predict(model, xt))
+    assert baseline.accuracy(again, xt, yt) == baseline.accuracy(model, xt, yt)
+    assert baseline.converged(again) == baseline.converged(model)
+    again.coef_[0, 0] += 1  # the restored model is an ordinary, writeable estimator
+
+
+def test_other_data_or_settings_fit_again(monkeypatch):
+    """Changed pixels, labels or settings never reuse a fit."""
+    x, y = _problem(300)
+    baseline.fit_logistic(x, y)
+    calls = []
+    real = baseline._fit
+    monkeypatch.setattr(baseline, "_fit", lambda *a: calls.append(1) or real(*a))
+    changed = x.copy()
+    changed[0, 0, 0] += 0.25
+    relabelled = y.copy()
+    relabelled[0] = (y[0] + 1) % 10
+    baseline.fit_logistic(changed, y)
+    baseline.fit_logistic(x, relabelled)
+    baseline.fit_logistic(x, y, C=0.5)
+    baseline.fit_logistic(x, y, cache=False)
+    assert len(calls) == 4

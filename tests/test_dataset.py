@@ -72,18 +72,27 @@ def test_seed_decides_the_splits(source):
 
 
 def test_cache_is_reused_and_keyed(source, monkeypatch, tmp_path):
-    """A second call reads the cache; another seed or size makes a new cache file."""
-    load_splits(seed=5)
+    """A second call reads the cache; another seed or size makes a new cache entry."""
+    first = load_splits(seed=5)
     cache = tmp_path / "home" / "cache"
-    before = set(cache.glob("splits-*.npz"))
+    before = set(cache.glob("splits-*"))
     with monkeypatch.context() as m:
         m.setattr(dataset, "read_archive", lambda *a, **k: pytest.fail("cache not used"))
-        load_splits(seed=5)
+        again = load_splits(seed=5)
         load_letters("large")
-    assert set(cache.glob("splits-*.npz")) == before
+    assert set(cache.glob("splits-*")) == before
+    np.testing.assert_array_equal(first.train_images, again.train_images)
     load_splits(seed=6)
     load_splits(seed=5, sizes={"train": 100})
-    assert len(set(cache.glob("splits-*.npz")) - before) == 2
+    assert len(set(cache.glob("splits-*")) - before) == 2
+
+
+def test_cached_arrays_are_read_only_on_first_and_later_calls(source):
+    """Cold and warm calls return the same read-only arrays: a cache can't be changed by accident."""
+    for splits in (load_splits(), load_splits()):
+        assert splits.train_images.dtype == np.float32
+        with pytest.raises(ValueError, match="read-only"):
+            splits.train_images[0, 0, 0] = 1.0
 
 
 def test_changed_archive_changes_the_key(source, archive_factory):
@@ -95,17 +104,15 @@ def test_changed_archive_changes_the_key(source, archive_factory):
 
 
 def test_corrupt_cache_is_rebuilt_with_a_warning(source, tmp_path):
-    """A damaged cache file is detected, a warning names it, and the result is still right."""
+    """A truncated cache file is detected, a warning names it, and the result is still right."""
     good = load_splits()
-    (path,) = (tmp_path / "home" / "cache").glob("splits-*.npz")
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2 : len(data) // 2 + 64] = b"\xff" * 64
-    path.write_bytes(bytes(data))
-    with pytest.warns(UserWarning, match="corrupt"):
+    (entry,) = (tmp_path / "home" / "cache").glob("splits-*")
+    path = entry / "train_images.npy"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.warns(UserWarning, match="unreadable"):
         again = load_splits()
     np.testing.assert_array_equal(good.train_images, again.train_images)
-    with np.load(path, allow_pickle=False) as npz:
-        assert "train_images" in npz.files
+    assert np.load(path, allow_pickle=False).shape == good.train_images.shape
 
 
 def _prepare_in_child(queue):

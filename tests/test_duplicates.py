@@ -217,7 +217,7 @@ def test_near_duplicates_blocks_and_chunks(monkeypatch):
     monkeypatch.setattr(dup, "_Q_BLOCK", 7)
     monkeypatch.setattr(dup, "_R_BLOCK", 13)
     monkeypatch.setattr(dup, "_CHUNK", 5)
-    small = dup.near_duplicates(q, r, threshold=10.0)
+    small = dup.near_duplicates(q, r, threshold=10.0, cache=False)  # else the first result is reused
     _, expected = _brute_pairs(q, r, "rms", 10.0)
     assert set(zip(small.query_index.tolist(), small.reference_index.tolist(), strict=True)) == expected
     for name in ("query_index", "reference_index", "distance", "nearest", "nearest_index"):
@@ -263,3 +263,32 @@ def test_near_duplicates_pairs_at_the_boundary(metric):
         res = dup.near_duplicates(q, r, threshold=threshold, metric=metric)
         got = set(zip(res.query_index.tolist(), res.reference_index.tolist(), strict=True))
         assert got == expected and len(expected) >= 1
+
+
+def test_searches_are_cached_by_content(monkeypatch):
+    """A repeated search is read from the cache; other pixels, threshold or k search again."""
+    r = _images(60, seed=21)
+    q = np.concatenate([r[:5], _images(5, seed=22)])
+    near = dup.near_duplicates(q, r, threshold=5.0)
+    dist, index = dup.nearest_neighbours(q, r, k=2)
+    with monkeypatch.context() as m:
+        m.setattr(dup, "_near_duplicates", lambda *a: pytest.fail("near search not cached"))
+        m.setattr(dup, "_nearest_neighbours", lambda *a: pytest.fail("neighbour search not cached"))
+        again = dup.near_duplicates(q, r, threshold=5.0)
+        dist2, index2 = dup.nearest_neighbours(q, r, k=2)
+    for name in ("query_index", "reference_index", "distance", "nearest", "nearest_index"):
+        np.testing.assert_array_equal(getattr(near, name), getattr(again, name))
+    assert (again.threshold, again.metric, again.n_candidates) == (5.0, "rms", near.n_candidates)
+    np.testing.assert_array_equal(dist, dist2)
+    np.testing.assert_array_equal(index, index2)
+
+    calls = []
+    real = dup._near_duplicates
+    monkeypatch.setattr(dup, "_near_duplicates", lambda *a: calls.append(1) or real(*a))
+    changed = q.copy()
+    changed[7, 0, 0] ^= 1
+    dup.near_duplicates(changed, r, threshold=5.0)
+    dup.near_duplicates(q, r, threshold=6.0)
+    dup.near_duplicates(q, r, threshold=5.0, metric="mad")
+    assert len(calls) == 3
+    assert dup.nearest_neighbours(q, r, k=1)[0].shape == (10, 1)

@@ -52,8 +52,8 @@ def test_unknown_subset_is_a_clear_error(tmp_path, capsys):
 def test_info_shows_data_folder_archives_and_caches(tmp_path, capsys):
     """info names the data folder, the state of each archive and the caches."""
     (tmp_path / "notMNIST_small.tar.gz").write_bytes(b"short")
-    (tmp_path / "cache").mkdir()
-    np.savez(tmp_path / "cache" / "splits-abc.npz", x=np.zeros(3))
+    (tmp_path / "cache" / "splits-abc").mkdir(parents=True)
+    np.save(tmp_path / "cache" / "splits-abc" / "x.npy", np.zeros(3))
     assert main(["info", "--data-home", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert f"data folder: {tmp_path}" in out
@@ -61,7 +61,7 @@ def test_info_shows_data_folder_archives_and_caches(tmp_path, capsys):
     assert (
         "notMNIST_small.tar.gz: " in out and "verified" not in out.split("notMNIST_small")[1].split("\n")[0]
     )
-    assert "caches: 1 files" in out and "splits-abc.npz" in out
+    assert "cache: 1 entries" in out and "splits-abc" in out
 
 
 def test_prepare_prints_provenance_and_split_shapes(archive_factory, tmp_path, monkeypatch, capsys):
