@@ -172,9 +172,9 @@ def row_site(args, src, splits):
     env = dict(os.environ, NOTMNIST_SOURCE=args.source or os.environ.get("NOTMNIST_SOURCE", "auto"))
     if args.scale:
         env["NOTMNIST_STANDIN_SCALE"] = str(args.scale)
-    from notmnist.fetch import data_home
+    from notmnist import cache
 
-    warm = any((data_home() / "cache").glob("*.npz"))
+    warm = bool(cache.entries())
     with tempfile.TemporaryDirectory() as tmp:
         shutil.rmtree(ROOT / "docs" / "generated", ignore_errors=True)
         start = time.perf_counter()

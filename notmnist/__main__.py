@@ -1,4 +1,4 @@
-"""Command line: ``python -m notmnist fetch | inspect ARCHIVE | prepare | standin | info``.
+"""Command line: ``python -m notmnist fetch | inspect ARCHIVE | prepare | standin | info | clear-cache``.
 
 The CLI prints; the library only logs.  A user mistake or a bad file ends in
 one line on stderr (``notmnist: error: ...``) and a non-zero exit status, never
@@ -97,7 +97,17 @@ def _parser() -> argparse.ArgumentParser:
 
     p = command("info", _info, "show the data folder, which archives it holds and what the caches hold")
     data_home(p)
+
+    p = command("clear-cache", _clear_cache, "delete the cached arrays, fits and searches (not the archives)")
+    data_home(p)
     return parser
+
+
+def _clear_cache(args) -> None:
+    from . import cache
+
+    removed = cache.clear(args.data_home)
+    print(f"removed {len(removed)} cache entries, {sum(size for _, size in removed) / 1e6:.1f} MB")
 
 
 def _fetch(args) -> None:

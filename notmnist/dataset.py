@@ -45,8 +45,10 @@ from .registry import ARCHIVES, LETTERS, PIXEL_DEPTH, SUBSETS, archive_info
 log = logging.getLogger(__name__)
 
 SOURCES = ("auto", "real", "standin")
-DATA_CODE = ("archive.py", "_tarstream.py", "_png.py", "dataset.py", "registry.py", "cache.py")
-"""Modules whose source keys the letters, splits and sanitised caches."""
+READ_CODE = ("archive.py", "_tarstream.py", "_png.py", "registry.py", "cache.py")
+"""Modules whose source keys the cached letters (what :func:`read_archive` returns)."""
+DATA_CODE = (*READ_CODE, "dataset.py")
+"""Modules whose source keys the cached splits and sanitised sets."""
 DEFAULT_SEED = 133
 """The course seeded NumPy's global generator with 133; we seed our own generator with it."""
 
@@ -258,7 +260,7 @@ def _letters(src: DataSource, subset: str, data_home) -> Letters:
 
     arrays, _ = cache.memo(
         f"letters-{subset}",
-        (prov.archives[0].sha256, cache.code_hash(*DATA_CODE)),
+        (prov.archives[0].sha256, cache.code_hash(*READ_CODE)),
         ("images", "labels", "names", "skipped_member", "skipped_reason"),
         read,
         data_home=data_home,
@@ -326,6 +328,26 @@ class Splits:
 def normalise(images: np.ndarray) -> np.ndarray:
     """Map uint8 pixels to float32 ``(p - 127.5) / 255``, as the course did."""
     return (images.astype(np.float32) - np.float32(PIXEL_DEPTH / 2)) / np.float32(PIXEL_DEPTH)
+
+
+def denormalise(images: np.ndarray) -> np.ndarray:
+    """Undo :func:`normalise`: float pixels back to uint8 grey levels, rounded to the nearest.
+
+    Works through the images a block at a time, so the temporaries stay small
+    even for the whole training split.
+    """
+    images = np.asarray(images)
+    out = np.empty(images.shape, np.uint8)
+    block = np.empty((4096, *images.shape[1:]), np.float32)
+    for start in range(0, len(images), len(block)):
+        part = images[start : start + len(block)]
+        tmp = block[: len(part)]
+        np.multiply(part, np.float32(PIXEL_DEPTH), out=tmp)
+        tmp += np.float32(PIXEL_DEPTH / 2)
+        np.rint(tmp, out=tmp)
+        np.clip(tmp, 0, PIXEL_DEPTH, out=tmp)
+        out[start : start + len(part)] = tmp
+    return out
 
 
 def split_sizes(scale: float = 1.0, sizes: dict | None = None) -> dict[str, int]:

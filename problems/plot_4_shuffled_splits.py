@@ -57,7 +57,7 @@ archives = {"large": large, "small": small}
 archive_keys = {subset: image_digests(letters.images) for subset, letters in archives.items()}
 for name, subset in (("train", "large"), ("valid", "large"), ("test", "small")):
     images, labels = splits.sets[name]
-    split_keys = image_digests(np.rint(images * 255 + 127.5).astype(np.uint8))
+    split_keys = image_digests(dataset.denormalise(images))
     keys, folder = archive_keys[subset], archives[subset].labels
     found = np.isin(split_keys, keys)
     confirmed = sum(

@@ -155,3 +155,33 @@ def test_code_hash_follows_the_source():
     """The code hash depends on which modules, and on their text."""
     assert cache.code_hash("cache.py") != cache.code_hash("cache.py", "registry.py")
     assert cache.code_hash("cache.py") == cache.code_hash("cache.py")
+
+
+def test_views_of_entries_are_fingerprinted_by_place(tmp_path, monkeypatch):
+    """Read-only views of a mapped entry are keyed by place, not read; distinct views stay distinct."""
+    got, _ = cache.memo("thing", (), ("big", "small"), arrays, data_home=tmp_path)
+    big = got["big"]
+    views = [big, big[:10], big[1:11], big[::2], big.reshape(-1, 1)]
+    hashed = []
+    real_sha256 = cache.hashlib.sha256
+
+    class Recording:
+        def __init__(self):
+            self.inner = real_sha256()
+
+        def update(self, data):
+            hashed.append(memoryview(data).nbytes)
+            self.inner.update(data)
+
+        def hexdigest(self):
+            return self.inner.hexdigest()
+
+    monkeypatch.setattr(cache.hashlib, "sha256", Recording)
+    prints = [cache.fingerprint(v) for v in views]
+    assert sum(hashed) < 1000  # no array bytes were read
+    assert len(set(prints)) == len(views)
+    assert cache.fingerprint(np.asarray(big)) == prints[0]  # same place, same content
+    hashed.clear()
+    cache.fingerprint(got["small"])  # read into memory, not mapped: its bytes are hashed
+    cache.fingerprint(np.array(big))  # a writeable copy: hashed
+    assert sum(hashed) >= big.nbytes + got["small"].nbytes

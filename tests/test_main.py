@@ -78,3 +78,15 @@ def test_prepare_prints_provenance_and_split_shapes(archive_factory, tmp_path, m
     assert "Data: real notMNIST archives" in out and "seed 4" in out
     assert "train:     100 images float32 (28, 28)" in out
     assert "valid:      10 images" in out
+
+
+def test_clear_cache_removes_entries_but_not_archives(tmp_path, capsys):
+    """clear-cache empties the cache folder, says how much went, and leaves the archives alone."""
+    (tmp_path / "cache" / "splits-abc").mkdir(parents=True)
+    np.save(tmp_path / "cache" / "splits-abc" / "x.npy", np.zeros(1000))
+    (tmp_path / "cache" / ".near-x.part").mkdir()
+    (tmp_path / "notMNIST_small.tar.gz").write_bytes(b"archive")
+    assert main(["clear-cache", "--data-home", str(tmp_path)]) == 0
+    assert "removed 1 cache entries" in capsys.readouterr().out
+    assert list((tmp_path / "cache").iterdir()) == []
+    assert (tmp_path / "notMNIST_small.tar.gz").exists()
