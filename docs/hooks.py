@@ -39,7 +39,6 @@ The data page
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import re
@@ -117,8 +116,7 @@ def _free_each_script_after_its_page() -> None:
             return original(script, *args, **kwargs)
         finally:
             if script.run_vars is not None and script.run_vars.example_globals is not None:
-                script.run_vars.example_globals.clear()
-            gc.collect()
+                script.run_vars.example_globals.clear()  # the next script's gc.collect() frees cycles
 
     generate_file_md.frees_globals = True
     gen_single.generate_file_md = generate_file_md

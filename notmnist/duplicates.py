@@ -431,10 +431,31 @@ def near_constant(images: np.ndarray, *, max_std: float = 16.0) -> np.ndarray:
     """
     rows = _rows(images)
     scale = 1.0 if rows.dtype == np.uint8 else PIXEL_DEPTH
-    std = np.empty(len(rows))
-    for start in range(0, len(rows), _CHUNK):
-        std[start : start + _CHUNK] = rows[start : start + _CHUNK].std(axis=1, dtype=np.float64)
-    return std * scale < max_std
+    variance = np.empty(len(rows))
+    for start in range(0, len(rows), _CHUNK):  # one pass: mean square minus squared mean
+        x = rows[start : start + _CHUNK].astype(np.float32) * np.float32(scale)
+        mean = x.mean(axis=1)
+        variance[start : start + _CHUNK] = np.einsum("ij,ij->i", x, x) / x.shape[1] - mean**2
+    return variance < max_std**2
+
+
+def member(keys: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Which ``keys`` occur in ``table``: ``np.isin`` for digests, several times faster.
+
+    Parameters
+    ----------
+    keys, table : ndarray of uint64
+        Digests (:func:`image_digests`) or any integers.
+
+    Returns
+    -------
+    ndarray of bool, shape of ``keys``
+    """
+    keys, table = np.asarray(keys), np.sort(np.asarray(table).ravel())
+    if len(table) == 0:
+        return np.zeros(keys.shape, bool)
+    at = np.minimum(np.searchsorted(table, keys), len(table) - 1)
+    return table[at] == keys
 
 
 def overlap(a: np.ndarray, b: np.ndarray) -> Overlap:

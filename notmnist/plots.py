@@ -69,9 +69,11 @@ def glyph_grid(
     for i in range(n):
         y, x = _PAD + (i // ncols) * cell_h, _PAD + (i % ncols) * cell_w
         mosaic[y : y + h, x : x + w] = pixels[i]
-    fig, ax = plt.subplots(
-        figsize=(ncols * size + 0.2, nrows * size * cell_h / cell_w + (0.45 if title else 0.1))
-    )
+    width, top = ncols * size + 0.2, 0.45 if title else 0.05
+    height = nrows * size * cell_h / cell_w + top + 0.05
+    fig, ax = plt.subplots(figsize=(width, height))
+    # the mosaic fills the figure but for fixed margins (tight_layout would measure every caption)
+    fig.subplots_adjust(left=0.1 / width, right=1 - 0.1 / width, bottom=0.05 / height, top=1 - top / height)
     cmap = plt.get_cmap("gray").with_extremes(bad="white")
     ax.imshow(mosaic, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
     ax.set_axis_off()
@@ -86,7 +88,6 @@ def glyph_grid(
             )
     if title:
         ax.set_title(title)
-    fig.tight_layout(pad=0.2)
     return fig
 
 

@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from notmnist import dataset, plots
-from notmnist.duplicates import image_digests
+from notmnist.duplicates import image_digests, member
 from notmnist.registry import LETTERS
 
 splits = dataset.load_splits()
@@ -47,7 +47,8 @@ for name, (_, labels) in splits.sets.items():
 # ----------------------------------------------
 # We hash every image of the archives and every (de-normalised) image of the
 # splits, then look each split image up by content. An image is *confirmed*
-# when some copy of it in the archive sits in the folder of its label. The same
+# when some copy of it in the archive sits in the folder of its label, that is
+# when the pair (content, label) occurs in the archive too. The same
 # picture filed under two letters (it happens: label noise) still confirms if
 # one of its folders matches.
 
@@ -55,14 +56,19 @@ large = dataset.load_letters("large")
 small = dataset.load_letters("small")
 archives = {"large": large, "small": small}
 archive_keys = {subset: image_digests(letters.images) for subset, letters in archives.items()}
+
+
+def tagged(keys, labels):
+    """Digest and letter as one number: the digest moved up 4 bits, the letter (0-9) below it."""
+    return (keys << np.uint64(4)) | labels.astype(np.uint64)
+
+
 for name, subset in (("train", "large"), ("valid", "large"), ("test", "small")):
     images, labels = splits.sets[name]
     split_keys = image_digests(dataset.denormalise(images))
-    keys, folder = archive_keys[subset], archives[subset].labels
-    found = np.isin(split_keys, keys)
-    confirmed = sum(
-        int(np.isin(split_keys[labels == k], keys[folder == k]).sum()) for k in range(len(LETTERS))
-    )
+    keys, folders = archive_keys[subset], archives[subset].labels
+    found = member(split_keys, keys)
+    confirmed = int(member(tagged(split_keys, labels), tagged(keys, folders)).sum())
     missing = int((~found).sum())
     print(
         f"{name:>5}: {confirmed:,} of {len(labels):,} images confirmed in their letter folder; "

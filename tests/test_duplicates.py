@@ -292,3 +292,26 @@ def test_searches_are_cached_by_content(monkeypatch):
     dup.near_duplicates(q, r, threshold=5.0, metric="mad")
     assert len(calls) == 3
     assert dup.nearest_neighbours(q, r, k=1)[0].shape == (10, 1)
+
+
+def test_member_agrees_with_isin():
+    """member(keys, table) == np.isin(keys, table), with repeats, misses and an empty table."""
+    rng = np.random.default_rng(5)
+    table = rng.integers(0, 2**64 - 1, 500, dtype=np.uint64, endpoint=True)
+    keys = np.concatenate([table[::7], table[:3], rng.integers(0, 2**64 - 1, 50, dtype=np.uint64)])
+    keys = np.append(keys, [np.uint64(0), np.uint64(2**64 - 1)])
+    np.testing.assert_array_equal(dup.member(keys, table), np.isin(keys, table))
+    assert dup.member(keys, table[:0]).tolist() == [False] * len(keys)
+
+
+def test_near_constant_agrees_with_numpy_std_around_the_threshold():
+    """The one-pass variance gives numpy's std < max_std answer, for bright and dark images alike."""
+    rng = np.random.default_rng(8)
+    base = rng.integers(0, 256, (400, 1, 1))
+    spread = rng.uniform(0, 40, (400, 1, 1))
+    x = np.clip(base + spread * rng.standard_normal((400, 28, 28)), 0, 255).astype(np.uint8)
+    std = x.reshape(400, -1).std(axis=1)
+    clear = np.abs(std - 16) > 1e-3
+    assert 50 < (std < 16).sum() < 350
+    np.testing.assert_array_equal(dup.near_constant(x)[clear], (std < 16)[clear])
+    np.testing.assert_array_equal(dup.near_constant(_normalised(x))[clear], (std < 16)[clear])
