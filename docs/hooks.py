@@ -24,8 +24,9 @@ Never stale
     (checked here) makes the gallery execute every script on every build, ``mkdocs serve``
     included, whatever its md5 files say; ``abort_on_example_error: true`` stops the build at the
     first failing script before its md5 is written; and ``make site`` deletes docs/generated
-    anyway.  Re-running every problem is cheap because the package caches its own work keyed by
-    the archives' SHA-256 and its source code.  The results folder is emptied before the scripts
+    anyway.  Re-running every problem is cheap because the package caches its own work
+    (:mod:`notmnist.cache`: letters, splits, searches, model fits) keyed by the data and the
+    source code that produce it.  The results folder is emptied before the scripts
     run, so a placeholder can only be filled by a script of the same build; a missing value fails
     the build naming the placeholder and the page.
 

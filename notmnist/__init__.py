@@ -6,7 +6,8 @@ Data flows one way, one module per stage::
     fetch      data folder, verified downloads with pooch, dropped-in files
     standin    an offline look-alike archive rendered from fonts
     archive    read_archive(path): stream PNG members into uint8 arrays
-    dataset    archives -> letters -> normalised splits, caches, provenance
+    dataset    archives -> letters -> normalised splits, provenance
+    cache      results on disk, keyed by the data and the code that made them
     duplicates exact and near duplicates, overlaps between splits, sanitising
     baseline   logistic-regression learning curve
     plots      glyph grids and figure helpers for the pages
