@@ -36,7 +36,7 @@ sizes = [n for n in (50, 100, 1000, 5000) if n < len(splits.train_labels)]
 curve = baseline.learning_curve(splits.train_images, splits.train_labels, test_sets, sizes=sizes)
 
 # %%
-# The whole training split, fitted once more so we can look inside the model.
+# The whole training split, fitted on its own so we can look inside the model.
 
 model, seconds = baseline.fit_logistic(splits.train_images, splits.train_labels)
 full = baseline.CurvePoint(
