@@ -14,7 +14,8 @@ Data flows one way, one module per stage::
     results    headline numbers a page hands to the site's home page
 
 Private helpers: ``_tarstream`` (fast tar walk), ``_png`` (bulk PNG decoding),
-``_io`` (atomic writes).  The command line is ``python -m notmnist``.
+``_io`` (atomic writes), ``_workers`` (worker processes that never re-run the
+caller's script).  The command line is ``python -m notmnist``.
 """
 
 from __future__ import annotations

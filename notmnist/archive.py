@@ -3,7 +3,7 @@
 The archive is streamed once, member by member; nothing is written to disk, so
 a member's path (``..``, absolute, link) can never escape anywhere.  PNG
 members of the letter folders (``<top>/A/`` ... ``<top>/J/``) are decoded in
-batches by a small pool of worker processes.  Every member that is not used
+batches by a small pool of worker processes (:mod:`notmnist._workers`).  Every member that is not used
 becomes a :class:`Skipped` entry with the reason, so the caller can count and
 name them.  The result is sorted by (letter, member name): deterministic
 whatever the order inside the archive or the decoding schedule.
@@ -14,12 +14,12 @@ from __future__ import annotations
 import io
 import logging
 import os
-from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from . import _workers
 from ._png import decode_grey
 from ._tarstream import DIRECTORY, HARDLINK, REGULAR, SYMLINK, TarStreamError, members
 from .registry import IMAGE_SIZE, LETTERS
@@ -109,7 +109,7 @@ def read_archive(path: str | os.PathLike, *, n_jobs: int | None = None) -> Lette
     skipped: list[Skipped] = []
     results = []  # (labels, names, images, failures) per batch
 
-    executor: Executor | None = None
+    pool = None
     try:
         pending = []
         batch: list[tuple[int, str, bytes]] = []
@@ -120,19 +120,18 @@ def read_archive(path: str | os.PathLike, *, n_jobs: int | None = None) -> Lette
             batch.append((label, name, data))
             if len(batch) == _BATCH:
                 # Workers only pay off from the second batch on: small archives stay in-process.
-                if executor is None:
-                    executor = _pool(n_jobs)
-                pending.append(_submit(executor, batch))
+                if pool is None and pending:
+                    pool = _workers.start(n_jobs, __name__)
+                pending.append(_submit(pool, batch))
                 batch = []
                 # Bound memory: never hold more than a few batches in flight.
                 while len(pending) > 2 * n_jobs:
                     results.append(_result(pending.pop(0)))
         if batch:
-            pending.append(_submit(executor, batch))
-        results.extend(_result(future) for future in pending)
+            pending.append(_submit(pool, batch))
+        results.extend(_result(task) for task in pending)
     finally:
-        if executor is not None:
-            executor.shutdown(cancel_futures=True)
+        _workers.stop(pool)
 
     labels = np.concatenate([r[0] for r in results] or [np.empty(0, np.int64)])
     names = np.concatenate([r[1] for r in results] or [np.empty(0, "S1")])
@@ -248,28 +247,11 @@ def _decode_with_pillow(data: bytes) -> tuple[np.ndarray | None, str | None]:
         return None, f"unreadable PNG ({exc})"
 
 
-def _submit(executor: Executor | None, batch):
-    if executor is None:
+def _submit(pool, batch):
+    if pool is None:
         return _decode_batch(batch)
-    return executor.submit(_decode_batch, batch)
+    return pool.submit(_decode_batch, batch)
 
 
 def _result(item):
     return item if isinstance(item, tuple) else item.result()
-
-
-def _pool(n_jobs: int) -> Executor | None:
-    """Worker processes for decoding, or None to decode in this process.
-
-    Workers are forked, so they never re-run the caller's ``__main__`` (a
-    problem script has no ``if __name__ == "__main__"`` guard, and the
-    "spawn" and "forkserver" methods would execute it again in every worker).
-    Where fork is not available or not safe (Windows, macOS), decoding stays
-    in this process.
-    """
-    import multiprocessing
-    import sys
-
-    if n_jobs <= 1 or not sys.platform.startswith("linux"):
-        return None
-    return ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context("fork"))

@@ -70,16 +70,15 @@ import logging
 import os
 import shutil
 import subprocess
-import sys
 import tarfile
 import time
 from collections.abc import Iterable, Sequence
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from . import _workers
 from ._io import atomic_write
 from .registry import ARCHIVES, IMAGE_SIZE, LETTERS, PIXEL_DEPTH
 
@@ -585,14 +584,8 @@ def render_designs(
     n_jobs = n_jobs or os.cpu_count() or 1
     chunk = min(_CHUNK, max(64, -(-len(jobs) // (4 * n_jobs))))  # a few tasks per worker
     tasks = [(ordered[i:i + chunk], fonts, as_png) for i in range(0, len(jobs), chunk)]
-    n_jobs = min(n_jobs, len(tasks))
-    pool = None
-    if n_jobs <= 1:
-        results = map(_render_task, tasks)
-    else:
-        with _main_hidden():
-            pool = _mp_context().Pool(n_jobs)  # starts every worker now
-        results = pool.imap(_render_task, tasks)
+    pool = _workers.start(min(n_jobs, len(tasks)), __name__)
+    results = map(_render_task, tasks) if pool is None else pool.map(_render_task, tasks)
     try:
         if progress:
             from tqdm.auto import tqdm
@@ -600,9 +593,7 @@ def render_designs(
             results = tqdm(results, total=len(tasks), desc="rendering", unit="chunk")
         out = list(results)
     finally:
-        if pool is not None:
-            pool.terminate()
-            pool.join()
+        _workers.stop(pool)
     inverse = np.argsort(np.array(order, dtype=np.int64))
     if as_png:
         flat = [png for chunk in out for png in chunk]
@@ -610,40 +601,6 @@ def render_designs(
     if not out:
         return np.empty((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
     return np.concatenate(out)[inverse]
-
-
-@contextmanager
-def _main_hidden():
-    """Hide the caller's ``__main__`` file while worker processes start.
-
-    forkserver and spawn workers re-run the main script unless it is guarded
-    by ``if __name__ == "__main__"``; gallery scripts are not.  Without
-    ``__file__`` and ``__spec__`` the workers have nothing to re-run, and they
-    need nothing from it: the work is a function of this module.
-    """
-    main = sys.modules.get("__main__")
-    saved = {k: getattr(main, k) for k in ("__file__", "__spec__") if hasattr(main, k)}
-    try:
-        for k in saved:
-            if k == "__file__":
-                delattr(main, k)
-            else:
-                setattr(main, k, None)
-        yield
-    finally:
-        for k, v in saved.items():
-            setattr(main, k, v)
-
-
-def _mp_context():
-    """Processes that do not re-run the caller's ``__main__`` (a gallery script)."""
-    import multiprocessing
-
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload([__name__])
-        return ctx
-    return multiprocessing.get_context("spawn")
 
 
 # -----------------------------------------------------------------------------

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import gzip
+import subprocess
+import sys
 import tarfile
 
 import numpy as np
 import pytest
 from conftest import LETTERS, font_name, glyph, png_bytes
 
-from notmnist import archive
+from notmnist import _workers, archive
 from notmnist.archive import ArchiveError, read_archive
 
 
@@ -139,3 +141,32 @@ def test_missing_file_is_a_clear_error(tmp_path):
     """A path that does not exist fails with ArchiveError, not FileNotFoundError."""
     with pytest.raises(ArchiveError, match="no such file"):
         read_archive(tmp_path / "nope.tar.gz")
+
+
+def test_workers_do_not_rerun_an_unguarded_main(archive_factory, tmp_path):
+    """A script without a main guard (a problem page) decodes in parallel and runs once."""
+    path = archive_factory(per_letter=7)
+    script = tmp_path / "page.py"
+    script.write_text(
+        "from notmnist import archive\n"
+        "print('page ran')\n"
+        "archive._BATCH = 8  # several batches, so the worker pool starts\n"
+        f"letters = archive.read_archive({str(path)!r}, n_jobs=2)\n"
+        "print(len(letters), len(letters.skipped))\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["page", "ran", "70", "0"]
+
+
+def test_starting_workers_restores_the_main_module(monkeypatch):
+    """While workers start, __main__ hides its file; afterwards it is back as it was."""
+    main = sys.modules["__main__"]
+    monkeypatch.setattr(main, "__file__", "/somewhere/page.py", raising=False)
+    pool = _workers.start(2, "notmnist.archive")
+    try:
+        assert list(pool.map(len, ["abc", "de"])) == [3, 2]
+    finally:
+        _workers.stop(pool)
+    assert main.__file__ == "/somewhere/page.py"
+    assert _workers.start(1, "notmnist.archive") is None
