@@ -107,9 +107,10 @@ def load(path: Path, names: Iterable[str]) -> dict[str, np.ndarray] | None:
         arrays = {}
         for name in names:
             file = path / f"{name}.npy"
-            big = file.stat().st_size >= MMAP_BYTES
-            arrays[name] = np.load(file, mmap_mode="r" if big else None, allow_pickle=False)
-            if not big:
+            if file.stat().st_size >= MMAP_BYTES:  # a plain ndarray view of the read-only map
+                arrays[name] = np.asarray(np.load(file, mmap_mode="r", allow_pickle=False))
+            else:
+                arrays[name] = np.load(file, allow_pickle=False)
                 arrays[name].flags.writeable = False
         return arrays
     except (OSError, ValueError, EOFError) as exc:
