@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import io
 import json
+import os
 import subprocess
 import sys
 import tarfile
@@ -238,3 +240,18 @@ def test_fidelity_report_reads_a_standin_folder(written):
     values = dict(zip(standin.REAL_STATS, (r[2] for r in rows)))
     assert values["lr_1000"] is not None and values["lr_5000"] is None
     assert -0.5 < values["mean"] < 0.5
+
+
+def test_font_hashes_are_remembered_by_size_and_mtime(tmp_path):
+    """A font file is re-hashed when its size or mtime changes, and only then."""
+    font = tmp_path / "font.ttf"
+    font.write_bytes(b"first")
+    first = standin._file_hash(font)
+    stamp = font.stat().st_mtime_ns
+    font.write_bytes(b"other")  # same size; put the old mtime back: taken as unchanged
+    os.utime(font, ns=(stamp, stamp))
+    assert standin._file_hash(font) == first
+    os.utime(font, ns=(stamp + 10**9, stamp + 10**9))
+    assert standin._file_hash(font) == hashlib.sha256(b"other").hexdigest() != first
+    font.write_bytes(b"longer content")
+    assert standin._file_hash(font) == hashlib.sha256(b"longer content").hexdigest()
