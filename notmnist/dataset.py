@@ -338,7 +338,7 @@ def denormalise(images: np.ndarray) -> np.ndarray:
     """
     images = np.asarray(images)
     out = np.empty(images.shape, np.uint8)
-    block = np.empty((4096, *images.shape[1:]), np.float32)
+    block = np.empty((1024, *images.shape[1:]), np.float32)  # 3 MB: stays in cache
     for start in range(0, len(images), len(block)):
         part = images[start : start + len(block)]
         tmp = block[: len(part)]
