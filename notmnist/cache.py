@@ -25,6 +25,7 @@ import hashlib
 import logging
 import mmap
 import os
+import re
 import shutil
 import tempfile
 import warnings
@@ -36,6 +37,8 @@ import numpy as np
 from .fetch import data_home as _data_home
 
 log = logging.getLogger(__name__)
+
+_ENTRY_NAME = re.compile(r"[a-z0-9_-]+-[0-9a-f]{20}")  # kind-key, as memo names entries
 
 MMAP_BYTES = 1 << 20
 """Arrays at least this large are memory-mapped when loaded; smaller ones are read."""
@@ -93,7 +96,7 @@ def _entry_view(array: np.ndarray) -> tuple | None:
     if not (isinstance(root, np.memmap) and root.mode == "r" and isinstance(root.base, mmap.mmap)):
         return None
     path = Path(root.filename)
-    if path.parent.parent.name != "cache" or path.parent.name.startswith("."):
+    if path.parent.parent.name != "cache" or not _ENTRY_NAME.fullmatch(path.parent.name):
         return None
     offset = root.offset + (array.ctypes.data - root.ctypes.data)
     return ("cache entry", str(path), offset, array.shape, array.strides, array.dtype.str)
@@ -135,7 +138,10 @@ def save(path: Path, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     log.info("cached %s", path)
-    return load(path, arrays)
+    loaded = load(path, arrays)
+    if loaded is None:  # the entry that won a race was unreadable (and is now gone)
+        raise OSError(f"cache entry {path} could not be read back")
+    return loaded
 
 
 def memo(
