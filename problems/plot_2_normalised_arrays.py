@@ -60,8 +60,8 @@ flat = images.reshape(len(images), -1)
 image_mean = flat.mean(axis=1, dtype=np.float64)
 image_square = np.einsum("ij,ij->i", flat, flat) / flat.shape[1]
 print("letter    count     mean     std")
-for k, letter in list(enumerate(LETTERS)) + [(None, "all")]:
-    mine = slice(None) if k is None else labels == k
+groups = {letter: labels == k for k, letter in enumerate(LETTERS)} | {"all": slice(None)}
+for letter, mine in groups.items():
     mean = image_mean[mine].mean()
     std = np.sqrt(image_square[mine].mean() - mean**2)
     print(f"{letter:>6}  {len(image_mean[mine]):>7,}  {mean:+.4f}  {std:.4f}")
