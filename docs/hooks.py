@@ -385,21 +385,18 @@ def fidelity(prov: dict[str, Any]) -> list[list]:
     """Rows ``[statistic, real, stand-in]`` of :func:`notmnist.standin.fidelity_table`, cached.
 
     The table fits logistic regressions (tens of seconds), so it is kept in the data folder's
-    cache, keyed by the archives' SHA-256 and the source of the modules that read and measure
-    them (standin, dataset, archive): the same stand-in and code give the same table.
+    cache (:mod:`notmnist.cache`), keyed by the archives' SHA-256 and the source of the modules
+    that read and measure them: the same stand-in and code give the same table.
     """
-    import hashlib
     import json
 
-    from notmnist import archive, dataset, standin
+    from notmnist import cache as _cache
+    from notmnist import dataset, standin
     from notmnist._io import atomic_write
-    from notmnist.fetch import data_home
 
-    digest = hashlib.sha256(repr(sorted(a["sha256"] for a in prov["archives"])).encode())
-    for module in (standin, dataset, archive):
-        digest.update(Path(module.__file__).read_bytes())
-    key = digest.hexdigest()[:20]
-    cache = data_home() / "cache" / f"fidelity-{key}.json"
+    code = _cache.code_hash("standin.py", "duplicates.py", "baseline.py", *dataset.DATA_CODE)
+    key = _cache.key("fidelity", sorted(a["sha256"] for a in prov["archives"]), code)
+    cache = _cache.folder() / f"fidelity-{key}.json"
     if cache.exists():
         try:
             return json.loads(cache.read_text(encoding="utf-8"))

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import cache as _cache
-from .registry import LETTERS, PIXEL_DEPTH
+from .dataset import normalise
+from .registry import LETTERS
 
 if TYPE_CHECKING:
     from sklearn.linear_model import LogisticRegression
@@ -84,7 +85,7 @@ def features(images: np.ndarray) -> np.ndarray:
         )
     flat = images.reshape(len(images), -1)
     if flat.dtype == np.uint8:
-        return (flat.astype(np.float32) - np.float32(PIXEL_DEPTH / 2)) / np.float32(PIXEL_DEPTH)
+        return normalise(flat)
     if flat.dtype.kind != "f":
         raise ValueError(f"images must be uint8 or normalised floats, got dtype {flat.dtype}")
     return np.ascontiguousarray(flat, dtype=np.float32)

@@ -80,7 +80,9 @@ import numpy as np
 
 from . import _workers
 from ._io import atomic_write
-from .registry import ARCHIVES, IMAGE_SIZE, LETTERS, PIXEL_DEPTH
+from .dataset import normalise
+from .duplicates import near_constant
+from .registry import ARCHIVES, IMAGE_SIZE, LETTERS
 
 log = logging.getLogger(__name__)
 
@@ -134,9 +136,6 @@ STAT_LABELS: dict[str, str] = {
     "lr_5000": "logistic regression, 5,000 training images",
 }
 """Human-readable name of each statistic of :data:`REAL_STATS`."""
-
-NEAR_CONSTANT_STD = 16.0
-"""An image whose pixel standard deviation (0-255) is below this is near-constant."""
 
 # Rendering ------------------------------------------------------------------
 _RENDER_PX = 48  # font size of the large rendering, before the resize to 28x28
@@ -909,13 +908,12 @@ def fidelity(images: np.ndarray, labels: np.ndarray) -> dict[str, float]:
         )
     if len(images) == 0:
         raise ValueError("no images: fidelity needs at least one glyph")
-    norm = (images.astype(np.float32) - PIXEL_DEPTH / 2) / PIXEL_DEPTH
+    norm = normalise(images)
     means = norm.reshape(len(norm), -1).mean(axis=1)
     letter_means = [float(means[labels == k].mean()) for k in range(len(LETTERS)) if (labels == k).any()]
     ink = images > 0
     fills = ink[:, 0, :].any(1) & ink[:, -1, :].any(1) & ink[:, :, 0].any(1) & ink[:, :, -1].any(1)
     bright = (images > 127).reshape(len(images), -1).mean(axis=1)
-    pixel_std = images.reshape(len(images), -1).std(axis=1)
     _, counts = np.unique(images.reshape(len(images), -1), axis=0, return_counts=True)
     return {
         "mean": float(norm.mean()),
@@ -925,7 +923,7 @@ def fidelity(images: np.ndarray, labels: np.ndarray) -> dict[str, float]:
         "bbox_fills_box": float(fills.mean()),
         "median_bright_share": float(np.median(bright)),
         "mostly_bright": float((bright > 0.5).mean()),
-        "near_constant": float((pixel_std < NEAR_CONSTANT_STD).mean()),
+        "near_constant": float(near_constant(images).mean()),
         "repeated_distinct": float((counts > 1).mean()),
     }
 
@@ -950,11 +948,13 @@ def learning_curve(
     """
     from sklearn.linear_model import LogisticRegression
 
+    from .baseline import features
+
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(train_labels))
-    x = _flat(train_images)[order]
+    x = features(train_images)[order]
     y = np.asarray(train_labels)[order]
-    xt = _flat(test_images)
+    xt = features(test_images)
     out = {}
     for n in sizes:
         if n > len(y):
@@ -963,11 +963,6 @@ def learning_curve(
         model.fit(x[:n], y[:n])
         out[int(n)] = float(model.score(xt, test_labels))
     return out
-
-
-def _flat(images: np.ndarray) -> np.ndarray:
-    images = np.asarray(images)
-    return ((images.astype(np.float32) - PIXEL_DEPTH / 2) / PIXEL_DEPTH).reshape(len(images), -1)
 
 
 def fidelity_table(
