@@ -38,7 +38,7 @@ bench: $(STAMP)  ## time our pipeline against the course's baselines (prints a t
 	$(BIN)/python benchmarks/run.py
 
 lint: $(STAMP)  ## ruff
-	$(BIN)/ruff check notmnist problems tests benchmarks
+	$(BIN)/ruff check notmnist problems tests benchmarks docs
 
 clean:  ## remove the built site and the virtual environment (not the data folder)
 	rm -rf site docs/generated $(VENV)

@@ -50,6 +50,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import gallery_pages  # docs/gallery_pages.py: mkdocs puts this folder on sys.path for hooks
 from mkdocs.exceptions import PluginError
 
 log = logging.getLogger("mkdocs.plugins.notmnist")
@@ -83,6 +84,17 @@ def on_config(config):
 
     # Matplotlib's Agg backend warns on plt.show(); the gallery collects figures itself.
     warnings.filterwarnings("ignore", message=".*non-interactive, and thus cannot be shown")
+    # A warning a problem prints is shown on its page: without the build machine's file path.
+    warnings.formatwarning = _formatwarning
+
+    import mkdocs_gallery
+
+    if mkdocs_gallery.__version__ != gallery_pages.GALLERY_VERSION:
+        raise PluginError(
+            f"mkdocs-gallery {mkdocs_gallery.__version__} is installed, but docs/gallery_pages.py and "
+            f"docs/hooks.py patch the pages and internals of {gallery_pages.GALLERY_VERSION}: install "
+            "the pinned version (make site does) or update both files"
+        )
 
     gallery = config["plugins"].get("gallery")
     if gallery is None:
@@ -96,6 +108,11 @@ def on_config(config):
     _name_failing_script(config["plugins"], gallery)
     _free_each_script_after_its_page()
     return config
+
+
+def _formatwarning(message, category, filename, lineno, line=None) -> str:
+    """``Category: message``, without the file and line of the machine that built the site."""
+    return f"{category.__name__}: {message}\n"
 
 
 def _free_each_script_after_its_page() -> None:
@@ -268,12 +285,18 @@ def fill(markdown: str, results: dict[str, dict[str, Any]], where: str) -> str:
 def on_page_markdown(markdown, page, config, files):
     """Fill the placeholders of every page and the blocks of the data page."""
     where = page.file.src_uri
-    # Printed output is plain text: the gallery marks it as shell, which colours stray words.
-    markdown = markdown.replace(
-        "```{.shell .mkd-glr-script-out-disp }", "```{.text .mkd-glr-script-out-disp }"
-    )
-    if re.fullmatch(r"generated/problems/plot_[^/]*\.md", where):
-        _check_shows_data(markdown, where)
+    try:
+        if re.fullmatch(r"generated/problems/plot_[^/]*\.md", where):
+            _check_shows_data(markdown, where)
+            script = f"problems/{Path(where).stem}.py"
+            markdown = gallery_pages.problem_page(markdown, script, where)
+        elif where == "generated/problems/index.md":
+            markdown = gallery_pages.gallery_index(markdown, where)
+        elif where == "generated/problems/mg_execution_times.md":
+            problems = Path(config["config_file_path"]).parent / "problems"
+            markdown = gallery_pages.execution_times(markdown, problems, where)
+    except gallery_pages.GalleryChanged as exc:
+        raise PluginError(str(exc)) from exc
     if BLOCK.search(markdown):
         markdown = BLOCK.sub(lambda m: _block(m["name"], where), markdown)
     if "{{" not in markdown:
@@ -290,6 +313,23 @@ def _check_shows_data(markdown: str, where: str) -> None:
             f"{' or '.join(prefixes)} in its output): print the provenance summary, "
             "e.g. print(splits.provenance.summary())"
         )
+
+
+def on_post_build(config):
+    """Link the package's names in the problems' code to the reference; sharp lightbox figures."""
+    site = Path(config["site_dir"])
+    anchors = gallery_pages.reference_anchors(site / "reference")
+    if not anchors:
+        raise PluginError("the package reference (site/reference/*.html) documents no notmnist names")
+    linked = 0
+    for page in sorted((site / "generated" / "problems").glob("plot_*.html")):
+        html, count = gallery_pages.link_code(page.read_text(encoding="utf-8"), anchors, "../../reference/")
+        html = gallery_pages.lightbox_hidpi(html, page.parent)
+        page.write_text(html, encoding="utf-8")
+        linked += count
+    if linked == 0:
+        raise PluginError("no name in the problems' code was linked to the package reference")
+    log.info(f"linked {linked} names in the problems' code to the package reference")
 
 
 # --------------------------------------------------------------------------- the data page

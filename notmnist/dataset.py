@@ -210,8 +210,8 @@ def _locate(kind: str, home: Path, download_if_missing: bool, scale: float) -> D
             log.info("%s", exc)
             warnings.warn(
                 f"{note}; using the offline stand-in rendered from fonts instead "
-                "(set NOTMNIST_SOURCE=standin to silence this, or drop the real archives "
-                f"into {home})",
+                "(set NOTMNIST_SOURCE=standin to silence this, or drop the real archives into "
+                "the data folder, NOTMNIST_DATA_DIR; 'python -m notmnist info' shows where it is)",
                 stacklevel=4,  # the caller of load_letters / load_splits
             )
     from .standin import write_standin

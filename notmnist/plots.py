@@ -21,8 +21,9 @@ import numpy as np
 
 from .registry import LETTERS
 
-_PAD = 3  # pixels between glyphs
-_CAPTION = 9  # pixels under a glyph for its caption
+_PAD = 5  # pixels between glyphs (each glyph also gets a thin grey frame, so white tiles never merge)
+_CAPTION = 13  # pixels under a glyph for its caption
+_FRAME = "0.55"  # grey of the frame around every glyph
 
 
 def glyph_grid(
@@ -77,18 +78,33 @@ def glyph_grid(
     cmap = plt.get_cmap("gray").with_extremes(bad="white")
     ax.imshow(mosaic, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
     ax.set_axis_off()
-    fontsize = 8 * min(1.0, size / 0.9)
+    fontsize = 11 * min(1.0, size / 0.9)
     for i in range(n):
         y, x = _PAD + (i // ncols) * cell_h, _PAD + (i % ncols) * cell_w
         if captions is not None and captions[i]:
             ax.text(x + w / 2, y + h + 1, str(captions[i]), ha="center", va="top", fontsize=fontsize)
         if marked is not None and marked[i]:
             ax.add_patch(
-                Rectangle((x - 1.5, y - 1.5), w + 2, h + 2, fill=False, edgecolor="red", linewidth=2)
+                Rectangle((x - 2, y - 2), w + 3, h + 3, fill=False, edgecolor="red", linewidth=2.5)
+            )
+        else:
+            ax.add_patch(
+                Rectangle((x - 1, y - 1), w + 1, h + 1, fill=False, edgecolor=_FRAME, linewidth=0.6)
             )
     if title:
         ax.set_title(title)
     return fig
+
+
+def shown_distance(distance: float, decimals: int = 1) -> str:
+    """A distance for a caption, rounded *down* to ``decimals``.
+
+    Rounding down keeps a caption on the right side of a threshold with at most
+    ``decimals`` decimals: 11.97 under a threshold of 12 shows as ``11.9``, never
+    as ``12.0``.
+    """
+    scale = 10**decimals
+    return f"{np.floor(float(distance) * scale) / scale:.{decimals}f}"
 
 
 def letter_grid(images, labels, *, per_letter: int = 10, seed: int = 0, title: str | None = None):

@@ -74,7 +74,9 @@ for name, subset in (("train", "large"), ("valid", "large"), ("test", "small")):
         f"{name:>5}: {confirmed:,} of {len(labels):,} images confirmed in their letter folder; "
         f"{len(labels) - confirmed - missing:,} found only under another letter; {missing:,} not found"
     )
+    assert confirmed == len(labels), f"{name}: some images are not in the folder of their label"
 
 # %%
-# Every image sits in the folder of its label: images and labels moved
-# together through the shuffles.
+# The script stops at the check above unless every image of every split sits
+# in the folder of its label, so on this page images and labels moved together
+# through the shuffles.

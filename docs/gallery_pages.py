@@ -1,0 +1,218 @@
+"""Rewrites of the pages mkdocs-gallery generates, for readers rather than for a gallery.
+
+Pure functions of text, called by ``docs/hooks.py`` (and tested in ``tests/test_site.py``):
+
+- :func:`problem_page` tidies a problem page's Markdown: printed output as plain text, no "click
+  here to download the full example code" note above the introduction (search previews show the
+  introduction instead), a short "Run it yourself" section, and download buttons that download.
+- :func:`gallery_index` and :func:`execution_times` name the data the build ran on; the latter
+  also turns mkdocs-gallery's ASCII grid into a real table: problem, time, share of the build.
+- :func:`link_code` links names of the ``notmnist`` package in highlighted code to the package
+  reference pages.
+
+They match the exact text mkdocs-gallery 0.10.4 writes; :func:`check` fails the build loudly if
+a rewrite finds nothing to rewrite (a changed gallery version), instead of quietly doing nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+GALLERY_VERSION = "0.10.4"
+"""The mkdocs-gallery version whose output these rewrites match (pinned in pyproject.toml)."""
+
+DATA_NOTE = '!!! info "Data behind this build"\n\n    {{ results.data.summary }}\n\n'
+"""An admonition naming the data; the placeholder is filled in by the hooks."""
+
+_OUTPUT_FENCE = "```{.shell .mkd-glr-script-out-disp }"
+_NOTE = re.compile(
+    r"!!! note\s*\n\s*\n\s*Click \[here\]\(#download_links\)\s*\n\s*to download the full example code\s*\n"
+)
+_DOWNLOAD = re.compile(
+    r"\[:fontawesome-solid-download: Download (?P<what>Python source code|Jupyter notebook): "
+    r"(?P<file>[\w.-]+)\]\((?P<href>[^)]+)\)\{ \.md-button \.center\}"
+)
+_DOWNLOAD_ALL = re.compile(
+    r"\[:fontawesome-solid-download: Download all examples in "
+    r"(?P<what>Python source code|Jupyter notebooks): "
+    r"(?P<file>[\w.-]+)\]\((?P<href>[^)]+)\)\{ \.md-button \.center\}"
+)
+_LINKS_DIV = '<div id="download_links"></div>'
+_SRCSET = re.compile(r'srcset="[^"]*"')
+_LIGHTBOX_HREF = re.compile(r'<a class="glightbox"[^>]*? href="(?P<stem>images/[\w.-]+?)\.png"')
+_TIME_ROW = re.compile(
+    r"^\| \[(?P<stem>[\w-]+)\]\((?P<href>[^)]+)\) \((?P<source>[^)]+)\)\s*\|\s*"
+    r"(?P<min>\d+):(?P<sec>\d+(?:\.\d+)?)\s*\|[^|\n]*\|\s*$",
+    re.M,
+)
+
+
+class GalleryChanged(RuntimeError):
+    """mkdocs-gallery wrote something these rewrites do not recognise."""
+
+
+def check(found: bool, what: str, where: str) -> None:
+    """Raise :class:`GalleryChanged` naming ``what`` was not found in ``where``."""
+    if not found:
+        raise GalleryChanged(
+            f"{where}: expected {what} from mkdocs-gallery {GALLERY_VERSION} but found none; "
+            "docs/gallery_pages.py must be updated for the installed mkdocs-gallery"
+        )
+
+
+def title_of(script: Path) -> str:
+    """First line of a problem script's docstring ("Problem 5: overlap between ...")."""
+    doc = ast.get_docstring(ast.parse(script.read_text(encoding="utf-8"))) or script.stem
+    return doc.strip().splitlines()[0].strip()
+
+
+def problem_page(markdown: str, script: str, where: str) -> str:
+    """Tidy a generated problem page (see the module docstring); ``script`` is ``problems/x.py``."""
+    check(_OUTPUT_FENCE in markdown or "Out:" not in markdown, "printed-output fences", where)
+    markdown = markdown.replace(_OUTPUT_FENCE, "```{.text .mkd-glr-script-out-disp }")
+    markdown, notes = _NOTE.subn("", markdown, count=1)
+    check(notes == 1, "the 'download the full example code' note", where)
+
+    def button(match: re.Match) -> str:
+        what = "Python script" if match["what"].startswith("Python") else "Jupyter notebook"
+        return (
+            f"[:fontawesome-solid-download: Download this problem as a {what}: {match['file']}]"
+            f'({match["href"]}){{ .md-button .center download="{match["file"]}" }}'
+        )
+
+    markdown, buttons = _DOWNLOAD.subn(button, markdown)
+    check(buttons == 2, "two download buttons", where)
+    run = (
+        "## Run it yourself\n\n"
+        f"This page is the output of `{script}`, run when the site was built.  The script imports "
+        "the workbook's own `notmnist` package, so run it from a clone of the workbook's "
+        "repository: `make site` installs everything and rebuilds every page, and then "
+        f"`.venv/bin/python {script}` runs this problem alone and prints the same results "
+        "(figures open in windows, or are saved under `figures/` without a display).  It uses "
+        "the data folder (`NOTMNIST_DATA_DIR`) and the data source (`NOTMNIST_SOURCE`) you "
+        "set, so on another machine it may run on other data than this page.\n\n"
+    )
+    check(_LINKS_DIV in markdown, "the download links anchor", where)
+    markdown = markdown.replace(_LINKS_DIV, run + _LINKS_DIV, 1)
+    # mkdocs rewrites an image's src for the page's URL but not its srcset, which mkdocs-gallery
+    # writes for directory URLs ("../images/..."): point it at the images beside the page.
+    return _SRCSET.sub(lambda m: m[0].replace("../images/", "images/"), markdown)
+
+
+def lightbox_hidpi(html: str, folder: Path) -> str:
+    """Open figures in the lightbox at twice the resolution, where that file exists in ``folder``."""
+
+    def bigger(match: re.Match) -> str:
+        hidpi = match["stem"] + "_2_0x.png"
+        return match[0].replace(match["stem"] + ".png", hidpi) if (folder / hidpi).exists() else match[0]
+
+    return _LIGHTBOX_HREF.sub(bigger, html)
+
+
+def gallery_index(markdown: str, where: str) -> str:
+    """The problems' index page: the data it ran on first, and buttons that say 'problems'."""
+
+    def button(match: re.Match) -> str:
+        what = "Python scripts" if match["what"].startswith("Python") else "Jupyter notebooks"
+        return (
+            f"[:fontawesome-solid-download: Download all six problems as {what}: {match['file']}]"
+            f'({match["href"]}){{ .md-button .center download="{match["file"]}" }}'
+        )
+
+    markdown, buttons = _DOWNLOAD_ALL.subn(button, markdown)
+    check(buttons == 2, "two 'download all' buttons", where)
+    return _after_title(markdown, DATA_NOTE)
+
+
+def execution_times(markdown: str, problems: Path, where: str) -> str:
+    """Replace mkdocs-gallery's ASCII grid by a table: problem, time, share of the build."""
+    rows = [
+        (m["stem"], m["href"], 60 * int(m["min"]) + float(m["sec"])) for m in _TIME_ROW.finditer(markdown)
+    ]
+    check(bool(rows), "rows of computation times", where)
+    total = sum(seconds for _, _, seconds in rows) or 1.0
+    lines = [
+        "# Execution times",
+        "",
+        DATA_NOTE.rstrip("\n"),
+        "",
+        "How long each problem script ran in the build that made these pages, and its share of",
+        "the time all six took.  The package caches its expensive results (letters, splits,",
+        "searches, model fits), so a rebuild on the same data and code takes less than the first",
+        "build on a machine.",
+        "",
+        "| problem | time (s) | share of the build |",
+        "|---|---:|---:|",
+    ]
+    for stem, href, seconds in sorted(rows):
+        title = title_of(problems / f"{stem}.py")
+        lines.append(f"| [{title}]({href}) | {seconds:.2f} | {100 * seconds / total:.0f} % |")
+    lines.append(f"| **all six** | **{total:.2f}** | 100 % |")
+    return "\n".join(lines) + "\n"
+
+
+def _after_title(markdown: str, block: str) -> str:
+    """Insert ``block`` after the page's first heading (setext or ATX), else at the top."""
+    match = re.search(r"^(?:#[^\n]*\n|[^\n]+\n=+\n)", markdown, re.M)
+    if match is None:
+        return block + markdown
+    return markdown[: match.end()] + "\n" + block + markdown[match.end() :]
+
+
+# --------------------------------------------------------------------------- code links
+
+_ATTR = re.compile(
+    r'<span class="n">(?P<module>\w+)</span><span class="o">\.</span><span class="n">(?P<name>\w+)</span>'
+)
+_MODULE = re.compile(r'<span class="nn">(?P<module>notmnist(?:\.\w+)*)</span>')
+_IMPORTED = re.compile(
+    r'<span class="kn">import</span>(?P<names>(?:\s*<span class="n">\w+</span>'
+    r'(?:<span class="p">,</span>)?)+)'
+)
+
+
+def reference_anchors(reference: Path) -> dict[str, str]:
+    """Map every documented ``notmnist.x[.y]`` id to its page (``reference/x.html``) and anchor."""
+    anchors: dict[str, str] = {}
+    for page in sorted(reference.glob("*.html")):
+        for ident in re.findall(r'id="(notmnist(?:\.\w+)+)"', page.read_text(encoding="utf-8")):
+            anchors.setdefault(ident, f"{page.name}#{ident}")
+        module = f"notmnist.{page.stem}"
+        if page.stem != "index":
+            anchors.setdefault(module, page.name)
+    return anchors
+
+
+def link_code(html: str, anchors: dict[str, str], to_reference: str) -> tuple[str, int]:
+    """Link ``module.name`` and ``notmnist.module`` in highlighted code to the reference.
+
+    ``module`` must be a ``notmnist`` submodule the code imported (``from notmnist import
+    dataset``); only documented names (``anchors``) are linked.  ``to_reference`` is the relative
+    URL of the reference folder from the page.  Returns the new HTML and the number of links.
+    """
+    imported = set()
+    for match in _IMPORTED.finditer(html):
+        imported.update(re.findall(r'<span class="n">(\w+)</span>', match["names"]))
+    count = 0
+
+    def link(ident: str, text: str) -> str:
+        nonlocal count
+        count += 1
+        return f'<a class="notmnist-ref" href="{to_reference}{anchors[ident]}" title="{ident}">{text}</a>'
+
+    def attr(match: re.Match) -> str:
+        ident = f"notmnist.{match['module']}.{match['name']}"
+        if match["module"] not in imported or ident not in anchors:
+            return match[0]
+        head = match[0][: match.start("name") - match.start(0) - len('<span class="n">')]
+        return head + link(ident, f'<span class="n">{match["name"]}</span>')
+
+    def module(match: re.Match) -> str:
+        ident = match["module"]
+        return link(ident, match[0]) if ident in anchors else match[0]
+
+    html = _ATTR.sub(attr, html)
+    html = _MODULE.sub(module, html)
+    return html, count
