@@ -40,7 +40,7 @@ _DOWNLOAD_ALL = re.compile(
     r"(?P<file>[\w.-]+)\]\((?P<href>[^)]+)\)\{ \.md-button \.center\}"
 )
 _LINKS_DIV = '<div id="download_links"></div>'
-_SRCSET = re.compile(r'srcset="[^"]*"')
+_SRCSET = re.compile(r'\bsrc(?:set)?="[^"]*"')
 _LIGHTBOX_HREF = re.compile(r'<a class="glightbox"[^>]*? href="(?P<stem>images/[\w.-]+?)\.png"')
 _TIME_ROW = re.compile(
     r"^\| \[(?P<stem>[\w-]+)\]\((?P<href>[^)]+)\) \((?P<source>[^)]+)\)\s*\|\s*"
@@ -96,8 +96,9 @@ def problem_page(markdown: str, script: str, where: str) -> str:
     )
     check(_LINKS_DIV in markdown, "the download links anchor", where)
     markdown = markdown.replace(_LINKS_DIV, run + _LINKS_DIV, 1)
-    # mkdocs rewrites an image's src for the page's URL but not its srcset, which mkdocs-gallery
-    # writes for directory URLs ("../images/..."): point it at the images beside the page.
+    # mkdocs rewrites a Markdown image's src for the page's URL, but not its srcset, nor the src of
+    # the raw <img> tags of a cell with several figures, all of which mkdocs-gallery writes for
+    # directory URLs ("../images/..."): point them at the images beside the page.
     return _SRCSET.sub(lambda m: m[0].replace("../images/", "images/"), markdown)
 
 

@@ -297,11 +297,19 @@ def on_page_markdown(markdown, page, config, files):
             markdown = gallery_pages.execution_times(markdown, problems, where)
     except gallery_pages.GalleryChanged as exc:
         raise PluginError(str(exc)) from exc
+    _footer_names_the_data(config)
     if BLOCK.search(markdown):
         markdown = BLOCK.sub(lambda m: _block(m["name"], where), markdown)
     if "{{" not in markdown:
         return markdown
     return fill(markdown, _results(), where)
+
+
+def _footer_names_the_data(config) -> None:
+    """Every page's footer (reference and 404 pages included) names the data this build ran on."""
+    summary = _results().get("data", {}).get("summary")
+    if summary:
+        config["copyright"] = f"This build ran on: {summary.removeprefix('Data: ')}"
 
 
 def _check_shows_data(markdown: str, where: str) -> None:

@@ -1,7 +1,9 @@
 """Browser tests of the built site in headless Chromium (Playwright driving Debian's chromium).
 
-The site is the one built by tests/test_site.py (``built_site``, once per session), served over
-HTTP on 127.0.0.1.  Skipped, with the reason, only when no Chromium is installed.
+The site is the one built by tests/test_site.py (``built_site``, once per session), read both ways
+a reader reads it: served over HTTP on 127.0.0.1, and opened straight from disk (file://), on a
+desktop and on a 390 px phone, in light and dark.  Skipped, with the reason, only when no
+Chromium is installed.
 """
 
 from __future__ import annotations
@@ -72,13 +74,12 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, server):
-    """A fresh light-mode page that records console errors and every request's host."""
-    context = browser.new_context(color_scheme="light", viewport={"width": 1280, "height": 900})
+def _context(browser, *, scheme="light", width=1280, height=900):
+    """A fresh page that records console errors and every request's scheme and host."""
+    context = browser.new_context(color_scheme=scheme, viewport={"width": width, "height": height})
     page = context.new_page()
     page.errors = []
-    page.hosts = set()
+    page.origins = set()
     page.on(
         "console",
         lambda msg: page.errors.append(f"console {msg.type}: {msg.text}")
@@ -87,15 +88,45 @@ def page(browser, server):
     )
     page.on("pageerror", lambda exc: page.errors.append(f"page error: {exc}"))
     page.on("requestfailed", lambda req: page.errors.append(f"request failed: {req.url}"))
-    page.on("request", lambda req: page.hosts.add(urlsplit(req.url).hostname))
+    page.on("request", lambda req: page.origins.add((urlsplit(req.url).scheme, urlsplit(req.url).hostname)))
+    return context, page
+
+
+@pytest.fixture
+def page(browser, server):
+    """A fresh light-mode desktop page (HTTP)."""
+    context, page = _context(browser)
     yield page
     context.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """A fresh 390 px wide page, as on a phone."""
+    context, page = _context(browser, width=390, height=844)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def dark(browser):
+    """A fresh desktop page whose system preference is dark."""
+    context, page = _context(browser, scheme="dark")
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def disk(built_site):  # noqa: F811
+    """The built site as a reader who unzipped it sees it: a file:// URL of its folder."""
+    return built_site.site.resolve().as_uri() + "/"
 
 
 def open_page(page, url: str) -> None:
     """Go to ``url`` and wait until it and its images have loaded."""
     response = page.goto(url, wait_until="load")
-    assert response is not None and response.ok, f"{url}: HTTP {response and response.status}"
+    if url.startswith("http"):
+        assert response is not None and response.ok, f"{url}: HTTP {response and response.status}"
     page.wait_for_load_state("networkidle")
 
 
@@ -106,49 +137,76 @@ def broken_images(page) -> list[str]:
     )
 
 
-def test_pages_load_cleanly(page, server):
+PAGES = ["index.html", "data.html", "generated/problems/index.html"]
+PAGES += ["generated/problems/mg_execution_times.html"]
+PAGES += [f"generated/problems/{stem}.html" for stem in PROBLEMS]
+PAGES += ["reference/index.html", "reference/dataset.html"]
+
+
+@pytest.mark.parametrize("where", ["http", "disk"])
+def test_pages_load_cleanly(page, server, disk, where):
     """Every page loads with no console error, all its images, and nothing from another host."""
-    urls = ["", "data/", "generated/problems/", "generated/problems/mg_execution_times/"]
-    urls += [f"generated/problems/{stem}/" for stem in PROBLEMS]
-    for url in urls:
-        open_page(page, server + url)
+    base = server if where == "http" else disk
+    for url in PAGES:
+        open_page(page, base + url)
         assert page.locator("article h1").count() >= 1, f"{url}: no title"
         assert broken_images(page) == [], f"{url}: images not loaded"
-        n_images = page.locator("article img").count()
         if url.startswith("generated/problems/plot_"):
-            assert n_images > 0, f"{url}: no figures"
+            assert page.locator("article img").count() > 0, f"{url}: no figures"
     assert page.errors == []
-    assert page.hosts == {"127.0.0.1"}, f"fetched from other hosts: {page.hosts - {'127.0.0.1'}}"
+    allowed = {("http", "127.0.0.1")} if where == "http" else {("file", None), ("file", "")}
+    assert page.origins <= allowed | {("data", None), ("data", ""), ("blob", None), ("blob", "")}, (
+        f"requests that left the site: {page.origins - allowed}"
+    )
 
 
 def test_navigation_reaches_a_problem(page, server):
     """Clicking a problem in the navigation opens its page."""
     open_page(page, server)
     last = PROBLEMS[-1]
-    link = page.locator(f"nav.md-nav--primary a[href$='generated/problems/{last}/']").first
+    link = page.locator(f"nav.md-nav--primary a[href$='generated/problems/{last}.html']").first
     title = link.inner_text().strip()
     link.click()
-    page.wait_for_url(re.compile(rf".*/generated/problems/{last}/$"))
+    page.wait_for_url(re.compile(rf".*/generated/problems/{last}\.html$"))
     assert page.locator("article h1").first.inner_text().strip().startswith(title[:20])
     assert page.errors == []
 
 
-def test_search_finds_a_problem(page, server):
-    """Typing a word in the search box lists matching pages."""
-    open_page(page, server)
-    box = page.locator("input.md-search__input")
-    box.click()
-    box.press_sequentially("logistic", delay=30)  # material listens to key events
-    results = page.locator(".md-search-result__item")
-    results.first.wait_for(state="visible", timeout=15_000)
-    assert results.count() > 0
-    assert "logistic" in page.locator(".md-search-result").inner_text().lower()
+def test_from_disk_home_links_open_every_problem(page, disk):
+    """Opened from disk, the home page's table links open each problem page, not a folder listing."""
+    for stem in PROBLEMS:
+        open_page(page, disk + "index.html")
+        page.locator(f"article table a[href$='{stem}.html']").first.click()
+        page.wait_for_url(re.compile(rf".*/generated/problems/{stem}\.html$"))
+        assert page.locator("article h1").first.inner_text().startswith("Problem")
+        assert page.locator("article img").count() > 0
+        # the sidebar and footer links name files too (a folder URL would open a listing)
+        hrefs = page.eval_on_selector_all("nav a[href], footer a[href]", "as => as.map(a => a.href)")
+        folders = [h for h in hrefs if h.startswith("file:") and h.split("#")[0].endswith("/")]
+        assert folders == [], f"{stem}: links to folders from disk: {folders[:5]}"
     assert page.errors == []
 
 
-def test_dark_mode_toggle(page, server):
+@pytest.mark.parametrize("where", ["http", "disk"])
+def test_search_finds_overlap(page, server, disk, where):
+    """Typing a word in the search box lists matching pages, over HTTP and from disk."""
+    open_page(page, (server if where == "http" else disk) + "index.html")
+    box = page.locator("input.md-search__input")
+    box.click()
+    box.press_sequentially("overlap", delay=30)  # material listens to key events
+    results = page.locator(".md-search-result__item")
+    results.first.wait_for(state="visible", timeout=15_000)
+    assert results.count() > 0
+    text = page.locator(".md-search-result").inner_text()
+    assert "overlap" in text.lower()
+    assert "download the full example code" not in text.lower()
+    assert page.errors == []
+
+
+@pytest.mark.parametrize("where", ["http", "disk"])
+def test_dark_mode_toggle(page, server, disk, where):
     """The palette toggle switches the colour scheme to dark (slate) and back."""
-    open_page(page, server)
+    open_page(page, (server if where == "http" else disk) + "index.html")
 
     def scheme() -> str:
         return page.evaluate("document.body.getAttribute('data-md-color-scheme')")
@@ -166,10 +224,68 @@ def test_dark_mode_toggle(page, server):
     assert page.errors == []
 
 
+def _luminance(rgb: str) -> float:
+    r, g, b = (int(v) / 255 for v in re.findall(r"\d+", rgb)[:3])
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(fg: str, bg: str) -> float:
+    """WCAG contrast ratio of two CSS rgb() colours."""
+    hi, lo = sorted((_luminance(fg), _luminance(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_dark_mode_buttons_reach_wcag_aa(dark, disk):
+    """In dark mode the download buttons' text contrasts at least 4.5:1 with the page."""
+    stem = PROBLEMS[0]
+    open_page(dark, disk + f"generated/problems/{stem}.html")
+    assert dark.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
+    button = dark.locator("a.md-button").first
+    fg = button.evaluate("b => getComputedStyle(b).color")
+    bg = dark.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert contrast(fg, bg) >= 4.5, (fg, bg, contrast(fg, bg))
+    assert button.get_attribute("download") == f"{stem}.py"
+
+
+def test_printed_output_keeps_its_lines(page, disk):
+    """No printed-output block re-wraps its lines: white-space is pre and long lines scroll."""
+    for stem in PROBLEMS:
+        open_page(page, disk + f"generated/problems/{stem}.html")
+        spaces = page.eval_on_selector_all(
+            ".mkd-glr-script-out-disp code", "cs => cs.map(c => getComputedStyle(c).whiteSpace)"
+        )
+        assert spaces and set(spaces) == {"pre"}, f"{stem}: {spaces}"
+
+
+def test_execution_times_page_is_a_table(page, disk):
+    """The execution-times page shows a table with a row for each of the six problems."""
+    open_page(page, disk + "generated/problems/mg_execution_times.html")
+    rows = page.locator("article table tbody tr")
+    texts = [rows.nth(i).inner_text() for i in range(rows.count())]
+    assert sum(t.startswith("Problem") for t in texts) == len(PROBLEMS) == 6
+
+
+def test_phone_figure_opens_full_size(phone, disk):
+    """At 390 px a figure opens in a lightbox on tap, larger than it is drawn in the page."""
+    stem = next(s for s in PROBLEMS if s.startswith("plot_5"))
+    open_page(phone, disk + f"generated/problems/{stem}.html")
+    figure = phone.locator("article a.glightbox img").first
+    figure.scroll_into_view_if_needed()
+    drawn = figure.bounding_box()["width"]
+    assert drawn <= 390
+    figure.click()
+    big = phone.locator(".glightbox-container .gslide-image img").first
+    big.wait_for(state="visible", timeout=10_000)
+    natural = big.evaluate("i => i.naturalWidth")
+    assert natural > 2 * drawn, (natural, drawn)
+    assert phone.errors == []
+
+
 def test_screenshot_of_a_problem_page(page, server, tmp_path):
     """A rendered problem page can be captured (a PNG of the visible window, not blank)."""
     stem = next((s for s in PROBLEMS if s.startswith("plot_6")), PROBLEMS[-1])
-    open_page(page, server + f"generated/problems/{stem}/")
+    open_page(page, server + f"generated/problems/{stem}.html")
     page.locator("article img").first.scroll_into_view_if_needed()
     shot = tmp_path / "problem.png"
     page.screenshot(path=str(shot))

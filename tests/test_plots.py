@@ -94,3 +94,13 @@ def test_problem_script_without_display_saves_its_figures(tmp_path):
     assert (tmp_path / "figures" / "plot_demo_1.png").stat().st_size > 0
     assert (tmp_path / "figures" / "plot_demo_2.png").stat().st_size > 0
     assert "non-interactive" not in run.stderr
+
+
+def test_shown_distance_never_rounds_up_to_the_threshold():
+    """A caption's distance is rounded down, so one under a threshold never shows as the threshold."""
+    assert plots.shown_distance(11.97) == "11.9"
+    assert plots.shown_distance(12.0) == "12.0"
+    assert plots.shown_distance(12.04) == "12.0"
+    assert plots.shown_distance(0.0) == "0.0"
+    for d in np.linspace(11.0, 12.0, 1001)[:-1]:
+        assert float(plots.shown_distance(d)) < 12.0

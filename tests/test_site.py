@@ -36,8 +36,29 @@ def load_hooks():
     """Import docs/hooks.py as a module (it is not part of the package)."""
     spec = importlib.util.spec_from_file_location("notmnist_site_hooks", ROOT / "docs" / "hooks.py")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(ROOT / "docs"))  # as mkdocs does: the hooks import docs/gallery_pages.py
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(ROOT / "docs"))
     return module
+
+
+class _MkDocsLoader(yaml.SafeLoader):
+    """Reads mkdocs.yml, whose ``!ENV [NAME, default]`` tags plain YAML does not know."""
+
+
+def _env(loader: yaml.SafeLoader, node: yaml.Node):
+    name, *default = loader.construct_sequence(node)
+    return os.environ.get(name, default[-1] if default else None)
+
+
+_MkDocsLoader.add_constructor("!ENV", _env)
+
+
+def read_mkdocs_yml(path: Path) -> dict:
+    """mkdocs.yml as a dict, ``!ENV`` tags resolved as mkdocs would."""
+    return yaml.load(path.read_text(), Loader=_MkDocsLoader)
 
 
 @dataclass
@@ -214,7 +235,7 @@ def test_provenance_table_lists_archives_and_seed():
 
 def test_config_forces_fresh_runs():
     """mkdocs.yml makes the gallery re-run every script and stop at the first failing one."""
-    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+    config = read_mkdocs_yml(ROOT / "mkdocs.yml")
     plugins = {k: v for p in config["plugins"] if isinstance(p, dict) for k, v in p.items()}
     gallery = plugins["gallery"]
     assert gallery["run_stale_examples"] is True
@@ -271,7 +292,7 @@ def copy_project(dest: Path, problems: dict[str, str] | None = None, index: str 
     if index is not None:
         (dest / "docs" / "index.md").write_text(index)
         (dest / "docs" / "data.md").unlink()
-        config = yaml.safe_load((dest / "mkdocs.yml").read_text())
+        config = read_mkdocs_yml(dest / "mkdocs.yml")
         config["nav"] = [item for item in config["nav"] if "data.md" not in str(item)]
         (dest / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     return dest
@@ -300,12 +321,12 @@ class BuiltSite:
     data_home: Path
     log: str
 
-    def page(self, url: str) -> Page:
-        """Parse the page at ``url`` (``""`` for home, ``"data/"``, ...)."""
-        return parse_page(self.site / url / "index.html")
+    def page(self, path: str) -> Page:
+        """Parse the page at ``path`` in the site (``"index.html"``, ``"data.html"``, ...)."""
+        return parse_page(self.site / path)
 
     def problem(self, stem: str) -> Page:
-        return self.page(f"generated/problems/{stem}/")
+        return self.page(f"generated/problems/{stem}.html")
 
     @property
     def results(self) -> dict[str, dict]:
@@ -396,7 +417,7 @@ def test_rebuild_never_shows_stale_results(tmp_path):
     for value in ("111", "222"):  # docs/generated (and the gallery's md5 files) kept in between
         proc = mkdocs_build(project, env={"MINI_VALUE": value}, timeout=300)
         assert proc.returncode == 0, proc.stdout + proc.stderr
-        problem = parse_page(project / "site/generated/problems/plot_1_mini/index.html")
+        problem = parse_page(project / "site/generated/problems/plot_1_mini.html")
         assert f"mini value: {value}" in problem.output
         home = parse_page(project / "site" / "index.html")
         assert f"Value: {value}." in home.text
@@ -449,7 +470,7 @@ def test_every_problem_page_has_figures_and_output(built_site):
         for ext in (".py", ".ipynb"):
             download = built_site.site / "generated" / "problems" / f"{stem}{ext}"
             assert download.stat().st_size > 0, f"{stem}: no {ext} download"
-            assert f"../{stem}{ext}" in page.links, f"{stem}: no link to the {ext} download"
+            assert f"{stem}{ext}" in page.links, f"{stem}: no link to the {ext} download"
         notebook = json.loads((built_site.site / f"generated/problems/{stem}.ipynb").read_text())
         assert len(notebook["cells"]) > 2
 
@@ -463,14 +484,14 @@ def test_every_page_shows_its_data(built_site):
     for stem in PROBLEMS:
         first = built_site.problem(stem).outputs[0]
         assert "Data: offline stand-in rendered from fonts" in first, f"{stem}: {first[:200]}"
-    assert summary in built_site.page("").text
-    assert summary in built_site.page("data/").text
+    assert summary in built_site.page("index.html").text
+    assert summary in built_site.page("data.html").text
 
 
 @pytest.mark.slow
 def test_data_page_shows_provenance_and_fidelity(built_site):
     """The data page gives each archive's SHA-256 as built, and the stand-in's fidelity table."""
-    text = built_site.page("data/").text
+    text = built_site.page("data.html").text
     archives = sorted(built_site.data_home.rglob("notMNIST_*.tar.gz"))
     assert {a.name for a in archives} == {"notMNIST_large.tar.gz", "notMNIST_small.tar.gz"}
     for archive in archives:
@@ -482,11 +503,19 @@ def test_data_page_shows_provenance_and_fidelity(built_site):
 
 
 @pytest.mark.slow
-def test_execution_times_page_lists_every_problem(built_site):
-    """The execution-times page exists and names every problem script."""
-    page = built_site.page("generated/problems/mg_execution_times/")
-    for stem in PROBLEMS:
-        assert stem in page.text
+def test_execution_times_page_is_a_table_of_every_problem(built_site):
+    """The execution-times page is a real table: one row per problem, its time and share, then the total."""
+    page = built_site.page("generated/problems/mg_execution_times.html")
+    [table] = page.tables
+    header, *rows, total = table
+    assert header == ["problem", "time (s)", "share of the build"]
+    assert [row[0].split(":")[0] for row in rows] == [f"Problem {k}" for k in range(1, 7)]
+    seconds = [float(row[1]) for row in rows]
+    shares = [int(row[2].rstrip(" %")) for row in rows]
+    assert total[0] == "all six" and abs(float(total[1]) - sum(seconds)) <= 0.005 * (len(rows) + 1)
+    assert abs(sum(shares) - 100) <= 3  # each share rounded to a whole percent
+    assert "+----" not in page.text and "0.0 MB" not in page.text
+    assert built_site.results["data"]["summary"] in page.text
 
 
 @pytest.mark.slow
@@ -515,8 +544,8 @@ HOME_5 = {
     "validation images also in train": "valid_in_train",
     "test images also in train": "test_in_train",
     "validation images also in test": "valid_in_test",
-    "near duplicates (not identical) of validation": "near_valid",
-    "near duplicates (not identical) of test": "near_test",
+    "near (not identical) copies in train of validation": "near_valid",
+    "near (not identical) copies in train of test": "near_test",
     "sanitised validation set": "sanitised_valid",
     "sanitised test set": "sanitised_test",
 }
@@ -539,11 +568,11 @@ def test_home_overlap_equals_problem_5_output(built_site):
         match = re.search(pattern, output)
         assert match, f"problem 5 printed no {key} ({pattern!r}) in:\n{output}"
         printed[key] = match[1]
-    rows = home_table(built_site.page(""), "overlap")
+    rows = home_table(built_site.page("index.html"), "overlap")
     shown = {}
     for label, value, *_ in rows:
         key = next(k for start, k in HOME_5.items() if label.startswith(start))
-        shown[key] = value
+        shown[key] = value.split(" of ")[0]  # "111 of 1,000": the count, then this build's set size
         if key.startswith("near_"):
             threshold = re.search(r"threshold ([\d.]+)", label)[1]
             assert shown_equal(threshold, printed["threshold"]), (label, printed["threshold"])
@@ -563,7 +592,7 @@ def test_home_accuracies_equal_problem_6_output(built_site):
             printed[int(number(cells[0]))] = tuple(cells[1:])
     assert printed, f"problem 6 printed no accuracy table:\n{output}"
     n_full = max(printed)
-    home = built_site.page("")
+    home = built_site.page("index.html")
     rows = home_table(home, "training samples")
     assert len(rows) == 5
     for label, test, sanitised, _published in rows:
@@ -578,3 +607,30 @@ def test_home_accuracies_equal_problem_6_output(built_site):
         assert shown_equal(sanitised, sanitised_printed), (label, sanitised, sanitised_printed)
     fit = re.search(r"full training split took ([\d.]+) s", home.text)[1]
     assert shown_equal(fit, printed[n_full][0]), f"fit time: home {fit}, printed {printed[n_full][0]}"
+
+
+@pytest.mark.slow
+def test_no_page_shows_the_build_machines_paths(built_site):
+    """No page, download or search index carries a path of the machine and folders that built it."""
+    paths = {str(built_site.project), str(built_site.data_home), str(Path.home()), str(ROOT)}
+    paths |= {str(Path(p).resolve()) for p in list(paths)}
+    for file in built_site.site.rglob("*"):
+        if file.suffix not in (".html", ".js", ".json", ".py", ".ipynb", ".txt", ".xml"):
+            continue
+        text = file.read_text(encoding="utf-8", errors="replace")
+        for path in paths:
+            assert path + "/" not in text and f"{path}\"" not in text, f"{file}: shows {path}"
+    warnings = [o for stem in PROBLEMS for o in built_site.problem(stem).outputs if "Warning" in o]
+    for output in warnings:
+        assert not re.search(r"\.py:\d+: \w*Warning", output), output
+
+
+@pytest.mark.slow
+def test_every_page_names_its_data(built_site):
+    """Every HTML page of the site, reference and 404 pages included, names the data of the build."""
+    summary = built_site.results["data"]["summary"].removeprefix("Data: ")
+    pages = sorted(built_site.site.rglob("*.html"))
+    assert len(pages) > 15
+    for html in pages:
+        text = re.sub(r"\s+", " ", html.read_text(encoding="utf-8"))
+        assert summary in text, f"{html.relative_to(built_site.site)} does not name its data"
