@@ -94,7 +94,8 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         metavar="PATH",
-        help="file, or folder for notMNIST[_sanitised].npz|pickle (default: the current folder); replaced",
+        help="file, or folder for notMNIST[_sanitised].npz|pickle (default: the current folder); "
+        "an existing file is replaced",
     )
     p.add_argument(
         "--sanitised",
@@ -105,9 +106,9 @@ def _parser() -> argparse.ArgumentParser:
         "--format",
         choices=["npz", "pickle"],
         default=None,
-        help="npz (default; loads with np.load(path, allow_pickle=False)) or pickle, the course's "
-        "notMNIST.pickle for its notebooks: writing a pickle is safe, loading one from an untrusted "
-        "source is not",
+        help="npz (loads with np.load(path, allow_pickle=False)) or pickle, the course's notMNIST.pickle "
+        "for its notebooks (default: from PATH's suffix, else npz); writing a pickle is safe, loading "
+        "one from an untrusted source is not",
     )
     p.add_argument(
         "--source", choices=["auto", "real", "standin"], help="default: $NOTMNIST_SOURCE, else auto"
@@ -195,7 +196,7 @@ def _prepare(args) -> None:
 
 
 def _export(args) -> None:
-    from .export import export
+    from .export import IMAGE_DTYPE, LABEL_DTYPE, export
 
     start = time.perf_counter()
     done = export(
@@ -206,8 +207,8 @@ def _export(args) -> None:
     size = done.path.stat().st_size / 1e6
     print(f"wrote {done.path} ({done.format}, {size:,.1f} MB) in {seconds:.1f} s:")
     for key, shape in done.shapes.items():
-        dtype = "float32" if key.endswith("_dataset") else "int32"
-        print(f"  {key:<13} {dtype:<7} {shape}")
+        dtype = IMAGE_DTYPE if key.endswith("_dataset") else LABEL_DTYPE
+        print(f"  {key:<13} {dtype!s:<7} {shape}")
     if done.provenance["sanitised"]:
         s = done.provenance["sanitised"]
         print(

@@ -166,6 +166,7 @@ def test_unwritable_folder_is_a_one_line_error(source, folder, capsys):
 @pytest.mark.parametrize("format", export.FORMATS)
 def test_a_write_refused_midway_leaves_no_file(source, folder, capsys, monkeypatch, format):
     """If the OS refuses a write halfway (disk full), the error is one line and no partial file is left."""
+
     class Full:
         """A file that accepts 1 kB, then fails like a full disk."""
 
