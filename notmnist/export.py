@@ -36,12 +36,16 @@ import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import dataset
 from ._io import atomic_write
 from .dataset import Splits
+
+if TYPE_CHECKING:
+    from .duplicates import Sanitised
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +95,7 @@ def default_name(format: str = "npz", sanitised: bool = False) -> str:
     return f"notMNIST{'_sanitised' if sanitised else ''}.{_check_format(format)}"
 
 
-def course_arrays(splits: Splits, *, clean=None) -> dict[str, np.ndarray]:
+def course_arrays(splits: Splits, *, clean: Sanitised | None = None) -> dict[str, np.ndarray]:
     """The six arrays of ``splits`` under the course's key names and dtypes.
 
     Parameters
@@ -122,7 +126,13 @@ def course_arrays(splits: Splits, *, clean=None) -> dict[str, np.ndarray]:
     return arrays
 
 
-def provenance_record(splits: Splits, arrays: dict[str, np.ndarray], *, clean=None, threshold=None) -> dict:
+def provenance_record(
+    splits: Splits,
+    arrays: dict[str, np.ndarray],
+    *,
+    clean: Sanitised | None = None,
+    threshold: float | None = None,
+) -> dict:
     """Where the exported arrays come from, as a JSON-serialisable dict.
 
     Holds the splits' provenance (source, archives with size and SHA-256,
@@ -201,7 +211,9 @@ def export(
     return Exported(path, format, {k: tuple(v.shape) for k, v in arrays.items()}, record)
 
 
-def write(path: str | os.PathLike, arrays: dict[str, np.ndarray], provenance: dict, *, format: str = "npz"):
+def write(
+    path: str | os.PathLike, arrays: dict[str, np.ndarray], provenance: dict, *, format: str = "npz"
+) -> Path:
     """Write ``arrays`` and ``provenance`` to ``path`` atomically.
 
     Parameters
@@ -213,6 +225,11 @@ def write(path: str | os.PathLike, arrays: dict[str, np.ndarray], provenance: di
     provenance : dict
         JSON-serialisable; stored under the key ``provenance``.
     format : {"npz", "pickle"}
+
+    Returns
+    -------
+    Path
+        ``path``.
 
     Raises
     ------
