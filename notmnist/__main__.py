@@ -84,6 +84,37 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument(f"--{split}", type=int, metavar="N", help=f"{split} size (multiple of 10)")
     data_home(p)
 
+    p = command(
+        "export",
+        _export,
+        "write the six arrays of the splits in the course's shape (notMNIST.pickle keys) for assignment 2",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="file, or folder for notMNIST[_sanitised].npz|pickle (default: the current folder); "
+        "an existing file is replaced",
+    )
+    p.add_argument(
+        "--sanitised",
+        action="store_true",
+        help="drop valid and test images with an identical or near copy in train, as problem 5 does",
+    )
+    p.add_argument(
+        "--format",
+        choices=["npz", "pickle"],
+        default=None,
+        help="npz (loads with np.load(path, allow_pickle=False)) or pickle, the course's notMNIST.pickle "
+        "for its notebooks (default: from PATH's suffix, else npz); writing a pickle is safe, loading "
+        "one from an untrusted source is not",
+    )
+    p.add_argument(
+        "--source", choices=["auto", "real", "standin"], help="default: $NOTMNIST_SOURCE, else auto"
+    )
+    data_home(p)
+
     p = command("standin", _standin, "render the offline stand-in archives from fonts")
     p.add_argument(
         "--scale", type=float, default=None, help="1.0 = the real counts (default: the site's scale)"
@@ -161,6 +192,29 @@ def _prepare(args) -> None:
         print(
             f"{name:>5}: {images.shape[0]:>7,} images {images.dtype} {tuple(images.shape[1:])}, "
             f"mean {images.mean():+.3f}, std {images.std():.3f}"
+        )
+
+
+def _export(args) -> None:
+    from .export import IMAGE_DTYPE, LABEL_DTYPE, export
+
+    start = time.perf_counter()
+    done = export(
+        args.out, sanitised=args.sanitised, format=args.format, source=args.source, data_home=args.data_home
+    )
+    seconds = time.perf_counter() - start
+    print(done.provenance["summary"])
+    size = done.path.stat().st_size / 1e6
+    print(f"wrote {done.path} ({done.format}, {size:,.1f} MB) in {seconds:.1f} s:")
+    for key, shape in done.shapes.items():
+        dtype = IMAGE_DTYPE if key.endswith("_dataset") else LABEL_DTYPE
+        print(f"  {key:<13} {dtype!s:<7} {shape}")
+    if done.provenance["sanitised"]:
+        s = done.provenance["sanitised"]
+        print(
+            f"sanitised: dropped {s['valid_dropped_identical']:,} + {s['valid_dropped_near']:,} valid and "
+            f"{s['test_dropped_identical']:,} + {s['test_dropped_near']:,} test images "
+            "(identical + near copies of train)"
         )
 
 

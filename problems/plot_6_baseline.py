@@ -163,3 +163,31 @@ if len(mistakes):
         title=f"{len(shown)} of the full model's {len(mistakes):,} mistakes on the test set: guess (truth)",
     )
     plt.show()
+
+# %%
+# Next: assignment 2
+# ------------------
+# Assignments 2 to 4 of the course start by loading the six arrays that
+# assignment 1 saves. One command writes them from the splits on these pages,
+# under the course's key names (add `--sanitised` for problem 5's validation
+# and test sets):
+#
+# ```sh
+# python -m notmnist export     # writes notMNIST.npz
+# ```
+#
+# Two lines load them (likewise `valid_` and `test_`):
+#
+# ```python
+# data = np.load("notMNIST.npz", allow_pickle=False)
+# train_dataset, train_labels = data["train_dataset"], data["train_labels"]
+# ```
+#
+# The file this build would write holds:
+
+from notmnist import export
+
+print(splits.provenance.summary())
+for key, array in export.course_arrays(splits).items():
+    print(f"{key:<13}  {array.dtype!s:<7}  {array.shape}")
+print(f"with --sanitised: {clean.n_valid:,} validation and {clean.n_test:,} test images")

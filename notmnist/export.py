@@ -1,0 +1,309 @@
+"""Export the prepared splits in the course's shape, for assignments 2 to 4.
+
+Assignment 1 of the course ends by saving its splits into ``notMNIST.pickle``:
+a dict of six arrays, ``train_dataset``, ``train_labels``, ``valid_dataset``,
+``valid_labels``, ``test_dataset`` and ``test_labels``; images float32
+(N, 28, 28) normalised as ``(p - 127.5) / 255``, labels int32 0-9 (A-J).
+The next assignments start by loading that file.  :func:`export` writes the
+same six arrays from the splits the site shows (:func:`notmnist.dataset.load_splits`),
+optionally with the validation and test sets sanitised as in problem 5.
+
+Two formats:
+
+- ``npz`` (default): ``np.savez``, uncompressed; loads with
+  ``np.load(path, allow_pickle=False)``.  Provenance is an extra key,
+  ``provenance``: a JSON string stored as a 0-d unicode array, because an
+  ``.npz`` holds only arrays and a dict would need an object array, which
+  cannot load with ``allow_pickle=False``.
+- ``pickle``: the course's ``notMNIST.pickle`` layout, for the course's own
+  notebooks.  Provenance is an extra key, ``provenance``, holding a plain dict
+  (str, int, float, list, None only): a pickle can hold one natively, and the
+  notebooks read only the six keys they know.  Arrays are pickled as
+  ``numpy.ndarray`` and ``numpy.dtype`` with their raw bytes (protocol 4), so the
+  file names no NumPy-private module and loads with NumPy 1.x and 2.x alike.
+  Writing a pickle is safe; *loading* one from an untrusted source is not, since
+  unpickling can run arbitrary code.
+
+Every file is written atomically (:func:`notmnist._io.atomic_write`): a failed
+or interrupted export leaves no partial file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import dataset
+from ._io import atomic_write
+from .dataset import Splits
+
+if TYPE_CHECKING:
+    from .duplicates import Sanitised
+
+log = logging.getLogger(__name__)
+
+SPLITS = ("train", "valid", "test")
+COURSE_KEYS = tuple(f"{split}_{what}" for split in SPLITS for what in ("dataset", "labels"))
+"""The course's key names, in the course's order."""
+IMAGE_DTYPE = np.dtype(np.float32)
+LABEL_DTYPE = np.dtype(np.int32)
+"""The course's dtypes: ``make_arrays`` allocated float32 images and int32 labels."""
+FORMATS = ("npz", "pickle")
+SUFFIXES = {".npz": "npz", ".pickle": "pickle", ".pkl": "pickle"}
+PICKLE_PROTOCOL = 4
+"""Python >= 3.4; with :class:`_PortablePickler` the file loads with NumPy 1.x and 2.x."""
+PICKLE_WARNING = (
+    "writing a pickle is safe; loading one from an untrusted source is not (unpickling can run any code)"
+)
+
+
+class ExportError(OSError):
+    """The export cannot be written where asked (missing or unwritable folder)."""
+
+
+@dataclass(frozen=True)
+class Exported:
+    """What :func:`export` wrote.
+
+    Attributes
+    ----------
+    path : Path
+        The file.
+    format : str
+        ``"npz"`` or ``"pickle"``.
+    shapes : dict
+        Course key -> shape of the array written.
+    provenance : dict
+        The provenance record stored beside the arrays.
+    """
+
+    path: Path
+    format: str
+    shapes: dict[str, tuple[int, ...]]
+    provenance: dict
+
+
+def default_name(format: str = "npz", sanitised: bool = False) -> str:
+    """``notMNIST.npz``, ``notMNIST.pickle``, or ``notMNIST_sanitised.*`` with ``sanitised``."""
+    return f"notMNIST{'_sanitised' if sanitised else ''}.{_check_format(format)}"
+
+
+def course_arrays(splits: Splits, *, clean: Sanitised | None = None) -> dict[str, np.ndarray]:
+    """The six arrays of ``splits`` under the course's key names and dtypes.
+
+    Parameters
+    ----------
+    splits : Splits
+        From :func:`notmnist.dataset.load_splits`.
+    clean : notmnist.duplicates.Sanitised, optional
+        From :func:`notmnist.dataset.sanitised`: keep only its validation and
+        test images.
+
+    Returns
+    -------
+    dict
+        ``{split}_dataset``: float32 (n, 28, 28), C-contiguous (the cached
+        array itself when no copy is needed, so read-only);
+        ``{split}_labels``: int32 (n,), 0-9 for A-J.
+    """
+    keep = {"train": None}
+    if clean is not None:
+        keep |= {"valid": clean.valid_keep, "test": clean.test_keep}
+    arrays = {}
+    for split, (images, labels) in splits.sets.items():
+        mask = keep.get(split)
+        if mask is not None:
+            images, labels = images[mask], labels[mask]
+        arrays[f"{split}_dataset"] = np.ascontiguousarray(images, dtype=IMAGE_DTYPE)
+        arrays[f"{split}_labels"] = np.ascontiguousarray(labels, dtype=LABEL_DTYPE)
+    return arrays
+
+
+def provenance_record(
+    splits: Splits,
+    arrays: dict[str, np.ndarray],
+    *,
+    clean: Sanitised | None = None,
+    threshold: float | None = None,
+) -> dict:
+    """Where the exported arrays come from, as a JSON-serialisable dict.
+
+    Holds the splits' provenance (source, archives with size and SHA-256,
+    scale, seed, split sizes drawn, package version, why ``auto`` chose the
+    stand-in), the one-line summary the pages print, the layout (keys,
+    normalisation, labels), the counts written, and whether and how the
+    validation and test sets were sanitised.
+    """
+    record = splits.provenance.to_dict() if splits.provenance is not None else {}
+    record["summary"] = splits.provenance.summary() if splits.provenance is not None else None
+    record["layout"] = {
+        "keys": list(COURSE_KEYS),
+        "images": "float32 (n, 28, 28), (pixel - 127.5) / 255",
+        "labels": "int32 (n,), 0-9 for A-J",
+    }
+    record["exported"] = {split: int(len(arrays[f"{split}_labels"])) for split in SPLITS}
+    record["sanitised"] = None
+    if clean is not None:
+        record["sanitised"] = {
+            "rule": "valid and test images with an identical or near copy in train dropped (problem 5)",
+            "near_threshold_grey_levels": threshold,
+            "valid_dropped_identical": int(clean.valid_in_train),
+            "valid_dropped_near": int(clean.valid_near),
+            "test_dropped_identical": int(clean.test_in_train),
+            "test_dropped_near": int(clean.test_near),
+        }
+    return record
+
+
+def export(
+    out: str | os.PathLike | None = None,
+    *,
+    sanitised: bool = False,
+    format: str | None = None,
+    source: str | None = None,
+    data_home=None,
+) -> Exported:
+    """Write the course's six arrays, with provenance, to one file.
+
+    Parameters
+    ----------
+    out : path-like, optional
+        The file, or an existing folder to write :func:`default_name` into.
+        Default: :func:`default_name` in the current folder.  An existing file
+        is replaced.
+    sanitised : bool
+        Drop validation and test images with an identical or near copy in
+        train, as problem 5 does (:func:`notmnist.dataset.sanitised`).
+    format : {"npz", "pickle"}, optional
+        Default: from ``out``'s suffix (``.pickle`` or ``.pkl`` -> pickle), else npz.
+    source, data_home
+        As for :func:`notmnist.dataset.load_splits`.
+
+    Returns
+    -------
+    Exported
+
+    Raises
+    ------
+    ExportError
+        If the folder of ``out`` does not exist or cannot be written to.
+    ValueError
+        If ``format`` is unknown or contradicts ``out``'s suffix.
+    """
+    path, format = _target(out, format, sanitised)
+    splits = dataset.load_splits(source=source, data_home=data_home)
+    clean = threshold = None
+    if sanitised:
+        from .duplicates import DEFAULT_THRESHOLD
+
+        threshold = DEFAULT_THRESHOLD
+        clean = dataset.sanitised(splits, threshold=threshold)
+    arrays = course_arrays(splits, clean=clean)
+    record = provenance_record(splits, arrays, clean=clean, threshold=threshold)
+    write(path, arrays, record, format=format)
+    return Exported(path, format, {k: tuple(v.shape) for k, v in arrays.items()}, record)
+
+
+def write(
+    path: str | os.PathLike, arrays: dict[str, np.ndarray], provenance: dict, *, format: str = "npz"
+) -> Path:
+    """Write ``arrays`` and ``provenance`` to ``path`` atomically.
+
+    Parameters
+    ----------
+    path : path-like
+        The file; its folder must exist.
+    arrays : dict
+        The six course arrays (:func:`course_arrays`).
+    provenance : dict
+        JSON-serialisable; stored under the key ``provenance``.
+    format : {"npz", "pickle"}
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    ExportError
+        If the file cannot be written; nothing is left behind.
+    """
+    path = Path(path)
+    format = _check_format(format)
+    _check_folder(path)
+    missing = [k for k in COURSE_KEYS if k not in arrays]
+    if missing:
+        raise ValueError(f"missing course arrays: {', '.join(missing)}")
+    text = json.dumps(provenance, sort_keys=True)
+    try:
+        with atomic_write(path, "wb") as f:
+            if format == "npz":
+                np.savez(f, **{k: arrays[k] for k in COURSE_KEYS}, provenance=np.array(text))
+            else:
+                save = {k: arrays[k] for k in COURSE_KEYS}
+                save["provenance"] = json.loads(text)  # a plain copy: str, int, float, list, dict, None
+                _PortablePickler(f, protocol=PICKLE_PROTOCOL).dump(save)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ExportError(f"cannot write {path}: {reason.lower()}; nothing was written") from exc
+    log.info("wrote %s (%s, %.1f MB)", path, format, path.stat().st_size / 1e6)
+    return path
+
+
+class _PortablePickler(pickle.Pickler):
+    """Pickle arrays as ``numpy.ndarray`` + ``numpy.dtype`` + raw bytes.
+
+    NumPy 2 pickles arrays through ``numpy._core``, a module NumPy 1.x lacks
+    before 1.26 (and protocol 5 needs ``numpy._core.numeric``, which no 1.x has).
+    ``ndarray.__setstate__`` with a version-1 state has loaded in every NumPy
+    release, and the arrays it restores are writable, as the course's were.
+    """
+
+    def reducer_override(self, obj):
+        if isinstance(obj, np.ndarray) and obj.dtype.kind in "biuf":
+            a = np.ascontiguousarray(obj)
+            return np.ndarray, (a.shape, a.dtype.str), (1, a.shape, a.dtype, False, a.tobytes())
+        return NotImplemented
+
+
+def _check_format(format: str) -> str:
+    if format not in FORMATS:
+        raise ValueError(f"unknown export format {format!r}: choose one of {', '.join(FORMATS)}")
+    return format
+
+
+def _target(out, format: str | None, sanitised: bool) -> tuple[Path, str]:
+    """The file to write and its format, checked before any work is done."""
+    if format is not None:
+        _check_format(format)
+    path = Path.cwd() if out is None else Path(out)
+    if path.is_dir():
+        path = path / default_name(format or "npz", sanitised)
+    implied = SUFFIXES.get(path.suffix.lower())
+    if format is None:
+        format = implied or "npz"
+    elif implied is not None and implied != format:
+        raise ValueError(
+            f"{path.name} ends in {path.suffix} but the format is {format}: "
+            f"name the file *.{format}, or choose --format {implied}"
+        )
+    _check_folder(path)
+    return path, format
+
+
+def _check_folder(path: Path) -> None:
+    """A clear error now rather than after loading the splits: the folder must exist and be writable."""
+    folder = path.parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise ExportError(f"cannot write {path}: {folder} {what}; create it or choose another path")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ExportError(f"cannot write {path}: no permission to write in {folder}; choose another folder")
