@@ -77,12 +77,18 @@ for name, c in counts.items():
     )
 
 # %%
-# The conclusion follows from the verdicts above: whether problem 6 needs to
-# re-weight the classes.
+# What that means for training, printed from the verdicts above: a classifier
+# learns the skew of the split it is trained on, whatever the archives hold.
 
-unbalanced = [name for name, ok in verdicts.items() if not ok]
-if unbalanced:
-    print(f"Not balanced within {100 * TOLERANCE:g} %: {', '.join(unbalanced)}; a classifier on these")
-    print("sets would learn the skew, so weight the classes or resample before training.")
+archives = [name for name in counts if name.endswith(".tar.gz")]
+unbalanced_archives = [name for name in archives if not verdicts[name]]
+unbalanced_splits = [name for name in counts if name not in archives and not verdicts[name]]
+if unbalanced_archives:
+    print(f"Archives not balanced within {100 * TOLERANCE:g} %: {', '.join(unbalanced_archives)}.")
 else:
-    print(f"Every archive and split is balanced within {100 * TOLERANCE:g} %: no re-weighting is needed.")
+    print(f"Both archives are balanced within {100 * TOLERANCE:g} %.")
+if unbalanced_splits:
+    print(f"Splits not balanced within {100 * TOLERANCE:g} %: {', '.join(unbalanced_splits)}:")
+    print("weight the classes or resample before training on them.")
+else:
+    print(f"Every split is balanced within {100 * TOLERANCE:g} %: no re-weighting is needed for training.")
