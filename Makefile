@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml constraints.txt
 site: $(STAMP)  ## build site/ on the default data (real if available, else the stand-in)
 	rm -rf docs/generated site
 	$(BIN)/mkdocs build --strict
-	@echo "Site built in site/: view it with 'python3 -m http.server -d site' (http://127.0.0.1:8000), or run 'make serve' for a live preview."
+	@echo "Site built in site/: open site/index.html, or serve it with 'python3 -m http.server -d site' (http://127.0.0.1:8000), or run 'make serve' for a live preview."
 
 test: $(STAMP)  ## run the test suite
 	$(BIN)/python -m pytest
