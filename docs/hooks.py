@@ -323,6 +323,16 @@ def _check_shows_data(markdown: str, where: str) -> None:
         )
 
 
+_SPHINX_ROLE = re.compile(r":(?:py:)?(?:func|class|mod|meth|attr|data|exc|obj):(?=<code>)")
+
+
+def on_page_content(html, page, config, files):
+    """Reference pages: drop the Sphinx roles (``:func:``) that the package's docstrings use."""
+    if page.file.src_uri.startswith("reference/"):
+        return _SPHINX_ROLE.sub("", html)
+    return html
+
+
 def on_post_build(config):
     """Link the package's names in the problems' code to the reference; sharp lightbox figures."""
     site = Path(config["site_dir"])

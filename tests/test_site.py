@@ -634,3 +634,21 @@ def test_every_page_names_its_data(built_site):
     for html in pages:
         text = re.sub(r"\s+", " ", html.read_text(encoding="utf-8"))
         assert summary in text, f"{html.relative_to(built_site.site)} does not name its data"
+
+
+@pytest.mark.slow
+def test_problem_code_links_to_the_package_reference(built_site):
+    """Package names in every problem's code link to reference anchors that exist; no Sphinx roles show."""
+    for stem in PROBLEMS:
+        page = built_site.problem(stem)
+        refs = [link for link in page.links if "reference/" in link]
+        assert refs, f"{stem}: no link to the package reference"
+        for link in refs:
+            target, _, anchor = link.partition("#")
+            html = (page.path.parent / target).resolve()
+            assert html.is_file(), f"{stem}: {link} points nowhere"
+            if anchor:
+                assert f'id="{anchor}"' in html.read_text(encoding="utf-8"), f"{stem}: no anchor {link}"
+    for html in (built_site.site / "reference").glob("*.html"):
+        text = parse_page(html).text
+        assert not re.search(r":(?:func|class|mod|meth):", text), f"{html.name} shows Sphinx roles"
