@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import os
 from collections.abc import Sequence
 from functools import lru_cache
@@ -19,7 +20,7 @@ from .. import _workers
 from ..registry import IMAGE_SIZE, LETTERS
 from .fonts import _bundled_font
 
-RENDER_VERSION = 1
+RENDER_VERSION = 2
 """Bumped on every change to how a glyph is drawn: part of the stand-in's reuse key."""
 
 _RENDER_PX = 48  # font size of the large rendering, before the resize to 28x28
@@ -39,22 +40,44 @@ _CONTRAST = np.clip((np.arange(256) - 127.5) * _CONTRAST_GAIN + 127.5, 0, 255).r
 _CONTRAST[1:] = np.maximum(_CONTRAST[1:], 1)  # faint edges stay ink: the glyph still fills the box
 
 # A design is a tuple of plain numbers, cheap to send to workers:
-# (font, weight, shear, angle, outline, shadow, invert, kind, symbol)
+# (font, weight, shear, angle, outline, shadow, invert, kind, symbol, px, warp, crop, blur)
 # weight: share of bright pixels aimed at (erode/dilate towards it); outline: stroke width or 0;
 # shadow: offset in px or 0; kind: 0 glyph, 1 faint, 2 solid, 3 padded (pad in symbol);
-# symbol: index into _SYMBOLS for pictures (-1 = draw the letter).
+# symbol: index into _SYMBOLS for pictures (-1 = draw the letter); px: font size of the drawing
+# (one dilation is bolder at a small size); warp: corner displacement of a keystone distortion,
+# as a share of the glyph's size; crop: amplitude of the crop's offset jitter in px; blur: radius
+# of a Gaussian blur of the 28x28 glyph (degradation), 0 for none.  The directions of warp and
+# crop come from a hash of the design (:func:`_jitter`), so a design stays a pure function.
 _KIND_GLYPH, _KIND_FAINT, _KIND_SOLID, _KIND_PADDED = 0, 1, 2, 3
+_SIZES = (36, 40, 44, 48, 52, 56, 60)  # font sizes drawn from when fonts are few
+
+
+def variety(n_fonts: int) -> float:
+    """How much each design departs from its font: 1 with a few dozen fonts, 0 with a thousand.
+
+    Many fonts make a varied stand-in by themselves; with few, every font must
+    yield many clearly different designs (weights, obliques, warps, sizes,
+    blur) or the stand-in is full of near copies and too easy to classify.
+    Log-linear between :data:`_VARIETY_FONTS` (1) and :data:`_PLAIN_FONTS` (0).
+    """
+    v = np.log(_PLAIN_FONTS / max(n_fonts, 1)) / np.log(_PLAIN_FONTS / _VARIETY_FONTS)
+    return float(np.clip(v, 0.0, 1.0))
+
+
+_VARIETY_FONTS, _PLAIN_FONTS = 30, 1000
 
 
 def _random_designs(rng: np.random.Generator, n: int, n_fonts: int, odd_rate: float) -> list[tuple]:
-    """Draw ``n`` designs."""
+    """Draw ``n`` designs from ``n_fonts`` fonts (their variety set by :func:`variety`)."""
+    v = variety(n_fonts)
     font = rng.integers(0, n_fonts, n)
-    weight = np.clip(rng.normal(_INK_MEAN, _INK_SD, n), 0.1, 0.75)
-    shear = np.where(rng.random(n) < _SHEAR, rng.uniform(-0.35, 0.35, n), 0.0)
-    angle = np.where(rng.random(n) < _ROTATE, rng.uniform(-8, 8, n), 0.0)
+    weight = np.clip(rng.normal(_INK_MEAN + 0.02 * v, _INK_SD + 0.03 * v, n), 0.1, 0.75)
+    shear = np.where(rng.random(n) < _SHEAR + 0.6 * v, rng.uniform(-0.35, 0.35, n), 0.0)
+    angle = np.where(rng.random(n) < _ROTATE + 0.5 * v, rng.uniform(-8, 8, n), 0.0)
     effect = rng.random(n)
-    outline = np.where(effect < _OUTLINE, rng.integers(1, 4, n), 0)
-    shadow = np.where((effect >= _OUTLINE) & (effect < _OUTLINE + _SHADOW), rng.integers(3, 8, n), 0)
+    outline_rate = _OUTLINE + 0.04 * v
+    outline = np.where(effect < outline_rate, rng.integers(1, 4, n), 0)
+    shadow = np.where((effect >= outline_rate) & (effect < outline_rate + _SHADOW), rng.integers(3, 8, n), 0)
     invert = rng.random(n) < _INVERT
     u = rng.random(n)
     kind = np.select(
@@ -64,15 +87,20 @@ def _random_designs(rng: np.random.Generator, n: int, n_fonts: int, odd_rate: fl
     pad = rng.integers(1, 5, n)
     odd = rng.random(n) < odd_rate
     symbol = np.where(odd, rng.integers(0, len(_SYMBOLS), n), -1)
+    px = np.where(rng.random(n) < v, np.array(_SIZES)[rng.integers(0, len(_SIZES), n)], _RENDER_PX)
+    warp = rng.uniform(0, 0.12, n) * v
+    crop = 0.6 + rng.uniform(0, 2.0, n) * v
+    blur = np.where(rng.random(n) < 0.3 * v, rng.uniform(0.4, 1.0, n), 0.0)
     return [
         (int(font[i]), round(float(weight[i]), 3), round(float(shear[i]), 4), round(float(angle[i]), 3),
          int(outline[i]), int(shadow[i]), bool(invert[i]), int(kind[i]),
-         int(pad[i]) if kind[i] == _KIND_PADDED else int(symbol[i]))
+         int(pad[i]) if kind[i] == _KIND_PADDED else int(symbol[i]),
+         int(px[i]), round(float(warp[i]), 4), round(float(crop[i]), 3), round(float(blur[i]), 3))
         for i in range(n)
     ]
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=1024)
 def _font(path: str, size: int):
     from PIL import ImageFont
 
@@ -96,9 +124,9 @@ def render_glyph(design: tuple, letter: int, fonts: Sequence[str]) -> np.ndarray
     ndarray of uint8, shape (28, 28)
         White ink on black, stretched to fill the box.
     """
-    from PIL import Image
+    from PIL import Image, ImageFilter
 
-    font_i, weight, shear, angle, outline, shadow, invert, kind, extra = design
+    font_i, weight, shear, angle, outline, shadow, invert, kind, extra, px, warp, crop, blur = design
     symbol = extra if kind != _KIND_PADDED else -1
     if symbol >= 0:
         # A picture instead of the letter: one of DejaVu's symbols, varying with the letter.
@@ -107,31 +135,27 @@ def render_glyph(design: tuple, letter: int, fonts: Sequence[str]) -> np.ndarray
     else:
         text = LETTERS[letter]
         font_path = fonts[font_i]
-    im = _draw(text, font_path, outline, shadow)
+    im = _draw(text, font_path, outline, shadow, px)
     if im is None:
         return np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.uint8)
-    steps = _weight_steps(fonts[font_i], outline, shadow, weight) if symbol < 0 else 0
+    steps = _weight_steps(fonts[font_i], outline, shadow, weight, px) if symbol < 0 else 0
     im = _morph(im, steps)
-    if shear:
-        w, h = im.size
-        extra_w = int(abs(shear) * h) + 1
-        im = im.transform(
-            (w + extra_w, h), Image.Transform.AFFINE,
-            (1, shear, -extra_w / 2 - shear * h / 2, 0, 1, 0),
-            resample=Image.Resampling.BILINEAR,
-        )
-    if angle:
-        im = im.rotate(angle, resample=Image.Resampling.BILINEAR, expand=True)
+    j = _jitter(design)
+    if shear or angle or warp:
+        im = _distort(im, shear, angle, warp, j[4:])
     box = _ink_box(np.asarray(im))
     if box is None:
         return np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.uint8)
-    # Sub-pixel jitter of the crop, so that no two designs render alike by chance.
-    j = _jitter(design)
-    left, right = (box[0] + j[0], box[2] - j[2]) if box[2] - box[0] > 2 else (box[0], box[2])
-    top, bottom = (box[1] + j[1], box[3] - j[3]) if box[3] - box[1] > 2 else (box[1], box[3])
-    box = (left, top, right, bottom)
+    # Jitter of the crop, so that no two designs render alike by chance (and, when fonts are few,
+    # a glyph a little off-centre or clipped, as some real ones are).
+    j = np.abs(j[:4]) * crop * px / _RENDER_PX  # inwards: the glyph still fills the box
+    left, right = (box[0] + j[0], box[2] - j[2]) if box[2] - box[0] > 2 + 2 * crop else (box[0], box[2])
+    top, bottom = (box[1] + j[1], box[3] - j[3]) if box[3] - box[1] > 2 + 2 * crop else (box[1], box[3])
+    box = (max(left, 0.0), max(top, 0.0), min(right, im.size[0]), min(bottom, im.size[1]))
     size = IMAGE_SIZE - 2 * extra if kind == _KIND_PADDED else IMAGE_SIZE
     im = im.resize((size, size), Image.Resampling.LANCZOS, box=box)
+    if blur:
+        im = im.filter(ImageFilter.GaussianBlur(blur))
     arr = _CONTRAST[np.asarray(im, np.uint8)]
     if kind == _KIND_PADDED:
         arr = np.pad(arr, extra)
@@ -144,12 +168,29 @@ def render_glyph(design: tuple, letter: int, fonts: Sequence[str]) -> np.ndarray
     return np.ascontiguousarray(arr)
 
 
-def _draw(text: str, font_path: str, outline: int, shadow: int):
-    """The glyph drawn large, cropped to its ink plus a margin; None if it has no ink."""
+def _distort(im, shear: float, angle: float, warp: float, corners: np.ndarray):
+    """Shear, rotate (degrees) and keystone-warp ``im`` in one resampling, on a canvas grown to fit."""
+    from PIL import Image
+
+    w, h = im.size
+    grow = 1.0 + abs(shear) + (0.25 if angle else 0.0) + 2 * warp
+    out_w, out_h = int(w * grow) + 2, int(h * grow) + 2
+    # Corners of the output (upper left, lower left, lower right, upper right), centred, mapped back
+    # into the source by the inverse rotation and shear, then moved by the warp.
+    cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    src = []
+    for k, (x, y) in enumerate(((-out_w, -out_h), (-out_w, out_h), (out_w, out_h), (out_w, -out_h))):
+        x, y = (cos * x - sin * y) / 2, (sin * x + cos * y) / 2
+        src += [x - shear * y + corners[2 * k] * warp * w + w / 2, y + corners[2 * k + 1] * warp * h + h / 2]
+    return im.transform((out_w, out_h), Image.Transform.QUAD, tuple(src), Image.Resampling.BILINEAR)
+
+
+def _draw(text: str, font_path: str, outline: int, shadow: int, px: int = _RENDER_PX):
+    """The glyph drawn at size ``px``, cropped to its ink plus a margin; None if it has no ink."""
     from PIL import Image, ImageDraw
 
-    font = _font(font_path, _RENDER_PX)
-    side = 3 * _RENDER_PX
+    font = _font(font_path, px)
+    side = 3 * px
     im = Image.new("L", (side, side), 0)
     draw = ImageDraw.Draw(im)
     at = (side // 2, side // 2)
@@ -167,7 +208,7 @@ def _draw(text: str, font_path: str, outline: int, shadow: int):
 
 
 @lru_cache(maxsize=4096)
-def _weight_steps(font_path: str, outline: int, shadow: int, target: float) -> int:
+def _weight_steps(font_path: str, outline: int, shadow: int, target: float, px: int = _RENDER_PX) -> int:
     """Erosions (< 0) or dilations (> 0) that bring the design's reference letter near ``target``.
 
     The share of bright pixels is measured on ``E`` inside its bounding box
@@ -176,7 +217,7 @@ def _weight_steps(font_path: str, outline: int, shadow: int, target: float) -> i
     stretched ``I`` is brighter than a ``J``).  At most three steps; an
     erosion that would wipe the glyph out is not taken.
     """
-    im = _draw("E", font_path, outline, shadow)
+    im = _draw("E", font_path, outline, shadow, px)
     steps = 0
     for _ in range(3):
         if im is None:
@@ -212,9 +253,9 @@ def _morph(im, steps: int):
 
 
 def _jitter(design: tuple) -> np.ndarray:
-    """Four crop offsets in [-0.6, 0.6) px, a pure function of the design."""
-    digest = hashlib.blake2b(repr(design).encode(), digest_size=8).digest()
-    return (np.frombuffer(digest, np.uint16) / 65536.0 - 0.5) * 1.2
+    """Twelve numbers in [-1, 1), a pure function of the design: 4 crop offsets, 8 warp offsets."""
+    digest = hashlib.blake2b(repr(design).encode(), digest_size=24).digest()
+    return (np.frombuffer(digest, np.uint16) / 65536.0 - 0.5) * 2
 
 
 def _ink_box(arr: np.ndarray, level: int = 40) -> tuple[int, int, int, int] | None:
