@@ -148,7 +148,8 @@ def render_glyph(design: tuple, letter: int, fonts: Sequence[str]) -> np.ndarray
         return np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.uint8)
     # Jitter of the crop, so that no two designs render alike by chance (and, when fonts are few,
     # a glyph a little off-centre or clipped, as some real ones are).
-    j = np.abs(j[:4]) * crop * px / _RENDER_PX  # inwards: the glyph still fills the box
+    # Beyond +-0.6 px only inwards: the glyph still fills the box.
+    j = (j[:4] * 0.6 + np.abs(j[:4]) * (crop - 0.6)) * px / _RENDER_PX
     left, right = (box[0] + j[0], box[2] - j[2]) if box[2] - box[0] > 2 + 2 * crop else (box[0], box[2])
     top, bottom = (box[1] + j[1], box[3] - j[3]) if box[3] - box[1] > 2 + 2 * crop else (box[1], box[3])
     box = (max(left, 0.0), max(top, 0.0), min(right, im.size[0]), min(bottom, im.size[1]))
