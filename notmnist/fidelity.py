@@ -181,7 +181,7 @@ def neighbour_stats(
     if len(images) < 5:
         raise ValueError(f"need at least 5 glyphs for nearest neighbours, got {len(images)}")
     total = min(len(images), n_query + n_reference)
-    n_q = max(1, round(total * n_query / (n_query + n_reference)))
+    n_q = min(max(1, round(total * n_query / (n_query + n_reference))), total - 1)
     pick = np.random.default_rng(seed).choice(len(images), total, replace=False)
     query, reference = images[pick[:n_q]], images[pick[n_q:]]
     distance, _ = duplicates.nearest_neighbours(query, reference)
