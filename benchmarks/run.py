@@ -131,7 +131,8 @@ def row_read(args, src, splits):
     )
     whole_ours, _ = timed(lambda: _process(code_ours), args.repeat)
     whole_base, _ = timed(lambda: _process(code_base), 1)
-    rows.append((f"{label}, whole process", whole_ours, whole_base, "plain extract, interpreter and imports included"))
+    how = "plain extract, interpreter and imports included"
+    rows.append((f"{label}, whole process", whole_ours, whole_base, how))
     return rows
 
 
