@@ -34,8 +34,8 @@ The data page
     Its provenance table is what the problem scripts recorded (``results.data.provenance``, a
     :meth:`notmnist.dataset.Provenance.to_dict`), or, when they recorded only ``source`` and
     ``summary``, what :func:`notmnist.dataset.locate` reports for the same settings; the stand-in's
-    fidelity table is computed here, during the build, by :func:`notmnist.standin.fidelity_table`
-    (cached in the data folder, keyed by the archives' SHA-256 and the code; see :func:`fidelity`).
+    fidelity table is computed during the build by :func:`notmnist.fidelity.markdown`
+    (cached in the data folder, keyed by the archives' SHA-256 and the code).
 """
 
 from __future__ import annotations
@@ -424,57 +424,7 @@ def provenance_markdown(prov: dict[str, Any]) -> str:
 
 
 def fidelity_markdown(prov: dict[str, Any]) -> str:
-    """The stand-in's statistics next to the real archives', computed from the stand-in.
+    """The stand-in's statistics next to the real archives' (:func:`notmnist.fidelity.markdown`)."""
+    from notmnist import fidelity
 
-    Statistics of the stand-in's small archive (the real ones were measured on notMNIST_small);
-    the learning curve trains on the stand-in's large archive and tests on its small one.
-    """
-    if prov.get("source") != "standin":
-        return (
-            "This build ran on the real archives, so no stand-in was made.  Build with "
-            "`NOTMNIST_SOURCE=standin make site` to see how the stand-in compares.\n"
-        )
-    rows = ["| statistic | real notMNIST | this stand-in |", "|---|---:|---:|"]
-    rows += [f"| {name} | {_cell(real)} | {_cell(stand)} |" for name, real, stand in fidelity(prov)]
-    return "\n".join(rows) + "\n"
-
-
-def fidelity(prov: dict[str, Any]) -> list[list]:
-    """Rows ``[statistic, real, stand-in]`` of :func:`notmnist.standin.fidelity_table`, cached.
-
-    The table fits logistic regressions (tens of seconds), so it is kept in the data folder's
-    cache (:mod:`notmnist.cache`), keyed by the archives' SHA-256 and the source of the modules
-    that read and measure them: the same stand-in and code give the same table.
-    """
-    import json
-
-    from notmnist import cache as _cache
-    from notmnist import dataset, standin
-    from notmnist._io import atomic_write
-
-    code = _cache.code_hash("standin.py", "duplicates.py", "baseline.py", *dataset.DATA_CODE)
-    key = _cache.key("fidelity", sorted(a["sha256"] for a in prov["archives"]), code)
-    cache = _cache.folder() / f"fidelity-{key}.json"
-    if cache.exists():
-        try:
-            return json.loads(cache.read_text(encoding="utf-8"))
-        except ValueError:
-            log.info(f"fidelity cache {cache} is unreadable; recomputing it")
-    small, large = dataset.load_letters("small"), dataset.load_letters("large")
-    table = standin.fidelity_table(
-        small.images, small.labels, train_images=large.images, train_labels=large.labels
-    )
-    table = [[name, real, stand] for name, real, stand in table]
-    with atomic_write(cache, "w") as fh:
-        json.dump(table, fh)
-    return table
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:,.3f}" if abs(value) < 1000 else f"{value:,.0f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
+    return fidelity.markdown(prov)

@@ -174,6 +174,23 @@ def standin_scale(scale: float | None = None) -> float:
     return float(scale)
 
 
+def standin_fonts(fonts: str | None = None) -> str:
+    """Return ``fonts``, else ``$NOTMNIST_STANDIN_FONTS``, else ``"all"``: the stand-in's font set.
+
+    ``"all"`` renders from every font of the machine plus matplotlib's;
+    ``"matplotlib"`` from matplotlib's bundled fonts alone, the same on every machine.
+    """
+    from .standin import FONT_SETS
+
+    value = (fonts or os.environ.get("NOTMNIST_STANDIN_FONTS") or "all").strip().lower()
+    if value not in FONT_SETS:
+        where = "argument" if fonts else "NOTMNIST_STANDIN_FONTS"
+        raise ValueError(
+            f"unknown stand-in font set {value!r} (from {where}): choose one of {', '.join(FONT_SETS)}"
+        )
+    return value
+
+
 def locate(source: str | None = None, *, data_home=None, download_if_missing: bool = True) -> DataSource:
     """Find (or make) the archives of ``source``.
 
@@ -192,11 +209,13 @@ def locate(source: str | None = None, *, data_home=None, download_if_missing: bo
         ``kind`` is ``"real"`` or ``"standin"``; ``paths`` maps ``"large"`` and
         ``"small"`` to archive paths.
     """
-    return _locate(resolve_source(source), _data_home(data_home), download_if_missing, standin_scale())
+    return _locate(
+        resolve_source(source), _data_home(data_home), download_if_missing, standin_scale(), standin_fonts()
+    )
 
 
 @functools.lru_cache(maxsize=8)
-def _locate(kind: str, home: Path, download_if_missing: bool, scale: float) -> DataSource:
+def _locate(kind: str, home: Path, download_if_missing: bool, scale: float, fonts: str = "all") -> DataSource:
     """:func:`locate`, decided once per process (one download attempt, one warning)."""
     note = None
     if kind in ("real", "auto"):
@@ -216,8 +235,8 @@ def _locate(kind: str, home: Path, download_if_missing: bool, scale: float) -> D
             )
     from .standin import write_standin
 
-    folder = home / "standin" / f"scale-{scale:g}-seed-{STANDIN_SEED}"
-    paths = write_standin(folder, scale=scale, seed=STANDIN_SEED)
+    folder = home / "standin" / f"scale-{scale:g}-seed-{STANDIN_SEED}{'' if fonts == 'all' else '-' + fonts}"
+    paths = write_standin(folder, scale=scale, seed=STANDIN_SEED, fonts=fonts)
     return DataSource("standin", {s: Path(paths[s]) for s in SUBSETS}, scale, note)
 
 

@@ -1,4 +1,4 @@
-"""Tests of notmnist.standin: layout, counts, quirks, determinism, reuse, fidelity."""
+"""Tests of notmnist.standin: layout, counts, quirks, determinism, reuse, fonts."""
 
 from __future__ import annotations
 
@@ -21,15 +21,18 @@ from PIL import Image
 from notmnist import standin
 from notmnist.archive import read_archive
 from notmnist.registry import ARCHIVES, LETTERS
+from notmnist.standin import fonts as standin_fonts
+from notmnist.standin import render, write
 
 SCALE = 0.002  # 106 large and 4 small images per letter
+pytestmark = pytest.mark.filterwarnings("ignore:the offline stand-in is rendered from only")
 
 
 @pytest.fixture(scope="module")
 def fonts() -> list[Path]:
     """A few of matplotlib's bundled fonts: present wherever the package is installed."""
     names = ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSerif-Italic.ttf", "DejaVuSansMono.ttf"]
-    return [standin._bundled_font(name) for name in names]
+    return [standin_fonts._bundled_font(name) for name in names]
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +117,7 @@ def test_gzip_and_tar_headers_are_fixed(written):
     with gzip.open(written["small"]) as gz:
         gz.read(1)
     for m in _members(written["small"]):
-        assert (m.uid, m.gid, m.uname, m.gname, m.mtime) == (0, 0, "root", "root", standin._TAR_MTIME)
+        assert (m.uid, m.gid, m.uname, m.gname, m.mtime) == (0, 0, "root", "root", write._TAR_MTIME)
 
 
 def test_manifest_describes_the_folder(written, fonts):
@@ -136,7 +139,7 @@ def test_complete_folder_is_reused_without_rendering(tmp_path, fonts, monkeypatc
     def fail(*args, **kwargs):
         raise AssertionError("rendered again")
 
-    monkeypatch.setattr(standin, "render_designs", fail)
+    monkeypatch.setattr(render, "render_designs", fail)
     assert standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1) == paths
     assert {s: p.stat().st_mtime_ns for s, p in paths.items()} == stamps
     with pytest.raises(AssertionError, match="rendered again"):
@@ -167,7 +170,7 @@ def test_bad_arguments_give_clear_errors(tmp_path, fonts):
 
 def test_render_glyph_fills_the_box_white_on_black(fonts):
     """A plain design gives a 28x28 uint8 glyph touching all four borders, mostly dark."""
-    design = (0, 0.4, 0.0, 0.0, 0, 0, False, standin._KIND_GLYPH, -1)
+    design = (0, 0.4, 0.0, 0.0, 0, 0, False, render._KIND_GLYPH, -1, 48, 0.0, 0.6, 0.0)
     glyph = standin.render_glyph(design, LETTERS.index("C"), [str(f) for f in fonts])
     assert glyph.shape == (28, 28) and glyph.dtype == np.uint8
     ink = glyph > 0
@@ -177,45 +180,18 @@ def test_render_glyph_fills_the_box_white_on_black(fonts):
 
 def test_font_verdicts(tmp_path, fonts):
     """Letter fonts are usable; a file that is no font is not."""
-    assert standin._font_verdict(fonts[0]) == "letters"
+    assert standin_fonts._font_verdict(fonts[0]) == "letters"
     junk = tmp_path / "junk.ttf"
     junk.write_bytes(b"not a font")
-    assert standin._font_verdict(junk) == "unusable"
+    assert standin_fonts._font_verdict(junk) == "unusable"
 
 
-def test_fidelity_of_known_images():
-    """fidelity measures constant images as near-constant, repeated and not filling the box."""
-    images = np.zeros((20, 28, 28), np.uint8)
-    images[10:] = 255
-    labels = np.arange(20) % 10
-    stats = standin.fidelity(images, labels)
-    assert stats["mean"] == pytest.approx(0.0, abs=1e-6)
-    assert stats["near_constant"] == 1.0
-    assert stats["repeated_distinct"] == 1.0
-    assert stats["mostly_bright"] == 0.5
-    assert stats["bbox_fills_box"] == 0.5
-    with pytest.raises(ValueError, match="expected images of shape"):
-        standin.fidelity(images[:, :10], labels)
-
-
-def test_fidelity_table_rows(fonts):
-    """fidelity_table gives one (statistic, real, stand-in) row per real statistic."""
-    images, labels = standin.standin_letters([str(f) for f in fonts], 16, seed=3, n_jobs=1)
-    rows = standin.fidelity_table(images, labels)
-    assert [r[0] for r in rows] == [standin.STAT_LABELS[k] for k in standin.REAL_STATS]
-    assert [r[1] for r in rows] == list(standin.REAL_STATS.values())
-    values = dict(zip(standin.REAL_STATS, (r[2] for r in rows)))
-    assert values["lr_5000"] is None and values["lr_1000"] is None
-    assert values["lr_100"] is None and 0.1 < values["lr_50"] <= 1.0
-
-
-@pytest.mark.slow
 def test_find_fonts_is_sorted_and_usable():
     """find_fonts returns existing font files, de-duplicated and in a stable order."""
     found = standin.find_fonts()
     assert found and all(p.is_file() for p in found)
     assert found == standin.find_fonts()
-    assert len({standin._file_hash(p) for p in found}) == len(found)
+    assert len({standin_fonts._file_hash(p) for p in found}) == len(found)
     assert any(p.name == "DejaVuSans.ttf" for p in found)
 
 
@@ -233,25 +209,88 @@ def test_workers_do_not_rerun_an_unguarded_main(tmp_path, fonts):
     assert done.stdout.count("page ran") == 1
 
 
-@pytest.mark.slow
-def test_fidelity_report_reads_a_standin_folder(written):
-    """fidelity_report gives the table for a written folder, training on large, testing on small."""
-    rows = standin.fidelity_report(written, n_jobs=1)
-    values = dict(zip(standin.REAL_STATS, (r[2] for r in rows)))
-    assert values["lr_1000"] is not None and values["lr_5000"] is None
-    assert -0.5 < values["mean"] < 0.5
-
-
 def test_font_hashes_are_remembered_by_size_and_mtime(tmp_path):
     """A font file is re-hashed when its size or mtime changes, and only then."""
     font = tmp_path / "font.ttf"
     font.write_bytes(b"first")
-    first = standin._file_hash(font)
+    first = standin_fonts._file_hash(font)
     stamp = font.stat().st_mtime_ns
     font.write_bytes(b"other")  # same size; put the old mtime back: taken as unchanged
     os.utime(font, ns=(stamp, stamp))
-    assert standin._file_hash(font) == first
+    assert standin_fonts._file_hash(font) == first
     os.utime(font, ns=(stamp + 10**9, stamp + 10**9))
-    assert standin._file_hash(font) == hashlib.sha256(b"other").hexdigest() != first
+    assert standin_fonts._file_hash(font) == hashlib.sha256(b"other").hexdigest() != first
     font.write_bytes(b"longer content")
-    assert standin._file_hash(font) == hashlib.sha256(b"longer content").hexdigest()
+    assert standin_fonts._file_hash(font) == hashlib.sha256(b"longer content").hexdigest()
+
+
+def test_truncated_archive_is_rendered_again(tmp_path, fonts):
+    """A stand-in archive cut short after its manifest was written is rendered again, not reused."""
+    paths = standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
+    good = paths["small"].read_bytes()
+    paths["small"].write_bytes(good[: len(good) // 2])
+    standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
+    assert paths["small"].read_bytes() == good
+    expected = sum(round(n * SCALE) for n in ARCHIVES["small"].counts)
+    assert len(read_archive(paths["small"], n_jobs=1)) == expected
+
+
+def test_rendering_version_is_part_of_the_reuse_key(tmp_path, fonts, monkeypatch):
+    """A stand-in written by another rendering version is rendered again."""
+    standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
+    assert standin.read_manifest(tmp_path)["render_version"] == render.RENDER_VERSION
+    monkeypatch.setattr(render, "RENDER_VERSION", render.RENDER_VERSION + 1)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("rendered again")
+
+    monkeypatch.setattr(render, "render_designs", fail)
+    with pytest.raises(AssertionError, match="rendered again"):
+        standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
+
+
+def test_variety_grows_as_fonts_get_fewer():
+    """Designs vary most with a few dozen fonts and not at all with a thousand."""
+    assert render.variety(24) == 1.0 and render.variety(1258) == 0.0
+    assert 0 < render.variety(200) < render.variety(60) < 1
+    rng = np.random.default_rng(0)
+    many = render._random_designs(rng, 500, 2000, 0.0)
+    few = render._random_designs(rng, 500, 5, 0.0)
+    assert all(d[9] == 48 and d[10] == 0 and d[12] == 0 for d in many)
+    assert np.mean([d[2] != 0 for d in few]) > np.mean([d[2] != 0 for d in many]) + 0.3
+    assert len({d[9] for d in few}) > 3
+
+
+def test_few_fonts_warn_once(tmp_path, fonts, monkeypatch):
+    """Fewer fonts than FEW_FONTS give one warning per process, naming the count."""
+    monkeypatch.setattr(standin_fonts, "_warned", set())
+    with pytest.warns(UserWarning, match=f"only {len(fonts)} fonts"):
+        standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        standin.write_standin(tmp_path / "again", scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
+
+
+def test_matplotlib_font_set_is_bundled_fonts_only():
+    """find_fonts("matplotlib") returns only matplotlib's bundled fonts; a bad set name is refused."""
+    import matplotlib
+
+    bundled = Path(matplotlib.get_data_path())
+    found = standin.find_fonts("matplotlib")
+    assert found and all(bundled in p.parents for p in found)
+    with pytest.raises(ValueError, match="unknown font set"):
+        standin.find_fonts("some")
+
+
+def test_font_set_env_var_is_read_by_dataset(monkeypatch):
+    """NOTMNIST_STANDIN_FONTS chooses the font set; an unknown value is a one-line error naming it."""
+    from notmnist import dataset
+
+    monkeypatch.setenv("NOTMNIST_STANDIN_FONTS", "matplotlib")
+    assert dataset.standin_fonts() == "matplotlib"
+    assert dataset.standin_fonts("all") == "all"
+    monkeypatch.setenv("NOTMNIST_STANDIN_FONTS", "comic")
+    with pytest.raises(ValueError, match="NOTMNIST_STANDIN_FONTS"):
+        dataset.standin_fonts()

@@ -1,0 +1,275 @@
+"""Fonts the stand-in is rendered from: found on the machine, checked, hashed.
+
+:func:`find_fonts` lists matplotlib's bundled fonts plus every font installed on
+the machine (or matplotlib's alone), keeps those that draw the letters A-J, and
+remembers its verdicts and file hashes between runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import warnings
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .._io import atomic_write
+from ..registry import LETTERS
+
+log = logging.getLogger(__name__)
+
+_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "~/.local/share/fonts")
+_FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
+
+FONT_SETS = ("all", "matplotlib")
+"""What :func:`find_fonts` looks at: every font of the machine plus matplotlib's, or matplotlib's alone."""
+
+FEW_FONTS = 50
+"""Below this many usable fonts :func:`warn_if_few` says so (see ``docs/data.md``, *Fonts*).
+
+Measured at scale 0.1 (rendering version 2): with matplotlib's 24 fonts the overlap and
+nearest-neighbour figures are within the real ranges but logistic regression scores
+.87 / .91 at 1,000 / 5,000 images (real .83 / .85): the letters come from few typefaces.
+With 60, 150 or 400 fonts drawn from the machine's it scores .79 / .82, .75 / .81, .74 / .78."""
+
+
+def find_fonts(which: str = "all") -> list[Path]:
+    """Find the fonts the stand-in is rendered from.
+
+    matplotlib's bundled fonts plus, unless ``which`` is ``"matplotlib"``, every
+    TrueType/OpenType font of the machine (``fc-list`` if present, else the
+    usual font folders), de-duplicated
+    by content and sorted by (file name, content hash).  Fonts that cannot
+    render A-J (missing glyphs, ``.notdef`` boxes, ten identical glyphs) are
+    dropped.  Symbol fonts whose A-J are pictures are kept on purpose, at most
+    ``max(2, 1 %)`` of the list, as the real set's odd glyphs.
+
+    Parameters
+    ----------
+    which : {"all", "matplotlib"}
+        Every font found, or matplotlib's bundled fonts alone (the same on every machine).
+
+    Returns
+    -------
+    list of Path
+        Usable font files, in a deterministic order.
+    """
+    import matplotlib
+
+    if which not in FONT_SETS:
+        raise ValueError(f"unknown font set {which!r}: choose one of {', '.join(FONT_SETS)}")
+    candidates = sorted((Path(matplotlib.get_data_path()) / "fonts" / "ttf").glob("*.ttf"))
+    if which == "all":
+        candidates += _system_fonts()
+    by_hash: dict[str, Path] = {}
+    for path in candidates:
+        try:
+            digest = _file_hash(path)
+        except OSError:
+            continue
+        by_hash.setdefault(digest, path)
+    ordered = sorted(by_hash.items(), key=lambda kv: (kv[1].name.lower(), kv[0]))
+    cache_file = _verdict_cache_file()
+    cache = _load_verdicts(cache_file)
+    usable, odd = [], []
+    for digest, path in ordered:
+        if digest not in cache:
+            cache[digest] = _font_verdict(path)
+        verdict = cache[digest]
+        if verdict == "letters":
+            usable.append((digest, path))
+        elif verdict == "symbols":
+            odd.append((digest, path))
+    _save_verdicts(cache_file, cache)
+    _save_verdicts(_hash_cache_file(), _known_hashes())
+    keep_odd = max(2, len(usable) // 100)
+    fonts = sorted(usable + odd[:keep_odd], key=lambda kv: (kv[1].name.lower(), kv[0]))
+    log.info(
+        "found %d usable fonts (%d symbol fonts kept of %d) among %d files",
+        len(fonts), min(keep_odd, len(odd)), len(odd), len(candidates),
+    )
+    return [path for _, path in fonts]
+
+
+_warned: set[int] = set()
+
+
+def warn_if_few(n_fonts: int) -> bool:
+    """Warn, once per process, that ``n_fonts`` is below :data:`FEW_FONTS`; return whether it is."""
+    if n_fonts >= FEW_FONTS:
+        return False
+    if not _warned:
+        _warned.add(n_fonts)
+        warnings.warn(
+            f"the offline stand-in is rendered from only {n_fonts} fonts (fewer than {FEW_FONTS}), "
+            "so its glyphs vary less than notMNIST's; install more fonts for a closer stand-in "
+            "(the data page's 'Fonts' section says how)",
+            stacklevel=3,
+        )
+    return True
+
+
+def fonts_hash(fonts: Sequence[str | os.PathLike]) -> str:
+    """SHA-256 over the file names and contents of ``fonts``, in order.
+
+    Two machines with the same fonts under different folders get the same hash.
+    """
+    h = hashlib.sha256()
+    for path in fonts:
+        path = Path(path)
+        h.update(f"{path.name}\0{_file_hash(path)}\n".encode())
+    return h.hexdigest()
+
+
+def _verdict_cache_file() -> Path:
+    """Where font verdicts are remembered between runs (checking 1,000 fonts takes seconds)."""
+    import PIL
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("notmnist")) / f"standin-fonts-{PIL.__version__}.json"
+
+
+def _load_verdicts(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in data.items() if v in ("letters", "symbols", "unusable")}
+
+
+def _save_verdicts(path: Path, cache: dict) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path, json.dumps(cache, sort_keys=True).encode())
+    except OSError as exc:  # a read-only cache only costs time
+        log.debug("cannot save font verdicts to %s: %s", path, exc)
+
+
+def _system_fonts() -> list[Path]:
+    found: set[Path] = set()
+    if shutil.which("fc-list"):
+        try:
+            out = subprocess.run(
+                ["fc-list", "--format", "%{file}\n"],
+                capture_output=True, text=True, timeout=60, check=True,
+            ).stdout
+            found.update(Path(line) for line in out.splitlines() if line.strip())
+        except (OSError, subprocess.SubprocessError):
+            log.warning("fc-list failed; walking the font folders instead")
+    if not found:
+        for folder in _FONT_DIRS:
+            root = Path(folder).expanduser()
+            if root.is_dir():
+                found.update(p for p in root.rglob("*") if p.is_file())
+    return sorted(p for p in found if p.suffix.lower() in _FONT_SUFFIXES and p.is_file())
+
+
+def _file_hash(path: Path) -> str:
+    """SHA-256 of a font file, remembered by path, size and mtime (hashing 1,250 fonts takes 0.35 s)."""
+    path = Path(path)
+    stat = path.stat()
+    stamp = [stat.st_size, stat.st_mtime_ns]
+    known = _known_hashes().get(str(path))
+    if known is not None and known[:2] == stamp:
+        return known[2]
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    _known_hashes()[str(path)] = [*stamp, digest]
+    return digest
+
+
+@lru_cache(maxsize=1)
+def _known_hashes() -> dict[str, list]:
+    """``{path: [size, mtime_ns, sha256]}`` of font files, from the last run (saved by :func:`find_fonts`)."""
+    try:
+        data = json.loads(_hash_cache_file().read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, list) and len(v) == 3}
+
+
+def _hash_cache_file() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("notmnist")) / "standin-font-hashes.json"
+
+
+def _font_verdict(path: Path) -> str:
+    """``"letters"``, ``"symbols"`` (usable odd glyphs) or ``"unusable"``."""
+    from PIL import ImageFont
+
+    try:
+        font = ImageFont.truetype(str(path), 32)
+        glyphs = [_glyph_mask(font, ch) for ch in LETTERS]
+        blanks = [_glyph_mask(font, ch) for ch in ("\ue000", "\U0010fffd", "\uffff")]
+    except (OSError, ValueError):
+        return "unusable"
+    if any(g is None for g in glyphs):
+        return "unusable"
+    if any(b is not None and any(np.array_equal(g, b) for g in glyphs) for b in blanks):
+        return "unusable"  # a .notdef box stands in for some letter
+    if len({g.tobytes() + bytes(g.shape) for g in glyphs}) < 8:
+        return "unusable"  # identical boxes, or a font of blanks
+    return "letters" if _looks_like_letters(glyphs) else "symbols"
+
+
+def _glyph_mask(font, ch: str) -> np.ndarray | None:
+    """Ink of ``ch`` cropped to its bounding box, as a binary array; None if no ink."""
+    mask = font.getmask(ch, mode="L")
+    arr = np.asarray(mask, np.uint8).reshape(mask.size[1], mask.size[0]) > 96
+    if not arr.any():
+        return None
+    rows, cols = np.flatnonzero(arr.any(1)), np.flatnonzero(arr.any(0))
+    return arr[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
+def _looks_like_letters(glyphs: list[np.ndarray]) -> bool:
+    """Crude check that glyphs A-J are the Latin letters, not pictures.
+
+    Each glyph is stretched to 12x12 and matched to the nearest of ten
+    templates (DejaVu letters); a font with not even one right is a symbol font.
+    """
+    templates = _templates()
+    right = 0
+    for i, g in enumerate(glyphs):
+        v = _to_grid(g)
+        dist = ((templates - v) ** 2).sum(axis=1)
+        right += int(np.argmin(dist) == i)
+    return right >= 1
+
+
+@lru_cache(maxsize=1)
+def _templates() -> np.ndarray:
+    from PIL import ImageFont
+
+    rows = []
+    for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSerif.ttf"):
+        font = ImageFont.truetype(str(_bundled_font(name)), 32)
+        rows.append([_to_grid(_glyph_mask(font, ch)) for ch in LETTERS])
+    return np.mean(np.array(rows), axis=0)
+
+
+def _to_grid(g: np.ndarray, n: int = 12) -> np.ndarray:
+    r = np.linspace(0, g.shape[0] - 1, n).round().astype(int)
+    c = np.linspace(0, g.shape[1] - 1, n).round().astype(int)
+    return g[np.ix_(r, c)].astype(np.float32).ravel()
+
+
+def _bundled_font(name: str) -> Path:
+    import matplotlib
+
+    return Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name
+
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    with atomic_write(path) as f:
+        f.write(data)

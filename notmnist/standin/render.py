@@ -1,0 +1,325 @@
+"""Rendering one design of one letter into a 28x28 glyph, and many in parallel.
+
+A design is a tuple of plain numbers (see :func:`_random_designs`), cheap to
+send to worker processes; :func:`render_glyph` is a pure function of the
+design, the letter and the font list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import os
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+
+from .. import _workers
+from ..registry import IMAGE_SIZE, LETTERS
+from .fonts import _bundled_font
+
+RENDER_VERSION = 2
+"""Bumped on every change to how a glyph is drawn: part of the stand-in's reuse key."""
+
+_RENDER_PX = 48  # font size of the large rendering, before the resize to 28x28
+_CHUNK = 1024  # glyphs per worker task
+# Pictures drawn instead of a letter (label noise, "odd glyphs"), all in DejaVu Sans.
+_SYMBOLS = "☯☺☻♞♠♣♥♦♪♫☀☂☃★☎✈⚓⚑☘♚♛♜♝♟✿❀✪✚⌘⚙⚡☢☣✂✉✌✍✎✏"
+_FAINT = 0.006  # near-blank designs
+_SOLID = 0.006  # near-solid designs
+_PADDED = 0.02  # glyph not stretched to the border
+_INVERT = 0.01  # inverted (filled) designs
+_SHEAR, _ROTATE = 0.15, 0.10  # slanted (up to 0.35) and rotated (up to 8 degrees) designs
+_OUTLINE, _SHADOW = 0.04, 0.03  # outlined and shadowed designs
+_INK_MEAN, _INK_SD = 0.48, 0.07  # share of bright pixels each design aims at
+_INK_BOLD, _INK_THIN = 0.08, 0.15  # tolerated excess and shortfall of ink before a step
+_CONTRAST_GAIN = 1.4  # steepens grey edges: real glyphs have fewer mid-greys than a Lanczos resize
+_CONTRAST = np.clip((np.arange(256) - 127.5) * _CONTRAST_GAIN + 127.5, 0, 255).round().astype(np.uint8)
+_CONTRAST[1:] = np.maximum(_CONTRAST[1:], 1)  # faint edges stay ink: the glyph still fills the box
+
+# A design is a tuple of plain numbers, cheap to send to workers:
+# (font, weight, shear, angle, outline, shadow, invert, kind, symbol, px, warp, crop, blur)
+# weight: share of bright pixels aimed at (erode/dilate towards it); outline: stroke width or 0;
+# shadow: offset in px or 0; kind: 0 glyph, 1 faint, 2 solid, 3 padded (pad in symbol);
+# symbol: index into _SYMBOLS for pictures (-1 = draw the letter); px: font size of the drawing
+# (one dilation is bolder at a small size); warp: corner displacement of a keystone distortion,
+# as a share of the glyph's size; crop: amplitude of the crop's offset jitter in px; blur: radius
+# of a Gaussian blur of the 28x28 glyph (degradation), 0 for none.  The directions of warp and
+# crop come from a hash of the design (:func:`_jitter`), so a design stays a pure function.
+_KIND_GLYPH, _KIND_FAINT, _KIND_SOLID, _KIND_PADDED = 0, 1, 2, 3
+_SIZES = (36, 40, 44, 48, 52, 56, 60)  # font sizes drawn from when fonts are few
+
+
+def variety(n_fonts: int) -> float:
+    """How much each design departs from its font: 1 with a few dozen fonts, 0 with a thousand.
+
+    Many fonts make a varied stand-in by themselves; with few, every font must
+    yield many clearly different designs (weights, obliques, warps, sizes,
+    blur) or the stand-in is full of near copies and too easy to classify.
+    Log-linear between :data:`_VARIETY_FONTS` (1) and :data:`_PLAIN_FONTS` (0).
+    """
+    v = np.log(_PLAIN_FONTS / max(n_fonts, 1)) / np.log(_PLAIN_FONTS / _VARIETY_FONTS)
+    return float(np.clip(v, 0.0, 1.0))
+
+
+_VARIETY_FONTS, _PLAIN_FONTS = 30, 1000
+
+
+def _random_designs(rng: np.random.Generator, n: int, n_fonts: int, odd_rate: float) -> list[tuple]:
+    """Draw ``n`` designs from ``n_fonts`` fonts (their variety set by :func:`variety`)."""
+    v = variety(n_fonts)
+    font = rng.integers(0, n_fonts, n)
+    weight = np.clip(rng.normal(_INK_MEAN + 0.02 * v, _INK_SD + 0.03 * v, n), 0.1, 0.75)
+    shear = np.where(rng.random(n) < _SHEAR + 0.6 * v, rng.uniform(-0.35, 0.35, n), 0.0)
+    angle = np.where(rng.random(n) < _ROTATE + 0.5 * v, rng.uniform(-8, 8, n), 0.0)
+    effect = rng.random(n)
+    outline_rate = _OUTLINE + 0.04 * v
+    outline = np.where(effect < outline_rate, rng.integers(1, 4, n), 0)
+    shadow = np.where((effect >= outline_rate) & (effect < outline_rate + _SHADOW), rng.integers(3, 8, n), 0)
+    invert = rng.random(n) < _INVERT
+    u = rng.random(n)
+    kind = np.select(
+        [u < _FAINT, u < _FAINT + _SOLID, u < _FAINT + _SOLID + _PADDED],
+        [_KIND_FAINT, _KIND_SOLID, _KIND_PADDED], _KIND_GLYPH,
+    )
+    pad = rng.integers(1, 5, n)
+    odd = rng.random(n) < odd_rate
+    symbol = np.where(odd, rng.integers(0, len(_SYMBOLS), n), -1)
+    px = np.where(rng.random(n) < v, np.array(_SIZES)[rng.integers(0, len(_SIZES), n)], _RENDER_PX)
+    warp = rng.uniform(0, 0.12, n) * v
+    crop = 0.6 + rng.uniform(0, 2.0, n) * v
+    blur = np.where(rng.random(n) < 0.3 * v, rng.uniform(0.4, 1.0, n), 0.0)
+    return [
+        (int(font[i]), round(float(weight[i]), 3), round(float(shear[i]), 4), round(float(angle[i]), 3),
+         int(outline[i]), int(shadow[i]), bool(invert[i]), int(kind[i]),
+         int(pad[i]) if kind[i] == _KIND_PADDED else int(symbol[i]),
+         int(px[i]), round(float(warp[i]), 4), round(float(crop[i]), 3), round(float(blur[i]), 3))
+        for i in range(n)
+    ]
+
+
+@lru_cache(maxsize=1024)
+def _font(path: str, size: int):
+    from PIL import ImageFont
+
+    return ImageFont.truetype(path, size)
+
+
+def render_glyph(design: tuple, letter: int, fonts: Sequence[str]) -> np.ndarray:
+    """Render one glyph of a design.
+
+    Parameters
+    ----------
+    design : tuple
+        As drawn by ``_random_designs``.
+    letter : int
+        0 to 9 for A to J.
+    fonts : sequence of str
+        Font files indexed by ``design[0]``.
+
+    Returns
+    -------
+    ndarray of uint8, shape (28, 28)
+        White ink on black, stretched to fill the box.
+    """
+    from PIL import Image, ImageFilter
+
+    font_i, weight, shear, angle, outline, shadow, invert, kind, extra, px, warp, crop, blur = design
+    symbol = extra if kind != _KIND_PADDED else -1
+    if symbol >= 0:
+        # A picture instead of the letter: one of DejaVu's symbols, varying with the letter.
+        text = _SYMBOLS[(symbol + 7 * letter) % len(_SYMBOLS)]
+        font_path = str(_bundled_font("DejaVuSans.ttf"))
+    else:
+        text = LETTERS[letter]
+        font_path = fonts[font_i]
+    im = _draw(text, font_path, outline, shadow, px)
+    if im is None:
+        return np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.uint8)
+    steps = _weight_steps(fonts[font_i], outline, shadow, weight, px) if symbol < 0 else 0
+    im = _morph(im, steps)
+    j = _jitter(design)
+    if shear or angle or warp:
+        im = _distort(im, shear, angle, warp, j[4:])
+    box = _ink_box(np.asarray(im))
+    if box is None:
+        return np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.uint8)
+    # Jitter of the crop, so that no two designs render alike by chance (and, when fonts are few,
+    # a glyph a little off-centre or clipped, as some real ones are).
+    # Beyond +-0.6 px only inwards: the glyph still fills the box.
+    j = (j[:4] * 0.6 + np.abs(j[:4]) * (crop - 0.6)) * px / _RENDER_PX
+    left, right = (box[0] + j[0], box[2] - j[2]) if box[2] - box[0] > 2 + 2 * crop else (box[0], box[2])
+    top, bottom = (box[1] + j[1], box[3] - j[3]) if box[3] - box[1] > 2 + 2 * crop else (box[1], box[3])
+    box = (max(left, 0.0), max(top, 0.0), min(right, im.size[0]), min(bottom, im.size[1]))
+    size = IMAGE_SIZE - 2 * extra if kind == _KIND_PADDED else IMAGE_SIZE
+    im = im.resize((size, size), Image.Resampling.LANCZOS, box=box)
+    if blur:
+        im = im.filter(ImageFilter.GaussianBlur(blur))
+    arr = _CONTRAST[np.asarray(im, np.uint8)]
+    if kind == _KIND_PADDED:
+        arr = np.pad(arr, extra)
+    if invert:
+        arr = 255 - arr
+    if kind == _KIND_FAINT:
+        arr = (arr.astype(np.uint16) * 24 // 255).astype(np.uint8)
+    elif kind == _KIND_SOLID:
+        arr = (255 - (255 - arr.astype(np.uint16)) * 24 // 255).astype(np.uint8)
+    return np.ascontiguousarray(arr)
+
+
+def _distort(im, shear: float, angle: float, warp: float, corners: np.ndarray):
+    """Shear, rotate (degrees) and keystone-warp ``im`` in one resampling, on a canvas grown to fit."""
+    from PIL import Image
+
+    w, h = im.size
+    grow = 1.0 + abs(shear) + (0.25 if angle else 0.0) + 2 * warp
+    out_w, out_h = int(w * grow) + 2, int(h * grow) + 2
+    # Corners of the output (upper left, lower left, lower right, upper right), centred, mapped back
+    # into the source by the inverse rotation and shear, then moved by the warp.
+    cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    src = []
+    for k, (x, y) in enumerate(((-out_w, -out_h), (-out_w, out_h), (out_w, out_h), (out_w, -out_h))):
+        x, y = (cos * x - sin * y) / 2, (sin * x + cos * y) / 2
+        src += [x - shear * y + corners[2 * k] * warp * w + w / 2, y + corners[2 * k + 1] * warp * h + h / 2]
+    return im.transform((out_w, out_h), Image.Transform.QUAD, tuple(src), Image.Resampling.BILINEAR)
+
+
+def _draw(text: str, font_path: str, outline: int, shadow: int, px: int = _RENDER_PX):
+    """The glyph drawn at size ``px``, cropped to its ink plus a margin; None if it has no ink."""
+    from PIL import Image, ImageDraw
+
+    font = _font(font_path, px)
+    side = 3 * px
+    im = Image.new("L", (side, side), 0)
+    draw = ImageDraw.Draw(im)
+    at = (side // 2, side // 2)
+    if shadow:
+        draw.text((at[0] + shadow, at[1] + shadow), text, font=font, fill=140, anchor="mm")
+    if outline:
+        draw.text(at, text, font=font, fill=0, anchor="mm", stroke_width=outline, stroke_fill=255)
+    else:
+        draw.text(at, text, font=font, fill=255, anchor="mm")
+    box = im.getbbox()
+    if box is None:
+        return None
+    m = 4
+    return im.crop((box[0] - m, box[1] - m, box[2] + m, box[3] + m))
+
+
+@lru_cache(maxsize=4096)
+def _weight_steps(font_path: str, outline: int, shadow: int, target: float, px: int = _RENDER_PX) -> int:
+    """Erosions (< 0) or dilations (> 0) that bring the design's reference letter near ``target``.
+
+    The share of bright pixels is measured on ``E`` inside its bounding box
+    (what fills the 28x28 box after the stretch), and the same steps are then
+    applied to every letter, so letters keep their natural differences (a
+    stretched ``I`` is brighter than a ``J``).  At most three steps; an
+    erosion that would wipe the glyph out is not taken.
+    """
+    im = _draw("E", font_path, outline, shadow, px)
+    steps = 0
+    for _ in range(3):
+        if im is None:
+            break
+        share = _bright_share(im)
+        if share > target + _INK_BOLD:
+            thinner = _morph(im, -1)
+            if _bright_share(thinner) < 0.02:
+                break
+            im, steps = thinner, steps - 1
+        elif share < target - _INK_THIN:
+            im, steps = _morph(im, 1), steps + 1
+        else:
+            break
+    return steps
+
+
+def _bright_share(im) -> float:
+    arr = np.asarray(im)
+    box = _ink_box(arr, 127)
+    if box is None:
+        return 0.0
+    return float((arr[box[1]:box[3], box[0]:box[2]] > 127).mean())
+
+
+def _morph(im, steps: int):
+    """``steps`` 3x3 dilations (> 0) or erosions (< 0)."""
+    from PIL import ImageFilter
+
+    for _ in range(abs(steps)):
+        im = im.filter(ImageFilter.MaxFilter(3) if steps > 0 else ImageFilter.MinFilter(3))
+    return im
+
+
+def _jitter(design: tuple) -> np.ndarray:
+    """Twelve numbers in [-1, 1), a pure function of the design: 4 crop offsets, 8 warp offsets."""
+    digest = hashlib.blake2b(repr(design).encode(), digest_size=24).digest()
+    return (np.frombuffer(digest, np.uint16) / 65536.0 - 0.5) * 2
+
+
+def _ink_box(arr: np.ndarray, level: int = 40) -> tuple[int, int, int, int] | None:
+    """(left, top, right, bottom) of the pixels brighter than ``level``, or None."""
+    ink = arr > level
+    rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))
+    if not len(rows):
+        return None
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def _png(arr: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(arr, "L").save(buf, format="PNG", optimize=False, compress_level=6)
+    return buf.getvalue()
+
+
+def _render_task(args) -> list[bytes] | np.ndarray:
+    jobs, fonts, as_png = args
+    glyphs = [render_glyph(design, letter, fonts) for design, letter in jobs]
+    if as_png:
+        return [_png(g) for g in glyphs]
+    return np.stack(glyphs) if glyphs else np.empty((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
+
+
+def render_designs(
+    jobs: Sequence[tuple[tuple, int]],
+    fonts: Sequence[str | os.PathLike],
+    *,
+    as_png: bool = False,
+    n_jobs: int | None = None,
+    progress: bool = False,
+):
+    """Render ``(design, letter)`` jobs, in parallel, in order.
+
+    Returns
+    -------
+    ndarray of uint8, shape (len(jobs), 28, 28), or list of bytes
+        The glyphs, or their PNG encodings when ``as_png``.
+    """
+    fonts = [str(f) for f in fonts]
+    order = sorted(range(len(jobs)), key=lambda i: (jobs[i][0][0], i))  # font by font: cache hits
+    ordered = [jobs[i] for i in order]
+    n_jobs = n_jobs or os.cpu_count() or 1
+    chunk = min(_CHUNK, max(64, -(-len(jobs) // (4 * n_jobs))))  # a few tasks per worker
+    tasks = [(ordered[i:i + chunk], fonts, as_png) for i in range(0, len(jobs), chunk)]
+    pool = _workers.start(min(n_jobs, len(tasks)), __name__)
+    results = map(_render_task, tasks) if pool is None else pool.map(_render_task, tasks)
+    try:
+        if progress:
+            from tqdm.auto import tqdm
+
+            results = tqdm(results, total=len(tasks), desc="rendering", unit="chunk")
+        out = list(results)
+    finally:
+        _workers.stop(pool)
+    inverse = np.argsort(np.array(order, dtype=np.int64))
+    if as_png:
+        flat = [png for chunk in out for png in chunk]
+        return [flat[i] for i in inverse]
+    if not out:
+        return np.empty((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
+    return np.concatenate(out)[inverse]
+

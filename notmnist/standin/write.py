@@ -1,0 +1,381 @@
+"""Writing the stand-in archives: which design goes under which name, then the tar files.
+
+See :mod:`notmnist.standin` for what the archives hold and how they are reused.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import io
+import json
+import logging
+import os
+import tarfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .._io import atomic_write
+from ..registry import ARCHIVES, LETTERS
+from . import render
+from .fonts import FONT_SETS, find_fonts, fonts_hash, warn_if_few
+from .render import _random_designs
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SCALE: float = 0.1
+"""Share of the real per-letter counts rendered by default (see the module docstring)."""
+
+MANIFEST = "standin.json"
+"""Name of the manifest written last into the output folder."""
+
+ZERO_BYTE: dict[str, dict[str, int]] = {
+    "large": {"A": 3, "B": 1, "D": 1},
+    "small": {"A": 1, "F": 1},
+}
+"""Unreadable (zero-byte) files planted per archive and letter, as in the real set."""
+
+
+# Planting rates, tuned against the real figures (see _plan).
+_LARGE_ALIAS = 0.13  # share of large-set entries that repeat another entry's design
+_SMALL_FROM_LARGE = 0.28  # share of small-set entries copying a large-set design
+_SMALL_ALIAS = 0.03  # share of small-set entries repeating another small-set design
+_ODD_LARGE = 0.03  # pictures instead of letters in the large set
+_ODD_SMALL = 0.005
+
+_TAR_MTIME = 1_312_000_000  # a fixed date in 2011, when notMNIST was published
+
+_NAME_WORDS = (
+    "Regular", "Bold", "Italic", "Light", "Black", "Heavy", "Condensed", "Wide",
+    "Outline", "Shadow", "Inline", "Rounded", "Stencil", "Display", "Titling",
+    "Book", "Medium", "Thin", "Extended", "Oblique", "Plain", "Semibold", "Poster",
+    "Narrow", "Expanded", "Ultra", "Demi", "Roman", "Caps", "Std", "Pro", "Normal",
+)
+_NAME_EXTS = (".ttf", ".ttf", ".ttf", ".otf", ".pfb", ".TTF")
+
+
+# -----------------------------------------------------------------------------
+# The plan: which design goes under which file name in which archive
+# -----------------------------------------------------------------------------
+
+
+def _plan(scale: float, seed: int, fonts: Sequence[Path]) -> tuple[list[tuple], dict]:
+    """Draw every design and every archive entry.
+
+    Returns
+    -------
+    designs : list of tuple
+        Distinct designs; entries refer to them by index.
+    entries : dict
+        ``entries[subset][letter]`` is a list of ``(file name, design index)``;
+        design index -1 marks a planted zero-byte file.
+    """
+    rng = np.random.default_rng(seed)
+    n_fonts = len(fonts)
+    families = [_family(Path(f)) for f in fonts]
+    designs: list[tuple] = []
+    plan: dict[str, dict[str, list[tuple[str, int]]]] = {}
+    large_ids = np.empty(0, np.int64)
+    for subset in ("large", "small"):
+        counts = [round(c * scale) for c in ARCHIVES[subset].counts]
+        n = max(counts)
+        if subset == "large":
+            n_alias = int(round(n * _LARGE_ALIAS))
+            n_new, n_copy = n - n_alias, 0
+            odd = _ODD_LARGE
+        else:
+            n_copy = int(round(n * _SMALL_FROM_LARGE))
+            n_alias = int(round(n * _SMALL_ALIAS))
+            n_new = n - n_copy - n_alias
+            odd = _ODD_SMALL
+        first = len(designs)
+        designs += _random_designs(rng, n_new, n_fonts, odd)
+        ids = np.arange(first, first + n_new)
+        parts = [ids]
+        if n_copy:
+            parts.append(rng.choice(large_ids, n_copy, replace=False))
+        if n_alias:
+            parts.append(rng.choice(ids, n_alias, replace=n_alias > len(ids)))
+        entry_ids = np.concatenate(parts)
+        rng.shuffle(entry_ids)
+        zero = ZERO_BYTE[subset]
+        n_zero = max(zero.values(), default=0)
+        broken = [families[int(i)] for i in rng.integers(0, n_fonts, n_zero)]
+        names = _fake_names(rng, [families[designs[i][0]] for i in entry_ids] + broken)
+        all_ids = np.concatenate([entry_ids, np.full(n_zero, -1)])
+        by_name = np.argsort(np.array(names))  # members are written in name order
+        plan[subset] = {}
+        for li, letter in enumerate(LETTERS):
+            include = np.zeros(n + n_zero, bool)
+            include[rng.choice(n, counts[li], replace=False)] = True
+            include[n:n + zero.get(letter, 0)] = True
+            picked = by_name[include[by_name]]
+            plan[subset][letter] = [(names[k], i) for k, i in zip(picked, all_ids[picked].tolist())]
+        if subset == "large":
+            large_ids = entry_ids
+    return designs, plan
+
+
+def _family(path: Path) -> str:
+    stem = path.stem.replace("_", " ").replace("-", " ")
+    words = [w for w in stem.split() if w]
+    return " ".join(words[:2]) or "Font"
+
+
+def _fake_names(rng: np.random.Generator, families: list[str]) -> list[str]:
+    """Distinct font file names, base64-encoded + ``.png``, one per entry, without ``/``."""
+    n = len(families)
+    words = np.array(_NAME_WORDS)
+    first = rng.integers(0, len(words), n)
+    second = rng.integers(-len(words), len(words), n)  # negative: one word only
+    number = rng.integers(0, 100, n)
+    ext = rng.integers(0, len(_NAME_EXTS), n)
+    seen: set[str] = set()
+    out = []
+    for i, family in enumerate(families):
+        stem = f"{family} {words[first[i]]}"
+        if second[i] >= 0 and second[i] != first[i]:
+            stem += f" {words[second[i]]}"
+        if number[i] < 60:
+            stem += f" {number[i]}"
+        encoded, k = _b64(stem + _NAME_EXTS[ext[i]]), 1
+        while encoded in seen or "/" in encoded:
+            encoded, k = _b64(f"{stem} {k}{_NAME_EXTS[ext[i]]}"), k + 1
+        seen.add(encoded)
+        out.append(encoded + ".png")
+    return out
+
+
+def _b64(name: str) -> str:
+    return base64.b64encode(name.encode("utf-8")).decode("ascii")
+
+
+# -----------------------------------------------------------------------------
+# Writing the archives
+# -----------------------------------------------------------------------------
+
+
+def write_standin(
+    out_dir: str | os.PathLike,
+    *,
+    scale: float = DEFAULT_SCALE,
+    seed: int = 0,
+    fonts: Sequence[str | os.PathLike] | str | None = None,
+    progress: bool = False,
+    n_jobs: int | None = None,
+) -> dict[str, Path]:
+    """Render the stand-in archives into ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : path-like
+        Folder for ``notMNIST_large.tar.gz``, ``notMNIST_small.tar.gz`` and
+        the manifest ``standin.json``; created if missing.
+    scale : float
+        Readable images per letter are ``round(real_count * scale)``;
+        ``1.0`` gives the real 529,114 + 18,724.
+    seed : int
+        Seed of every random choice.
+    fonts : sequence of path-like, or {"all", "matplotlib"}, optional
+        Font files to render from, or the font set :func:`find_fonts` should
+        look for (default ``"all"``: every font of the machine plus matplotlib's).
+    progress : bool
+        Show a tqdm progress bar while rendering.
+    n_jobs : int, optional
+        Rendering processes; default: all cores.  The output does not depend on it.
+
+    Returns
+    -------
+    dict
+        ``{"large": path, "small": path}``.  When ``out_dir`` already holds a
+        complete stand-in with the same scale, seed, font list and rendering
+        version (:data:`~notmnist.standin.render.RENDER_VERSION`), whose
+        archives still have the size and SHA-256 recorded in its manifest, it is
+        returned as is, without rendering; otherwise it is rendered again.
+
+    Raises
+    ------
+    ValueError
+        If ``scale`` is not in (0, 1] or no font is usable.
+    """
+    if not 0 < scale <= 1:
+        raise ValueError(f"scale must be in (0, 1], got {scale!r}: use 1.0 for the real size")
+    out_dir = Path(out_dir)
+    font_set = fonts if isinstance(fonts, str) or fonts is None else "given"
+    if font_set is None or font_set in FONT_SETS:
+        fonts = find_fonts(font_set or "all")
+    fonts = [Path(f) for f in fonts]
+    if not fonts:
+        raise ValueError("no usable font found: install some fonts (see .ci/fonts.txt) or pass fonts=")
+    missing = [str(f) for f in fonts if not f.is_file()]
+    if missing:
+        raise ValueError(f"font file not found: {missing[0]}; pass existing font files in fonts=")
+    warn_if_few(len(fonts))
+    paths = {s: out_dir / ARCHIVES[s].filename for s in ARCHIVES}
+    key = {
+        "scale": float(scale),
+        "seed": int(seed),
+        "fonts_hash": fonts_hash(fonts),
+        "render_version": render.RENDER_VERSION,
+    }
+    existing = read_manifest(out_dir)
+    if existing is not None and all(existing.get(k) == v for k, v in key.items()):
+        damaged = _damaged(paths, existing.get("archives"))
+        if not damaged:
+            log.info("stand-in in %s is complete and current, reusing it", out_dir)
+            return paths
+        log.warning("stand-in archive %s is %s; rendering the stand-in again", *damaged)
+
+    started = time.perf_counter()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / MANIFEST).unlink(missing_ok=True)  # incomplete from now on
+    designs, plan = _plan(scale, seed, fonts)
+    jobs = {(d, li) for s in plan for li, L in enumerate(LETTERS) for _, d in plan[s][L] if d >= 0}
+    jobs = sorted(jobs)
+    log.info("rendering %d glyphs from %d fonts (scale %g, seed %d)", len(jobs), len(fonts), scale, seed)
+    pngs = render.render_designs(
+        [(designs[d], li) for d, li in jobs], fonts, as_png=True, n_jobs=n_jobs, progress=progress
+    )
+    rendered = dict(zip(jobs, pngs))
+    for subset, path in paths.items():
+        _write_tar(path, ARCHIVES[subset].top_folder, plan[subset], rendered)
+    manifest = {
+        **key,
+        "fonts": len(fonts),
+        "font_set": font_set or "all",
+        "archives": {
+            s: {"size": p.stat().st_size, "sha256": _sha256(p)} for s, p in paths.items()
+        },
+        "counts": {
+            s: {L: sum(d >= 0 for _, d in plan[s][L]) for L in LETTERS} for s in plan
+        },
+        "zero_byte": {
+            s: [f"{ARCHIVES[s].top_folder}/{L}/{n}" for L in LETTERS for n, d in plan[s][L] if d < 0]
+            for s in plan
+        },
+        "duplicates": _duplicate_summary(plan),
+        "pillow": _pillow_version(),
+        "generation_seconds": round(time.perf_counter() - started, 1),
+        "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    _atomic_write(out_dir / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
+    log.info("wrote stand-in to %s in %.1f s", out_dir, manifest["generation_seconds"])
+    return paths
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _damaged(paths: dict[str, Path], recorded) -> tuple[str, str] | None:
+    """``(archive, what is wrong)`` for the first archive unlike the manifest's record, else None.
+
+    A truncated, replaced or missing archive is rendered again rather than
+    reused: the stand-in's archives are checked against the size and SHA-256
+    recorded when they were written.
+    """
+    for subset, path in paths.items():
+        record = recorded.get(subset) if isinstance(recorded, dict) else None
+        if not isinstance(record, dict):
+            return path.name, "not described by its manifest (written by an older version)"
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return path.name, "missing"
+        if size != record.get("size"):
+            return path.name, f"{size:,} bytes instead of {record.get('size')!r} (truncated or replaced)"
+        if _sha256(path) != record.get("sha256"):
+            return path.name, "changed since it was written (SHA-256 differs)"
+    return None
+
+
+def read_manifest(out_dir: str | os.PathLike) -> dict | None:
+    """The manifest of a complete stand-in folder, or None if there is none (or it is unreadable)."""
+    try:
+        data = json.loads((Path(out_dir) / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _duplicate_summary(plan: dict) -> dict:
+    out = {}
+    for subset, letters in plan.items():
+        ids = [d for _, d in letters["A"] if d >= 0]
+        out[f"{subset}_repeated_designs"] = int(len(ids) - len(set(ids)))
+    large = {d for _, d in plan["large"]["A"]}
+    out["small_designs_also_in_large"] = int(sum(d in large for _, d in plan["small"]["A"] if d >= 0))
+    return out
+
+
+def _pillow_version() -> str:
+    import PIL
+
+    return PIL.__version__
+
+
+def _write_tar(path: Path, top: str, letters: dict, rendered: dict) -> None:
+    """Write one archive, deterministically, via a temporary file and ``os.replace``."""
+    with atomic_write(path) as raw, gzip.GzipFile(
+        filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6
+    ) as gz, tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        tar.addfile(_tarinfo(top + "/", None))
+        for li, letter in enumerate(LETTERS):
+            tar.addfile(_tarinfo(f"{top}/{letter}/", None))
+            for name, d in letters[letter]:
+                data = rendered[(d, li)] if d >= 0 else b""
+                tar.addfile(_tarinfo(f"{top}/{letter}/{name}", data), io.BytesIO(data))
+
+
+def _tarinfo(name: str, data: bytes | None) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name.rstrip("/"))
+    info.mtime = _TAR_MTIME
+    info.uid = info.gid = 0
+    info.uname = info.gname = "root"
+    if data is None:
+        info.type = tarfile.DIRTYPE
+        info.mode = 0o755
+    else:
+        info.size = len(data)
+        info.mode = 0o644
+    return info
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    with atomic_write(path) as f:
+        f.write(data)
+
+
+def standin_letters(
+    fonts: Sequence[str | os.PathLike],
+    n_designs: int,
+    *,
+    seed: int = 0,
+    odd_rate: float = 0.0,
+    n_jobs: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Render ``n_designs`` random designs of every letter straight into arrays.
+
+    For experiments (e.g. font-disjoint checks) without writing archives.
+
+    Returns
+    -------
+    images : ndarray of uint8, shape (10 * n_designs, 28, 28)
+    labels : ndarray of int64, shape (10 * n_designs,)
+    """
+    rng = np.random.default_rng(seed)
+    designs = _random_designs(rng, n_designs, len(fonts), odd_rate)
+    jobs = [(d, li) for d in designs for li in range(len(LETTERS))]
+    images = render.render_designs(jobs, fonts, n_jobs=n_jobs)
+    labels = np.tile(np.arange(len(LETTERS), dtype=np.int64), n_designs)
+    return images, labels
+
+
