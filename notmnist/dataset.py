@@ -418,6 +418,18 @@ def make_splits(
     return {f"{k}_index": rng.permutation(np.concatenate(v)).astype(np.int64) for k, v in parts.items()}
 
 
+def splits_provenance(
+    source: str | None = None, *, data_home=None, seed: int = DEFAULT_SEED, sizes: dict | None = None
+) -> Provenance:
+    """The provenance of what :func:`load_splits` returns for the same settings, without the splits.
+
+    Enough for a page to say which data it shows (archives, SHA-256, seed, sizes) before or
+    without drawing the splits.
+    """
+    src = locate(source, data_home=data_home)
+    return src.provenance(seed=seed, sizes=split_sizes(src.scale, sizes))
+
+
 def load_splits(
     *, source: str | None = None, data_home=None, seed: int = DEFAULT_SEED, sizes: dict | None = None
 ) -> Splits:

@@ -22,13 +22,15 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ._io import atomic_write
 
-__all__ = ["ENV_VAR", "load", "record", "results_dir"]
+__all__ = ["ENV_VAR", "PlaceholderError", "fill", "load", "provenance_markdown", "record",
+           "record_provenance", "results_dir"]
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +117,19 @@ def record(page: str, **values: Any) -> dict[str, Any]:
     return plain
 
 
+def record_provenance(provenance: Any) -> dict[str, Any]:
+    """Record which data the site's pages ran on (the home and data pages show it).
+
+    ``provenance`` is a :class:`notmnist.dataset.Provenance`; one problem records it, once.
+    """
+    return record(
+        "data",
+        source=provenance.source,
+        summary=provenance.summary(),
+        provenance=provenance.to_dict(),
+    )
+
+
 def _read(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -144,3 +159,94 @@ def load(folder: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
     if not folder.is_dir():
         return {}
     return {path.stem: _read(path) for path in sorted(folder.glob("*.json"))}
+
+
+# --------------------------------------------------------------------------- the site's end
+
+PLACEHOLDER = re.compile(
+    r"\{\{\s*results\.(?P<page>[a-z0-9_]+)\.(?P<key>[A-Za-z0-9_]+)"
+    r"(?:\s*:\s*(?P<spec>[^}\s]+))?\s*\}\}"
+)
+"""``{{ results.<page>.<key> }}``, optionally with a format spec: ``{{ results.problem6.acc_50:.3f }}``."""
+_BLOCK = re.compile(r"\{\{\s*data\.[a-z_]+\s*\}\}")
+_LOOSE = re.compile(r"\{\{\s*(?:results|data)\.[^}]*\}\}")
+
+
+class PlaceholderError(ValueError):
+    """A placeholder of a page has no recorded value, or is malformed; the message names both."""
+
+
+def lookup(results: Mapping[str, Mapping[str, Any]], page: str, key: str, where: str) -> Any:
+    """The recorded ``results.<page>.<key>``, or a :class:`PlaceholderError` naming the placeholder."""
+    name = f"{{{{ results.{page}.{key} }}}}"
+    if page not in results:
+        recorded = ", ".join(sorted(results)) or "none"
+        raise PlaceholderError(
+            f"{where}: placeholder {name} has no value: nothing was recorded for '{page}' "
+            f"(pages recorded: {recorded}); the problem script must call "
+            f"notmnist.results.record({page!r}, {key}=...)"
+        )
+    if key not in results[page]:
+        raise PlaceholderError(
+            f"{where}: placeholder {name} has no value: '{page}' recorded only "
+            f"{', '.join(sorted(results[page])) or 'nothing'}"
+        )
+    return results[page][key]
+
+
+def fill(markdown: str, results: Mapping[str, Mapping[str, Any]], where: str) -> str:
+    """Replace every ``{{ results.page.key[:spec] }}`` in ``markdown`` by its recorded value.
+
+    Values are written with ``format(value, spec)`` (``str(value)`` without a spec); a value
+    recorded as ``None`` (not applicable) is shown as a dash.  ``{{ data.<name> }}`` blocks are
+    left for the caller.
+
+    Raises
+    ------
+    PlaceholderError
+        For a missing value, a spec that does not fit the value, or a malformed placeholder;
+        the message names the placeholder and ``where``.
+    """
+
+    def replace(match: re.Match) -> str:
+        value = lookup(results, match["page"], match["key"], where)
+        if value is None:  # recorded as not applicable, e.g. 5,000 samples from a smaller split
+            return "—"
+        spec = match["spec"] or ""
+        try:
+            return format(value, spec)
+        except (TypeError, ValueError) as exc:
+            raise PlaceholderError(
+                f"{where}: placeholder {match[0]} cannot format {value!r} with '{spec}': {exc}"
+            ) from exc
+
+    out = PLACEHOLDER.sub(replace, markdown)
+    leftover = _LOOSE.search(out)
+    if leftover and not _BLOCK.fullmatch(leftover[0]):
+        raise PlaceholderError(
+            f"{where}: malformed placeholder {leftover[0]}; write "
+            "{{ results.<page>.<key> }} or {{ results.<page>.<key>:<format spec> }}"
+        )
+    return out
+
+
+def provenance_markdown(prov: Mapping[str, Any]) -> str:
+    """A Markdown table of the archives, then the seed, sizes, scale and package version.
+
+    ``prov`` is a :meth:`notmnist.dataset.Provenance.to_dict`.
+    """
+    rows = ["| archive | file | bytes | SHA-256 |", "|---|---|---:|---|"]
+    for a in prov.get("archives", []):
+        rows.append(f"| {a['subset']} | `{a['name']}` | {a['size']:,} | `{a['sha256']}` |")
+    facts = []
+    if prov.get("sizes"):
+        facts.append("split sizes: " + " · ".join(f"{k} {v:,}" for k, v in prov["sizes"].items()))
+    if prov.get("seed") is not None:
+        facts.append(f"seed: {prov['seed']}")
+    if prov.get("source") == "standin":
+        facts.append(f"stand-in scale: {prov.get('scale', 1.0):g}")
+    facts.append(f"`notmnist` version: {prov.get('version', '?')}")
+    out = "\n".join(rows) + "\n\n" + "\n".join(f"- {fact}" for fact in facts) + "\n"
+    if prov.get("note"):
+        out += f'\n!!! warning "Why the stand-in"\n\n    {prov["note"]}.\n'
+    return out

@@ -25,7 +25,7 @@ from notmnist.registry import LETTERS
 large = dataset.load_letters("large")
 small = dataset.load_letters("small")
 print(large.provenance.summary())
-results.record("data", source=large.provenance.source, summary=large.provenance.summary())
+results.record_provenance(dataset.splits_provenance())  # for the home and data pages
 
 # %%
 # How many images could be read?

@@ -102,3 +102,60 @@ def test_load_reports_corrupt_file(tmp_path):
     (tmp_path / "problem1.json").write_text("[1, 2]")
     with pytest.raises(ValueError, match="problem1.json"):
         results.load(tmp_path)
+
+
+# --------------------------------------------------------------------------- placeholders
+
+RESULTS = {
+    "problem5": {"test_in_train": 1324, "threshold": 0.25},
+    "problem6": {"acc_full": 0.89345},
+    "data": {"source": "standin"},
+}
+
+
+def test_placeholders_are_filled_with_format_specs():
+    """{{ results.page.key }} takes the recorded value; a format spec after ':' formats it."""
+    markdown = (
+        "overlap {{ results.problem5.test_in_train:, }}, accuracy "
+        "{{results.problem6.acc_full:.3f}}, threshold {{ results.problem5.threshold }}"
+    )
+    assert results.fill(markdown, RESULTS, "index.md") == (
+        "overlap 1,324, accuracy 0.893, threshold 0.25"
+    )
+
+
+def test_missing_value_names_placeholder_and_page():
+    """A placeholder with no recorded value fails the build, naming it, its page and what exists."""
+    with pytest.raises(results.PlaceholderError, match=r"index\.md.*results\.problem6\.acc_50.*acc_full"):
+        results.fill("{{ results.problem6.acc_50 }}", RESULTS, "index.md")
+    with pytest.raises(results.PlaceholderError, match=r"data\.md.*nothing was recorded for 'problem9'"):
+        results.fill("{{ results.problem9.x }}", RESULTS, "data.md")
+
+
+def test_malformed_placeholder_fails():
+    """A placeholder the pattern cannot read is reported rather than left on the page."""
+    with pytest.raises(results.PlaceholderError, match="malformed placeholder"):
+        results.fill("{{ results.problem5 }}", RESULTS, "index.md")
+    with pytest.raises(results.PlaceholderError, match="cannot format"):
+        results.fill("{{ results.data.source:.3f }}", RESULTS, "index.md")
+
+
+def test_provenance_table_lists_archives_and_seed():
+    """The data page's provenance block shows every archive's name, size and full SHA-256."""
+    prov = {
+        "source": "standin",
+        "archives": [
+            {"subset": "large", "name": "notMNIST_large.tar.gz", "size": 1234567,
+             "sha256": "a" * 64},
+            {"subset": "small", "name": "notMNIST_small.tar.gz", "size": 4567, "sha256": "b" * 64},
+        ],
+        "scale": 0.05,
+        "seed": 133,
+        "sizes": {"train": 10000, "valid": 500, "test": 500},
+        "version": "0.1.0",
+        "note": None,
+    }
+    text = results.provenance_markdown(prov)
+    assert "| large | `notMNIST_large.tar.gz` | 1,234,567 | `" + "a" * 64 + "` |" in text
+    assert "`notMNIST_small.tar.gz` | 4,567 |" in text
+    assert "seed: 133" in text and "stand-in scale: 0.05" in text and "train 10,000" in text

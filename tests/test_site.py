@@ -174,64 +174,6 @@ def shown_equal(shown: str, printed: str) -> bool:
 
 # --------------------------------------------------------------------------- hooks, unit tests
 
-RESULTS = {
-    "problem5": {"test_in_train": 1324, "threshold": 0.25},
-    "problem6": {"acc_full": 0.89345},
-    "data": {"source": "standin"},
-}
-
-
-def test_placeholders_are_filled_with_format_specs():
-    """{{ results.page.key }} takes the recorded value; a format spec after ':' formats it."""
-    hooks = load_hooks()
-    markdown = (
-        "overlap {{ results.problem5.test_in_train:, }}, accuracy "
-        "{{results.problem6.acc_full:.3f}}, threshold {{ results.problem5.threshold }}"
-    )
-    assert hooks.fill(markdown, RESULTS, "index.md") == (
-        "overlap 1,324, accuracy 0.893, threshold 0.25"
-    )
-
-
-def test_missing_value_names_placeholder_and_page():
-    """A placeholder with no recorded value fails the build, naming it, its page and what exists."""
-    hooks = load_hooks()
-    with pytest.raises(hooks.PluginError, match=r"index\.md.*results\.problem6\.acc_50.*acc_full"):
-        hooks.fill("{{ results.problem6.acc_50 }}", RESULTS, "index.md")
-    with pytest.raises(hooks.PluginError, match=r"data\.md.*nothing was recorded for 'problem9'"):
-        hooks.fill("{{ results.problem9.x }}", RESULTS, "data.md")
-
-
-def test_malformed_placeholder_fails():
-    """A placeholder the pattern cannot read is reported rather than left on the page."""
-    hooks = load_hooks()
-    with pytest.raises(hooks.PluginError, match="malformed placeholder"):
-        hooks.fill("{{ results.problem5 }}", RESULTS, "index.md")
-    with pytest.raises(hooks.PluginError, match="cannot format"):
-        hooks.fill("{{ results.data.source:.3f }}", RESULTS, "index.md")
-
-
-def test_provenance_table_lists_archives_and_seed():
-    """The data page's provenance block shows every archive's name, size and full SHA-256."""
-    hooks = load_hooks()
-    prov = {
-        "source": "standin",
-        "archives": [
-            {"subset": "large", "name": "notMNIST_large.tar.gz", "size": 1234567,
-             "sha256": "a" * 64},
-            {"subset": "small", "name": "notMNIST_small.tar.gz", "size": 4567, "sha256": "b" * 64},
-        ],
-        "scale": 0.05,
-        "seed": 133,
-        "sizes": {"train": 10000, "valid": 500, "test": 500},
-        "version": "0.1.0",
-        "note": None,
-    }
-    text = hooks.provenance_markdown(prov)
-    assert "| large | `notMNIST_large.tar.gz` | 1,234,567 | `" + "a" * 64 + "` |" in text
-    assert "`notMNIST_small.tar.gz` | 4,567 |" in text
-    assert "seed: 133" in text and "stand-in scale: 0.05" in text and "train 10,000" in text
-
 
 def test_config_forces_fresh_runs():
     """mkdocs.yml makes the gallery re-run every script and stop at the first failing one."""
@@ -266,8 +208,9 @@ def test_config_hook_starts_every_build_fresh(tmp_path, monkeypatch):
         sys.modules.update(saved)
     assert os.environ["NOTMNIST_RESULTS_DIR"] == str(results_dir)
     assert list(results_dir.iterdir()) == []
-    guarded = [m for m in config.plugins.events["pre_build"] if hasattr(m, "_notmnist")]
-    assert len(guarded) == 1
+    from mkdocs_gallery import gen_single
+
+    assert getattr(gen_single.generate_file_md, "notmnist_wrapped", False)  # failures named, globals freed
 
 
 # --------------------------------------------------------------------------- building

@@ -1,4 +1,4 @@
-"""Tests of docs/gallery_pages.py: the rewrites of the pages mkdocs-gallery generates."""
+"""Tests of docs/gallery.py: the pinned version, the patches, and the page rewrites."""
 
 # ruff: noqa: E501  (the sample pages keep mkdocs-gallery's long lines as it writes them)
 
@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _load():
-    spec = importlib.util.spec_from_file_location("gallery_pages", ROOT / "docs" / "gallery_pages.py")
+    spec = importlib.util.spec_from_file_location("gallery", ROOT / "docs" / "gallery.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -154,3 +154,28 @@ def test_lightbox_opens_the_hidpi_figure(tmp_path):
     html = '<a class="glightbox" href="images/a.png"><a class="glightbox" href="images/b.png">'
     out = gp.lightbox_hidpi(html, tmp_path)
     assert 'href="images/a_2_0x.png"' in out and 'href="images/b.png"' in out
+
+
+def test_another_gallery_version_stops_with_a_clear_message(monkeypatch):
+    """A mkdocs-gallery other than the pinned one is refused, naming both versions."""
+    import mkdocs_gallery
+
+    gp.check_version()  # the installed one is the pinned one
+    monkeypatch.setattr(mkdocs_gallery, "__version__", "0.11.0")
+    with pytest.raises(gp.GalleryChanged, match=r"0\.11\.0 is installed.*0\.10\.4"):
+        gp.check_version()
+    with pytest.raises(gp.GalleryChanged):
+        gp.patch()
+
+
+def test_failing_problem_is_named_with_its_line(tmp_path):
+    """The message for a failing script names it, the line in it, and the error, in one line."""
+    script = tmp_path / "plot_2_fails.py"
+    script.write_text("x = 1\nratio = 1 / 0\n")
+    try:
+        exec(compile(script.read_text(), str(script), "exec"), {})
+    except ZeroDivisionError as exc:
+        message = gp.failure_message(exc, script)
+    first = message.splitlines()[0]
+    assert first.endswith("failed at line 2: ZeroDivisionError: division by zero")
+    assert "plot_2_fails.py" in first

@@ -1,6 +1,18 @@
-"""Rewrites of the pages mkdocs-gallery generates, for readers rather than for a gallery.
+"""Everything that depends on mkdocs-gallery's internals and output, in one place.
 
-Pure functions of text, called by ``docs/hooks.py`` (and tested in ``tests/test_site.py``):
+mkdocs-gallery is unmaintained and pinned (pyproject.toml); :func:`check_version` stops the build
+with a clear message when another version is installed, since the rewrites and patches below
+match exactly the text and functions of :data:`GALLERY_VERSION`.
+
+Patches of its internals, installed by :func:`patch` from ``docs/hooks.py``:
+
+- a wrapper of ``gen_single.generate_file_md``, which receives each problem script: it frees the
+  script's globals once its page is written (the six problems' arrays would otherwise pile up,
+  9 GB at full scale), and turns an exception of a problem into a one-line build error naming the
+  script and line;
+- :func:`ignore_own_writes`: ``mkdocs serve`` ignores the files the build writes itself.
+
+Rewrites of the pages it generates, pure functions of text (tested in ``tests/test_gallery.py``):
 
 - :func:`problem_page` tidies a problem page's Markdown: printed output as plain text, no "click
   here to download the full example code" note above the introduction (search previews show the
@@ -10,15 +22,19 @@ Pure functions of text, called by ``docs/hooks.py`` (and tested in ``tests/test_
 - :func:`link_code` links names of the ``notmnist`` package in highlighted code to the package
   reference pages.
 
-They match the exact text mkdocs-gallery 0.10.4 writes; :func:`check` fails the build loudly if
-a rewrite finds nothing to rewrite (a changed gallery version), instead of quietly doing nothing.
+A rewrite that finds nothing to rewrite raises :class:`GalleryChanged` (see :func:`check`)
+instead of quietly doing nothing.
 """
 
 from __future__ import annotations
 
 import ast
+import os
 import re
+import traceback
 from pathlib import Path
+
+from mkdocs.exceptions import PluginError
 
 GALLERY_VERSION = "0.10.4"
 """The mkdocs-gallery version whose output these rewrites match (pinned in pyproject.toml)."""
@@ -50,7 +66,103 @@ _TIME_ROW = re.compile(
 
 
 class GalleryChanged(RuntimeError):
-    """mkdocs-gallery wrote something these rewrites do not recognise."""
+    """mkdocs-gallery is not the version, or did not write the text, that this module expects."""
+
+
+class ProblemFailed(PluginError):
+    """A problem script raised while mkdocs-gallery ran it; the message names script and line.
+
+    A :class:`~mkdocs.exceptions.PluginError`, so mkdocs stops with this one line.
+    """
+
+
+def check_version() -> None:
+    """Raise :class:`GalleryChanged` unless the installed mkdocs-gallery is :data:`GALLERY_VERSION`."""
+    import mkdocs_gallery
+
+    if mkdocs_gallery.__version__ != GALLERY_VERSION:
+        raise GalleryChanged(
+            f"mkdocs-gallery {mkdocs_gallery.__version__} is installed, but docs/gallery.py patches "
+            f"the internals and pages of {GALLERY_VERSION}: install the pinned version (make site "
+            "does) or update docs/gallery.py"
+        )
+
+
+# --------------------------------------------------------------------------- patches
+
+
+def patch() -> None:
+    """Wrap ``gen_single.generate_file_md`` (once per process; mkdocs serve rebuilds in-process)."""
+    check_version()
+    from mkdocs_gallery import gen_single
+
+    original = gen_single.generate_file_md
+    if getattr(original, "notmnist_wrapped", False):
+        return
+
+    def generate_file_md(script, *args, **kwargs):
+        try:
+            return original(script, *args, **kwargs)
+        except Exception as exc:
+            raise ProblemFailed(failure_message(exc, Path(script.src_py_file))) from exc
+        finally:
+            if script.run_vars is not None and script.run_vars.example_globals is not None:
+                script.run_vars.example_globals.clear()  # the next script's gc.collect() frees cycles
+
+    generate_file_md.notmnist_wrapped = True
+    gen_single.generate_file_md = generate_file_md
+
+
+def failure_message(exc: BaseException, script: Path) -> str:
+    """``problem script problems/x.py failed at line N: Error: message``, and how to reproduce."""
+    lineno = None
+    for frame, line in traceback.walk_tb(exc.__traceback__):
+        if Path(frame.f_code.co_filename) == script:
+            lineno = line
+    try:
+        shown = script.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        shown = script.as_posix()
+    at = f" at line {lineno}" if lineno else ""
+    return (
+        f"problem script {shown} failed{at}: {type(exc).__name__}: {exc}\n"
+        f"(traceback above; reproduce with: python {shown})"
+    )
+
+
+def ignore_own_writes(server, ignored: Path) -> None:
+    """Make ``mkdocs serve`` ignore changes under ``ignored`` and in ``__pycache__`` folders.
+
+    mkdocs 1.6 has no public API for this: wrap the watchdog handlers it has registered, and those
+    ``--watch`` adds later.  Raises :class:`GalleryChanged` if the server has no such handlers.
+    """
+    observer = getattr(server, "observer", None)
+    if observer is None or not hasattr(observer, "_handlers") or not hasattr(observer, "schedule"):
+        raise GalleryChanged("mkdocs serve's file watcher has changed; update docs/gallery.py")
+    ignored = ignored.resolve()
+
+    def wrap(callback):
+        def on_any_event(event):
+            path = Path(os.fsdecode(event.src_path)).resolve()
+            if path.is_relative_to(ignored) or "__pycache__" in path.parts:
+                return None
+            return callback(event)
+
+        return on_any_event
+
+    for handlers in observer._handlers.values():
+        for handler in handlers:
+            handler.on_any_event = wrap(handler.on_any_event)
+    schedule = observer.schedule
+
+    def schedule_wrapped(handler, *args, **kwargs):
+        handler.on_any_event = wrap(handler.on_any_event)
+        return schedule(handler, *args, **kwargs)
+
+    observer.schedule = schedule_wrapped
+
+
+# --------------------------------------------------------------------------- page rewrites
 
 
 def check(found: bool, what: str, where: str) -> None:
