@@ -72,10 +72,38 @@ def make_archive(
     return path
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_home(tmp_path_factory):
+    """No test writes outside its temporary folders: HOME and the XDG folders point into them.
+
+    Whatever a test (or a build it runs) writes for "the user" — platform caches, matplotlib's
+    font cache, configuration — lands in this session's temporary home, never the real one.
+    """
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HOME", str(home))
+        for var, sub in (("XDG_CACHE_HOME", ".cache"), ("XDG_CONFIG_HOME", ".config"),
+                         ("XDG_DATA_HOME", ".local/share"), ("MPLCONFIGDIR", ".config/matplotlib")):
+            (home / sub).mkdir(parents=True, exist_ok=True)
+            mp.setenv(var, str(home / sub))
+        yield home
+
+
 @pytest.fixture(autouse=True)
 def _own_data_folder(tmp_path_factory, monkeypatch):
     """Every test gets an empty data folder: the package's caches never touch the user's."""
     monkeypatch.setenv("NOTMNIST_DATA_DIR", str(tmp_path_factory.mktemp("data-home")))
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory, _own_home):
+    """The whole site, built once per session on a small stand-in (test_site.py, test_browser.py)."""
+    from sitebuild import build_once
+
+    built = build_once(tmp_path_factory.getbasetemp() / "site-build")
+    if isinstance(built, str):
+        pytest.fail(built, pytrace=False)
+    return built
 
 
 @pytest.fixture

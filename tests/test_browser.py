@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from test_site import PROBLEMS, built_site  # noqa: F401  (built_site is a fixture)
+from sitebuild import PROBLEMS
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -43,7 +43,7 @@ def find_chromium() -> str | None:
 
 
 @pytest.fixture(scope="module")
-def server(built_site):  # noqa: F811
+def server(built_site):
     """Serve the built site over HTTP on 127.0.0.1; yield its base URL."""
     handler = functools.partial(_QuietHandler, directory=str(built_site.site))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -117,7 +117,7 @@ def dark(browser):
 
 
 @pytest.fixture(scope="module")
-def disk(built_site):  # noqa: F811
+def disk(built_site):
     """The built site as a reader who unzipped it sees it: a file:// URL of its folder."""
     return built_site.site.resolve().as_uri() + "/"
 
