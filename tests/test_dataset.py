@@ -140,7 +140,9 @@ def test_two_processes_preparing_at_once_both_succeed(source, tmp_path):
         w.join(timeout=60)
         assert w.exitcode == 0
     assert results[0] == results[1]
-    assert not list((tmp_path / "home" / "cache").glob("*.tmp"))
+    cache = tmp_path / "home" / "cache"
+    assert list(cache.iterdir()), "nothing was cached, so the next check would prove nothing"
+    assert not list(cache.glob(".*.part")), "a temporary file or folder was left behind"
     assert load_splits(seed=9).train_index.tolist() == results[0]
 
 
