@@ -219,14 +219,16 @@ def _export(args) -> None:
 
 
 def _standin(args) -> None:
-    from .dataset import standin_scale
+    from .dataset import standin_fonts, standin_scale
     from .fetch import data_home
-    from .standin import fidelity_report, write_standin
+    from .fidelity import report as fidelity_report
+    from .standin import write_standin
 
-    scale = standin_scale(args.scale)
-    out = args.out or data_home(args.data_home) / "standin" / f"scale-{scale:g}-seed-{args.seed}"
+    scale, fonts = standin_scale(args.scale), standin_fonts()
+    suffix = "" if fonts == "all" else f"-{fonts}"
+    out = args.out or data_home(args.data_home) / "standin" / f"scale-{scale:g}-seed-{args.seed}{suffix}"
     start = time.perf_counter()
-    paths = write_standin(out, scale=scale, seed=args.seed, progress=True)
+    paths = write_standin(out, scale=scale, seed=args.seed, progress=True, fonts=fonts)
     print(
         f"stand-in archives (scale {scale:g}, seed {args.seed}) ready in {time.perf_counter() - start:.1f} s:"
     )

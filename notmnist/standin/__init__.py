@@ -69,12 +69,3 @@ __all__ = [
     "standin_letters", "write_standin",
 ]
 
-
-def __getattr__(name: str):
-    # ``fidelity_report`` moved to :func:`notmnist.fidelity.report` (a later stage); kept here only
-    # until ``python -m notmnist standin --report`` imports it from there.
-    if name == "fidelity_report":
-        from ..fidelity import report
-
-        return report
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
