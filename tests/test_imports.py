@@ -1,0 +1,126 @@
+"""The package's imports flow one way: no cycle, and no module imports a later stage.
+
+The stages are those of shared/DESIGN.md: registry -> fetch -> archive -> dataset -> {duplicates,
+sanitising, baseline} -> {fidelity, plots, results} -> the command line.  Imports are read from the
+source (every ``import`` statement, function-level ones included), not from a running interpreter.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "notmnist"
+
+# Stage of each module (a subpackage's modules share its stage); a module may import its own
+# stage or an earlier one, never a later one.
+STAGES: dict[str, int] = {
+    "registry": 0, "config": 0, "pixels": 0, "_io": 0, "_workers": 0,
+    "fetch": 1, "cache": 1, "_tarstream": 1, "_png": 1,
+    "archive": 2,
+    "standin": 3,
+    "dataset": 4,
+    "duplicates": 5, "sanitise": 5, "baseline": 5,
+    "fidelity": 6, "plots": 6, "results": 6, "export": 6,
+    "__main__": 7,
+}
+
+
+def module_name(path: Path, root: Path = PACKAGE) -> str:
+    """``notmnist/duplicates/near.py`` -> ``duplicates.near``; a package's ``__init__`` is the package."""
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts) or "__init__"
+
+
+def imports_of(path: Path, root: Path = PACKAGE) -> set[str]:
+    """The package modules ``path`` imports, anywhere in its source (function bodies included)."""
+    name = module_name(path, root)
+    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - (node.level - 1)] if node.level > 1 else package
+                target = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            elif node.module and node.module.split(".")[0] == "notmnist":
+                target = ".".join(node.module.split(".")[1:])
+            else:
+                continue
+            for alias in node.names:  # "from . import cache" imports the module cache
+                sub = f"{target}.{alias.name}" if target else alias.name
+                found.add(sub if _exists(sub, root) else target)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "notmnist":
+                    found.add(".".join(alias.name.split(".")[1:]))
+    return {t for t in found if t and t != name and t != "__init__"}
+
+
+def _exists(name: str, root: Path) -> bool:
+    base = root.joinpath(*name.split("."))
+    return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
+
+
+def graph() -> dict[str, set[str]]:
+    """Every module of the package and the package modules it imports."""
+    return {module_name(p): imports_of(p) for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def stage(name: str) -> int:
+    top = name.split(".")[0]
+    assert top in STAGES, f"notmnist.{name} has no stage: add it to STAGES in {Path(__file__).name}"
+    return STAGES[top]
+
+
+def test_every_module_has_a_stage():
+    """A new module is placed in the flow on purpose, not by accident."""
+    for name in graph():
+        if name != "__init__":
+            stage(name)
+
+
+def test_no_module_imports_a_later_stage():
+    """Data flows one way: each import names a module of the same or an earlier stage."""
+    backward = [
+        f"notmnist.{a} (stage {stage(a)}) imports notmnist.{b} (stage {stage(b)})"
+        for a, targets in graph().items()
+        if a != "__init__"
+        for b in sorted(targets)
+        if stage(b) > stage(a)
+    ]
+    assert backward == []
+
+
+def test_no_import_cycle():
+    """Following imports from any module never leads back to it."""
+    edges = graph()
+    done: set[str] = set()
+
+    def visit(node: str, path: list[str]) -> None:
+        if node in path:
+            cycle = path[path.index(node):] + [node]
+            raise AssertionError("import cycle: " + " -> ".join(f"notmnist.{m}" for m in cycle))
+        if node in done:
+            return
+        for nxt in sorted(edges.get(node, ())):
+            if nxt.split(".")[0] != "__init__":
+                visit(nxt, [*path, node])
+        done.add(node)
+
+    for name in edges:
+        if name != "__init__":
+            visit(name, [])
+
+
+def test_the_walker_sees_function_level_and_relative_imports(tmp_path):
+    """The import reader finds imports inside functions and resolves relative ones."""
+    pkg = tmp_path / "notmnist"
+    (pkg / "sub").mkdir(parents=True)
+    for f in ("__init__.py", "a.py", "b.py", "sub/__init__.py", "sub/c.py"):
+        (pkg / f).write_text("")
+    (pkg / "a.py").write_text("def f():\n    from .b import x\n    from .sub import c\n")
+    (pkg / "sub" / "c.py").write_text("from .. import a\nimport notmnist.b\n")
+    assert imports_of(pkg / "a.py", pkg) == {"b", "sub.c"}
+    assert imports_of(pkg / "sub" / "c.py", pkg) == {"a", "b"}
