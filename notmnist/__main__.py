@@ -14,7 +14,7 @@ import time
 import warnings
 from pathlib import Path
 
-from . import __version__
+from ._version import __version__
 from .archive import ArchiveError
 from .fetch import DataUnavailable
 from .registry import SUBSETS

@@ -1,10 +1,9 @@
 """The off-the-shelf baseline: scikit-learn's logistic regression on raw pixels.
 
 A model sees each image as a flat vector of 784 normalised pixels.  The
-solver settings are chosen on evidence (see :func:`fit_logistic`): they fit the
-whole 200,000-image training split in well under a minute on 2 cores and score
-the same as scikit-learn's defaults at every size the course asks for.
-``ConvergenceWarning`` never reaches the pages: it is caught, logged, and
+solver settings are chosen for speed on the whole training split (see
+:func:`fit_logistic`; ``benchmarks/run.py`` measures them against
+scikit-learn's defaults).  ``ConvergenceWarning`` never reaches the pages: it is caught, logged, and
 reported as :attr:`CurvePoint.converged`.
 
 scikit-learn is imported inside the functions that need it.
@@ -13,6 +12,7 @@ scikit-learn is imported inside the functions that need it.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import cache as _cache
-from .dataset import normalise
+from . import pixels
+from .pixels import normalise
 from .registry import LETTERS
 
 if TYPE_CHECKING:
@@ -38,6 +39,9 @@ TOL = 1e-3
 MAX_ITER = 300
 C = 1.0
 BLAS_THREADS = 1
+
+_CODE = (sys.modules[__name__], pixels, _cache)
+"""Modules whose source keys the cached fits."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,8 @@ class CurvePoint:
         Solver iterations used.
     converged : bool
         The solver met its tolerance before ``max_iter``.
+    model : sklearn.linear_model.LogisticRegression or None
+        The fitted model, to predict with or look inside (not compared, not shown by ``repr``).
     """
 
     n_train: int
@@ -63,6 +69,7 @@ class CurvePoint:
     accuracy: dict[str, float] = field(default_factory=dict)
     n_iter: int = 0
     converged: bool = True
+    model: LogisticRegression | None = field(default=None, compare=False, repr=False)
 
 
 def features(images: np.ndarray) -> np.ndarray:
@@ -115,21 +122,22 @@ def fit_logistic(
     """Fit a multinomial logistic regression on flattened pixels.
 
     The defaults (``lbfgs``, ``tol=1e-3``, ``max_iter=300``, float32 input,
-    one BLAS thread) were chosen by measurement on 2 cores (a busy machine, so
-    read the ratios rather than the seconds):
+    one BLAS thread) were chosen for the whole training split on 2 cores, and
+    the reasons hold whatever the data:
 
-    * the project's stand-in (20,000 training images), test accuracy, these
-      settings against scikit-learn's defaults (``tol=1e-4``, ``max_iter=100``,
-      BLAS on every core): 50 images .451 / .444; 100: .639 / .637; 1,000:
-      .744 / .743; 5,000: .806 in 1.4 s / .802 in 21 s; 20,000: .841 in 3.3 s /
-      .825 in 35 s -- the defaults stop on ``max_iter`` from 1,000 images on;
-    * 200,000 font-rendered images: ``tol=1e-3`` converges in 38 iterations
-      (16 s of CPU); ``tol=1e-4`` needs 366 (162 s of CPU) for an accuracy
-      higher by 0.0006; the defaults took 364 s and did not converge;
-    * letting BLAS start its own threads next to scikit-learn's OpenMP loss
-      made the same fit 3 to 7 times slower on 2 cores;
-    * ``saga`` on 5,000 images ran its 100 epochs without converging (37 s);
-      float32 input stays float32 inside ``lbfgs`` (half the memory traffic).
+    * ``tol=1e-3`` stops ``lbfgs`` once the loss has all but stopped falling;
+      scikit-learn's defaults (``tol=1e-4``, ``max_iter=100``) ask for more
+      precision than an accuracy needs, and on large training sets they can
+      stop on ``max_iter`` first, with a ``ConvergenceWarning``;
+    * scikit-learn already runs the loss on every core with OpenMP; letting
+      BLAS start its own threads next to it oversubscribes a small machine and
+      makes the same fit several times slower;
+    * ``saga`` needs many epochs over the data on dense pixels; ``lbfgs`` keeps
+      float32 input in float32 (half the memory traffic).
+
+    ``python benchmarks/run.py --rows fit`` measures these settings against
+    scikit-learn's defaults on the current data: time and test accuracy of both.
+    Whether each fit converged is reported as :attr:`CurvePoint.converged`.
 
     The fit is deterministic.
 
@@ -180,7 +188,7 @@ def fit_logistic(
         max_iter,
         C,
         sklearn.__version__,
-        _cache.code_hash("baseline.py", "cache.py"),
+        _cache.code_hash(*_CODE),
     )
     arrays, hit = _cache.memo("logistic", parts, (*_FITTED, "seconds"), fit, data_home=data_home)
     if hit:
@@ -270,7 +278,8 @@ def learning_curve(
     Returns
     -------
     list of CurvePoint
-        One per size, in the order given.
+        One per size, in the order given, each with its fitted ``model``: with
+        the default sizes the last one is the model of the whole split.
     """
     train_labels = _check_labels(train_images, train_labels)
     points = []
@@ -287,6 +296,7 @@ def learning_curve(
                 accuracy=scores,
                 n_iter=int(np.max(model.n_iter_)),
                 converged=converged(model),
+                model=model,
             )
         )
         log.info("learning curve: %d images, %.2f s, %s", n, seconds, scores)

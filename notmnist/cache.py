@@ -51,11 +51,17 @@ def folder(data_home=None) -> Path:
     return path
 
 
-def code_hash(*modules: str) -> str:
-    """Hash of the source of package modules (file names such as ``"dataset.py"``)."""
+def code_hash(*modules) -> str:
+    """Hash of the source of package modules.
+
+    Each is a module object of this package or its file's path relative to the
+    package (``"dataset.py"``, ``"duplicates/near.py"``); a module object hashes
+    exactly as its path does, so a list can name modules without keeping file names.
+    """
     here = Path(__file__).parent
     digest = hashlib.sha256()
-    for name in modules:
+    for module in modules:
+        name = module if isinstance(module, str) else Path(module.__file__).relative_to(here).as_posix()
         digest.update(name.encode() + b"\0" + (here / name).read_bytes())
     return digest.hexdigest()[:16]
 

@@ -11,10 +11,9 @@ This is the one place that decides *which* data a page shows:
   letter shuffled, validation then training taken from the large archive, test
   from the small one, each split permuted; pixels normalised to
   ``(p - 127.5) / 255`` as float32.
-- :func:`sanitised` says which validation and test images repeat training.
 
 Every result carries a :class:`Provenance` (source, archive names, sizes and
-SHA-256, seed, sizes, package version).  All three are cached by
+SHA-256, seed, sizes, package version).  Letters and splits are cached by
 :mod:`notmnist.cache`, keyed by the archives' SHA-256, the parameters and the
 source code of the modules that produce them, so a different archive, seed,
 size or code never reuses a stale entry.  Their arrays are read-only (memory
@@ -23,7 +22,6 @@ maps of the cache): copy one before changing it in place.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import json
@@ -35,20 +33,22 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, cache
+from . import cache
 from ._io import atomic_write
+from ._version import __version__
 from .archive import Letters, Skipped, read_archive
 from .fetch import DataUnavailable, fetch
 from .fetch import data_home as _data_home
-from .registry import ARCHIVES, LETTERS, PIXEL_DEPTH, SUBSETS, archive_info
+from .pixels import denormalise, normalise  # noqa: F401 (denormalise: re-exported for the pages)
+from .registry import ARCHIVES, LETTERS, SUBSETS, archive_info
 
 log = logging.getLogger(__name__)
 
 SOURCES = ("auto", "real", "standin")
 READ_CODE = ("archive.py", "_tarstream.py", "_png.py", "registry.py", "cache.py")
 """Modules whose source keys the cached letters (what :func:`read_archive` returns)."""
-DATA_CODE = (*READ_CODE, "dataset.py")
-"""Modules whose source keys the cached splits and sanitised sets."""
+DATA_CODE = (*READ_CODE, "dataset.py", "pixels.py")
+"""Modules whose source keys the cached splits (and, with their own, every later stage's results)."""
 DEFAULT_SEED = 133
 """The course seeded NumPy's global generator with 133; we seed our own generator with it."""
 
@@ -344,31 +344,6 @@ class Splits:
         }
 
 
-def normalise(images: np.ndarray) -> np.ndarray:
-    """Map uint8 pixels to float32 ``(p - 127.5) / 255``, as the course did."""
-    return (images.astype(np.float32) - np.float32(PIXEL_DEPTH / 2)) / np.float32(PIXEL_DEPTH)
-
-
-def denormalise(images: np.ndarray) -> np.ndarray:
-    """Undo :func:`normalise`: float pixels back to uint8 grey levels, rounded to the nearest.
-
-    Works through the images a block at a time, so the temporaries stay small
-    even for the whole training split.
-    """
-    images = np.asarray(images)
-    out = np.empty(images.shape, np.uint8)
-    block = np.empty((1024, *images.shape[1:]), np.float32)  # 3 MB: stays in cache
-    for start in range(0, len(images), len(block)):
-        part = images[start : start + len(block)]
-        tmp = block[: len(part)]
-        np.multiply(part, np.float32(PIXEL_DEPTH), out=tmp)
-        tmp += np.float32(PIXEL_DEPTH / 2)
-        np.rint(tmp, out=tmp)
-        np.clip(tmp, 0, PIXEL_DEPTH, out=tmp)
-        out[start : start + len(part)] = tmp
-    return out
-
-
 def split_sizes(scale: float = 1.0, sizes: dict | None = None) -> dict[str, int]:
     """The course's split sizes times ``scale`` (multiples of 10), overridden by ``sizes``."""
     out = {k: 10 * max(1, round(v * scale / 10)) for k, v in COURSE_SIZES.items()}
@@ -418,18 +393,6 @@ def make_splits(
     return {f"{k}_index": rng.permutation(np.concatenate(v)).astype(np.int64) for k, v in parts.items()}
 
 
-def splits_provenance(
-    source: str | None = None, *, data_home=None, seed: int = DEFAULT_SEED, sizes: dict | None = None
-) -> Provenance:
-    """The provenance of what :func:`load_splits` returns for the same settings, without the splits.
-
-    Enough for a page to say which data it shows (archives, SHA-256, seed, sizes) before or
-    without drawing the splits.
-    """
-    src = locate(source, data_home=data_home)
-    return src.provenance(seed=seed, sizes=split_sizes(src.scale, sizes))
-
-
 def load_splits(
     *, source: str | None = None, data_home=None, seed: int = DEFAULT_SEED, sizes: dict | None = None
 ) -> Splits:
@@ -474,59 +437,6 @@ def load_splits(
         data_home=data_home,
     )
     return Splits(**arrays, provenance=prov, data_home=_data_home(data_home))
-
-
-def sanitised(splits: Splits, *, near=None, threshold: float | None = None):
-    """Which validation and test images to keep so that none repeats training (cached).
-
-    Dropped: images with an exact copy in train, and images with a near
-    duplicate in train (:func:`notmnist.duplicates.near_duplicates`, default
-    measure and threshold).  Test images that also occur in validation are kept.
-    Problem 5 computes this and problem 6 reuses it; either can run first.
-
-    Parameters
-    ----------
-    splits : Splits
-    near : NearPairs, optional
-        Near duplicates of ``concatenate([valid, test])`` against train, if
-        already computed.
-    threshold : float, optional
-        Near-duplicate threshold (grey levels); default the module's.
-
-    Returns
-    -------
-    notmnist.duplicates.Sanitised
-    """
-    from . import duplicates
-
-    threshold = duplicates.DEFAULT_THRESHOLD if threshold is None else threshold
-    if near is not None and near.threshold != threshold:
-        raise ValueError(f"near pairs were found with threshold {near.threshold}, not {threshold}")
-    prov = splits.provenance
-
-    def compute() -> dict[str, np.ndarray]:
-        pairs = near
-        if pairs is None:
-            queries = np.concatenate([splits.valid_images, splits.test_images])
-            pairs = duplicates.near_duplicates(queries, splits.train_images, threshold=threshold)
-        result = duplicates.sanitise(splits.train_images, splits.valid_images, splits.test_images, near=pairs)
-        return {k: np.asarray(getattr(result, k)) for k in names}
-
-    names = [f.name for f in dataclasses.fields(duplicates.Sanitised)]
-    arrays, _ = cache.memo(
-        "sanitised",
-        (
-            *(a.sha256 for a in prov.archives),
-            prov.seed,
-            sorted(prov.sizes.items()),
-            threshold,
-            cache.code_hash(*DATA_CODE, "duplicates.py"),
-        ),
-        names,
-        compute,
-        data_home=splits.data_home,
-    )
-    return duplicates.Sanitised(**{k: (v if v.ndim else v.item()) for k, v in arrays.items()})
 
 
 # --------------------------------------------------------------------------- caches

@@ -45,7 +45,7 @@ from ._io import atomic_write
 from .dataset import Splits
 
 if TYPE_CHECKING:
-    from .duplicates import Sanitised
+    from .sanitise import Sanitised
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +102,8 @@ def course_arrays(splits: Splits, *, clean: Sanitised | None = None) -> dict[str
     ----------
     splits : Splits
         From :func:`notmnist.dataset.load_splits`.
-    clean : notmnist.duplicates.Sanitised, optional
-        From :func:`notmnist.dataset.sanitised`: keep only its validation and
+    clean : notmnist.sanitise.Sanitised, optional
+        From :func:`notmnist.sanitise.sanitised`: keep only its validation and
         test images.
 
     Returns
@@ -180,7 +180,7 @@ def export(
         is replaced.
     sanitised : bool
         Drop validation and test images with an identical or near copy in
-        train, as problem 5 does (:func:`notmnist.dataset.sanitised`).
+        train, as problem 5 does (:func:`notmnist.sanitise.sanitised`).
     format : {"npz", "pickle"}, optional
         Default: from ``out``'s suffix (``.pickle`` or ``.pkl`` -> pickle), else npz.
     source, data_home
@@ -201,10 +201,11 @@ def export(
     splits = dataset.load_splits(source=source, data_home=data_home)
     clean = threshold = None
     if sanitised:
+        from . import sanitise
         from .duplicates import DEFAULT_THRESHOLD
 
         threshold = DEFAULT_THRESHOLD
-        clean = dataset.sanitised(splits, threshold=threshold)
+        clean = sanitise.sanitised(splits, threshold=threshold)
     arrays = course_arrays(splits, clean=clean)
     record = provenance_record(splits, arrays, clean=clean, threshold=threshold)
     write(path, arrays, record, format=format)

@@ -29,13 +29,15 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import baseline, dataset, duplicates
+from . import baseline, dataset, duplicates, sanitise
+from .pixels import near_constant, normalise
 from .registry import ARCHIVES, IMAGE_SIZE, LETTERS
 
 log = logging.getLogger(__name__)
@@ -109,7 +111,7 @@ def glyph_stats(images: np.ndarray, labels: np.ndarray) -> dict[str, float]:
         )
     if len(images) == 0:
         raise ValueError("no images: fidelity needs at least one glyph")
-    norm = dataset.normalise(images)
+    norm = normalise(images)
     means = norm.reshape(len(norm), -1).mean(axis=1)
     letter_means = [float(means[labels == k].mean()) for k in range(len(LETTERS)) if (labels == k).any()]
     ink = images > 0
@@ -124,7 +126,7 @@ def glyph_stats(images: np.ndarray, labels: np.ndarray) -> dict[str, float]:
         "bbox_fills_box": float(fills.mean()),
         "median_bright_share": float(np.median(bright)),
         "mostly_bright": float((bright > 0.5).mean()),
-        "near_constant": float(duplicates.near_constant(images).mean()),
+        "near_constant": float(near_constant(images).mean()),
         "repeated_distinct": float((counts > 1).mean()),
     }
 
@@ -137,7 +139,7 @@ def count_spread(counts: Mapping[str, int] | Sequence[int]) -> int:
     return int(max(values) - min(values))
 
 
-def overlap_stats(splits: dataset.Splits, clean: duplicates.Sanitised) -> dict[str, float]:
+def overlap_stats(splits: dataset.Splits, clean: sanitise.Sanitised) -> dict[str, float]:
     """Shares of validation and test images that repeat train, as problem 5 counts them.
 
     Returns
@@ -246,7 +248,7 @@ def table(
     large: Any,
     small: Any,
     splits: dataset.Splits,
-    clean: duplicates.Sanitised,
+    clean: sanitise.Sanitised,
     *,
     seed: int = 0,
 ) -> list[Row]:
@@ -258,7 +260,7 @@ def table(
         The stand-in's archives, read.
     splits : notmnist.dataset.Splits
         The course split drawn from them.
-    clean : notmnist.duplicates.Sanitised
+    clean : notmnist.sanitise.Sanitised
         Its sanitised sets (problem 5's).
     seed : int
         Seed of the nearest-neighbour sample.
@@ -342,14 +344,13 @@ def report(
     for split, letters in (("train", large), ("valid", large), ("test", small)):
         idx = index[f"{split}_index"]
         arrays.update({
-            f"{split}_images": dataset.normalise(letters.images[idx]),
+            f"{split}_images": normalise(letters.images[idx]),
             f"{split}_labels": letters.labels[idx],
             f"{split}_index": idx,
         })
     splits = dataset.Splits(**arrays)
-    queries = np.concatenate([splits.valid_images, splits.test_images])
-    near = duplicates.near_duplicates(queries, splits.train_images)
-    clean = duplicates.sanitise(splits.train_images, splits.valid_images, splits.test_images, near=near)
+    near = duplicates.near_duplicates(sanitise.held_out(splits), splits.train_images)
+    clean = sanitise.sanitise(splits.train_images, splits.valid_images, splits.test_images, near=near)
     return table(large, small, splits, clean, seed=seed)
 
 
@@ -365,7 +366,9 @@ def cached_table(*, seed: int = 0) -> list[Row]:
 
     src = dataset.locate()
     prov = src.provenance()
-    code = _cache.code_hash("fidelity.py", "duplicates.py", "baseline.py", *dataset.DATA_CODE)
+    code = _cache.code_hash(
+        sys.modules[__name__], baseline, duplicates.exact, duplicates.near, sanitise, *dataset.DATA_CODE
+    )
     key = _cache.key("fidelity", sorted(a.sha256 for a in prov.archives), seed, code)
     path = _cache.folder() / f"fidelity-{key}.json"
     try:
@@ -376,7 +379,7 @@ def cached_table(*, seed: int = 0) -> list[Row]:
         log.info("fidelity cache %s is unreadable; recomputing it", path)
     splits = dataset.load_splits()
     rows = table(
-        dataset.load_letters("large"), dataset.load_letters("small"), splits, dataset.sanitised(splits),
+        dataset.load_letters("large"), dataset.load_letters("small"), splits, sanitise.sanitised(splits),
         seed=seed,
     )
     try:

@@ -18,14 +18,13 @@ really letters at all.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from notmnist import dataset, plots, results
+from notmnist import dataset, plots
 from notmnist.duplicates import near_constant
 from notmnist.registry import LETTERS
 
 large = dataset.load_letters("large")
 small = dataset.load_letters("small")
 print(large.provenance.summary())
-results.record_provenance(dataset.splits_provenance())  # for the home and data pages
 
 # %%
 # How many images could be read?

@@ -23,12 +23,7 @@ from notmnist.registry import LETTERS
 
 splits = dataset.load_splits()
 print(splits.provenance.summary())
-results.record(
-    "data",
-    source=splits.provenance.source,
-    summary=splits.provenance.summary(),
-    provenance=splits.provenance.to_dict(),
-)
+results.record_provenance(splits.provenance)  # the data the home and data pages name
 for name, (images, _labels) in splits.sets.items():
     print(
         f"{name:>5}: {images.shape[0]:>7,} images, dtype {images.dtype}, shape {images.shape[1:]}, "

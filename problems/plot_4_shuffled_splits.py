@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from notmnist import dataset, plots
-from notmnist.duplicates import image_digests, member
+from notmnist.duplicates import image_digests, member, tagged
 from notmnist.registry import LETTERS
 
 splits = dataset.load_splits()
@@ -56,11 +56,6 @@ large = dataset.load_letters("large")
 small = dataset.load_letters("small")
 archives = {"large": large, "small": small}
 archive_keys = {subset: image_digests(letters.images) for subset, letters in archives.items()}
-
-
-def tagged(keys, labels):
-    """Digest and letter as one number: the digest moved up 4 bits, the letter (0-9) below it."""
-    return (keys << np.uint64(4)) | labels.astype(np.uint64)
 
 
 for name, subset in (("train", "large"), ("valid", "large"), ("test", "small")):

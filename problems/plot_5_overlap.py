@@ -20,7 +20,7 @@ problem 6 uses.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from notmnist import dataset, duplicates, plots, results
+from notmnist import dataset, duplicates, plots, results, sanitise
 from notmnist.registry import LETTERS
 
 splits = dataset.load_splits()
@@ -97,7 +97,7 @@ plt.show()
 # (anti-aliasing, a few hinted pixels), not merely the same font drawn a
 # little bolder.
 
-queries = np.concatenate([sets["valid"], sets["test"]])
+queries = sanitise.held_out(splits)  # validation images, then test images
 rng = np.random.default_rng(0)
 sample = rng.choice(len(queries), size=min(1000, len(queries)), replace=False)
 nn_distance, nn_index = duplicates.nearest_neighbours(queries[sample], sets["train"])
@@ -122,12 +122,9 @@ plt.show()
 # discards almost all pairs, and the few candidates left are measured on the
 # full pixels.
 
-near = duplicates.near_duplicates(queries, sets["train"], threshold=threshold)
-n_valid = len(sets["valid"])
-has_near = near.query_has_near
-exact = np.concatenate([pairs["train", "valid"].b_in_a, pairs["train", "test"].b_in_a])
-near_valid = int((has_near[:n_valid] & ~exact[:n_valid]).sum())
-near_test = int((has_near[n_valid:] & ~exact[n_valid:]).sum())
+copies = sanitise.near_copies(splits, threshold=threshold)
+near = copies.pairs
+near_valid, near_test = copies.valid_near, copies.test_near
 print(f"measure: RMS pixel difference; threshold: < {threshold:g} grey levels")
 print(f"candidate pairs measured after pruning: {near.n_candidates:,}")
 print(f"valid images with a near (not identical) copy in train: {near_valid:,}")
@@ -168,7 +165,7 @@ plt.show()
 # in train. Test images that also occur in validation are kept: both are
 # held-out data. The result is cached for problem 6.
 
-clean = dataset.sanitised(splits, near=near)
+clean = sanitise.sanitised(splits, near=near)
 print(
     f"sanitised valid: {clean.n_valid:,} of {len(sets['valid']):,} "
     f"({clean.valid_in_train:,} identical + {clean.valid_near:,} near copies of train dropped)"

@@ -22,30 +22,24 @@ the training set was worth.
 
 import matplotlib.pyplot as plt
 import numpy as np
+from sklearn.metrics import ConfusionMatrixDisplay
 
-from notmnist import baseline, dataset, plots, results
+from notmnist import baseline, dataset, plots, results, sanitise
 from notmnist.registry import LETTERS
 
 splits = dataset.load_splits()
 print(splits.provenance.summary())
-clean = dataset.sanitised(splits)
+clean = sanitise.sanitised(splits)
 test_sets = {
     "test": (splits.test_images, splits.test_labels),
     "sanitised test": (splits.test_images[clean.test_keep], splits.test_labels[clean.test_keep]),
 }
 sizes = [n for n in (50, 100, 1000, 5000) if n < len(splits.train_labels)]
-curve = baseline.learning_curve(splits.train_images, splits.train_labels, test_sets, sizes=sizes)
-
-# %%
-# The whole training split, fitted on its own so we can look inside the model.
-
-model, seconds = baseline.fit_logistic(splits.train_images, splits.train_labels)
-full = baseline.CurvePoint(
-    n_train=len(splits.train_labels),
-    seconds=seconds,
-    accuracy={name: baseline.accuracy(model, x, y) for name, (x, y) in test_sets.items()},
+curve = baseline.learning_curve(
+    splits.train_images, splits.train_labels, test_sets, sizes=[*sizes, None]  # None: the whole split
 )
-curve.append(full)
+full = curve[-1]
+model = full.model  # the model of the whole training split, to look inside below
 
 print(
     f"{'training images':>15}  {'fit time (s)':>12}  {'test accuracy':>13}  {'sanitised test accuracy':>23}"
@@ -102,22 +96,18 @@ print(
 # Which letters does the full model confuse?
 # ------------------------------------------
 
-matrix = baseline.confusion(model, splits.test_images, splits.test_labels)
+all_predicted = baseline.predict(model, splits.test_images)
 fig, ax = plt.subplots(figsize=(5.5, 5))
-ax.imshow(matrix, cmap="Blues")
-for i in range(len(LETTERS)):
-    for j in range(len(LETTERS)):
-        ax.text(
-            j,
-            i,
-            matrix[i, j],
-            ha="center",
-            va="center",
-            fontsize=7,
-            color="white" if matrix[i, j] > matrix.max() / 2 else "black",
-        )
-ax.set_xticks(range(len(LETTERS)), LETTERS)
-ax.set_yticks(range(len(LETTERS)), LETTERS)
+ConfusionMatrixDisplay.from_predictions(
+    splits.test_labels,
+    all_predicted,
+    labels=range(len(LETTERS)),
+    display_labels=LETTERS,
+    cmap="Blues",
+    colorbar=False,
+    text_kw={"fontsize": 7},
+    ax=ax,
+)
 ax.set_xlabel("predicted letter")
 ax.set_ylabel("true letter")
 ax.set_title("Confusion matrix, full model, test set")
@@ -151,7 +141,6 @@ print(f"mistakes among these 30: {int(wrong.sum())}")
 # captioned "guess (truth)". Whether a person would have hesitated over them
 # too is for the reader to judge: the figure shows what they look like.
 
-all_predicted = baseline.predict(model, splits.test_images)
 mistakes = np.flatnonzero(all_predicted != splits.test_labels)
 print(f"test images the full model gets wrong: {len(mistakes):,} of {len(splits.test_labels):,}")
 if len(mistakes):

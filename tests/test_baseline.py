@@ -36,6 +36,19 @@ def test_learning_curve_sizes_and_more_data_helps():
     assert acc[2] > 0.9
 
 
+def test_learning_curve_hands_back_each_fitted_model(monkeypatch):
+    """Each point carries its model; the whole split's is fit_logistic's own, read from its cache."""
+    x, y = _problem(400)
+    xt, yt = _problem(200, seed=1)
+    points = baseline.learning_curve(x, y, {"test": (xt, yt)}, sizes=(50, None))
+    assert [p.model.coef_.shape for p in points] == [(10, 28 * 28)] * 2
+    for p in points:
+        assert baseline.accuracy(p.model, xt, yt) == p.accuracy["test"]
+    monkeypatch.setattr(baseline, "_fit", lambda *a: pytest.fail("the full split was fitted again"))
+    model, _ = baseline.fit_logistic(x, y)
+    np.testing.assert_array_equal(model.coef_, points[-1].model.coef_)
+
+
 def test_fit_is_deterministic():
     """Two fits on the same data give identical coefficients."""
     x, y = _problem(300)

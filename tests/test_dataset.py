@@ -38,23 +38,6 @@ def test_splits_have_course_shape(source):
         assert np.all(np.bincount(labels, minlength=10) == n // 10)
 
 
-def test_normalisation_is_the_course_formula():
-    """(p - 127.5) / 255: 0 -> -0.5, 255 -> +0.5, and exact inversion."""
-    pixels = np.arange(256, dtype=np.uint8).reshape(1, 16, 16)
-    x = dataset.normalise(pixels)
-    assert x.dtype == np.float32
-    assert x.min() == -0.5 and x.max() == 0.5
-    np.testing.assert_array_equal(np.rint(x * 255 + 127.5).astype(np.uint8), pixels)
-
-
-def test_denormalise_restores_every_grey_level_exactly():
-    """denormalise(normalise(p)) == p for all 256 levels, across block boundaries; out of range clips."""
-    pixels = np.resize(np.arange(256, dtype=np.uint8), (5000, 2, 3))
-    np.testing.assert_array_equal(dataset.denormalise(dataset.normalise(pixels)), pixels)
-    np.testing.assert_array_equal(dataset.denormalise(np.array([[-0.7, 0.9]])), [[0, 255]])
-    assert dataset.denormalise(np.zeros((0, 28, 28), np.float32)).shape == (0, 28, 28)
-
-
 def test_train_and_valid_are_disjoint_and_match_the_archive(source):
     """Train and valid never share an archive position, and each image is its archive image."""
     splits = load_splits()

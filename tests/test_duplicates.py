@@ -1,4 +1,4 @@
-"""Tests for notmnist.duplicates: exact groups, overlaps, near duplicates, sanitising."""
+"""Tests for notmnist.duplicates: exact groups and overlaps (exact), near duplicates and neighbours (near)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pytest
 from scipy.spatial.distance import cdist
 
 from notmnist import duplicates as dup
+from notmnist.duplicates import exact, near
 
 
 def _images(n: int, seed: int = 0) -> np.ndarray:
@@ -48,6 +49,7 @@ def test_exact_groups_counts():
     assert g.sizes.tolist() == [3, 2]
     assert (g.n_groups, g.n_images_in_groups, g.n_redundant, g.n_distinct) == (2, 5, 3, 4)
     assert g.members(0).tolist() == [0, 2, 5]
+    assert g.n_images == g.n_images_in_groups
 
 
 def test_exact_groups_none_and_float():
@@ -74,7 +76,7 @@ def test_digest_one_pixel_difference():
 
 def test_digest_collision_never_merges(monkeypatch):
     """Even if every digest collides, groups and overlaps stay exact (bytes are verified)."""
-    monkeypatch.setattr(dup, "_digests", lambda words, strong: np.zeros(len(words), np.uint64))
+    monkeypatch.setattr(exact, "_digests", lambda words, strong: np.zeros(len(words), np.uint64))
     a, b, c = _images(3)
     g = dup.exact_groups(np.stack([a, b, a, c, b]))
     assert g.group.tolist() == [0, 1, 0, -1, 1]
@@ -178,45 +180,16 @@ def test_nearest_neighbours_equal_brute_force(metric):
     assert np.allclose(np.take_along_axis(d, index, axis=1), dist)
 
 
-def test_sanitise_drops_copies_of_train():
-    """sanitise drops valid/test images found in train, and test-in-valid only on request."""
-    pool = _images(12, seed=9)
-    train = pool[[0, 1, 2, 3, 0]]
-    valid = pool[[4, 1, 5, 6]]  # valid[1] in train
-    test = pool[[7, 4, 2, 2, 8]]  # test[1] in valid, test[2:4] in train
-    s = dup.sanitise(train, valid, test)
-    assert s.valid_keep.tolist() == [True, False, True, True]
-    assert s.test_keep.tolist() == [True, True, False, False, True]
-    assert (s.valid_in_train, s.test_in_train, s.test_in_valid) == (1, 2, 1)
-    assert (s.n_valid, s.n_test) == (3, 3)
-    s2 = dup.sanitise(train, valid, test, drop_test_in_valid=True)
-    assert s2.test_keep.tolist() == [True, False, False, False, True]
-
-
-def test_sanitise_with_near_pairs():
-    """Near duplicates of train (queries = valid then test) are dropped and counted."""
-    pool = _images(12, seed=11)
-    train = pool[:4]
-    valid = np.stack([pool[5], np.clip(pool[1].astype(int) + 2, 0, 255).astype(np.uint8)])
-    test = np.stack([pool[0], pool[6], np.clip(pool[2].astype(int) - 2, 0, 255).astype(np.uint8)])
-    near = dup.near_duplicates(np.concatenate([valid, test]), train, threshold=5.0)
-    s = dup.sanitise(train, valid, test, near=near)
-    assert s.valid_keep.tolist() == [True, False]
-    assert s.test_keep.tolist() == [False, True, False]
-    assert (s.test_in_train, s.valid_near, s.test_near) == (1, 1, 1)
-    with pytest.raises(ValueError, match="queries"):
-        dup.sanitise(train, valid, test, near=dup.near_duplicates(valid, train))
-
-
 def test_near_duplicates_blocks_and_chunks(monkeypatch):
     """Results do not depend on block and chunk sizes (tiny blocks exercise every edge)."""
     rng = np.random.default_rng(12)
     r = _images(120, seed=13)
     q = _near_set(_images(15, seed=14), r, rng, n_near=30)
     full = dup.near_duplicates(q, r, threshold=10.0)
-    monkeypatch.setattr(dup, "_Q_BLOCK", 7)
-    monkeypatch.setattr(dup, "_R_BLOCK", 13)
-    monkeypatch.setattr(dup, "_CHUNK", 5)
+    monkeypatch.setattr(near, "_Q_BLOCK", 7)
+    monkeypatch.setattr(near, "_R_BLOCK", 13)
+    monkeypatch.setattr(near, "_CHUNK", 5)
+    monkeypatch.setattr(exact, "_CHUNK", 5)
     small = dup.near_duplicates(q, r, threshold=10.0, cache=False)  # else the first result is reused
     _, expected = _brute_pairs(q, r, "rms", 10.0)
     assert set(zip(small.query_index.tolist(), small.reference_index.tolist(), strict=True)) == expected
@@ -231,18 +204,6 @@ def test_default_threshold_follows_metric():
     res = dup.near_duplicates(x, x, metric="mad")
     assert res.threshold == pytest.approx(10 * 255 / 784)
     assert res.query_index.tolist() == res.reference_index.tolist() == [0, 1, 2, 3]
-
-
-def test_near_constant():
-    """Blank, solid and faintly textured images are near-constant; glyph-like ones are not."""
-    x = np.zeros((4, 28, 28), np.uint8)
-    x[1] = 255
-    x[2] = np.random.default_rng(0).integers(100, 110, (28, 28))
-    x[3, :, :14] = 255  # half white: std 127.5
-    expected = [True, True, True, False]
-    assert dup.near_constant(x).tolist() == expected
-    assert dup.near_constant(_normalised(x)).tolist() == expected
-    assert dup.exact_groups(x[[0, 0, 1]]).n_images == 2
 
 
 @pytest.mark.parametrize("metric", dup.METRICS)
@@ -269,22 +230,22 @@ def test_searches_are_cached_by_content(monkeypatch):
     """A repeated search is read from the cache; other pixels, threshold or k search again."""
     r = _images(60, seed=21)
     q = np.concatenate([r[:5], _images(5, seed=22)])
-    near = dup.near_duplicates(q, r, threshold=5.0)
+    pairs = dup.near_duplicates(q, r, threshold=5.0)
     dist, index = dup.nearest_neighbours(q, r, k=2)
     with monkeypatch.context() as m:
-        m.setattr(dup, "_near_duplicates", lambda *a: pytest.fail("near search not cached"))
-        m.setattr(dup, "_nearest_neighbours", lambda *a: pytest.fail("neighbour search not cached"))
+        m.setattr(near, "_near_duplicates", lambda *a: pytest.fail("near search not cached"))
+        m.setattr(near, "_nearest_neighbours", lambda *a: pytest.fail("neighbour search not cached"))
         again = dup.near_duplicates(q, r, threshold=5.0)
         dist2, index2 = dup.nearest_neighbours(q, r, k=2)
     for name in ("query_index", "reference_index", "distance", "nearest", "nearest_index"):
-        np.testing.assert_array_equal(getattr(near, name), getattr(again, name))
-    assert (again.threshold, again.metric, again.n_candidates) == (5.0, "rms", near.n_candidates)
+        np.testing.assert_array_equal(getattr(pairs, name), getattr(again, name))
+    assert (again.threshold, again.metric, again.n_candidates) == (5.0, "rms", pairs.n_candidates)
     np.testing.assert_array_equal(dist, dist2)
     np.testing.assert_array_equal(index, index2)
 
     calls = []
-    real = dup._near_duplicates
-    monkeypatch.setattr(dup, "_near_duplicates", lambda *a: calls.append(1) or real(*a))
+    real = near._near_duplicates
+    monkeypatch.setattr(near, "_near_duplicates", lambda *a: calls.append(1) or real(*a))
     changed = q.copy()
     changed[7, 0, 0] ^= 1
     dup.near_duplicates(changed, r, threshold=5.0)
@@ -304,14 +265,14 @@ def test_member_agrees_with_isin():
     assert dup.member(keys, table[:0]).tolist() == [False] * len(keys)
 
 
-def test_near_constant_agrees_with_numpy_std_around_the_threshold():
-    """The one-pass variance gives numpy's std < max_std answer, for bright and dark images alike."""
-    rng = np.random.default_rng(8)
-    base = rng.integers(0, 256, (400, 1, 1))
-    spread = rng.uniform(0, 40, (400, 1, 1))
-    x = np.clip(base + spread * rng.standard_normal((400, 28, 28)), 0, 255).astype(np.uint8)
-    std = x.reshape(400, -1).std(axis=1)
-    clear = np.abs(std - 16) > 1e-3
-    assert 50 < (std < 16).sum() < 350
-    np.testing.assert_array_equal(dup.near_constant(x)[clear], (std < 16)[clear])
-    np.testing.assert_array_equal(dup.near_constant(_normalised(x))[clear], (std < 16)[clear])
+def test_tagged_matches_image_and_label_together():
+    """member(tagged(...)) finds an image only under its own label; labels must fit in 4 bits."""
+    x = _images(3, seed=30)
+    digests = dup.image_digests(x)
+    table = dup.tagged(digests, np.array([0, 1, 9]))
+    query = dup.tagged(digests[[0, 1, 2, 2]], np.array([0, 2, 9, 8]))
+    assert dup.member(query, table).tolist() == [True, False, True, False]
+    with pytest.raises(ValueError, match="0 to 15"):
+        dup.tagged(digests, np.array([0, 1, 16]))
+    with pytest.raises(ValueError, match="shape"):
+        dup.tagged(digests, np.array([0, 1]))

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from conftest import font_name, glyph, png_bytes
 
-from notmnist import dataset, export
+from notmnist import dataset, export, sanitise
 from notmnist.__main__ import main
 
 SCALE = 0.001  # default splits: train 200, valid 10, test 10; minimum per letter: large 45, small 1
@@ -108,7 +108,7 @@ def test_sanitised_sets_hold_no_image_of_train(source, folder):
         assert before > 0, f"the fixture should put some {split} images in train"
         assert not [row for row in clean[f"{split}_dataset"] if row.tobytes() in train]
     splits = dataset.load_splits()
-    keep = dataset.sanitised(splits)
+    keep = sanitise.sanitised(splits)
     np.testing.assert_array_equal(clean["valid_dataset"], splits.valid_images[keep.valid_keep])
     np.testing.assert_array_equal(clean["test_labels"], splits.test_labels[keep.test_keep])
     np.testing.assert_array_equal(clean["train_dataset"], raw["train_dataset"])

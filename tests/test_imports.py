@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "notmnist"
 # Stage of each module (a subpackage's modules share its stage); a module may import its own
 # stage or an earlier one, never a later one.
 STAGES: dict[str, int] = {
-    "registry": 0, "config": 0, "pixels": 0, "_io": 0, "_workers": 0,
+    "_version": 0, "registry": 0, "config": 0, "pixels": 0, "_io": 0, "_workers": 0,
     "fetch": 1, "cache": 1, "_tarstream": 1, "_png": 1,
     "archive": 2,
     "standin": 3,
@@ -50,12 +50,12 @@ def imports_of(path: Path, root: Path = PACKAGE) -> set[str]:
                 continue
             for alias in node.names:  # "from . import cache" imports the module cache
                 sub = f"{target}.{alias.name}" if target else alias.name
-                found.add(sub if _exists(sub, root) else target)
+                found.add(sub if _exists(sub, root) else (target or "__init__"))
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.split(".")[0] == "notmnist":
                     found.add(".".join(alias.name.split(".")[1:]))
-    return {t for t in found if t and t != name and t != "__init__"}
+    return {t for t in found if t and t != name}
 
 
 def _exists(name: str, root: Path) -> bool:
@@ -81,13 +81,19 @@ def test_every_module_has_a_stage():
             stage(name)
 
 
+def test_no_module_imports_the_package_itself():
+    """Only the package's __init__ gathers the modules; none of them imports it back."""
+    back = [f"notmnist.{a}" for a, targets in graph().items() if "__init__" in targets and a != "__init__"]
+    assert back == []
+
+
 def test_no_module_imports_a_later_stage():
     """Data flows one way: each import names a module of the same or an earlier stage."""
     backward = [
         f"notmnist.{a} (stage {stage(a)}) imports notmnist.{b} (stage {stage(b)})"
         for a, targets in graph().items()
         if a != "__init__"
-        for b in sorted(targets)
+        for b in sorted(targets - {"__init__"})
         if stage(b) > stage(a)
     ]
     assert backward == []
@@ -122,5 +128,7 @@ def test_the_walker_sees_function_level_and_relative_imports(tmp_path):
         (pkg / f).write_text("")
     (pkg / "a.py").write_text("def f():\n    from .b import x\n    from .sub import c\n")
     (pkg / "sub" / "c.py").write_text("from .. import a\nimport notmnist.b\n")
+    (pkg / "b.py").write_text("from . import __version__\n")
     assert imports_of(pkg / "a.py", pkg) == {"b", "sub.c"}
+    assert imports_of(pkg / "b.py", pkg) == {"__init__"}
     assert imports_of(pkg / "sub" / "c.py", pkg) == {"a", "b"}

@@ -16,17 +16,23 @@ import numpy as np
 from notmnist import plots
 
 
+def _starts(drawn: np.ndarray) -> np.ndarray:
+    """Where each run of True begins."""
+    return np.flatnonzero(drawn & ~np.r_[False, drawn[:-1]])
+
+
 def _cells(fig, n, ncols):
-    """The n glyph cells of a grid figure's single picture."""
+    """The first n glyph cells, row by row, of a grid figure's single picture.
+
+    Cells are found from the picture itself: padding and captions' room are left
+    undrawn (NaN, shown white), every glyph cell is a 28x28 block of pixels.
+    """
     (ax,) = fig.axes
-    mosaic = np.asarray(ax.images[0].get_array())
-    h = w = 28
-    cell_w = w + plots._PAD
-    cell_h = (mosaic.shape[0] - plots._PAD) // -(-n // ncols)
-    return [
-        mosaic[plots._PAD + (i // ncols) * cell_h :][:h, plots._PAD + (i % ncols) * cell_w :][:, :w]
-        for i in range(n)
-    ]
+    mosaic = np.asarray(ax.images[0].get_array(), dtype=float)
+    drawn = np.isfinite(mosaic)
+    rows, cols = _starts(drawn.any(axis=1)), _starts(drawn.any(axis=0))
+    assert len(cols) == ncols, f"expected {ncols} columns of cells, found {len(cols)}"
+    return [mosaic[r : r + 28, c : c + 28] for r in rows for c in cols][:n]
 
 
 def test_glyph_grid_draws_each_image_with_its_caption_and_marks():

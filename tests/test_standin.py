@@ -170,7 +170,9 @@ def test_bad_arguments_give_clear_errors(tmp_path, fonts):
 
 def test_render_glyph_fills_the_box_white_on_black(fonts):
     """A plain design gives a 28x28 uint8 glyph touching all four borders, mostly dark."""
-    design = (0, 0.4, 0.0, 0.0, 0, 0, False, render._KIND_GLYPH, -1, 48, 0.0, 0.6, 0.0)
+    # (font, weight, shear, angle, outline, shadow, invert, kind, symbol, px, warp, crop, blur):
+    # kind 0 is a plain glyph, symbol -1 draws the letter itself
+    design = (0, 0.4, 0.0, 0.0, 0, 0, False, 0, -1, 48, 0.0, 0.6, 0.0)
     glyph = standin.render_glyph(design, LETTERS.index("C"), [str(f) for f in fonts])
     assert glyph.shape == (28, 28) and glyph.dtype == np.uint8
     ink = glyph > 0

@@ -25,26 +25,27 @@ Planted quirks, so that every problem page has something real to find:
   1 in ``D``; small 1 in ``A``, 1 in ``F`` (at every scale);
 * exact duplicates: the same design under two or more file names within each
   archive, and small-set designs copied from the large set, at rates tuned
-  so that the course split (train and valid from large, test from small)
-  shows about 13 % of test and 10.7 % of valid images with a copy in train,
-  and about 2 % of distinct test images occurring more than once;
+  towards the real course split's published overlap (13.2 % of test and
+  10.7 % of valid images with a copy in train) and its share of distinct
+  test images occurring more than once (about 2 %);
 * odd glyphs: symbol pictures drawn instead of the letter (label noise, 3 %
   in the large set, 0.5 % in the small set), symbol fonts kept on purpose by
-  :func:`find_fonts`, near-blank and solid images (about 1.2 %).
+  :func:`find_fonts`, near-blank and solid images (a small share, as in the
+  real set).
+
+How close a given stand-in comes to the real figures is measured after the
+pipeline by :mod:`notmnist.fidelity` and shown on the site's data page.
 
 Scale
 -----
 ``scale=1.0`` reproduces the real per-letter counts (529,114 + 18,724
 readable images).  ``DEFAULT_SCALE = 0.1`` (52,910 + 1,870 readable images)
-gives the course split train 20,000 / valid 1,000 / test 1,000.  It renders
-about 47,000 distinct glyphs, about 1.3 ms of CPU each: 24 s on this
-two-core machine.  On that split logistic regression behaves like the real
-data, a few points lower: test accuracy .48 / .66 / .78 / .81 at 50 / 100 /
-1,000 / 5,000 samples (real .51 / .70 / .83 / .85) and .85 on all 20,000
-(real .89 on 200,000), so full-set training still clearly beats 5,000
-samples, and its fit takes a few seconds.  At 0.05 the 500-image test split
-could no longer tell 5,000 from 10,000 training images apart (its standard
-error is near 1.5 points); larger scales only slow the site down.
+gives the course split train 20,000 / valid 1,000 / test 1,000: large
+enough for the learning curve to go past the course's 5,000 samples, small
+enough to render once in well under a minute and fit in seconds.  Smaller
+scales shrink the test split until its accuracy's standard error (about
+1.8 points for 500 images at 80 % accuracy) hides the difference between
+5,000 and 10,000 training images; larger scales only slow the site down.
 
 Determinism
 -----------

@@ -34,10 +34,9 @@ FONT_SETS = ("all", "matplotlib")
 FEW_FONTS = 50
 """Below this many usable fonts :func:`warn_if_few` says so (see ``docs/data.md``, *Fonts*).
 
-Measured at scale 0.1 (rendering version 2): with matplotlib's 24 fonts the overlap and
-nearest-neighbour figures are within the real ranges but logistic regression scores
-.87 / .91 at 1,000 / 5,000 images (real .83 / .85): the letters come from few typefaces.
-With 60, 150 or 400 fonts drawn from the machine's it scores .79 / .82, .75 / .81, .74 / .78."""
+With few fonts the letters come from few typefaces, so the stand-in is easier to classify
+than the real set: logistic regression tends to score above the real learning curve.  The
+data page's fidelity table shows by how much for the stand-in a build ran on."""
 
 
 def find_fonts(which: str = "all") -> list[Path]:

@@ -1,0 +1,49 @@
+"""Exact and near duplicates within and between the splits.
+
+Two modules, one per question:
+
+- :mod:`~notmnist.duplicates.exact`: identical images, by a join on a 64-bit
+  digest of each image's bytes, every match verified on the bytes
+  (:func:`exact_groups`, :func:`overlap`, :func:`overlaps`,
+  :func:`image_digests`, :func:`member`, :func:`tagged`);
+- :mod:`~notmnist.duplicates.near`: pairs closer than a threshold in grey
+  levels, and nearest neighbours, by an exact search pruned with a
+  principal-component bound (:func:`near_duplicates`, :func:`nearest_neighbours`).
+
+Sanitised validation and test sets, built from both, are in
+:mod:`notmnist.sanitise`.  :func:`near_constant` (blank or solid images) lives
+in :mod:`notmnist.pixels` and is importable from here too.
+"""
+
+from __future__ import annotations
+
+from ..pixels import near_constant
+from .exact import Groups, Overlap, exact_groups, image_digests, member, overlap, overlaps, tagged
+from .near import (
+    DEFAULT_METRIC,
+    DEFAULT_THRESHOLD,
+    DEFAULT_THRESHOLDS,
+    METRICS,
+    NearPairs,
+    near_duplicates,
+    nearest_neighbours,
+)
+
+__all__ = [
+    "DEFAULT_METRIC",
+    "DEFAULT_THRESHOLD",
+    "DEFAULT_THRESHOLDS",
+    "METRICS",
+    "Groups",
+    "NearPairs",
+    "Overlap",
+    "exact_groups",
+    "image_digests",
+    "member",
+    "near_constant",
+    "near_duplicates",
+    "nearest_neighbours",
+    "overlap",
+    "overlaps",
+    "tagged",
+]

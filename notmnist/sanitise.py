@@ -1,0 +1,265 @@
+"""Sanitised validation and test sets: none of their images repeats training.
+
+A validation or test image that also sits in the training split lets a model
+score by memory.  Sanitising drops every such image -- identical copies found by
+:mod:`notmnist.duplicates.exact`, and near copies found by
+:mod:`notmnist.duplicates.near` -- and keeps the rest:
+
+- :func:`sanitise` decides on arrays: which validation and test images to keep,
+  and how many were dropped for each reason;
+- :func:`sanitised` does it for the course's splits, cached, so that problem 5
+  computes it and problem 6 reuses it, whichever runs first;
+- :func:`held_out` and :func:`near_copies` are the bookkeeping both share:
+  validation and test images searched as one set of queries, and which of them
+  have a near but not identical copy in train.
+
+Test images that also occur in validation are kept by default: both are held
+out from training.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import cache
+from .dataset import DATA_CODE, Splits
+from .duplicates import exact, near
+from .duplicates.exact import overlap, overlaps
+from .duplicates.near import DEFAULT_THRESHOLD, NearPairs, near_duplicates
+
+_CODE = (*DATA_CODE, sys.modules[__name__], exact, near)
+"""Modules whose source keys the cached sanitised sets."""
+
+
+@dataclass(frozen=True)
+class Sanitised:
+    """Which validation and test images to keep so that neither repeats training.
+
+    Attributes
+    ----------
+    valid_keep : ndarray of bool, shape (n_valid,)
+    test_keep : ndarray of bool, shape (n_test,)
+    valid_in_train, test_in_train : int
+        Images with an exact copy in train (dropped).
+    test_in_valid : int
+        Test images with an exact copy in valid (dropped only when ``drop_test_in_valid``).
+    valid_near, test_near : int
+        Images dropped *in addition* because a near duplicate is in train (0 without ``near``).
+    """
+
+    valid_keep: np.ndarray
+    test_keep: np.ndarray
+    valid_in_train: int
+    test_in_train: int
+    test_in_valid: int
+    valid_near: int
+    test_near: int
+
+    @property
+    def n_valid(self) -> int:
+        """Validation images kept."""
+        return int(self.valid_keep.sum())
+
+    @property
+    def n_test(self) -> int:
+        """Test images kept."""
+        return int(self.test_keep.sum())
+
+
+@dataclass(frozen=True)
+class NearCopies:
+    """Validation and test images with a near copy in train, searched as one set of queries.
+
+    Attributes
+    ----------
+    pairs : NearPairs
+        Near duplicates of :func:`held_out` (validation images, then test
+        images) against the training split.
+    n_valid : int
+        Queries ``0 ... n_valid - 1`` are validation images, the others test images.
+    identical : ndarray of bool, shape (n_valid + n_test,)
+        The query has an identical image in train.
+    """
+
+    pairs: NearPairs
+    n_valid: int
+    identical: np.ndarray
+
+    @property
+    def near_only(self) -> np.ndarray:
+        """bool, shape (n_valid + n_test,): a near copy in train, but no identical one."""
+        return self.pairs.query_has_near & ~self.identical
+
+    @property
+    def valid_near(self) -> int:
+        """Validation images with a near (not identical) copy in train."""
+        return int(self.near_only[: self.n_valid].sum())
+
+    @property
+    def test_near(self) -> int:
+        """Test images with a near (not identical) copy in train."""
+        return int(self.near_only[self.n_valid :].sum())
+
+
+def held_out(splits: Splits) -> np.ndarray:
+    """Validation then test images as one array: the queries of the near-duplicate search.
+
+    Returns
+    -------
+    ndarray, shape (n_valid + n_test, 28, 28)
+        Same dtype as the splits; query ``i < n_valid`` is validation image ``i``,
+        query ``n_valid + j`` is test image ``j``.
+    """
+    return np.concatenate([splits.valid_images, splits.test_images])
+
+
+def near_copies(splits: Splits, *, threshold: float | None = None) -> NearCopies:
+    """Find the validation and test images that have a near copy in train (searches cached).
+
+    Parameters
+    ----------
+    splits : Splits
+    threshold : float, optional
+        Near-duplicate threshold in grey levels (RMS difference); default
+        :data:`notmnist.duplicates.DEFAULT_THRESHOLD`.
+
+    Returns
+    -------
+    NearCopies
+        The pairs, and each query's identical and near-only copies in train.
+    """
+    queries = held_out(splits)
+    pairs = near_duplicates(queries, splits.train_images, threshold=threshold)
+    identical = overlap(queries, splits.train_images).a_in_b
+    return NearCopies(pairs=pairs, n_valid=len(splits.valid_images), identical=identical)
+
+
+def sanitise(
+    train: np.ndarray,
+    valid: np.ndarray,
+    test: np.ndarray,
+    *,
+    near: NearPairs | None = None,
+    drop_test_in_valid: bool = False,
+) -> Sanitised:
+    """Decide which validation and test images to keep so that none repeats training.
+
+    Dropped: every validation and test image with an exact copy in ``train``,
+    each copy counted (the convention of the course's published solutions).  Test images that
+    also occur in ``valid`` are kept unless ``drop_test_in_valid`` is set.
+    With ``near``, images with a near duplicate in train are dropped as well.
+
+    Parameters
+    ----------
+    train, valid, test : ndarray of uint8 or float, shape (N, H, W)
+        The three splits, same image shape and dtype.
+    near : NearPairs, optional
+        Near duplicates of ``np.concatenate([valid, test])`` (queries) against
+        ``train`` (references), as returned by
+        :func:`~notmnist.duplicates.near_duplicates`: query ``i < len(valid)``
+        is validation image ``i``, the others are test images.
+    drop_test_in_valid : bool, default False
+        Also drop test images that have an exact copy in ``valid``.
+
+    Returns
+    -------
+    Sanitised
+        Keep masks and the count of each reason for dropping.
+    """
+    nv, nt = len(valid), len(test)
+    ov = overlaps({"train": train, "valid": valid, "test": test})
+    valid_in = ov["train", "valid"].b_in_a
+    test_in = ov["train", "test"].b_in_a
+    in_valid = ov["valid", "test"].b_in_a
+    valid_keep = ~valid_in
+    test_keep = ~test_in
+    if drop_test_in_valid:
+        test_keep &= ~in_valid
+    valid_near = test_near = 0
+    if near is not None:
+        if len(near.nearest) != nv + nt:
+            raise ValueError(
+                f"near has {len(near.nearest)} queries but valid + test hold {nv + nt} images: "
+                "pass near_duplicates(np.concatenate([valid, test]), train)"
+            )
+        has = near.query_has_near
+        extra_v, extra_t = has[:nv] & valid_keep, has[nv:] & test_keep
+        valid_near, test_near = int(extra_v.sum()), int(extra_t.sum())
+        valid_keep &= ~extra_v
+        test_keep &= ~extra_t
+    return Sanitised(
+        valid_keep=valid_keep,
+        test_keep=test_keep,
+        valid_in_train=int(valid_in.sum()),
+        test_in_train=int(test_in.sum()),
+        test_in_valid=int(in_valid.sum()),
+        valid_near=valid_near,
+        test_near=test_near,
+    )
+
+
+def sanitised(splits: Splits, *, near: NearPairs | None = None, threshold: float | None = None) -> Sanitised:
+    """Which validation and test images of the splits to keep so that none repeats training (cached).
+
+    Dropped: images with an exact copy in train, and images with a near
+    duplicate in train (:func:`~notmnist.duplicates.near_duplicates`, default
+    measure, threshold ``threshold``).  Test images that also occur in
+    validation are kept.  Problem 5 computes this and problem 6 reuses it;
+    either can run first.
+
+    Parameters
+    ----------
+    splits : Splits
+        From :func:`notmnist.dataset.load_splits` (its provenance keys the cache).
+    near : NearPairs, optional
+        Near duplicates of :func:`held_out` against train, if already computed
+        (``near_copies(splits).pairs``).
+    threshold : float, optional
+        Near-duplicate threshold (grey levels); default
+        :data:`notmnist.duplicates.DEFAULT_THRESHOLD`.
+
+    Returns
+    -------
+    Sanitised
+
+    Raises
+    ------
+    ValueError
+        If ``near`` was found with another threshold, or the splits carry no provenance.
+    """
+    threshold = DEFAULT_THRESHOLD if threshold is None else threshold
+    if near is not None and near.threshold != threshold:
+        raise ValueError(f"near pairs were found with threshold {near.threshold}, not {threshold}")
+    prov = splits.provenance
+    if prov is None or prov.sizes is None:
+        raise ValueError(
+            "splits without provenance cannot be sanitised with a cache: pass the splits from "
+            "load_splits(), or call sanitise(train, valid, test, near=...) on the arrays"
+        )
+    names = [f.name for f in dataclasses.fields(Sanitised)]
+
+    def compute() -> dict[str, np.ndarray]:
+        pairs = near
+        if pairs is None:
+            pairs = near_duplicates(held_out(splits), splits.train_images, threshold=threshold)
+        result = sanitise(splits.train_images, splits.valid_images, splits.test_images, near=pairs)
+        return {k: np.asarray(getattr(result, k)) for k in names}
+
+    arrays, _ = cache.memo(
+        "sanitised",
+        (
+            *(a.sha256 for a in prov.archives),
+            prov.seed,
+            sorted(prov.sizes.items()),
+            threshold,
+            cache.code_hash(*_CODE),
+        ),
+        names,
+        compute,
+        data_home=splits.data_home,
+    )
+    return Sanitised(**{k: (v if v.ndim else v.item()) for k, v in arrays.items()})
