@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
-import json
 import logging
 import os
 import warnings
@@ -35,12 +33,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, cache
-from ._io import atomic_write
-from .archive import Letters, Skipped, read_archive
+from . import __version__, _sidefile, cache
+from .archive import ArchiveError, Letters, Skipped, read_archive
 from .fetch import DataUnavailable, fetch
 from .fetch import data_home as _data_home
-from .registry import ARCHIVES, LETTERS, PIXEL_DEPTH, SUBSETS, archive_info
+from .registry import ARCHIVES, LETTERS, PIXEL_DEPTH, SUBSETS, archive_info, counts_problem
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +53,8 @@ COURSE_SIZES = {"train": 200_000, "valid": 10_000, "test": 10_000}
 """Split sizes of the course on the real archives; the stand-in scales them."""
 
 STANDIN_SEED = 0
+MIN_STANDIN_SCALE = 0.001
+"""Smallest stand-in scale: below it a letter of the small archive holds no test image."""
 
 
 class DataError(Exception):
@@ -169,9 +168,21 @@ def standin_scale(scale: float | None = None) -> float:
             from .standin import DEFAULT_SCALE
 
             scale = DEFAULT_SCALE
-    if not 0 < scale <= 1:
-        raise ValueError(f"stand-in scale must be in (0, 1], got {scale}")
+    if not MIN_STANDIN_SCALE <= scale <= 1:
+        origin = "NOTMNIST_STANDIN_SCALE" if env_scale_used(scale) else "stand-in scale"
+        raise ValueError(
+            f"{origin} must be between {MIN_STANDIN_SCALE:g} (the smallest stand-in the splits can "
+            f"use) and 1, got {scale:g}"
+        )
     return float(scale)
+
+
+def env_scale_used(scale: float) -> bool:
+    """Whether ``scale`` is the value of ``$NOTMNIST_STANDIN_SCALE``."""
+    try:
+        return float(os.environ.get("NOTMNIST_STANDIN_SCALE", "")) == scale
+    except ValueError:
+        return False
 
 
 def locate(source: str | None = None, *, data_home=None, download_if_missing: bool = True) -> DataSource:
@@ -192,16 +203,29 @@ def locate(source: str | None = None, *, data_home=None, download_if_missing: bo
         ``kind`` is ``"real"`` or ``"standin"``; ``paths`` maps ``"large"`` and
         ``"small"`` to archive paths.
     """
-    return _locate(resolve_source(source), _data_home(data_home), download_if_missing, standin_scale())
+    kind = resolve_source(source)
+    if kind == "standin":
+        standin_scale()  # a bad scale is refused before anything else happens
+    # The scale is read only when the stand-in is used: it does not matter for the real archives.
+    env_scale = os.environ.get("NOTMNIST_STANDIN_SCALE")
+    return _locate(kind, _data_home(data_home), download_if_missing, env_scale)
 
 
 @functools.lru_cache(maxsize=8)
-def _locate(kind: str, home: Path, download_if_missing: bool, scale: float) -> DataSource:
+def _locate(kind: str, home: Path, download_if_missing: bool, env_scale: str | None) -> DataSource:
     """:func:`locate`, decided once per process (one download attempt, one warning)."""
     note = None
     if kind in ("real", "auto"):
         try:
-            paths = {s: fetch(s, data_home=home, download_if_missing=download_if_missing) for s in SUBSETS}
+            paths = {
+                s: fetch(
+                    s,
+                    data_home=home,
+                    download_if_missing=download_if_missing,
+                    verify=contents_check(s, home),
+                )
+                for s in SUBSETS
+            }
             return DataSource("real", paths)
         except DataUnavailable as exc:
             if kind == "real":
@@ -216,6 +240,7 @@ def _locate(kind: str, home: Path, download_if_missing: bool, scale: float) -> D
             )
     from .standin import write_standin
 
+    scale = standin_scale()
     folder = home / "standin" / f"scale-{scale:g}-seed-{STANDIN_SEED}"
     paths = write_standin(folder, scale=scale, seed=STANDIN_SEED)
     return DataSource("standin", {s: Path(paths[s]) for s in SUBSETS}, scale, note)
@@ -247,29 +272,71 @@ def load_letters(subset: str, *, source: str | None = None, data_home=None) -> L
 def _letters(src: DataSource, subset: str, data_home) -> Letters:
     path = src.paths[subset]
     prov = src.provenance((subset,))
+    arrays = _read_letters(path, prov.archives[0].sha256, subset, data_home)
+    skipped = [Skipped(str(m), str(r)) for m, r in zip(arrays["skipped_member"], arrays["skipped_reason"])]
+    letters = Letters(arrays["images"], arrays["labels"], arrays["names"], skipped, path)
+    letters.provenance = prov
+    if src.kind == "real" and path.stat().st_size == ARCHIVES[subset].size:
+        # A file of the published size: fetch() vouches for nothing more, so the
+        # verdict of the first read (cached with the letters) is recorded beside it.
+        problem = str(arrays["problem"]) or None
+        if _sidefile.verification(path) != (problem is None, problem):
+            _sidefile.update(path, verified=problem is None, problem=problem)
+        if problem and path not in _WARNED:
+            _WARNED.add(path)
+            warnings.warn(f"{path} is not the published archive: {problem}", stacklevel=3)
+    _check_minimum(letters, subset, src.scale)
+    return letters
+
+
+_WARNED: set[Path] = set()
+_LETTER_ARRAYS = ("images", "labels", "names", "skipped_member", "skipped_reason", "problem")
+
+
+def _read_letters(path: Path, sha256: str, subset: str, data_home) -> dict[str, np.ndarray]:
+    """The letters of ``path`` with the verdict of their verification, from the cache or read now."""
 
     def read() -> dict[str, np.ndarray]:
-        letters = read_archive(path)
+        try:
+            letters = read_archive(path)
+        except ArchiveError as exc:  # a bad gzip CRC or length is a failed verification too
+            if path.stat().st_size == ARCHIVES[subset].size:
+                _sidefile.update(path, verified=False, problem=" ".join(str(exc).split()))
+            raise
         return {
             "images": letters.images,
             "labels": letters.labels,
             "names": letters.names,
             "skipped_member": np.array([s.member for s in letters.skipped], dtype=str),
             "skipped_reason": np.array([s.reason for s in letters.skipped], dtype=str),
+            "problem": np.array(counts_problem(letters.counts, subset) or ""),
         }
 
     arrays, _ = cache.memo(
         f"letters-{subset}",
-        (prov.archives[0].sha256, cache.code_hash(*READ_CODE)),
-        ("images", "labels", "names", "skipped_member", "skipped_reason"),
+        (sha256, cache.code_hash(*READ_CODE)),
+        _LETTER_ARRAYS,
         read,
         data_home=data_home,
     )
-    skipped = [Skipped(str(m), str(r)) for m, r in zip(arrays["skipped_member"], arrays["skipped_reason"])]
-    letters = Letters(arrays["images"], arrays["labels"], arrays["names"], skipped, path)
-    letters.provenance = prov
-    _check_minimum(letters, subset, src.scale)
-    return letters
+    return arrays
+
+
+def contents_check(subset: str, data_home=None):
+    """A ``verify`` for :func:`notmnist.fetch.fetch`: read a download, cache its letters, say what is wrong.
+
+    The letters are cached under the file's SHA-256, so the first use of the
+    downloaded archive does not read it again.
+    """
+
+    def verify(path: Path) -> str | None:
+        try:
+            arrays = _read_letters(path, _sidefile.sha256(path, remember=False), subset, data_home)
+        except ArchiveError as exc:
+            return " ".join(str(exc).split())
+        return str(arrays["problem"]) or None
+
+    return verify
 
 
 def _check_minimum(letters: Letters, subset: str, scale: float) -> None:
@@ -502,25 +569,9 @@ def sanitised(splits: Splits, *, near=None, threshold: float | None = None):
 
 
 def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, remembered in a side file keyed by size and mtime."""
-    path = Path(path)
-    stat = path.stat()
-    side = path.with_name(path.name + ".sha256.json")
-    stamp = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-    try:
-        saved = json.loads(side.read_text())
-        if {k: saved.get(k) for k in stamp} == stamp and len(saved.get("sha256", "")) == 64:
-            return saved["sha256"]
-    except (OSError, ValueError):
-        pass
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    stamp["sha256"] = digest.hexdigest()
-    try:
-        with atomic_write(side, "w") as f:
-            json.dump(stamp, f)
-    except OSError:  # a read-only data folder still works, just slower
-        pass
-    return stamp["sha256"]
+    """SHA-256 of a file, remembered beside it (:func:`notmnist._sidefile.sha256`).
+
+    The remembered value is used only while the file's size, modification and
+    change times and inode are those it was computed for.
+    """
+    return _sidefile.sha256(Path(path))
