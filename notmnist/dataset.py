@@ -279,9 +279,7 @@ def _letters(src: DataSource, subset: str, data_home) -> Letters:
     if src.kind == "real" and path.stat().st_size == ARCHIVES[subset].size:
         # A file of the published size: fetch() vouches for nothing more, so the
         # verdict of the first read (cached with the letters) is recorded beside it.
-        problem = str(arrays["problem"]) or None
-        if _sidefile.verification(path) != (problem is None, problem):
-            _sidefile.update(path, verified=problem is None, problem=problem)
+        problem = _record(path, arrays)
         if problem and path not in _WARNED:
             _WARNED.add(path)
             warnings.warn(f"{path} is not the published archive: {problem}", stacklevel=3)
@@ -290,6 +288,43 @@ def _letters(src: DataSource, subset: str, data_home) -> Letters:
 
 
 _WARNED: set[Path] = set()
+
+
+def _record(path: Path, arrays: dict[str, np.ndarray]) -> str | None:
+    """Remember beside ``path`` the verdict cached with its letters; return what is wrong, or None."""
+    problem = str(arrays["problem"]) or None
+    if _sidefile.verification(path) != (problem is None, problem):
+        _sidefile.update(path, verified=problem is None, problem=problem)
+    return problem
+
+
+def verify_archive(subset: str, *, data_home=None) -> Path:
+    """Find or download the real archive of ``subset`` and verify its contents.
+
+    Verified means: the exact published size, a whole gzip stream whose CRC
+    and length match, and readable images per letter equal to the published
+    counts.  The archive is read once; its letters are cached with the
+    verdict, and the verdict is also remembered beside the archive for
+    ``python -m notmnist info``.
+
+    Returns
+    -------
+    Path
+        The verified archive.
+
+    Raises
+    ------
+    DataUnavailable
+        The archive is absent and could not be downloaded.
+    ArchiveError, DataError
+        Its contents are not those of the published archive.
+    """
+    home = _data_home(data_home)
+    path = fetch(subset, data_home=home, verify=contents_check(subset, home))
+    problem = _record(path, _read_letters(path, file_sha256(path), subset, home))
+    if problem:
+        raise DataError(f"{path} is not the published archive: {problem}; delete it and fetch it again")
+    return path
 _LETTER_ARRAYS = ("images", "labels", "names", "skipped_member", "skipped_reason", "problem")
 
 
