@@ -259,7 +259,7 @@ def _info(args) -> None:
     print(f"data folder: {home}")
     for subset in SUBSETS:
         st = archive_status(subset, data_home=home)
-        state = "verified" if st.verified else (st.problem or "missing")
+        state = "verified (size, gzip CRC and length, per-letter counts)" if st.verified else st.problem
         print(f"  {st.path.name}: {state}")
     standins = (
         sorted(p for p in (home / "standin").glob("*") if p.is_dir()) if (home / "standin").exists() else []

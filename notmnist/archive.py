@@ -266,7 +266,7 @@ def _decode_batch(batch: list[tuple[int, str, bytes]]):
 
 def _decode_with_pillow(data: bytes) -> tuple[np.ndarray | None, str | None]:
     """Pixels of a 28x28 8-bit greyscale image, or the reason it is not one."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
     if not data:
         return None, "empty file (0 bytes)"
@@ -275,7 +275,8 @@ def _decode_with_pillow(data: bytes) -> tuple[np.ndarray | None, str | None]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused below: not 28x28
-            with Image.open(io.BytesIO(data), formats=["PNG"]) as im:
+            # The PNG plugin itself, not Image.open: its error says what is wrong with the file.
+            with PngImagePlugin.PngImageFile(io.BytesIO(data)) as im:
                 if im.size != (IMAGE_SIZE, IMAGE_SIZE):
                     return None, f"image is {im.size[0]}x{im.size[1]}, expected 28x28"
                 if im.mode != "L":
