@@ -13,22 +13,32 @@ damage of any kind, including a bad checksum in any chunk before the image
 data, which Pillow refuses too) is left for the caller, who falls back to
 Pillow and gets Pillow's verdict for the reason.  One verdict is this module's
 own: image data that inflates to more than the image holds is refused
-(:data:`TOO_MUCH_DATA`), and never inflated beyond one byte more than that, so
-a small file cannot claim gigabytes of memory.
+(:data:`TOO_MUCH_DATA`); it is never inflated beyond one byte more than that
+(or a few MB for image data under 4 KB, inflated in one call), so a small file
+cannot claim gigabytes of memory.
 """
 
 from __future__ import annotations
 
+import functools
 import struct
 import zlib
 
 import numpy as np
 
 _MAGIC = b"\x89PNG\r\n\x1a\n"
+_ONE_SHOT = 4096  # image data up to this many bytes is inflated in one call (deflate expands <= 1032x)
 
 
 TOO_MUCH_DATA = "image data inflates to more than a 28x28 image holds (decompression bomb?)"
 """Why :func:`decode_grey` refuses a file on its own, without asking Pillow."""
+
+
+@functools.lru_cache(maxsize=4)
+def _header(size: int) -> bytes:
+    """Signature and IHDR chunk of a ``size`` x ``size`` 8-bit greyscale, non-interlaced PNG."""
+    body = b"IHDR" + struct.pack(">IIBBBBB", size, size, 8, 0, 0, 0, 0)
+    return _MAGIC + struct.pack(">I", 13) + body + struct.pack(">I", zlib.crc32(body))
 
 
 def _scanlines(data: bytes, size: int) -> bytes | str | None:
@@ -36,34 +46,37 @@ def _scanlines(data: bytes, size: int) -> bytes | str | None:
 
     None means "not decoded here": the caller asks Pillow.
     """
-    if len(data) < 33 or not data.startswith(_MAGIC) or data[12:16] != b"IHDR":
+    if data[:33] != _header(size):  # signature, then IHDR exactly as it must be (its CRC included)
         return None
-    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", data[16:29])
-    if (width, height, depth, colour, interlace) != (size, size, 8, 0, 0):
-        return None
-    pos, idat, end = 8, [], len(data)
+    pos, idat, end = 33, [], len(data)
     while pos + 12 <= end:
-        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
-        if pos + 12 + length > end:
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        kind = data[pos + 4 : pos + 8]
+        stop = pos + 8 + length
+        if stop + 4 > end:
             return None  # truncated
         if kind == b"IDAT":
-            idat.append(data[pos + 8 : pos + 8 + length])
+            idat.append(data[pos + 8 : stop])
         elif idat or kind == b"IEND":  # image data is one run of IDAT chunks
             break
-        else:  # Pillow checks the CRC of every chunk before the image data
-            crc = struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])[0]
-            if zlib.crc32(data[pos + 4 : pos + 8 + length]) != crc:
-                return None
-        pos += 12 + length
+        elif zlib.crc32(data[pos + 4 : stop]) != int.from_bytes(data[stop : stop + 4], "big"):
+            return None  # Pillow checks the CRC of every chunk before the image data
+        pos = stop + 4
     expected = size * (size + 1)
-    inflate = zlib.decompressobj()
+    stream = idat[0] if len(idat) == 1 else b"".join(idat)
     try:
-        raw = inflate.decompress(b"".join(idat), expected + 1)
+        if len(stream) <= _ONE_SHOT:  # inflates to at most ~1,000 times as much: a few MB
+            raw = zlib.decompress(stream)  # raises on a stream that is cut short
+        else:  # bounded: never more than one byte past what the image holds
+            inflate = zlib.decompressobj()
+            raw = inflate.decompress(stream, expected + 1)
+            if len(raw) == expected and not inflate.eof:
+                return None
     except zlib.error:
         return None
     if len(raw) > expected:
         return TOO_MUCH_DATA
-    return raw if len(raw) == expected and inflate.eof else None
+    return raw if len(raw) == expected else None
 
 
 def decode_grey(blobs: list[bytes], size: int = 28) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:

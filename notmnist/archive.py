@@ -192,6 +192,14 @@ def _escaped(name: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
+def _parts(name: str) -> tuple[str, ...]:
+    """``PurePosixPath(name).parts`` for a relative name, at a fraction of the cost."""
+    parts = name.split("/")
+    if "" in parts or "." in parts:
+        return PurePosixPath(name).parts
+    return tuple(parts)
+
+
 def _walk(path: Path):
     """Yield ``(label, name, data, reason)`` for every member, in archive order.
 
@@ -202,12 +210,13 @@ def _walk(path: Path):
     top = None
     try:
         for name, kind, link, data in members(path, max_size=MAX_MEMBER):
-            try:
-                name.encode("utf-8")
-            except UnicodeEncodeError:
-                yield -1, _escaped(name), b"", "member name is not UTF-8: not read"
-                continue
-            parts = PurePosixPath(name).parts
+            if not name.isascii():
+                try:
+                    name.encode("utf-8")
+                except UnicodeEncodeError:
+                    yield -1, _escaped(name), b"", "member name is not UTF-8: not read"
+                    continue
+            parts = _parts(name)
             if name.startswith("/") or ".." in parts:
                 yield -1, name, b"", "unsafe path (absolute or '..'): not read"
                 continue
