@@ -45,7 +45,15 @@ _LABEL = {letter: i for i, letter in enumerate(LETTERS)}
 
 
 class ArchiveError(Exception):
-    """An archive cannot be read as a notMNIST archive (truncated, not gzip, bad layout)."""
+    """An archive cannot be read as a notMNIST archive (truncated, not gzip, bad layout).
+
+    ``str(error)`` is the whole message for a user; ``error.reason`` says only
+    what is wrong with the file (for a record of it), without the path or advice.
+    """
+
+    def __init__(self, message: str, reason: str | None = None):
+        super().__init__(message)
+        self.reason = reason or message
 
 
 @dataclass(frozen=True)
@@ -184,7 +192,9 @@ def _check_gzip(path: Path) -> None:
             if b"<html" in head.lower() or b"<!doctype" in head.lower()
             else ("empty" if not head else "not gzip-compressed")
         )
-        raise ArchiveError(f"{path}: {what}, not a notMNIST .tar.gz; delete it and fetch the archive again")
+        raise ArchiveError(
+            f"{path}: {what}, not a notMNIST .tar.gz; delete it and fetch the archive again", what
+        )
 
 
 def _escaped(name: str) -> str:
@@ -248,7 +258,7 @@ def _walk(path: Path):
             yield _LABEL[parts[1]], name, data, None
     except TarStreamError as exc:
         raise ArchiveError(
-            f"{path}: truncated or corrupt archive: {exc}; delete it and fetch it again"
+            f"{path}: truncated or corrupt archive: {exc}; delete it and fetch it again", str(exc)
         ) from None
 
 

@@ -336,7 +336,7 @@ def _read_letters(path: Path, sha256: str, subset: str, data_home) -> dict[str, 
             letters = read_archive(path)
         except ArchiveError as exc:  # a bad gzip CRC or length is a failed verification too
             if path.stat().st_size == ARCHIVES[subset].size:
-                _sidefile.update(path, verified=False, problem=" ".join(str(exc).split()))
+                _sidefile.update(path, verified=False, problem=exc.reason)
             raise
         return {
             "images": letters.images,
@@ -368,7 +368,7 @@ def contents_check(subset: str, data_home=None):
         try:
             arrays = _read_letters(path, _sidefile.sha256(path, remember=False), subset, data_home)
         except ArchiveError as exc:
-            return " ".join(str(exc).split())
+            return exc.reason
         return str(arrays["problem"]) or None
 
     return verify

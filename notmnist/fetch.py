@@ -287,8 +287,10 @@ def _aside(target: Path) -> Path:
                 n += 1
                 continue
             os.replace(target, aside)
+            _sidefile.side_path(target).unlink(missing_ok=True)
             return aside
         target.unlink()
+        _sidefile.side_path(target).unlink(missing_ok=True)
         return aside
 
 
