@@ -242,7 +242,7 @@ def memo(
             log.info("could not cache %s in %s (%s)", kind, root, exc)
         out = {}
         for name in names:
-            out[name] = np.array(computed[name])  # a private copy, read-only as cached arrays are
+            out[name] = np.asarray(computed[name]).view()  # read-only, as cached arrays are; no copy
             out[name].flags.writeable = False
         return out, False
 
