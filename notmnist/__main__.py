@@ -102,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
             help="data folder (default: $NOTMNIST_DATA_DIR, else the platform cache)",
         )
 
-    p = command("fetch", _fetch, "download (or find) the real archives and verify them (size, gzip CRC, per-letter counts)")
+    p = command("fetch", _fetch, "download (or find) the real archives and verify their contents")
     p.add_argument(
         "subset",
         nargs="*",
