@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
         message = " ".join(str(exc).split())
         print(f"notmnist: error: {message}", file=sys.stderr)
         return 1
+    except MemoryError:
+        print("notmnist: error: out of memory; free some or raise the memory limit", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("notmnist: interrupted", file=sys.stderr)
         return 130
