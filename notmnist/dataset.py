@@ -169,7 +169,7 @@ def standin_scale(scale: float | None = None) -> float:
 
             scale = DEFAULT_SCALE
     if not MIN_STANDIN_SCALE <= scale <= 1:
-        origin = "NOTMNIST_STANDIN_SCALE" if env_scale_used(scale) else "stand-in scale"
+        origin = "NOTMNIST_STANDIN_SCALE" if _scale_from_env(scale) else "stand-in scale"
         raise ValueError(
             f"{origin} must be between {MIN_STANDIN_SCALE:g} (the smallest stand-in the splits can "
             f"use) and 1, got {scale:g}"
@@ -177,7 +177,7 @@ def standin_scale(scale: float | None = None) -> float:
     return float(scale)
 
 
-def env_scale_used(scale: float) -> bool:
+def _scale_from_env(scale: float) -> bool:
     """Whether ``scale`` is the value of ``$NOTMNIST_STANDIN_SCALE``."""
     try:
         return float(os.environ.get("NOTMNIST_STANDIN_SCALE", "")) == scale
