@@ -171,7 +171,7 @@ def _clear_cache(args) -> int:
 
 
 def _fetch(args) -> None:
-    from .dataset import verify_archive
+    from .verify import verify_archive
 
     for subset in dict.fromkeys(args.subset):
         path = verify_archive(subset, data_home=args.data_home)

@@ -34,16 +34,15 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, _sidefile, cache
-from .archive import ArchiveError, Letters, Skipped, read_archive
+from .archive import Letters, Skipped
 from .fetch import DataUnavailable, fetch
 from .fetch import data_home as _data_home
-from .registry import ARCHIVES, LETTERS, PIXEL_DEPTH, SUBSETS, archive_info, counts_problem
+from .registry import ARCHIVES, LETTERS, PIXEL_DEPTH, SUBSETS, archive_info
+from .verify import READ_CODE, contents_check, read_letters, record, verify_archive  # noqa: F401
 
 log = logging.getLogger(__name__)
 
 SOURCES = ("auto", "real", "standin")
-READ_CODE = ("archive.py", "_tarstream.py", "_png.py", "registry.py", "cache.py")
-"""Modules whose source keys the cached letters (what :func:`read_archive` returns)."""
 DATA_CODE = (*READ_CODE, "dataset.py")
 """Modules whose source keys the cached splits and sanitised sets."""
 DEFAULT_SEED = 133
@@ -272,14 +271,14 @@ def load_letters(subset: str, *, source: str | None = None, data_home=None) -> L
 def _letters(src: DataSource, subset: str, data_home) -> Letters:
     path = src.paths[subset]
     prov = src.provenance((subset,))
-    arrays = _read_letters(path, prov.archives[0].sha256, subset, data_home)
+    arrays = read_letters(path, prov.archives[0].sha256, subset, data_home)
     skipped = [Skipped(str(m), str(r)) for m, r in zip(arrays["skipped_member"], arrays["skipped_reason"])]
     letters = Letters(arrays["images"], arrays["labels"], arrays["names"], skipped, path)
     letters.provenance = prov
     if src.kind == "real" and path.stat().st_size == ARCHIVES[subset].size:
         # A file of the published size: fetch() vouches for nothing more, so the
         # verdict of the first read (cached with the letters) is recorded beside it.
-        problem = _record(path, arrays)
+        problem = record(path, arrays)
         if problem and path not in _WARNED:
             _WARNED.add(path)
             warnings.warn(f"{path} is not the published archive: {problem}", stacklevel=3)
@@ -288,90 +287,6 @@ def _letters(src: DataSource, subset: str, data_home) -> Letters:
 
 
 _WARNED: set[Path] = set()
-
-
-def _record(path: Path, arrays: dict[str, np.ndarray]) -> str | None:
-    """Remember beside ``path`` the verdict cached with its letters; return what is wrong, or None."""
-    problem = str(arrays["problem"]) or None
-    if _sidefile.verification(path) != (problem is None, problem):
-        _sidefile.update(path, verified=problem is None, problem=problem)
-    return problem
-
-
-def verify_archive(subset: str, *, data_home=None) -> Path:
-    """Find or download the real archive of ``subset`` and verify its contents.
-
-    Verified means: the exact published size, a whole gzip stream whose CRC
-    and length match, and readable images per letter equal to the published
-    counts.  The archive is read once; its letters are cached with the
-    verdict, and the verdict is also remembered beside the archive for
-    ``python -m notmnist info``.
-
-    Returns
-    -------
-    Path
-        The verified archive.
-
-    Raises
-    ------
-    DataUnavailable
-        The archive is absent and could not be downloaded.
-    ArchiveError, DataError
-        Its contents are not those of the published archive.
-    """
-    home = _data_home(data_home)
-    path = fetch(subset, data_home=home, verify=contents_check(subset, home))
-    problem = _record(path, _read_letters(path, file_sha256(path), subset, home))
-    if problem:
-        raise DataError(f"{path} is not the published archive: {problem}; delete it and fetch it again")
-    return path
-_LETTER_ARRAYS = ("images", "labels", "names", "skipped_member", "skipped_reason", "problem")
-
-
-def _read_letters(path: Path, sha256: str, subset: str, data_home) -> dict[str, np.ndarray]:
-    """The letters of ``path`` with the verdict of their verification, from the cache or read now."""
-
-    def read() -> dict[str, np.ndarray]:
-        try:
-            letters = read_archive(path)
-        except ArchiveError as exc:  # a bad gzip CRC or length is a failed verification too
-            if path.stat().st_size == ARCHIVES[subset].size:
-                _sidefile.update(path, verified=False, problem=exc.reason)
-            raise
-        return {
-            "images": letters.images,
-            "labels": letters.labels,
-            "names": letters.names,
-            "skipped_member": np.array([s.member for s in letters.skipped], dtype=str),
-            "skipped_reason": np.array([s.reason for s in letters.skipped], dtype=str),
-            "problem": np.array(counts_problem(letters.counts, subset) or ""),
-        }
-
-    arrays, _ = cache.memo(
-        f"letters-{subset}",
-        (sha256, cache.code_hash(*READ_CODE)),
-        _LETTER_ARRAYS,
-        read,
-        data_home=data_home,
-    )
-    return arrays
-
-
-def contents_check(subset: str, data_home=None):
-    """A ``verify`` for :func:`notmnist.fetch.fetch`: read a download, cache its letters, say what is wrong.
-
-    The letters are cached under the file's SHA-256, so the first use of the
-    downloaded archive does not read it again.
-    """
-
-    def verify(path: Path) -> str | None:
-        try:
-            arrays = _read_letters(path, _sidefile.sha256(path, remember=False), subset, data_home)
-        except ArchiveError as exc:
-            return exc.reason
-        return str(arrays["problem"]) or None
-
-    return verify
 
 
 def _check_minimum(letters: Letters, subset: str, scale: float) -> None:

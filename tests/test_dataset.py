@@ -9,7 +9,7 @@ import os
 import numpy as np
 import pytest
 
-from notmnist import dataset
+from notmnist import dataset, verify
 from notmnist.dataset import DataError, DataSource, load_letters, load_splits
 
 SCALE = 0.001  # minimum per letter: large 45, small 1; splits: train 200, valid 10, test 10
@@ -86,7 +86,7 @@ def test_cache_is_reused_and_keyed(source, monkeypatch, tmp_path):
     cache = tmp_path / "home" / "cache"
     before = set(cache.glob("splits-*"))
     with monkeypatch.context() as m:
-        m.setattr(dataset, "read_archive", lambda *a, **k: pytest.fail("cache not used"))
+        m.setattr(verify, "read_archive", lambda *a, **k: pytest.fail("cache not used"))
         again = load_splits(seed=5)
         load_letters("large")
     assert set(cache.glob("splits-*")) == before
@@ -273,7 +273,7 @@ def test_download_check_caches_the_letters_it_read(source, published, monkeypatc
     assert "J 5 (published 4)" in dataset.contents_check("small", tmp_path / "other")(source.paths["small"])
     published((5,) * 10)
     assert dataset.contents_check("small", tmp_path / "home")(source.paths["small"]) is None
-    monkeypatch.setattr(dataset, "read_archive", lambda path: pytest.fail("read twice"))
+    monkeypatch.setattr(verify, "read_archive", lambda path: pytest.fail("read twice"))
     assert load_letters("small").counts == dict.fromkeys("ABCDEFGHIJ", 5)
 
 
