@@ -2,13 +2,16 @@
 
 The CLI prints; the library only logs.  A user mistake or a bad file ends in
 one line on stderr (``notmnist: error: ...``) and a non-zero exit status, never
-a traceback.
+a traceback; a bad option value names the option.  Output cut short by the
+reader (``info | head -1``) ends quietly with status 141, as Unix tools killed
+by SIGPIPE do.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 import warnings
@@ -30,13 +33,54 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return args.run(args) or 0
+    except BrokenPipeError:
+        return _broken_pipe()
     except (ArchiveError, DataUnavailable, DataError, ValueError, OSError) as exc:
         message = " ".join(str(exc).split())
         print(f"notmnist: error: {message}", file=sys.stderr)
         return 1
+    except MemoryError:
+        print("notmnist: error: out of memory; free some or raise the memory limit", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("notmnist: interrupted", file=sys.stderr)
         return 130
+
+
+def _broken_pipe() -> int:
+    """The reader went away: say nothing more, and let nothing flush into the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 141  # 128 + SIGPIPE, what a Unix tool killed by the broken pipe returns
+
+
+def _count(name: str, minimum: int):
+    """An argparse type: an integer of at least ``minimum`` (the option is named by argparse)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {name} of at least {minimum}, got {value}")
+        return value
+
+    parse.__name__ = name
+    return parse
+
+
+def _split_size(text: str) -> int:
+    """An argparse type: a positive multiple of 10 (one tenth per letter)."""
+    value = _count("a split size", 10)(text)
+    if value % 10:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive multiple of 10 (one tenth per letter), got {value}"
+        )
+    return value
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
@@ -61,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
             help="data folder (default: $NOTMNIST_DATA_DIR, else the platform cache)",
         )
 
-    p = command("fetch", _fetch, "download (or find) the real archives and verify their size")
+    p = command("fetch", _fetch, "download (or find) the real archives and verify their contents")
     p.add_argument(
         "subset",
         nargs="*",
@@ -73,15 +117,22 @@ def _parser() -> argparse.ArgumentParser:
 
     p = command("inspect", _inspect, "count, check and summarise the images of one archive")
     p.add_argument("archive", type=Path, help="a notMNIST .tar.gz")
-    p.add_argument("--jobs", type=int, default=None, help="decoding processes (default: all cores)")
+    p.add_argument(
+        "--jobs",
+        type=_count("a number of processes", 1),
+        default=None,
+        help="decoding processes (default: all cores)",
+    )
 
     p = command("prepare", _prepare, "build (or load) the normalised train/valid/test splits")
     p.add_argument(
         "--source", choices=["auto", "real", "standin"], help="default: $NOTMNIST_SOURCE, else auto"
     )
-    p.add_argument("--seed", type=int, default=None, help="seed of the shuffles (default: 133)")
+    p.add_argument(
+        "--seed", type=_count("a seed", 0), default=None, help="seed of the shuffles (default: 133)"
+    )
     for split in ("train", "valid", "test"):
-        p.add_argument(f"--{split}", type=int, metavar="N", help=f"{split} size (multiple of 10)")
+        p.add_argument(f"--{split}", type=_split_size, metavar="N", help=f"{split} size (multiple of 10)")
     data_home(p)
 
     p = command(
@@ -119,7 +170,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--scale", type=float, default=None, help="1.0 = the real counts (default: the site's scale)"
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_count("a seed", 0), default=0)
     p.add_argument(
         "--out", type=Path, default=None, help="folder (default: <data home>/standin/scale-S-seed-N)"
     )
@@ -134,18 +185,28 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _clear_cache(args) -> None:
+def _clear_cache(args) -> int:
     from . import cache
 
-    removed = cache.clear(args.data_home)
-    print(f"removed {len(removed)} cache entries, {sum(size for _, size in removed) / 1e6:.1f} MB")
+    done = cache.clear(args.data_home)
+    line = f"removed {len(done.removed)} cache entries, {sum(size for _, size in done.removed) / 1e6:.1f} MB"
+    if done.leftovers:
+        size = sum(size for _, size in done.leftovers)
+        line += f", and {len(done.leftovers)} temporary folders of interrupted saves, {size / 1e6:.1f} MB"
+    print(line)
+    if done.failed:
+        names = "; ".join(f"{name} ({why})" for name, why in done.failed)
+        print(f"notmnist: error: could not remove {len(done.failed)} cache entries: {names}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _fetch(args) -> None:
-    from .fetch import fetch
+    from .verify import verify_archive
 
     for subset in dict.fromkeys(args.subset):
-        print(fetch(subset, data_home=args.data_home))
+        path = verify_archive(subset, data_home=args.data_home)
+        print(f"{path}: verified (size, gzip CRC and length, readable images per letter)")
 
 
 def _inspect(args) -> None:
@@ -180,7 +241,7 @@ def _inspect(args) -> None:
 def _prepare(args) -> None:
     from .dataset import DEFAULT_SEED, load_splits
 
-    sizes = {k: getattr(args, k) for k in ("train", "valid", "test") if getattr(args, k)}
+    sizes = {k: getattr(args, k) for k in ("train", "valid", "test") if getattr(args, k) is not None}
     splits = load_splits(
         source=args.source,
         data_home=args.data_home,
@@ -257,7 +318,7 @@ def _info(args) -> None:
     print(f"data folder: {home}")
     for subset in SUBSETS:
         st = archive_status(subset, data_home=home)
-        state = "verified" if st.verified else (st.problem or "missing")
+        state = "verified (size, gzip CRC and length, per-letter counts)" if st.verified else st.problem
         print(f"  {st.path.name}: {state}")
     standins = (
         sorted(p for p in (home / "standin").glob("*") if p.is_dir()) if (home / "standin").exists() else []
@@ -270,6 +331,15 @@ def _info(args) -> None:
     print(f"cache: {len(entries)} entries, {sum(size for _, size in entries) / 1e6:.1f} MB")
     for name, size in entries:
         print(f"  {name}: {size / 1e6:.1f} MB")
+    leftovers = cache.leftovers(home)
+    if leftovers:
+        size = sum(size for _, size in leftovers)
+        print(
+            f"temporary folders (saves interrupted, or running now): {len(leftovers)}, {size / 1e6:.1f} MB; "
+            "clear-cache removes them"
+        )
+        for name, size in leftovers:
+            print(f"  {name}: {size / 1e6:.1f} MB")
 
 
 if __name__ == "__main__":

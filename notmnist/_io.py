@@ -5,6 +5,8 @@ Every cache, archive and result file of the package is written through
 same folder, which is renamed over the target only once it is complete, and
 removed on any error (Ctrl-C included).  Two processes writing the same target
 at once both succeed; the last rename wins, and either version is complete.
+Every file the package writes gets the same mode, :func:`file_mode` (0644 under
+the usual umask 022), and every folder :func:`folder_mode`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,22 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """Mode of a new file as ``open`` would make it: ``0o666`` less the process's umask."""
+    return 0o666 & ~_umask()
+
+
+def folder_mode() -> int:
+    """Mode of a new folder as ``mkdir`` would make it: ``0o777`` less the process's umask."""
+    return 0o777 & ~_umask()
 
 
 @contextlib.contextmanager
@@ -42,7 +60,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", *, encoding: str | N
         text = "b" not in mode
         with os.fdopen(fd, mode, encoding=(encoding or "utf-8") if text else None) as f:
             yield f
-        os.chmod(tmp, 0o644)  # mkstemp makes 600; these files are meant to be shared
+        os.chmod(tmp, file_mode())  # mkstemp makes 600; these files are meant to be shared
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)

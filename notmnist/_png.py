@@ -9,43 +9,77 @@ microseconds), then the PNG row filters (None, Sub, Up, Average, Paeth) are
 undone for all images together, one row at a time, with vectorised NumPy.
 
 Anything else (another colour type or bit depth, another size, interlacing,
-damage of any kind) is left for the caller, who falls back to Pillow and gets
-Pillow's verdict for the reason.
+damage of any kind, including a bad checksum in any chunk before the image
+data, which Pillow refuses too) is left for the caller, who falls back to
+Pillow and gets Pillow's verdict for the reason.  One verdict is this module's
+own: image data that inflates to more than the image holds is refused
+(:data:`TOO_MUCH_DATA`); it is never inflated beyond one byte more than that
+(or a few MB for image data under 4 KB, inflated in one call), so a small file
+cannot claim gigabytes of memory.
 """
 
 from __future__ import annotations
 
+import functools
 import struct
 import zlib
 
 import numpy as np
 
 _MAGIC = b"\x89PNG\r\n\x1a\n"
+_ONE_SHOT = 4096  # image data up to this many bytes is inflated in one call (deflate expands <= 1032x)
 
 
-def _scanlines(data: bytes, size: int) -> bytes | None:
-    """Inflated image data of a plain ``size`` x ``size`` greyscale PNG, else None."""
-    if not data.startswith(_MAGIC) or data[12:16] != b"IHDR":
+TOO_MUCH_DATA = "image data inflates to more than a 28x28 image holds (decompression bomb?)"
+"""Why :func:`decode_grey` refuses a file on its own, without asking Pillow."""
+
+
+@functools.lru_cache(maxsize=4)
+def _header(size: int) -> bytes:
+    """Signature and IHDR chunk of a ``size`` x ``size`` 8-bit greyscale, non-interlaced PNG."""
+    body = b"IHDR" + struct.pack(">IIBBBBB", size, size, 8, 0, 0, 0, 0)
+    return _MAGIC + struct.pack(">I", 13) + body + struct.pack(">I", zlib.crc32(body))
+
+
+def _scanlines(data: bytes, size: int) -> bytes | str | None:
+    """Inflated image data of a plain ``size`` x ``size`` greyscale PNG, the reason to refuse it, or None.
+
+    None means "not decoded here": the caller asks Pillow.
+    """
+    if data[:33] != _header(size):  # signature, then IHDR exactly as it must be (its CRC included)
         return None
-    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", data[16:29])
-    if (width, height, depth, colour, interlace) != (size, size, 8, 0, 0):
-        return None
-    pos, idat = 8, []
-    while pos + 8 <= len(data):
-        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+    pos, idat, end = 33, [], len(data)
+    while pos + 12 <= end:
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        kind = data[pos + 4 : pos + 8]
+        stop = pos + 8 + length
+        if stop + 4 > end:
+            return None  # truncated
         if kind == b"IDAT":
-            idat.append(data[pos + 8 : pos + 8 + length])
-        elif kind == b"IEND":
+            idat.append(data[pos + 8 : stop])
+        elif idat or kind == b"IEND":  # image data is one run of IDAT chunks
             break
-        pos += 12 + length
+        elif zlib.crc32(data[pos + 4 : stop]) != int.from_bytes(data[stop : stop + 4], "big"):
+            return None  # Pillow checks the CRC of every chunk before the image data
+        pos = stop + 4
+    expected = size * (size + 1)
+    stream = idat[0] if len(idat) == 1 else b"".join(idat)
     try:
-        raw = zlib.decompress(b"".join(idat))
+        if len(stream) <= _ONE_SHOT:  # inflates to at most ~1,000 times as much: a few MB
+            raw = zlib.decompress(stream)  # raises on a stream that is cut short
+        else:  # bounded: never more than one byte past what the image holds
+            inflate = zlib.decompressobj()
+            raw = inflate.decompress(stream, expected + 1)
+            if len(raw) == expected and not inflate.eof:
+                return None
     except zlib.error:
         return None
-    return raw if len(raw) == size * (size + 1) else None
+    if len(raw) > expected:
+        return TOO_MUCH_DATA
+    return raw if len(raw) == expected else None
 
 
-def decode_grey(blobs: list[bytes], size: int = 28) -> tuple[np.ndarray, np.ndarray]:
+def decode_grey(blobs: list[bytes], size: int = 28) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
     """Decode PNG files that are ``size`` x ``size`` 8-bit greyscale.
 
     Parameters
@@ -60,16 +94,22 @@ def decode_grey(blobs: list[bytes], size: int = 28) -> tuple[np.ndarray, np.ndar
     images : ndarray of uint8, shape (len(blobs), size, size)
         Pixels; rows of images that were not decoded are zero.
     ok : ndarray of bool, shape (len(blobs),)
-        Which files were decoded; the others need a general decoder.
+        Which files were decoded; the others need a general decoder, except
+        those in ``refused``.
+    refused : dict of int to str
+        Files that no decoder should read, with the reason (:data:`TOO_MUCH_DATA`).
     """
     n = len(blobs)
     rows = np.zeros((n, size, size + 1), np.uint8)
     ok = np.zeros(n, bool)
+    refused = {}
     for i, blob in enumerate(blobs):
         raw = _scanlines(blob, size)
-        if raw is not None:
+        if isinstance(raw, bytes):
             rows[i] = np.frombuffer(raw, np.uint8).reshape(size, size + 1)
             ok[i] = True
+        elif raw is not None:
+            refused[i] = raw
     filters = rows[:, :, 0]
     if np.any(filters[ok] > 4):  # invalid filter byte: leave those to the fallback
         ok &= ~np.any(filters > 4, axis=1)
@@ -102,4 +142,4 @@ def decode_grey(blobs: list[bytes], size: int = 28) -> tuple[np.ndarray, np.ndar
         out[:, r] = line
         prev = line
     out[~ok] = 0
-    return out, ok
+    return out, ok, refused

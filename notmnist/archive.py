@@ -7,6 +7,14 @@ batches by a small pool of worker processes (:mod:`notmnist._workers`).  Every m
 becomes a :class:`Skipped` entry with the reason, so the caller can count and
 name them.  The result is sorted by (letter, member name): deterministic
 whatever the order inside the archive or the decoding schedule.
+
+Memory is bounded whatever the archive holds: a member larger than
+:data:`MAX_MEMBER` is passed over unread (no notMNIST image comes near it), a
+batch is sent off once it holds :data:`BATCH_BYTES`, only a few batches are in
+flight, and a PNG's image data is never inflated beyond what a 28x28 image
+holds.  The whole gzip stream is read, so its CRC and length are checked.
+macOS metadata (``__MACOSX/``, ``._*``) and members whose name is not UTF-8
+are skipped with a reason (such a name is shown with backslash escapes).
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -28,11 +37,23 @@ log = logging.getLogger(__name__)
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _BATCH = 4096  # members per decoding task
+BATCH_BYTES = 1 << 24
+"""A decoding task holds at most about this many bytes of PNG files."""
+MAX_MEMBER = 1 << 20
+"""Members larger than this (bytes) are skipped unread; a notMNIST PNG is under 1 KB."""
 _LABEL = {letter: i for i, letter in enumerate(LETTERS)}
 
 
 class ArchiveError(Exception):
-    """An archive cannot be read as a notMNIST archive (truncated, not gzip, bad layout)."""
+    """An archive cannot be read as a notMNIST archive (truncated, not gzip, bad layout).
+
+    ``str(error)`` is the whole message for a user; ``error.reason`` says only
+    what is wrong with the file (for a record of it), without the path or advice.
+    """
+
+    def __init__(self, message: str, reason: str | None = None):
+        super().__init__(message)
+        self.reason = reason or message
 
 
 @dataclass(frozen=True)
@@ -100,8 +121,9 @@ def read_archive(path: str | os.PathLike, *, n_jobs: int | None = None) -> Lette
     Raises
     ------
     ArchiveError
-        If the file is not a gzip-compressed tar, is truncated, or holds no
-        image at all for some letter.
+        If the file is not a gzip-compressed tar, is truncated or corrupt
+        (header checksum, gzip CRC or length), or holds no image at all for
+        some letter.
     """
     path = Path(path)
     _check_gzip(path)
@@ -113,17 +135,19 @@ def read_archive(path: str | os.PathLike, *, n_jobs: int | None = None) -> Lette
     try:
         pending = []
         batch: list[tuple[int, str, bytes]] = []
+        batch_bytes = 0
         for label, name, data, reason in _walk(path):
             if reason is not None:
                 skipped.append(Skipped(name, reason))
                 continue
             batch.append((label, name, data))
-            if len(batch) == _BATCH:
+            batch_bytes += len(data)
+            if len(batch) == _BATCH or batch_bytes >= BATCH_BYTES:
                 # Workers only pay off from the second batch on: small archives stay in-process.
                 if pool is None and pending:
                     pool = _workers.start(n_jobs, __name__)
                 pending.append(_submit(pool, batch))
-                batch = []
+                batch, batch_bytes = [], 0
                 # Bound memory: never hold more than a few batches in flight.
                 while len(pending) > 2 * n_jobs:
                     results.append(_result(pending.pop(0)))
@@ -168,19 +192,41 @@ def _check_gzip(path: Path) -> None:
             if b"<html" in head.lower() or b"<!doctype" in head.lower()
             else ("empty" if not head else "not gzip-compressed")
         )
-        raise ArchiveError(f"{path}: {what}, not a notMNIST .tar.gz; delete it and fetch the archive again")
+        raise ArchiveError(
+            f"{path}: {what}, not a notMNIST .tar.gz; delete it and fetch the archive again", what
+        )
+
+
+def _escaped(name: str) -> str:
+    """``name`` printable: bytes that are not UTF-8 become backslash escapes."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _parts(name: str) -> tuple[str, ...]:
+    """``PurePosixPath(name).parts`` for a relative name, at a fraction of the cost."""
+    parts = name.split("/")
+    if "" in parts or "." in parts:
+        return PurePosixPath(name).parts
+    return tuple(parts)
 
 
 def _walk(path: Path):
     """Yield ``(label, name, data, reason)`` for every member, in archive order.
 
     ``reason`` is None for a member to decode; otherwise ``data`` is empty and
-    the member is skipped for ``reason``.
+    the member is skipped for ``reason``.  The top folder is that of the first
+    PNG-like member ``<top>/<letter>/<file>`` that is not metadata or hidden.
     """
     top = None
     try:
-        for name, kind, link, data in members(path):
-            parts = PurePosixPath(name).parts
+        for name, kind, link, data in members(path, max_size=MAX_MEMBER):
+            if not name.isascii():
+                try:
+                    name.encode("utf-8")
+                except UnicodeEncodeError:
+                    yield -1, _escaped(name), b"", "member name is not UTF-8: not read"
+                    continue
+            parts = _parts(name)
             if name.startswith("/") or ".." in parts:
                 yield -1, name, b"", "unsafe path (absolute or '..'): not read"
                 continue
@@ -192,7 +238,13 @@ def _walk(path: Path):
             if kind != REGULAR:
                 yield -1, name, b"", "not a regular file"
                 continue
-            if top is None and len(parts) == 3:
+            if parts and parts[0] == "__MACOSX":
+                yield -1, name, b"", "macOS archive metadata (__MACOSX): not an image"
+                continue
+            if parts and parts[-1].startswith("._"):
+                yield -1, name, b"", "macOS metadata file (._*): not an image"
+                continue
+            if top is None and len(parts) == 3 and not parts[2].startswith("."):
                 top = parts[0]
             if len(parts) != 3 or parts[0] != top or parts[1] not in LETTERS:
                 yield -1, name, b"", "not in a letter folder <top>/A ... <top>/J"
@@ -200,10 +252,13 @@ def _walk(path: Path):
             if parts[2].startswith("."):
                 yield -1, name, b"", "hidden file"
                 continue
+            if data is None:
+                yield -1, name, b"", f"larger than {MAX_MEMBER:,} bytes: not a notMNIST image, not read"
+                continue
             yield _LABEL[parts[1]], name, data, None
     except TarStreamError as exc:
         raise ArchiveError(
-            f"{path}: truncated or corrupt archive: {exc}; delete it and fetch it again"
+            f"{path}: truncated or corrupt archive: {exc}; delete it and fetch it again", str(exc)
         ) from None
 
 
@@ -214,11 +269,11 @@ def _decode_batch(batch: list[tuple[int, str, bytes]]):
     :func:`notmnist._png.decode_grey`; anything else goes through Pillow, which
     either reads it as 28x28 greyscale or says why it is unusable.
     """
-    images, keep = decode_grey([data for _, _, data in batch], IMAGE_SIZE)
+    images, keep, refused = decode_grey([data for _, _, data in batch], IMAGE_SIZE)
     failures = []
     for i in np.flatnonzero(~keep):
         _, name, data = batch[i]
-        pixels, reason = _decode_with_pillow(data)
+        pixels, reason = (None, refused[i]) if i in refused else _decode_with_pillow(data)
         if reason is None:
             images[i], keep[i] = pixels, True
         else:
@@ -230,21 +285,28 @@ def _decode_batch(batch: list[tuple[int, str, bytes]]):
 
 def _decode_with_pillow(data: bytes) -> tuple[np.ndarray | None, str | None]:
     """Pixels of a 28x28 8-bit greyscale image, or the reason it is not one."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
     if not data:
         return None, "empty file (0 bytes)"
     if not data.startswith(_PNG_MAGIC):
         return None, "not a PNG file (cannot identify image file)"
     try:
-        with Image.open(io.BytesIO(data)) as im:
-            if im.size != (IMAGE_SIZE, IMAGE_SIZE):
-                return None, f"image is {im.size[0]}x{im.size[1]}, expected 28x28"
-            if im.mode != "L":
-                return None, f"image mode {im.mode}, expected 8-bit greyscale (L)"
-            return np.asarray(im), None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused below: not 28x28
+            # The PNG plugin itself, not Image.open: its error says what is wrong with the file.
+            with PngImagePlugin.PngImageFile(io.BytesIO(data)) as im:
+                if im.size != (IMAGE_SIZE, IMAGE_SIZE):
+                    return None, f"image is {im.size[0]}x{im.size[1]}, expected 28x28"
+                if im.mode != "L":
+                    return None, f"image mode {im.mode}, expected 8-bit greyscale (L)"
+                return np.asarray(im), None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         return None, f"unreadable PNG ({exc})"
+    except MemoryError:
+        raise
+    except Exception as exc:  # Pillow on hostile bytes: DecompressionBombError, struct.error, ...
+        return None, f"unreadable PNG ({type(exc).__name__}: {exc})"
 
 
 def _submit(pool, batch):

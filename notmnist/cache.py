@@ -15,13 +15,25 @@ never sees half an entry; when two processes build the same entry, the first
 rename wins and both get the same arrays.  Large arrays come back as
 read-only memory maps: loading costs nothing until pages are touched, and the
 six problems of a site build share one copy in the operating system's page
-cache.  An entry that cannot be read is reported with a warning and rebuilt.
-Nothing is ever unpickled.
+cache.  Nothing is ever unpickled.
+
+Each entry carries a ``manifest.json``: every array's dtype and shape, and the
+SHA-256 of every array under :data:`CHECKSUM_BYTES` (labels, indices, names,
+small results).  Loading checks them all (cheap: the large arrays are not
+read), and an entry that cannot be read or does not match its manifest is
+reported with a warning and rebuilt.  Not detected, by design: bytes changed
+inside a large array (images) that keeps its dtype and shape.
+
+A data folder that cannot be written to still works: results are computed
+without caching, with one warning per process.  :func:`clear` reports exactly
+what it removed and what it could not remove; temporary folders left by a
+killed process (``.<entry>.<random>.part``) are listed by :func:`leftovers`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import mmap
 import os
@@ -30,10 +42,12 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from ._io import folder_mode
 from .fetch import data_home as _data_home
 
 log = logging.getLogger(__name__)
@@ -42,6 +56,16 @@ _ENTRY_NAME = re.compile(r"[a-z0-9_-]+-[0-9a-f]{20}")  # kind-key, as memo names
 
 MMAP_BYTES = 1 << 20
 """Arrays at least this large are memory-mapped when loaded; smaller ones are read."""
+CHECKSUM_BYTES = 1 << 26
+"""Arrays up to this size are checked against the SHA-256 in their entry's manifest on every load."""
+MANIFEST = "manifest.json"
+PART_SUFFIX = ".part"
+
+_UNWRITABLE: set[Path] = set()  # cache folders already warned about in this process
+
+
+class ManifestMismatch(ValueError):
+    """An entry's arrays are not those its manifest describes."""
 
 
 def folder(data_home=None) -> Path:
@@ -108,34 +132,66 @@ def _entry_view(array: np.ndarray) -> tuple | None:
     return ("cache entry", str(path), offset, array.shape, array.strides, array.dtype.str)
 
 
+def _describe(array: np.ndarray) -> dict:
+    """What the manifest says of one array."""
+    out = {"dtype": array.dtype.str, "shape": list(array.shape)}
+    if array.nbytes <= CHECKSUM_BYTES:
+        out["sha256"] = _digest(array)
+    return out
+
+
+def _digest(array: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(array).reshape(-1).view(np.uint8)).hexdigest()
+
+
+def _check(name: str, array: np.ndarray, expected: dict) -> None:
+    """Raise ManifestMismatch when ``array`` is not what the manifest describes."""
+    if array.dtype.str != expected.get("dtype") or list(array.shape) != expected.get("shape"):
+        raise ManifestMismatch(
+            f"{name}.npy is {array.dtype.str} {tuple(array.shape)}, its manifest says "
+            f"{expected.get('dtype')} {tuple(expected.get('shape') or ())}"
+        )
+    if "sha256" in expected and _digest(array) != expected["sha256"]:
+        raise ManifestMismatch(f"{name}.npy was changed after it was saved (checksum differs)")
+
+
 def load(path: Path, names: Iterable[str]) -> dict[str, np.ndarray] | None:
-    """The arrays of an entry, or None when it is missing or unreadable (then warn)."""
+    """The arrays of an entry; None when it is missing, unreadable or unlike its manifest (then warn)."""
     if not path.is_dir():
         return None
     try:
+        manifest = json.loads((path / MANIFEST).read_text())["arrays"]
         arrays = {}
         for name in names:
             file = path / f"{name}.npy"
+            if name not in manifest:
+                raise ManifestMismatch(f"{name}.npy is not in the entry's manifest")
             if file.stat().st_size >= MMAP_BYTES:  # a plain ndarray view of the read-only map
                 arrays[name] = np.asarray(np.load(file, mmap_mode="r", allow_pickle=False))
             else:
                 arrays[name] = np.load(file, allow_pickle=False)
                 arrays[name].flags.writeable = False
+            _check(name, arrays[name], manifest[name])
         return arrays
-    except (OSError, ValueError, EOFError) as exc:
-        warnings.warn(f"cache entry {path} is unreadable ({exc}); rebuilding it", stacklevel=3)
+    except (OSError, ValueError, EOFError, KeyError, TypeError) as exc:
+        what = "does not match its manifest" if isinstance(exc, ManifestMismatch) else "is unreadable"
+        warnings.warn(f"cache entry {path} {what} ({exc}); rebuilding it", stacklevel=3)
         shutil.rmtree(path, ignore_errors=True)
         return None
 
 
 def save(path: Path, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Write an entry atomically; return its arrays as :func:`load` would."""
+    """Write an entry atomically, with its manifest; return its arrays as :func:`load` would."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=PART_SUFFIX, dir=path.parent))
     try:
+        manifest = {}
         for name, array in arrays.items():
-            np.save(tmp / f"{name}.npy", np.asarray(array), allow_pickle=False)
-        os.chmod(tmp, 0o755)  # mkdtemp makes 700; entries are meant to be shared
+            array = np.asarray(array)
+            np.save(tmp / f"{name}.npy", array, allow_pickle=False)
+            manifest[name] = _describe(array)
+        (tmp / MANIFEST).write_text(json.dumps({"arrays": manifest}))
+        os.chmod(tmp, folder_mode())  # mkdtemp makes 700; entries are meant to be shared
         try:
             os.rename(tmp, path)
         except OSError:
@@ -160,6 +216,9 @@ def memo(
 ) -> tuple[dict[str, np.ndarray], bool]:
     """The entry ``kind-key(parts)``: loaded if present, else computed and saved.
 
+    When the cache folder cannot be created or written to, the arrays are
+    computed and returned all the same, with one warning per process.
+
     Returns
     -------
     arrays : dict of str to ndarray
@@ -168,7 +227,8 @@ def memo(
         Whether they came from the cache.
     """
     names = list(names)
-    path = folder(data_home) / f"{kind}-{key(kind, *parts)}"
+    root = _data_home(data_home) / "cache"
+    path = root / f"{kind}-{key(kind, *parts)}"
     arrays = load(path, names)
     if arrays is not None:
         return arrays, True
@@ -178,32 +238,72 @@ def memo(
     try:
         return save(path, computed), False
     except OSError as exc:  # a read-only or full data folder: still answer, just slower next time
-        warnings.warn(f"could not cache {kind} in {path.parent} ({exc}); going on without", stacklevel=3)
-        return {name: np.asarray(computed[name]) for name in names}, False
+        if root not in _UNWRITABLE:
+            _UNWRITABLE.add(root)
+            reason = exc.strerror or exc
+            warnings.warn(
+                f"could not cache {kind} in {root} ({reason}); computing without the cache", stacklevel=3
+            )
+        else:
+            log.info("could not cache %s in %s (%s)", kind, root, exc)
+        out = {}
+        for name in names:
+            out[name] = np.asarray(computed[name]).view()  # read-only, as cached arrays are; no copy
+            out[name].flags.writeable = False
+        return out, False
+
+
+def _size(entry: Path) -> int:
+    try:
+        files = entry.rglob("*") if entry.is_dir() else [entry]
+        return sum(f.stat().st_size for f in files if f.is_file())
+    except OSError:
+        return 0
 
 
 def entries(data_home=None) -> list[tuple[str, int]]:
-    """``(name, bytes)`` of every entry, by name."""
+    """``(name, bytes)`` of every entry, by name (temporary folders excluded: see :func:`leftovers`)."""
     root = _data_home(data_home) / "cache"
     if not root.is_dir():
         return []
-    out = []
-    for entry in sorted(root.iterdir()):
-        if entry.name.startswith("."):
-            continue
-        files = entry.rglob("*") if entry.is_dir() else [entry]
-        out.append((entry.name, sum(f.stat().st_size for f in files if f.is_file())))
-    return out
+    return [(e.name, _size(e)) for e in sorted(root.iterdir()) if not e.name.startswith(".")]
 
 
-def clear(data_home=None) -> list[tuple[str, int]]:
-    """Delete every entry (and any temporary folder left by a killed process); return what went."""
+def leftovers(data_home=None) -> list[tuple[str, int]]:
+    """``(name, bytes)`` of temporary folders and files: saves killed midway, or running right now."""
     root = _data_home(data_home) / "cache"
-    gone = entries(data_home)
-    if root.is_dir():
-        for entry in root.iterdir():
-            if entry.is_dir():
-                shutil.rmtree(entry, ignore_errors=True)
+    if not root.is_dir():
+        return []
+    return [(e.name, _size(e)) for e in sorted(root.iterdir()) if e.name.startswith(".")]
+
+
+@dataclass
+class Cleared:
+    """What :func:`clear` did: ``(name, bytes)`` removed, and ``(name, why)`` it could not remove."""
+
+    removed: list[tuple[str, int]] = field(default_factory=list)
+    leftovers: list[tuple[str, int]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def clear(data_home=None) -> Cleared:
+    """Delete every entry and every temporary folder; report exactly what went and what did not."""
+    root = _data_home(data_home) / "cache"
+    done = Cleared()
+    for group, items in ((done.removed, entries(data_home)), (done.leftovers, leftovers(data_home))):
+        for name, size in items:
+            entry = root / name
+            why = "still there"
+            try:
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+            except OSError as exc:
+                why = exc.strerror or str(exc)
+                shutil.rmtree(entry, ignore_errors=True)  # whatever else can go
+            if entry.exists() or entry.is_symlink():
+                done.failed.append((name, why))
             else:
-                entry.unlink(missing_ok=True)
-    return gone
+                group.append((name, size))
+    return done

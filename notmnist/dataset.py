@@ -23,8 +23,6 @@ maps of the cache): copy one before changing it in place.
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import logging
 import os
 import warnings
@@ -33,20 +31,18 @@ from pathlib import Path
 
 import numpy as np
 
-from . import cache
-from ._io import atomic_write
+from . import _sidefile, cache
 from ._version import __version__
-from .archive import Letters, Skipped, read_archive
+from .archive import Letters, Skipped
 from .fetch import DataUnavailable, fetch
 from .fetch import data_home as _data_home
 from .pixels import denormalise, normalise  # noqa: F401 (denormalise: re-exported for the pages)
 from .registry import ARCHIVES, LETTERS, SUBSETS, archive_info
+from .verify import READ_CODE, contents_check, read_letters, record, verify_archive  # noqa: F401
 
 log = logging.getLogger(__name__)
 
 SOURCES = ("auto", "real", "standin")
-READ_CODE = ("archive.py", "_tarstream.py", "_png.py", "registry.py", "cache.py")
-"""Modules whose source keys the cached letters (what :func:`read_archive` returns)."""
 DATA_CODE = (*READ_CODE, "dataset.py", "pixels.py")
 """Modules whose source keys the cached splits (and, with their own, every later stage's results)."""
 DEFAULT_SEED = 133
@@ -56,6 +52,8 @@ COURSE_SIZES = {"train": 200_000, "valid": 10_000, "test": 10_000}
 """Split sizes of the course on the real archives; the stand-in scales them."""
 
 STANDIN_SEED = 0
+MIN_STANDIN_SCALE = 0.001
+"""Smallest stand-in scale: below it a letter of the small archive holds no test image."""
 
 
 class DataError(Exception):
@@ -169,8 +167,12 @@ def standin_scale(scale: float | None = None) -> float:
             from .standin import DEFAULT_SCALE
 
             scale = DEFAULT_SCALE
-    if not 0 < scale <= 1:
-        raise ValueError(f"stand-in scale must be in (0, 1], got {scale}")
+    if not MIN_STANDIN_SCALE <= scale <= 1:
+        origin = "NOTMNIST_STANDIN_SCALE" if _scale_from_env(scale) else "stand-in scale"
+        raise ValueError(
+            f"{origin} must be between {MIN_STANDIN_SCALE:g} (the smallest stand-in the splits can "
+            f"use) and 1, got {scale:g}"
+        )
     return float(scale)
 
 
@@ -191,6 +193,14 @@ def standin_fonts(fonts: str | None = None) -> str:
     return value
 
 
+def _scale_from_env(scale: float) -> bool:
+    """Whether ``scale`` is the value of ``$NOTMNIST_STANDIN_SCALE``."""
+    try:
+        return float(os.environ.get("NOTMNIST_STANDIN_SCALE", "")) == scale
+    except ValueError:
+        return False
+
+
 def locate(source: str | None = None, *, data_home=None, download_if_missing: bool = True) -> DataSource:
     """Find (or make) the archives of ``source``.
 
@@ -209,18 +219,33 @@ def locate(source: str | None = None, *, data_home=None, download_if_missing: bo
         ``kind`` is ``"real"`` or ``"standin"``; ``paths`` maps ``"large"`` and
         ``"small"`` to archive paths.
     """
-    return _locate(
-        resolve_source(source), _data_home(data_home), download_if_missing, standin_scale(), standin_fonts()
-    )
+    kind = resolve_source(source)
+    if kind == "standin":
+        standin_scale()  # a bad scale is refused before anything else happens
+    # The scale and font set are read only when the stand-in is used: they do not matter for the
+    # real archives.
+    env_scale = os.environ.get("NOTMNIST_STANDIN_SCALE")
+    env_fonts = os.environ.get("NOTMNIST_STANDIN_FONTS")
+    return _locate(kind, _data_home(data_home), download_if_missing, env_scale, env_fonts)
 
 
 @functools.lru_cache(maxsize=8)
-def _locate(kind: str, home: Path, download_if_missing: bool, scale: float, fonts: str = "all") -> DataSource:
+def _locate(
+    kind: str, home: Path, download_if_missing: bool, env_scale: str | None, env_fonts: str | None
+) -> DataSource:
     """:func:`locate`, decided once per process (one download attempt, one warning)."""
     note = None
     if kind in ("real", "auto"):
         try:
-            paths = {s: fetch(s, data_home=home, download_if_missing=download_if_missing) for s in SUBSETS}
+            paths = {
+                s: fetch(
+                    s,
+                    data_home=home,
+                    download_if_missing=download_if_missing,
+                    verify=contents_check(s, home),
+                )
+                for s in SUBSETS
+            }
             return DataSource("real", paths)
         except DataUnavailable as exc:
             if kind == "real":
@@ -235,6 +260,7 @@ def _locate(kind: str, home: Path, download_if_missing: bool, scale: float, font
             )
     from .standin import write_standin
 
+    scale, fonts = standin_scale(), standin_fonts()
     folder = home / "standin" / f"scale-{scale:g}-seed-{STANDIN_SEED}{'' if fonts == 'all' else '-' + fonts}"
     paths = write_standin(folder, scale=scale, seed=STANDIN_SEED, fonts=fonts)
     return DataSource("standin", {s: Path(paths[s]) for s in SUBSETS}, scale, note)
@@ -266,29 +292,22 @@ def load_letters(subset: str, *, source: str | None = None, data_home=None) -> L
 def _letters(src: DataSource, subset: str, data_home) -> Letters:
     path = src.paths[subset]
     prov = src.provenance((subset,))
-
-    def read() -> dict[str, np.ndarray]:
-        letters = read_archive(path)
-        return {
-            "images": letters.images,
-            "labels": letters.labels,
-            "names": letters.names,
-            "skipped_member": np.array([s.member for s in letters.skipped], dtype=str),
-            "skipped_reason": np.array([s.reason for s in letters.skipped], dtype=str),
-        }
-
-    arrays, _ = cache.memo(
-        f"letters-{subset}",
-        (prov.archives[0].sha256, cache.code_hash(*READ_CODE)),
-        ("images", "labels", "names", "skipped_member", "skipped_reason"),
-        read,
-        data_home=data_home,
-    )
+    arrays = read_letters(path, prov.archives[0].sha256, subset, data_home)
     skipped = [Skipped(str(m), str(r)) for m, r in zip(arrays["skipped_member"], arrays["skipped_reason"])]
     letters = Letters(arrays["images"], arrays["labels"], arrays["names"], skipped, path)
     letters.provenance = prov
+    if src.kind == "real" and path.stat().st_size == ARCHIVES[subset].size:
+        # A file of the published size: fetch() vouches for nothing more, so the
+        # verdict of the first read (cached with the letters) is recorded beside it.
+        problem = record(path, arrays)
+        if problem and path not in _WARNED:
+            _WARNED.add(path)
+            warnings.warn(f"{path} is not the published archive: {problem}", stacklevel=3)
     _check_minimum(letters, subset, src.scale)
     return letters
+
+
+_WARNED: set[Path] = set()
 
 
 def _check_minimum(letters: Letters, subset: str, scale: float) -> None:
@@ -443,25 +462,9 @@ def load_splits(
 
 
 def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, remembered in a side file keyed by size and mtime."""
-    path = Path(path)
-    stat = path.stat()
-    side = path.with_name(path.name + ".sha256.json")
-    stamp = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-    try:
-        saved = json.loads(side.read_text())
-        if {k: saved.get(k) for k in stamp} == stamp and len(saved.get("sha256", "")) == 64:
-            return saved["sha256"]
-    except (OSError, ValueError):
-        pass
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    stamp["sha256"] = digest.hexdigest()
-    try:
-        with atomic_write(side, "w") as f:
-            json.dump(stamp, f)
-    except OSError:  # a read-only data folder still works, just slower
-        pass
-    return stamp["sha256"]
+    """SHA-256 of a file, remembered beside it (:func:`notmnist._sidefile.sha256`).
+
+    The remembered value is used only while the file's size, modification and
+    change times and inode are those it was computed for.
+    """
+    return _sidefile.sha256(Path(path))

@@ -6,14 +6,20 @@ the ``NOTMNIST_DATA_DIR`` environment variable, else the platform cache
 
 :func:`fetch` returns the path of an archive whose exact byte size matches the
 registry and that starts with the gzip signature.  A file the user copied into
-the data folder by hand is used as is, without any network.  Otherwise the
-mirrors are tried in registry order with pooch's :class:`~pooch.HTTPDownloader`
-(tqdm progress bar, finite timeouts).  Each attempt writes to a temporary file
-beside the target (``<name>.<random>.part``), is checked, and only then renamed
-to the final name; the temporary file is removed on any error, Ctrl-C included,
-so a partial or wrong file never sits under the final name.  A wrong file found
-under the final name (HTML error page, truncated copy) is moved aside to
-``<name>.invalid`` before downloading again.
+the data folder by hand is used as is, without any network; its contents are
+verified when it is first read (:mod:`notmnist.dataset`), and the verdict is
+remembered beside it (:mod:`notmnist._sidefile`).  Otherwise the mirrors are
+tried in registry order with pooch's :class:`~pooch.HTTPDownloader` (tqdm
+progress bar, finite timeouts).  Each attempt writes to a temporary file beside
+the target (``<name>.<random>.part``), is checked (size, gzip signature, then
+the caller's ``verify``: the whole gzip stream and the per-letter counts), and
+only then renamed to the final name, with the same mode as every file the
+package writes; a file that fails is deleted and the next mirror tried.  The
+temporary file is removed on any error, Ctrl-C included, so a partial or wrong
+file never sits under the final name.  A wrong file found under the final name
+(HTML error page, truncated copy, contents that failed verification) is moved
+aside to ``<name>.invalid`` (``<name>.2.invalid``, ... when that is taken)
+before downloading again.
 
 When nothing works the error, :class:`DataUnavailable`, is one line naming the
 file, every URL tried with what went wrong, and the exact path to drop the
@@ -32,6 +38,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import _sidefile
+from ._io import file_mode
 from .registry import archive_info
 
 log = logging.getLogger(__name__)
@@ -47,6 +55,9 @@ PART_SUFFIX = ".part"
 INVALID_SUFFIX = ".invalid"
 STALE_AFTER = 3600.0
 """A temporary file untouched for this many seconds belongs to a killed process."""
+
+UNCHECKED = "size matches, contents not yet checked"
+"""State of an archive of the right size that has not been read yet."""
 
 _STANDIN_HINT = "or use the offline stand-in with NOTMNIST_SOURCE=standin"
 
@@ -76,9 +87,13 @@ class ArchiveStatus:
     expected_size : int
         Size in bytes of the published archive.
     verified : bool
-        Present, of the expected size and starting with the gzip signature.
+        Present, of the expected size, and its contents verified when it was
+        first read: the whole gzip stream (CRC and length) and the readable
+        images per letter equal to the published counts.
     problem : str or None
-        Why it is not verified (``"not in the data folder"`` when absent); None when verified.
+        Why it is not verified (``"not in the data folder"`` when absent,
+        ``"size matches, contents not yet checked"`` before its first read);
+        None when verified.
     """
 
     subset: str
@@ -147,6 +162,12 @@ def archive_status(
     if not path.is_file():
         return ArchiveStatus(subset, path, False, None, info.size, False, "not in the data folder")
     problem = _problem(path, info.size)
+    if problem is None:
+        checked = _sidefile.verification(path)
+        if checked is None:
+            problem = UNCHECKED
+        elif not checked[0]:
+            problem = f"contents failed verification: {checked[1]}"
     return ArchiveStatus(
         subset, path, True, path.stat().st_size, info.size, problem is None, problem
     )
@@ -157,6 +178,7 @@ def fetch(
     *,
     data_home: str | os.PathLike[str] | None = None,
     download_if_missing: bool = True,
+    verify: Callable[[Path], str | None] | None = None,
 ) -> Path:
     """Return the path of the verified archive of ``subset``, downloading it if needed.
 
@@ -168,11 +190,17 @@ def fetch(
         Data folder; see :func:`data_home`.
     download_if_missing : bool, default True
         Download the archive when the data folder does not hold it.
+    verify : callable, optional
+        Checks the contents of a download of the right size before it is
+        kept: returns None, or what is wrong (then the file is deleted and the
+        next mirror tried).  :mod:`notmnist.dataset` passes one that reads the
+        archive and compares the per-letter counts with the registry's.
 
     Returns
     -------
     Path
-        ``<data_home>/<file name>``, of the published byte size, starting with the gzip signature.
+        ``<data_home>/<file name>``, of the published byte size, starting with
+        the gzip signature, and not known to have failed verification.
 
     Raises
     ------
@@ -190,6 +218,9 @@ def fetch(
     moved = ""
     if target.exists():
         problem = _problem(target, info.size)
+        checked = _sidefile.verification(target) if problem is None else None
+        if checked is not None and not checked[0]:
+            problem = f"its contents failed verification ({checked[1]})"
         if problem is None:
             log.debug("using %s", target)
             return target
@@ -199,8 +230,7 @@ def fetch(
                 f"call again with download_if_missing=True, or replace it with the right file "
                 f"({info.size:,} bytes, from {' or '.join(urls)})"
             )
-        aside = target.with_name(target.name + INVALID_SUFFIX)
-        os.replace(target, aside)
+        aside = _aside(target)
         moved = f" (a wrong file found there was moved to {aside})"
         log.warning("%s is not the published archive: %s; moved it to %s", target, problem, aside)
     elif not download_if_missing:
@@ -214,7 +244,7 @@ def fetch(
     failures = []
     downloader = _downloader()
     for url in urls:
-        error = _download(downloader, url, target, info.size)
+        error = _download(downloader, url, target, info.size, verify)
         if error is None:
             return target
         log.info("could not download %s: %s", url, error)
@@ -242,7 +272,35 @@ def _downloader() -> Callable[..., object]:
     )
 
 
-def _download(downloader: Callable[..., object], url: str, target: Path, size: int) -> str | None:
+def _aside(target: Path) -> Path:
+    """Move a wrong file to ``<name>.invalid``, or ``<name>.<n>.invalid`` if taken; return where."""
+    n = 1
+    while True:
+        aside = target.with_name(f"{target.name}{'' if n == 1 else f'.{n}'}{INVALID_SUFFIX}")
+        try:
+            os.link(target, aside)  # never overwrites an earlier copy
+        except FileExistsError:
+            n += 1
+            continue
+        except OSError:  # no hard links here: check, then rename
+            if aside.exists():
+                n += 1
+                continue
+            os.replace(target, aside)
+            _sidefile.side_path(target).unlink(missing_ok=True)
+            return aside
+        target.unlink()
+        _sidefile.side_path(target).unlink(missing_ok=True)
+        return aside
+
+
+def _download(
+    downloader: Callable[..., object],
+    url: str,
+    target: Path,
+    size: int,
+    verify: Callable[[Path], str | None] | None = None,
+) -> str | None:
     """Download ``url`` to ``target`` through a temporary file; return None or what went wrong."""
     try:
         fd, name = tempfile.mkstemp(prefix=target.name + ".", suffix=PART_SUFFIX, dir=target.parent)
@@ -257,9 +315,15 @@ def _download(downloader: Callable[..., object], url: str, target: Path, size: i
         except OSError as exc:  # requests' errors are OSErrors, and so are disk errors
             return _describe(exc)
         problem = _problem(part, size)
+        if problem is None and verify is not None:
+            log.info("verifying %s", url)
+            problem = verify(part)
         if problem is not None:
             return f"received a wrong file: {problem}"
+        os.chmod(part, file_mode())  # mkstemp makes 600; like every file the package writes
         os.replace(part, target)
+        if verify is not None:
+            _sidefile.update(target, verified=True, problem=None)
         log.info("saved %s (%s bytes)", target, f"{size:,}")
         return None
     finally:

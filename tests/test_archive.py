@@ -170,3 +170,136 @@ def test_starting_workers_restores_the_main_module(monkeypatch):
         _workers.stop(pool)
     assert main.__file__ == "/somewhere/page.py"
     assert _workers.start(1, "notmnist.archive") is None
+
+
+# hostile archives ------------------------------------------------------------------------------
+
+
+def _raw_member(name: bytes, data: bytes) -> bytes:
+    """A ustar header for ``name`` (any bytes) with ``data``, padded."""
+    info = tarfile.TarInfo("placeholder")
+    info.size = len(data)
+    header = bytearray(info.tobuf(tarfile.USTAR_FORMAT))
+    header[0:100] = name.ljust(100, b"\0")
+    header[148:156] = b" " * 8
+    header[148:156] = f"{sum(header):06o}\0 ".encode()
+    return bytes(header) + data + bytes(-len(data) % 512)
+
+
+def _letters_tar(top: str = "notMNIST_small", per_letter: int = 2) -> bytes:
+    """Uncompressed members of a valid notMNIST layout, without the end marker."""
+    return b"".join(
+        _raw_member(f"{top}/{letter}/{font_name(label, v)}".encode(), png_bytes(glyph(label, v)))
+        for label, letter in enumerate(LETTERS)
+        for v in range(per_letter)
+    )
+
+
+def test_macos_metadata_is_skipped_and_never_chooses_the_top_folder(archive_factory, tmp_path):
+    """__MACOSX/ and ._* members written first by macOS's archiver are skipped with a reason."""
+    meta = b"\0\5\26\7\0\2\0\0Mac OS X        "
+    path = tmp_path / "notMNIST_small.tar.gz"
+    body = _raw_member(b"__MACOSX/notMNIST_small/._A", meta)
+    body += _raw_member(b"__MACOSX/notMNIST_small/A/._x.png", meta)
+    body += _raw_member(b"notMNIST_small/A/._y.png", meta)
+    path.write_bytes(gzip.compress(body + _letters_tar() + bytes(1024)))
+    letters = read_archive(path, n_jobs=1)
+    assert len(letters) == 20
+    reasons = {s.member: s.reason for s in letters.skipped}
+    assert "__MACOSX" in reasons["__MACOSX/notMNIST_small/._A"]
+    assert "__MACOSX" in reasons["__MACOSX/notMNIST_small/A/._x.png"]
+    assert "._*" in reasons["notMNIST_small/A/._y.png"]
+
+
+def test_member_name_that_is_not_utf8_is_skipped_and_named_escaped(tmp_path):
+    """A Latin-1 member name is one skipped member, shown with a \\x escape; the rest is read."""
+    path = tmp_path / "notMNIST_small.tar.gz"
+    odd = _raw_member(b"notMNIST_small/A/caf\xe9.png", png_bytes(glyph(0, 50)))
+    path.write_bytes(gzip.compress(_letters_tar() + odd + bytes(1024)))
+    letters = read_archive(path, n_jobs=1)
+    assert len(letters) == 20
+    assert [(s.member, s.reason) for s in letters.skipped] == [
+        ("notMNIST_small/A/caf\\xe9.png", "member name is not UTF-8: not read")
+    ]
+
+
+def test_pax_record_of_length_zero_is_a_one_line_error(tmp_path):
+    """The 10 KB archive that used to hang: an ArchiveError naming the member, at once."""
+    record = b"0 path=x\n"
+    pax = tarfile.TarInfo("././@PaxHeader")
+    pax.type, pax.size = tarfile.XHDTYPE, len(record)
+    body = pax.tobuf(tarfile.USTAR_FORMAT) + record + bytes(-len(record) % 512)
+    path = tmp_path / "notMNIST_small.tar.gz"
+    path.write_bytes(gzip.compress(body + _letters_tar() + bytes(1024)))
+    with pytest.raises(ArchiveError, match=r"bad pax record .*notMNIST_small/A/"):
+        read_archive(path, n_jobs=1)
+
+
+def test_huge_member_is_skipped_without_being_held(tmp_path):
+    """A 512 MiB member (outside the letter folders, or inside) is skipped and never held in memory."""
+    import tracemalloc
+    import zlib
+
+    z = zlib.compressobj(1, zlib.DEFLATED, 31)
+    parts = [_letters_tar()]
+    for name in (b"notMNIST_small/big.bin", b"notMNIST_small/B/big.png"):
+        info = tarfile.TarInfo(name.decode())
+        info.size = 256 << 20
+        parts.append(info.tobuf(tarfile.USTAR_FORMAT))
+        parts.extend([bytes(1 << 20)] * 256)
+    parts.append(bytes(1024))
+    path = tmp_path / "notMNIST_small.tar.gz"
+    path.write_bytes(b"".join(z.compress(p) for p in parts) + z.flush())
+    tracemalloc.start()
+    try:
+        letters = read_archive(path, n_jobs=1)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(letters) == 20
+    reasons = {s.member: s.reason for s in letters.skipped}
+    assert "letter folder" in reasons["notMNIST_small/big.bin"]
+    assert "larger than 1,048,576 bytes" in reasons["notMNIST_small/B/big.png"]
+    assert peak < 48 << 20, f"peak {peak / 1e6:.0f} MB"
+
+
+def test_batches_are_bounded_in_bytes(tmp_path, monkeypatch):
+    """Many members just under the size cap are decoded a bounded number of bytes at a time."""
+    seen = []
+    real = archive._decode_batch
+
+    def recording(batch):
+        seen.append(sum(len(data) for _, _, data in batch))
+        return real(batch)
+
+    monkeypatch.setattr(archive, "_decode_batch", recording)
+    big = [_raw_member(f"notMNIST_small/C/junk{i}.png".encode(), bytes(1000 << 10)) for i in range(40)]
+    path = tmp_path / "notMNIST_small.tar.gz"
+    path.write_bytes(gzip.compress(_letters_tar() + b"".join(big) + bytes(1024), compresslevel=1))
+    letters = read_archive(path, n_jobs=1)
+    assert len(letters) == 20 and len(letters.skipped) == 40
+    assert max(seen) <= archive.BATCH_BYTES + archive.MAX_MEMBER and len(seen) >= 3
+
+
+def test_png_bombs_and_impossible_sizes_are_skipped_with_a_reason(tmp_path):
+    """A PNG inflating to 64 MiB, and one claiming 100000x100000 pixels, are skipped and named."""
+    import struct
+    import zlib
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    def png(width, height, idat):
+        ihdr = chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        return b"\x89PNG\r\n\x1a\n" + ihdr + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+    bomb = png(28, 28, zlib.compress(bytes(64 << 20), 9))
+    huge = png(100_000, 100_000, zlib.compress(bytes(100)))
+    extra = _raw_member(b"notMNIST_small/D/bomb.png", bomb) + _raw_member(b"notMNIST_small/E/huge.png", huge)
+    path = tmp_path / "notMNIST_small.tar.gz"
+    path.write_bytes(gzip.compress(_letters_tar() + extra + bytes(1024)))
+    letters = read_archive(path, n_jobs=1)
+    reasons = {s.member.rsplit("/", 1)[-1]: s.reason for s in letters.skipped}
+    assert "decompression bomb" in reasons["bomb.png"]
+    assert "100000x100000" in reasons["huge.png"] or "exceeds limit" in reasons["huge.png"]
+    assert len(letters) == 20

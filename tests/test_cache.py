@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -57,7 +58,7 @@ def test_failed_compute_leaves_no_entry(tmp_path):
 
     with pytest.raises(KeyboardInterrupt):
         cache.memo("thing", (), ("big",), broken, data_home=tmp_path)
-    assert list((tmp_path / "cache").iterdir()) == []
+    assert not (tmp_path / "cache").exists() or list((tmp_path / "cache").iterdir()) == []
 
 
 def test_failed_save_leaves_no_partial_entry(tmp_path, monkeypatch):
@@ -122,17 +123,36 @@ def test_lost_race_keeps_the_winners_entry(tmp_path, monkeypatch):
     assert [p.name for p in (tmp_path / "cache").iterdir()] == [path.name]
 
 
-def test_read_only_data_folder_still_answers(tmp_path, monkeypatch):
-    """No write permission: a warning, and the computed arrays all the same."""
+@pytest.mark.parametrize("cache_folder", ["absent", "present"])
+def test_read_only_data_folder_computes_without_caching_and_warns_once(tmp_path, monkeypatch, cache_folder):
+    """Read-only data folder, with or without cache/: one warning for the process, right arrays, no entry."""
+    import pathlib
+    import warnings
+
+    if cache_folder == "present":
+        (tmp_path / "cache").mkdir()
+    real_mkdir = pathlib.Path.mkdir
+
+    def read_only_mkdir(self, *args, **kwargs):
+        if self == tmp_path / "cache" and not self.exists():
+            raise PermissionError(1, "Operation not permitted")
+        return real_mkdir(self, *args, **kwargs)
 
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
+    monkeypatch.setattr(pathlib.Path, "mkdir", read_only_mkdir)
     monkeypatch.setattr(cache.tempfile, "mkdtemp", denied)
-    with pytest.warns(UserWarning, match="could not cache thing .*Permission denied"):
-        got, hit = cache.memo("thing", (), ("small",), lambda: {"small": np.ones(2)}, data_home=tmp_path)
-    np.testing.assert_array_equal(got["small"], np.ones(2))
-    assert not hit
+    monkeypatch.setattr(cache, "_UNWRITABLE", set())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for kind in ("thing", "other", "thing"):
+            got, hit = cache.memo(kind, (), ("small",), lambda: {"small": np.ones(2)}, data_home=tmp_path)
+            np.testing.assert_array_equal(got["small"], np.ones(2))
+            assert not hit and not got["small"].flags.writeable
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1 and "computing without the cache" in messages[0], messages
+    assert cache.entries(tmp_path) == []
 
 
 def test_fingerprint_sees_bytes_dtype_and_shape():
@@ -186,3 +206,81 @@ def test_views_of_entries_are_fingerprinted_by_place(tmp_path, monkeypatch):
     cache.fingerprint(got["small"])  # read into memory, not mapped: its bytes are hashed
     cache.fingerprint(np.array(big))  # a writeable copy: hashed
     assert sum(hashed) >= big.nbytes + got["small"].nbytes
+
+
+# manifests ---------------------------------------------------------------------------------------
+
+
+def _entry(tmp_path):
+    cache.memo("thing", (), ("big", "small"), arrays, data_home=tmp_path)
+    (entry,) = (tmp_path / "cache").iterdir()
+    return entry
+
+
+@pytest.mark.parametrize(
+    ("name", "replacement"),
+    [
+        ("big", np.zeros((7, 3))),  # another shape and dtype
+        ("small", np.array([1.5, 2.5, 3.5])),  # another shape
+        ("small", np.array([99.0, 99.0])),  # same dtype and shape, other values (a small array)
+        ("big", np.arange(cache.MMAP_BYTES // 8 + 1, dtype=np.int32)),  # another dtype
+    ],
+    ids=["shape-and-dtype", "shape", "values-of-a-small-array", "dtype"],
+)
+def test_entry_unlike_its_manifest_is_rebuilt_with_a_warning(tmp_path, name, replacement):
+    """An array replaced after saving is caught on load, named in a warning, and the entry rebuilt."""
+    entry = _entry(tmp_path)
+    np.save(entry / f"{name}.npy", replacement)
+    with pytest.warns(UserWarning, match=f"does not match its manifest .*{name}.npy"):
+        got, hit = cache.memo("thing", (), ("big", "small"), arrays, data_home=tmp_path)
+    assert not hit
+    for key, expected in arrays().items():
+        np.testing.assert_array_equal(got[key], expected)
+    _, hit = cache.memo("thing", (), ("big", "small"), arrays, data_home=tmp_path)
+    assert hit
+
+
+def test_entry_without_a_manifest_is_rebuilt(tmp_path):
+    """An entry missing its manifest (an older format, or damage) is not trusted."""
+    entry = _entry(tmp_path)
+    (entry / cache.MANIFEST).unlink()
+    with pytest.warns(UserWarning, match="unreadable"):
+        _, hit = cache.memo("thing", (), ("big", "small"), arrays, data_home=tmp_path)
+    assert not hit and (entry / cache.MANIFEST).exists()
+
+
+def test_only_arrays_up_to_the_checksum_size_carry_a_checksum(tmp_path, monkeypatch):
+    """Arrays over CHECKSUM_BYTES are checked for dtype and shape only, so loading them reads nothing."""
+    monkeypatch.setattr(cache, "CHECKSUM_BYTES", 1000)
+    entry = _entry(tmp_path)
+    manifest = (entry / cache.MANIFEST).read_text()
+    assert '"small": {"dtype": "<f8", "shape": [2], "sha256"' in manifest
+    assert '"sha256"' not in manifest.split('"big":')[1].split("}")[0]
+
+
+# clear and leftovers -----------------------------------------------------------------------------
+
+
+def test_clear_reports_what_it_removed_and_what_it_could_not(tmp_path, monkeypatch):
+    """An entry that cannot be deleted is reported as failed with the reason, never as removed."""
+    cache.memo("thing", (), ("small",), lambda: {"small": np.ones(2)}, data_home=tmp_path)
+    cache.memo("other", (), ("small",), lambda: {"small": np.ones(3)}, data_home=tmp_path)
+    (tmp_path / "cache" / ".thing-x.abc.part").mkdir()
+    (tmp_path / "cache" / ".thing-x.abc.part" / "a.npy").write_bytes(b"x" * 100)
+    stuck = next(p for p in (tmp_path / "cache").iterdir() if p.name.startswith("other-"))
+    real_rmtree = cache.shutil.rmtree
+
+    def immutable(path, ignore_errors=False, **kwargs):
+        if Path(path) == stuck:
+            if not ignore_errors:
+                raise PermissionError(1, "Operation not permitted")
+            return
+        real_rmtree(path, ignore_errors=ignore_errors, **kwargs)
+
+    monkeypatch.setattr(cache.shutil, "rmtree", immutable)
+    assert [name for name, _ in cache.leftovers(tmp_path)] == [".thing-x.abc.part"]
+    done = cache.clear(tmp_path)
+    assert len(done.removed) == 1 and done.removed[0][0].startswith("thing-")
+    assert done.leftovers == [(".thing-x.abc.part", 100)]
+    assert done.failed == [(stuck.name, "Operation not permitted")]
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [stuck.name]

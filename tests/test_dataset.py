@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import os
 
 import numpy as np
 import pytest
 
-from notmnist import dataset
+from notmnist import dataset, verify
 from notmnist.dataset import DataError, DataSource, load_letters, load_splits
 
 SCALE = 0.001  # minimum per letter: large 45, small 1; splits: train 200, valid 10, test 10
@@ -68,7 +69,7 @@ def test_cache_is_reused_and_keyed(source, monkeypatch, tmp_path):
     cache = tmp_path / "home" / "cache"
     before = set(cache.glob("splits-*"))
     with monkeypatch.context() as m:
-        m.setattr(dataset, "read_archive", lambda *a, **k: pytest.fail("cache not used"))
+        m.setattr(verify, "read_archive", lambda *a, **k: pytest.fail("cache not used"))
         again = load_splits(seed=5)
         load_letters("large")
     assert set(cache.glob("splits-*")) == before
@@ -197,3 +198,111 @@ def test_auto_falls_back_to_the_standin_and_says_so(tmp_path, monkeypatch):
     prov = src.provenance()
     assert prov.source == "standin" and "stand-in" in prov.summary()
     assert "chosen automatically" in prov.summary()
+
+
+# verification, the SHA-256 side file, cache manifests, the stand-in's scale -------------------------
+
+
+@pytest.fixture
+def published(source, monkeypatch):
+    """Make the registry's published size and counts those of the test's small archive."""
+    from dataclasses import replace
+
+    from notmnist import registry
+
+    def publish(counts):
+        info = replace(registry.ARCHIVES["small"], size=source.paths["small"].stat().st_size, counts=counts)
+        monkeypatch.setitem(registry.ARCHIVES, "small", info)
+
+    return publish
+
+
+def test_first_read_records_the_verdict_beside_the_archive(source, published):
+    """Reading an archive of the published size records "verified" when its counts are the published ones."""
+    from notmnist import _sidefile
+
+    published((5,) * 10)
+    assert _sidefile.verification(source.paths["small"]) is None
+    load_letters("small")
+    assert _sidefile.verification(source.paths["small"]) == (True, None)
+
+
+def test_wrong_counts_are_recorded_and_warned_about(source, published):
+    """An archive of the published size whose per-letter counts differ is not verified, and says so."""
+    from notmnist import _sidefile
+
+    published((5,) * 9 + (6,))
+    with pytest.warns(UserWarning, match=r"not the published archive: .*J 5 \(published 6\)"):
+        load_letters("small")
+    ok, problem = _sidefile.verification(source.paths["small"])
+    assert not ok and "J 5 (published 6)" in problem
+
+
+def test_right_size_file_of_zeros_fails_verification(source, published):
+    """A file of the published size holding the gzip magic then zeros is an error and recorded as failed."""
+    from notmnist import _sidefile
+    from notmnist.archive import ArchiveError
+
+    path = source.paths["small"]
+    published((5,) * 10)
+    path.write_bytes(b"\x1f\x8b" + bytes(path.stat().st_size - 2))
+    with pytest.raises(ArchiveError, match="corrupt"):
+        load_letters("small")
+    ok, problem = _sidefile.verification(path)
+    assert not ok and "corrupt" in problem
+
+
+def test_download_check_caches_the_letters_it_read(source, published, monkeypatch, tmp_path):
+    """contents_check reads a download once; the first use of the archive reads it from the cache."""
+    published((5,) * 9 + (4,))
+    assert "J 5 (published 4)" in dataset.contents_check("small", tmp_path / "other")(source.paths["small"])
+    published((5,) * 10)
+    assert dataset.contents_check("small", tmp_path / "home")(source.paths["small"]) is None
+    monkeypatch.setattr(verify, "read_archive", lambda path: pytest.fail("read twice"))
+    assert load_letters("small").counts == dict.fromkeys("ABCDEFGHIJ", 5)
+
+
+@pytest.mark.parametrize("how", ["in place", "renamed over"])
+def test_sha256_side_file_is_not_fooled_by_same_size_and_mtime(tmp_path, how):
+    """Another file of the same size with its mtime restored gets its own SHA-256, never the old one."""
+    path = tmp_path / "a.tar.gz"
+    path.write_bytes(b"first contents")
+    first = dataset.file_sha256(path)
+    stat = path.stat()
+    if how == "in place":
+        path.write_bytes(b"other contents")
+    else:
+        (tmp_path / "b").write_bytes(b"other contents")
+        os.replace(tmp_path / "b", path)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+    assert dataset.file_sha256(path) == hashlib.sha256(b"other contents").hexdigest() != first
+
+
+@pytest.mark.parametrize(
+    "damage", [lambda a: np.zeros((7, 3)), lambda a: np.full_like(a, 99)], ids=["shape", "labels-99"]
+)
+def test_damaged_splits_entry_is_rebuilt(source, tmp_path, damage):
+    """train_labels replaced by a (7, 3) array, or all set to 99, is caught on load and rebuilt."""
+    good = load_splits()
+    (entry,) = (tmp_path / "home" / "cache").glob("splits-*")
+    np.save(entry / "train_labels.npy", damage(np.load(entry / "train_labels.npy")))
+    with pytest.warns(UserWarning, match="does not match its manifest"):
+        again = load_splits()
+    np.testing.assert_array_equal(again.train_labels, good.train_labels)
+
+
+def test_standin_scale_matters_only_for_the_standin(monkeypatch, tmp_path, archive_factory):
+    """A bad NOTMNIST_STANDIN_SCALE does not break the real source; for the stand-in it is refused first."""
+    paths = {"large": archive_factory("notMNIST_large.tar.gz"), "small": archive_factory()}
+    monkeypatch.setattr(dataset, "fetch", lambda subset, **kw: paths[subset])
+    dataset._locate.cache_clear()
+    for value in ("abc", "1e-9"):
+        monkeypatch.setenv("NOTMNIST_STANDIN_SCALE", value)
+        assert dataset.locate("real", data_home=tmp_path).kind == "real"
+    with pytest.raises(ValueError, match=r"NOTMNIST_STANDIN_SCALE must be between 0\.001 .* got 1e-09"):
+        dataset.locate("standin", data_home=tmp_path)
+    monkeypatch.setenv("NOTMNIST_STANDIN_SCALE", "abc")
+    with pytest.raises(ValueError, match="NOTMNIST_STANDIN_SCALE='abc' is not a number"):
+        dataset.locate("standin", data_home=tmp_path)
+    assert not (tmp_path / "standin").exists()

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from notmnist import registry
+from notmnist import _sidefile, registry
+from notmnist._io import atomic_write
 from notmnist.fetch import (
     ArchiveMismatch,
     DataUnavailable,
@@ -374,7 +375,92 @@ def test_archive_status_reports_each_state_without_network(tmp_path, server, mon
     assert "expected" in wrong.problem and "HTML page" in wrong.problem
 
     target.write_bytes(ARCHIVE)
+    unchecked = archive_status("small", data_home=tmp_path)
+    assert (unchecked.present, unchecked.verified) == (True, False)
+    assert unchecked.problem == "size matches, contents not yet checked"
+    assert unchecked.size == len(ARCHIVE)
+
+    _sidefile.update(target, verified=True, problem=None)
     good = archive_status("small", data_home=tmp_path)
     assert (good.present, good.verified, good.problem) == (True, True, None)
-    assert good.size == len(ARCHIVE)
+
+    _sidefile.update(target, verified=False, problem="counts differ")
+    failed = archive_status("small", data_home=tmp_path)
+    assert not failed.verified and failed.problem == "contents failed verification: counts differ"
     assert server.requests == []
+
+
+def test_verified_record_does_not_survive_a_replaced_file(tmp_path):
+    """Another file of the same size and mtime put in place is "not yet checked", not verified."""
+    target = tmp_path / NAME
+    target.write_bytes(ARCHIVE)
+    _sidefile.update(target, verified=True, problem=None)
+    stat = target.stat()
+    replacement = tmp_path / "other"
+    replacement.write_bytes(b"\x1f\x8b" + bytes(len(ARCHIVE) - 2))
+    os.utime(replacement, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    os.replace(replacement, target)
+    assert target.stat().st_size == stat.st_size and target.stat().st_mtime_ns == stat.st_mtime_ns
+    assert archive_status("small", data_home=tmp_path).problem == "size matches, contents not yet checked"
+
+
+# contents verification of downloads, .invalid copies, file modes ----------------------------------
+
+
+def test_download_failing_verification_is_deleted_and_next_mirror_tried(tmp_path, server, monkeypatch):
+    """A right-size download whose contents fail ``verify`` is not kept; the next mirror's file is."""
+    wrong = b"\x1f\x8b" + bytes(len(ARCHIVE) - 2)  # gzip magic, then zeros: the right size
+    use_mirrors(monkeypatch, server.mirror("zeros", body=wrong), server.mirror("m2"))
+    checked = []
+
+    def verify(path):
+        checked.append(path.read_bytes() == ARCHIVE)
+        return None if path.read_bytes() == ARCHIVE else "corrupt gzip data"
+
+    path = fetch("small", data_home=tmp_path, verify=verify)
+    assert path.read_bytes() == ARCHIVE and checked == [False, True]
+    assert leftovers(tmp_path) == [NAME + _sidefile.SUFFIX]
+    assert archive_status("small", data_home=tmp_path).verified
+    use_mirrors(monkeypatch, server.mirror("zeros", body=wrong))
+    (tmp_path / NAME).unlink()
+    with pytest.raises(DataUnavailable, match="received a wrong file: corrupt gzip data"):
+        fetch("small", data_home=tmp_path, verify=verify)
+    assert leftovers(tmp_path) == [NAME + _sidefile.SUFFIX]
+
+
+def test_file_that_failed_verification_is_moved_aside(tmp_path, server, monkeypatch):
+    """An archive of the right size whose contents were found wrong is replaced by a download."""
+    use_mirrors(monkeypatch, server.mirror("m1"))
+    target = tmp_path / NAME
+    target.write_bytes(b"\x1f\x8b" + ARCHIVE[2:][::-1])
+    _sidefile.update(target, verified=False, problem="counts differ")
+    assert fetch("small", data_home=tmp_path).read_bytes() == ARCHIVE
+    assert (tmp_path / (NAME + ".invalid")).read_bytes() == b"\x1f\x8b" + ARCHIVE[2:][::-1]
+
+
+def test_second_wrong_drop_in_keeps_the_first_invalid_copy(tmp_path, server, monkeypatch):
+    """Each wrong file moved aside gets its own numbered .invalid name; none is overwritten."""
+    use_mirrors(monkeypatch, server.mirror("m1"))
+    for body in (b"first wrong file", b"second wrong file", b"third"):
+        (tmp_path / NAME).write_bytes(body)
+        fetch("small", data_home=tmp_path)
+    assert (tmp_path / f"{NAME}.invalid").read_bytes() == b"first wrong file"
+    assert (tmp_path / f"{NAME}.2.invalid").read_bytes() == b"second wrong file"
+    assert (tmp_path / f"{NAME}.3.invalid").read_bytes() == b"third"
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_downloaded_archive_has_the_mode_of_every_file_the_package_writes(
+    tmp_path, server, monkeypatch, umask
+):
+    """A download is saved 0666 less the umask (0644, 0640), like the package's other files."""
+    use_mirrors(monkeypatch, server.mirror("m1"))
+    old = os.umask(umask)
+    try:
+        path = fetch("small", data_home=tmp_path)
+        with atomic_write(tmp_path / "other.json", "w") as f:
+            f.write("{}")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert (tmp_path / "other.json").stat().st_mode & 0o777 == 0o666 & ~umask

@@ -15,9 +15,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "notmnist"
 # Stage of each module (a subpackage's modules share its stage); a module may import its own
 # stage or an earlier one, never a later one.
 STAGES: dict[str, int] = {
-    "_version": 0, "registry": 0, "config": 0, "pixels": 0, "_io": 0, "_workers": 0,
+    "_version": 0, "registry": 0, "config": 0, "pixels": 0, "_io": 0, "_workers": 0, "_sidefile": 0,
     "fetch": 1, "cache": 1, "_tarstream": 1, "_png": 1,
-    "archive": 2,
+    "archive": 2, "verify": 2,
     "standin": 3,
     "dataset": 4,
     "duplicates": 5, "sanitise": 5, "baseline": 5,

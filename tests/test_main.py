@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from conftest import png_bytes
 
 from notmnist import dataset
@@ -90,3 +91,94 @@ def test_clear_cache_removes_entries_but_not_archives(tmp_path, capsys):
     assert "removed 1 cache entries" in capsys.readouterr().out
     assert list((tmp_path / "cache").iterdir()) == []
     assert (tmp_path / "notMNIST_small.tar.gz").exists()
+
+
+def test_info_says_unchecked_and_counts_leftover_temporary_folders(tmp_path, capsys, monkeypatch):
+    """A right-size archive never read is "not yet checked"; a killed save's .part folder is listed."""
+    from dataclasses import replace
+
+    from notmnist import registry
+
+    archive = tmp_path / "notMNIST_small.tar.gz"
+    archive.write_bytes(b"\x1f\x8b" + bytes(98))
+    monkeypatch.setitem(registry.ARCHIVES, "small", replace(registry.ARCHIVES["small"], size=100))
+    part = tmp_path / "cache" / ".splits-0123.abc.part"
+    part.mkdir(parents=True)
+    (part / "train_images.npy").write_bytes(bytes(2_000_000))
+    assert main(["info", "--data-home", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "notMNIST_small.tar.gz: size matches, contents not yet checked" in out
+    assert "cache: 0 entries" in out
+    assert "temporary folders (saves interrupted, or running now): 1, 2.0 MB" in out
+    assert ".splits-0123.abc.part" in out
+
+
+def test_clear_cache_counts_leftovers_and_fails_on_what_stays(tmp_path, capsys, monkeypatch):
+    """clear-cache counts temporary folders it removed, and exits 1 naming entries it could not remove."""
+    from notmnist import cache
+
+    for name in ("splits-abc", "near-def"):
+        (tmp_path / "cache" / name).mkdir(parents=True)
+        np.save(tmp_path / "cache" / name / "x.npy", np.zeros(1000))
+    (tmp_path / "cache" / ".near-x.part").mkdir()
+    real_rmtree = cache.shutil.rmtree
+
+    def immutable(path, ignore_errors=False, **kwargs):
+        if path.name == "near-def":
+            if not ignore_errors:
+                raise PermissionError(1, "Operation not permitted")
+            return
+        real_rmtree(path, ignore_errors=ignore_errors, **kwargs)
+
+    monkeypatch.setattr(cache.shutil, "rmtree", immutable)
+    assert main(["clear-cache", "--data-home", str(tmp_path)]) == 1
+    out, err = capsys.readouterr()
+    assert "removed 1 cache entries, 0.0 MB, and 1 temporary folders of interrupted saves" in out
+    assert err.strip() == (
+        "notmnist: error: could not remove 1 cache entries: near-def (Operation not permitted)"
+    )
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == ["near-def"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "option", "why"),
+    [
+        (["prepare", "--train", "0"], "--train", "at least 10, got 0"),
+        (["prepare", "--valid", "15"], "--valid", "multiple of 10"),
+        (["prepare", "--seed", "-1"], "--seed", "expected a seed of at least 0, got -1"),
+        (["standin", "--seed", "x"], "--seed", "expected an integer, got 'x'"),
+        (["inspect", "a.tar.gz", "--jobs", "0"], "--jobs", "at least 1, got 0"),
+    ],
+)
+def test_bad_option_values_name_the_option(argv, option, why, capsys):
+    """--train 0, a negative seed or --jobs 0 are refused by the parser, naming the option."""
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: " in err and why in err, err
+
+
+def test_too_small_standin_scale_is_refused_at_the_start(tmp_path, monkeypatch, capsys):
+    """NOTMNIST_STANDIN_SCALE=1e-9 ends in one line giving the minimum scale, before any rendering."""
+    monkeypatch.setenv("NOTMNIST_STANDIN_SCALE", "1e-9")
+    assert main(["prepare", "--source", "standin", "--data-home", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "must be between 0.001" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "standin").exists()
+
+
+def test_broken_pipe_exits_quietly(tmp_path):
+    """info | head -1: no error message, no traceback, exit status 141 as for a Unix tool."""
+    for i in range(4000):  # more output than a pipe holds
+        (tmp_path / "cache" / f"near-{i:020d}").mkdir(parents=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "notmnist", "info", "--data-home", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout.readline().startswith(b"data folder:")
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 141
+    assert err == b""
