@@ -18,8 +18,7 @@ import warnings
 from pathlib import Path
 
 from ._version import __version__
-from .archive import ArchiveError
-from .fetch import DataUnavailable
+from .errors import NotMNISTError
 from .registry import SUBSETS
 
 
@@ -29,13 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     warnings.showwarning = _show_warning
-    from .dataset import DataError
-
     try:
         return args.run(args) or 0
     except BrokenPipeError:
         return _broken_pipe()
-    except (ArchiveError, DataUnavailable, DataError, ValueError, OSError) as exc:
+    except (NotMNISTError, OSError) as exc:  # the package's own errors, and the file system's
         message = " ".join(str(exc).split())
         print(f"notmnist: error: {message}", file=sys.stderr)
         return 1

@@ -29,6 +29,8 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from .errors import NotMNISTError
+
 BLOCK = 512
 _CHUNK = 1 << 20  # compressed bytes read from the file at a time
 OUT_CHUNK = 1 << 23
@@ -41,7 +43,7 @@ _TYPES = {b"0": REGULAR, b"\0": REGULAR, b"7": REGULAR, b"5": DIRECTORY, b"2": S
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-class TarStreamError(Exception):
+class TarStreamError(NotMNISTError):
     """The stream is not a complete, well-formed tar.gz."""
 
 

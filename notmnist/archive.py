@@ -31,6 +31,7 @@ import numpy as np
 from . import _workers
 from ._png import decode_grey
 from ._tarstream import DIRECTORY, HARDLINK, REGULAR, SYMLINK, TarStreamError, members
+from .errors import NotMNISTError
 from .registry import IMAGE_SIZE, LETTERS
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ MAX_MEMBER = 1 << 20
 _LABEL = {letter: i for i, letter in enumerate(LETTERS)}
 
 
-class ArchiveError(Exception):
+class ArchiveError(NotMNISTError):
     """An archive cannot be read as a notMNIST archive (truncated, not gzip, bad layout).
 
     ``str(error)`` is the whole message for a user; ``error.reason`` says only

@@ -48,7 +48,8 @@ from pathlib import Path
 import numpy as np
 
 from ._io import folder_mode
-from .fetch import data_home as _data_home
+from .config import data_home as _data_home
+from .errors import NotMNISTError
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ PART_SUFFIX = ".part"
 _UNWRITABLE: set[Path] = set()  # cache folders already warned about in this process
 
 
-class ManifestMismatch(ValueError):
+class ManifestMismatch(NotMNISTError, ValueError):
     """An entry's arrays are not those its manifest describes."""
 
 

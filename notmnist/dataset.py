@@ -24,25 +24,24 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from . import _sidefile, cache
+from . import _sidefile, cache, config
 from ._version import __version__
 from .archive import Letters, Skipped
+from .errors import NotMNISTError
 from .fetch import DataUnavailable, fetch
-from .fetch import data_home as _data_home
 from .pixels import denormalise, normalise  # noqa: F401 (denormalise: re-exported for the pages)
 from .registry import ARCHIVES, LETTERS, SUBSETS, archive_info
 from .verify import READ_CODE, contents_check, read_letters, record, verify_archive  # noqa: F401
 
 log = logging.getLogger(__name__)
 
-SOURCES = ("auto", "real", "standin")
+SOURCES = config.SOURCES
 DATA_CODE = (*READ_CODE, "dataset.py", "pixels.py")
 """Modules whose source keys the cached splits (and, with their own, every later stage's results)."""
 DEFAULT_SEED = 133
@@ -52,11 +51,11 @@ COURSE_SIZES = {"train": 200_000, "valid": 10_000, "test": 10_000}
 """Split sizes of the course on the real archives; the stand-in scales them."""
 
 STANDIN_SEED = 0
-MIN_STANDIN_SCALE = 0.001
+MIN_STANDIN_SCALE = config.MIN_STANDIN_SCALE
 """Smallest stand-in scale: below it a letter of the small archive holds no test image."""
 
 
-class DataError(Exception):
+class DataError(NotMNISTError, ValueError):
     """The data cannot support the request (too few images for a letter, bad sizes)."""
 
 
@@ -142,63 +141,9 @@ class DataSource:
         return Provenance(self.kind, records, self.scale, note=self.note, **extra)
 
 
-def resolve_source(source: str | None = None) -> str:
-    """Return ``source``, else ``$NOTMNIST_SOURCE``, else ``"auto"``, checked."""
-    value = source or os.environ.get("NOTMNIST_SOURCE") or "auto"
-    value = value.strip().lower().replace("-", "")
-    if value not in SOURCES:
-        raise ValueError(
-            f"unknown data source {value!r} (from {'argument' if source else 'NOTMNIST_SOURCE'}): "
-            f"choose one of {', '.join(SOURCES)}"
-        )
-    return value
-
-
-def standin_scale(scale: float | None = None) -> float:
-    """Return ``scale``, else ``$NOTMNIST_STANDIN_SCALE``, else the stand-in's default."""
-    if scale is None:
-        env = os.environ.get("NOTMNIST_STANDIN_SCALE")
-        if env:
-            try:
-                scale = float(env)
-            except ValueError:
-                raise ValueError(f"NOTMNIST_STANDIN_SCALE={env!r} is not a number") from None
-        else:
-            from .standin import DEFAULT_SCALE
-
-            scale = DEFAULT_SCALE
-    if not MIN_STANDIN_SCALE <= scale <= 1:
-        origin = "NOTMNIST_STANDIN_SCALE" if _scale_from_env(scale) else "stand-in scale"
-        raise ValueError(
-            f"{origin} must be between {MIN_STANDIN_SCALE:g} (the smallest stand-in the splits can "
-            f"use) and 1, got {scale:g}"
-        )
-    return float(scale)
-
-
-def standin_fonts(fonts: str | None = None) -> str:
-    """Return ``fonts``, else ``$NOTMNIST_STANDIN_FONTS``, else ``"all"``: the stand-in's font set.
-
-    ``"all"`` renders from every font of the machine plus matplotlib's;
-    ``"matplotlib"`` from matplotlib's bundled fonts alone, the same on every machine.
-    """
-    from .standin import FONT_SETS
-
-    value = (fonts or os.environ.get("NOTMNIST_STANDIN_FONTS") or "all").strip().lower()
-    if value not in FONT_SETS:
-        where = "argument" if fonts else "NOTMNIST_STANDIN_FONTS"
-        raise ValueError(
-            f"unknown stand-in font set {value!r} (from {where}): choose one of {', '.join(FONT_SETS)}"
-        )
-    return value
-
-
-def _scale_from_env(scale: float) -> bool:
-    """Whether ``scale`` is the value of ``$NOTMNIST_STANDIN_SCALE``."""
-    try:
-        return float(os.environ.get("NOTMNIST_STANDIN_SCALE", "")) == scale
-    except ValueError:
-        return False
+resolve_source = config.source  # the names the pages and the command line know
+standin_scale = config.standin_scale
+standin_fonts = config.standin_fonts
 
 
 def locate(source: str | None = None, *, data_home=None, download_if_missing: bool = True) -> DataSource:
@@ -219,14 +164,12 @@ def locate(source: str | None = None, *, data_home=None, download_if_missing: bo
         ``kind`` is ``"real"`` or ``"standin"``; ``paths`` maps ``"large"`` and
         ``"small"`` to archive paths.
     """
-    kind = resolve_source(source)
+    kind = config.source(source)
     if kind == "standin":
-        standin_scale()  # a bad scale is refused before anything else happens
+        config.standin_scale()  # a bad scale is refused before anything else happens
     # The scale and font set are read only when the stand-in is used: they do not matter for the
-    # real archives.
-    env_scale = os.environ.get("NOTMNIST_STANDIN_SCALE")
-    env_fonts = os.environ.get("NOTMNIST_STANDIN_FONTS")
-    return _locate(kind, _data_home(data_home), download_if_missing, env_scale, env_fonts)
+    # real archives, but key the cached choice so that a change is seen.
+    return _locate(kind, config.data_home(data_home), download_if_missing, *config.standin_settings())
 
 
 @functools.lru_cache(maxsize=8)
@@ -260,7 +203,7 @@ def _locate(
             )
     from .standin import write_standin
 
-    scale, fonts = standin_scale(), standin_fonts()
+    scale, fonts = config.standin_scale(), config.standin_fonts()
     folder = home / "standin" / f"scale-{scale:g}-seed-{STANDIN_SEED}{'' if fonts == 'all' else '-' + fonts}"
     paths = write_standin(folder, scale=scale, seed=STANDIN_SEED, fonts=fonts)
     return DataSource("standin", {s: Path(paths[s]) for s in SUBSETS}, scale, note)
@@ -455,7 +398,7 @@ def load_splits(
         draw,
         data_home=data_home,
     )
-    return Splits(**arrays, provenance=prov, data_home=_data_home(data_home))
+    return Splits(**arrays, provenance=prov, data_home=config.data_home(data_home))
 
 
 # --------------------------------------------------------------------------- caches

@@ -43,6 +43,7 @@ import numpy as np
 from . import dataset
 from ._io import atomic_write
 from .dataset import Splits
+from .errors import ConfigError, NotMNISTError
 
 if TYPE_CHECKING:
     from .sanitise import Sanitised
@@ -64,7 +65,7 @@ PICKLE_WARNING = (
 )
 
 
-class ExportError(OSError):
+class ExportError(NotMNISTError, OSError):
     """The export cannot be written where asked (missing or unwritable folder)."""
 
 
@@ -277,7 +278,7 @@ class _PortablePickler(pickle.Pickler):
 
 def _check_format(format: str) -> str:
     if format not in FORMATS:
-        raise ValueError(f"unknown export format {format!r}: choose one of {', '.join(FORMATS)}")
+        raise ConfigError(f"unknown export format {format!r}: choose one of {', '.join(FORMATS)}")
     return format
 
 
@@ -292,7 +293,7 @@ def _target(out, format: str | None, sanitised: bool) -> tuple[Path, str]:
     if format is None:
         format = implied or "npz"
     elif implied is not None and implied != format:
-        raise ValueError(
+        raise ConfigError(
             f"{path.name} ends in {path.suffix} but the format is {format}: "
             f"name the file *.{format}, or choose --format {implied}"
         )

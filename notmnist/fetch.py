@@ -1,8 +1,8 @@
 """Find or download the notMNIST archives, verified, in the data folder.
 
-The data folder is chosen in one place, :func:`data_home`: the argument, else
-the ``NOTMNIST_DATA_DIR`` environment variable, else the platform cache
-(``platformdirs.user_cache_dir("notmnist")``).
+The data folder is chosen in one place, :func:`notmnist.config.data_home`: the
+argument, else the ``NOTMNIST_DATA_DIR`` environment variable, else the platform
+cache folder.
 
 :func:`fetch` returns the path of an archive whose exact byte size matches the
 registry and that starts with the gzip signature.  A file the user copied into
@@ -38,13 +38,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import _sidefile
+from . import _sidefile, config
 from ._io import file_mode
+from .config import data_home
+from .errors import NotMNISTError
 from .registry import archive_info
 
 log = logging.getLogger(__name__)
 
-ENV_DATA_DIR = "NOTMNIST_DATA_DIR"
+ENV_DATA_DIR = config.DATA_DIR
 """Environment variable naming the data folder."""
 
 TIMEOUT: tuple[float, float] = (10.0, 60.0)
@@ -62,7 +64,7 @@ UNCHECKED = "size matches, contents not yet checked"
 _STANDIN_HINT = "or use the offline stand-in with NOTMNIST_SOURCE=standin"
 
 
-class DataUnavailable(Exception):
+class DataUnavailable(NotMNISTError, OSError):
     """The archive is not in the data folder and could not be downloaded."""
 
 
@@ -103,42 +105,6 @@ class ArchiveStatus:
     expected_size: int
     verified: bool
     problem: str | None
-
-
-def data_home(data_home: str | os.PathLike[str] | None = None) -> Path:
-    """Return the data folder, creating it if needed.
-
-    Parameters
-    ----------
-    data_home : str or PathLike, optional
-        The folder to use.  Default: ``$NOTMNIST_DATA_DIR`` if set, else the
-        platform cache folder (``platformdirs.user_cache_dir("notmnist")``).
-
-    Returns
-    -------
-    Path
-        Absolute path of the folder, ``~`` expanded.
-
-    Raises
-    ------
-    OSError
-        The folder cannot be created; the message says which one and how to choose another.
-    """
-    if data_home is None:
-        data_home = os.environ.get(ENV_DATA_DIR) or None
-    if data_home is None:
-        import platformdirs
-
-        data_home = platformdirs.user_cache_dir("notmnist")
-    folder = Path(data_home).expanduser().absolute()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OSError(
-            f"cannot create the data folder {folder} ({exc.strerror or exc}); "
-            f"pass data_home= or set {ENV_DATA_DIR} to a writable folder"
-        ) from exc
-    return folder
 
 
 def archive_status(

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import ConfigError
+
 LETTERS: tuple[str, ...] = tuple("ABCDEFGHIJ")
 """The ten classes, in label order: label ``i`` is ``LETTERS[i]``."""
 
@@ -86,7 +88,7 @@ def archive_info(subset: str) -> ArchiveInfo:
     try:
         return ARCHIVES[subset]
     except KeyError:
-        raise ValueError(f"unknown subset {subset!r}: choose one of {', '.join(SUBSETS)}") from None
+        raise ConfigError(f"unknown subset {subset!r}: choose one of {', '.join(SUBSETS)}") from None
 
 
 def counts_problem(counts: dict[str, int], subset: str) -> str | None:

@@ -27,7 +27,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from . import config
 from ._io import atomic_write
+from .errors import NotMNISTError
 
 __all__ = ["ENV_VAR", "PlaceholderError", "fill", "load", "provenance_markdown", "record",
            "record_provenance", "results_dir"]
@@ -35,15 +37,12 @@ __all__ = ["ENV_VAR", "PlaceholderError", "fill", "load", "provenance_markdown",
 logger = logging.getLogger(__name__)
 
 #: Environment variable naming the folder the results are written to.
-ENV_VAR = "NOTMNIST_RESULTS_DIR"
+ENV_VAR = config.RESULTS_DIR
 
 _PAGE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
-def results_dir() -> Path | None:
-    """Return the folder named by ``NOTMNIST_RESULTS_DIR``, or ``None`` when unset or empty."""
-    value = os.environ.get(ENV_VAR, "").strip()
-    return Path(value) if value else None
+results_dir = config.results_dir
 
 
 def _plain(value: Any, where: str) -> Any:
@@ -172,7 +171,7 @@ _BLOCK = re.compile(r"\{\{\s*data\.[a-z_]+\s*\}\}")
 _LOOSE = re.compile(r"\{\{\s*(?:results|data)\.[^}]*\}\}")
 
 
-class PlaceholderError(ValueError):
+class PlaceholderError(NotMNISTError, ValueError):
     """A placeholder of a page has no recorded value, or is malformed; the message names both."""
 
 

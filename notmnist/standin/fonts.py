@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .._io import atomic_write
+from ..config import FONT_SETS, data_home
 from ..registry import LETTERS
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,6 @@ log = logging.getLogger(__name__)
 _FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "~/.local/share/fonts")
 _FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 
-FONT_SETS = ("all", "matplotlib")
 """What :func:`find_fonts` looks at: every font of the machine plus matplotlib's, or matplotlib's alone."""
 
 FEW_FONTS = 50
@@ -130,9 +130,8 @@ def fonts_hash(fonts: Sequence[str | os.PathLike]) -> str:
 def _verdict_cache_file() -> Path:
     """Where font verdicts are remembered between runs (checking 1,000 fonts takes seconds)."""
     import PIL
-    import platformdirs
 
-    return Path(platformdirs.user_cache_dir("notmnist")) / f"standin-fonts-{PIL.__version__}.json"
+    return data_home() / f"standin-fonts-{PIL.__version__}.json"
 
 
 def _load_verdicts(path: Path) -> dict[str, str]:
@@ -196,9 +195,7 @@ def _known_hashes() -> dict[str, list]:
 
 
 def _hash_cache_file() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("notmnist")) / "standin-font-hashes.json"
+    return data_home() / "standin-font-hashes.json"
 
 
 def _font_verdict(path: Path) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .._io import atomic_write
+from ..config import DEFAULT_STANDIN_SCALE
 from ..registry import ARCHIVES, LETTERS
 from . import render
 from .fonts import FONT_SETS, find_fonts, fonts_hash, warn_if_few
@@ -27,7 +28,7 @@ from .render import _random_designs
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SCALE: float = 0.1
+DEFAULT_SCALE: float = DEFAULT_STANDIN_SCALE
 """Share of the real per-letter counts rendered by default (see the module docstring)."""
 
 MANIFEST = "standin.json"
