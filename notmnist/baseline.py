@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import cache as _cache
-from . import pixels
 from .pixels import normalise
 from .registry import LETTERS
 
@@ -40,7 +39,7 @@ MAX_ITER = 300
 C = 1.0
 BLAS_THREADS = 1
 
-_CODE = (sys.modules[__name__], pixels, _cache)
+_CODE = (sys.modules[__name__],)  # with every package module it imports (cache.code_hash)
 """Modules whose source keys the cached fits."""
 
 

@@ -32,6 +32,7 @@ killed process (``.<entry>.<random>.part``) are listed by :func:`leftovers`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -77,18 +78,71 @@ def folder(data_home=None) -> Path:
 
 
 def code_hash(*modules) -> str:
-    """Hash of the source of package modules.
+    """Hash of the source of package modules and of every package module they import.
 
     Each is a module object of this package or its file's path relative to the
-    package (``"dataset.py"``, ``"duplicates/near.py"``); a module object hashes
-    exactly as its path does, so a list can name modules without keeping file names.
+    package (``"dataset.py"``, ``"duplicates/near.py"``).  The modules they import
+    from the package, directly or not, function-level imports included, are found
+    in their source (:func:`code_closure`), so no list of files is kept by hand:
+    a result keyed by ``code_hash(module)`` changes with any code that computes it.
     """
     here = Path(__file__).parent
     digest = hashlib.sha256()
-    for module in modules:
-        name = module if isinstance(module, str) else Path(module.__file__).relative_to(here).as_posix()
-        digest.update(name.encode() + b"\0" + (here / name).read_bytes())
+    for path in code_closure(*modules):
+        name = path.relative_to(here).as_posix()
+        digest.update(name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def code_closure(*modules) -> list[Path]:
+    """Source files of ``modules`` and of every package module they import, sorted."""
+    here = Path(__file__).parent
+    todo = [
+        here / module if isinstance(module, str) else Path(module.__file__).resolve() for module in modules
+    ]
+    seen: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path not in seen:
+            seen.add(path)
+            todo.extend(_imported(path, here))
+    return sorted(seen)
+
+
+@functools.cache
+def _imported(path: Path, here: Path) -> tuple[Path, ...]:
+    """Package source files that ``path`` imports (relative or ``notmnist.`` imports, anywhere)."""
+    import ast
+
+    package = path.parent.relative_to(here).parts  # the package ``path`` is in, as folder names
+    found = []
+    for node in ast.walk(ast.parse(path.read_bytes())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:  # from . import x, from ..y import z
+                base = package[: len(package) - (node.level - 1)]
+                target = [*base, *(node.module.split(".") if node.module else [])]
+            elif node.module and node.module.split(".")[0] == "notmnist":
+                target = node.module.split(".")[1:]
+            else:
+                continue
+            # "from . import cache" imports the module cache; "from .dataset import x" the module dataset
+            submodules = [[*target, alias.name] for alias in node.names]
+            candidates = [n for n in submodules if _source(here, n)] or [target]
+        elif isinstance(node, ast.Import):
+            candidates = [a.name.split(".")[1:] for a in node.names if a.name.split(".")[0] == "notmnist"]
+        else:
+            continue
+        found += [src for parts in candidates if (src := _source(here, parts))]
+    return tuple(found)
+
+
+def _source(here: Path, parts) -> Path | None:
+    base = here.joinpath(*parts) if parts else here
+    if base.with_suffix(".py").is_file() and parts:
+        return base.with_suffix(".py")
+    if (base / "__init__.py").is_file():
+        return base / "__init__.py"
+    return None
 
 
 def key(*parts) -> str:

@@ -42,8 +42,8 @@ from .verify import READ_CODE, contents_check, read_letters, record, verify_arch
 log = logging.getLogger(__name__)
 
 SOURCES = config.SOURCES
-DATA_CODE = (*READ_CODE, "dataset.py", "pixels.py")
-"""Modules whose source keys the cached splits (and, with their own, every later stage's results)."""
+DATA_CODE = ("dataset.py",)
+"""The module whose source, with every package module it imports, keys the cached splits."""
 DEFAULT_SEED = 133
 """The course seeded NumPy's global generator with 133; we seed our own generator with it."""
 

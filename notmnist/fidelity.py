@@ -357,37 +357,30 @@ def report(
 def cached_table(*, seed: int = 0) -> list[Row]:
     """:func:`table` of the data the problems run on, kept in the data folder's cache.
 
-    Keyed by the archives' SHA-256 and the source of the modules that read and
-    measure them: the same stand-in and code give the same table.  The learning
-    curve, near duplicates and sanitised sets come from the problems' own caches.
+    An entry of :func:`notmnist.cache.memo` keyed by the archives' SHA-256, the seed and the
+    source of this module and every package module it imports: the same stand-in and code give
+    the same table.  The rows are stored as JSON text (nothing is pickled).  The learning curve,
+    near duplicates and sanitised sets come from the problems' own caches.
     """
     from . import cache as _cache
-    from ._io import atomic_write
 
-    src = dataset.locate()
-    prov = src.provenance()
-    code = _cache.code_hash(
-        sys.modules[__name__], baseline, duplicates.exact, duplicates.near, sanitise, *dataset.DATA_CODE
+    prov = dataset.locate().provenance()
+
+    def compute() -> dict[str, np.ndarray]:
+        splits = dataset.load_splits()
+        rows = table(
+            dataset.load_letters("large"), dataset.load_letters("small"), splits, sanitise.sanitised(splits),
+            seed=seed,
+        )
+        return {"rows": np.array(json.dumps([list(row) for row in rows]))}
+
+    arrays, _ = _cache.memo(
+        "fidelity",
+        (sorted(a.sha256 for a in prov.archives), seed, _cache.code_hash(sys.modules[__name__])),
+        ["rows"],
+        compute,
     )
-    key = _cache.key("fidelity", sorted(a.sha256 for a in prov.archives), seed, code)
-    path = _cache.folder() / f"fidelity-{key}.json"
-    try:
-        return [Row(*row) for row in json.loads(path.read_text(encoding="utf-8"))]
-    except FileNotFoundError:
-        pass
-    except (OSError, ValueError, TypeError):
-        log.info("fidelity cache %s is unreadable; recomputing it", path)
-    splits = dataset.load_splits()
-    rows = table(
-        dataset.load_letters("large"), dataset.load_letters("small"), splits, sanitise.sanitised(splits),
-        seed=seed,
-    )
-    try:
-        with atomic_write(path, "w") as fh:
-            json.dump([list(row) for row in rows], fh)
-    except OSError as exc:
-        log.warning("could not cache the fidelity table in %s: %s", path, exc)
-    return rows
+    return [Row(*row) for row in json.loads(str(arrays["rows"][()]))]
 
 
 def cell(value: Any, key: str = "") -> str:

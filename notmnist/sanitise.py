@@ -26,13 +26,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import cache
-from .dataset import DATA_CODE, Splits
-from .duplicates import exact, near
+from .dataset import Splits
 from .duplicates.exact import overlap, overlaps
 from .duplicates.near import DEFAULT_THRESHOLD, NearPairs, near_duplicates
 
-_CODE = (*DATA_CODE, sys.modules[__name__], exact, near)
-"""Modules whose source keys the cached sanitised sets."""
+_CODE = (sys.modules[__name__],)
+"""This module: its source and that of every package module it imports key the sanitised sets."""
 
 
 @dataclass(frozen=True)

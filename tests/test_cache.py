@@ -284,3 +284,18 @@ def test_clear_reports_what_it_removed_and_what_it_could_not(tmp_path, monkeypat
     assert done.leftovers == [(".thing-x.abc.part", 100)]
     assert done.failed == [(stuck.name, "Operation not permitted")]
     assert [p.name for p in (tmp_path / "cache").iterdir()] == [stuck.name]
+
+
+def test_code_hash_covers_every_module_the_code_imports():
+    """A module's code hash covers the package modules it imports, found in its source, and no others."""
+    from pathlib import Path
+
+    from notmnist import baseline, sanitise
+
+    here = Path(cache.__file__).parent
+    names = {p.relative_to(here).as_posix() for p in cache.code_closure(sanitise)}
+    assert {"sanitise.py", "dataset.py", "duplicates/exact.py", "duplicates/near.py", "pixels.py"} <= names
+    assert "fidelity.py" not in names and "plots.py" not in names  # later stages
+    base = {p.relative_to(here).as_posix() for p in cache.code_closure(baseline)}
+    assert {"baseline.py", "pixels.py", "cache.py"} <= base and "dataset.py" not in base
+    assert cache.code_hash(baseline) == cache.code_hash("baseline.py") != cache.code_hash(sanitise)

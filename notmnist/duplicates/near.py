@@ -35,10 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import cache as _cache
-from .. import pixels, registry
 from ..pixels import as_rows as _rows
 from ..pixels import grey_levels as _grey
-from . import exact
 from .exact import _identity
 
 log = logging.getLogger(__name__)
@@ -52,7 +50,7 @@ DEFAULT_THRESHOLDS = {"rms": 12.0, "mad": 10 * 255 / 784}
 for ``"mad"`` it is the published criterion, L1 < 10 on normalised pixels."""
 DEFAULT_THRESHOLD = DEFAULT_THRESHOLDS[DEFAULT_METRIC]
 
-_CODE = (sys.modules[__name__], exact, pixels, _cache, registry)
+_CODE = (sys.modules[__name__],)  # with every package module it imports (cache.code_hash)
 """Modules whose source keys the cached near-duplicate and neighbour searches."""
 _N_COMPONENTS = 32  # principal components of the near-duplicate bound
 _CHUNK = 2048  # rows per chunk when converting, embedding and measuring
