@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -384,3 +385,81 @@ def test_problem_code_links_to_the_package_reference(built_site):
     for html in (built_site.site / "reference").glob("*.html"):
         text = parse_page(html).text
         assert not re.search(r":(?:func|class|mod|meth):", text), f"{html.name} shows Sphinx roles"
+
+
+# --------------------------------------------------------------------------- odd data
+
+
+def _odd_glyphs(rng, n: int, label: int) -> list:
+    """``n`` glyphs of one letter: 8 % blank, 4 % solid, a third copies of earlier ones, the rest drawn."""
+    import numpy as np
+
+    out = []
+    for _ in range(n):
+        r = rng.random()
+        if r < 0.08:
+            image = np.zeros((28, 28), np.uint8)
+        elif r < 0.12:
+            image = np.full((28, 28), 255, np.uint8)
+        elif r < 0.45 and out:
+            image = out[rng.integers(len(out))].copy()
+        else:
+            image = np.zeros((28, 28), np.uint8)
+            image[4 + label : 12 + label, 3:25] = 255
+            image[:, 10 + label] = 200
+            image = np.clip(image + rng.integers(0, 60, (28, 28)), 0, 255).astype(np.uint8)
+        out.append(image)
+    return out
+
+
+def _plant_odd_archives(folder: Path) -> None:
+    """Replace a rendered stand-in's archives by odd ones: blanks, many copies, J short of images.
+
+    The stand-in's manifest is updated to name the new archives, so the package uses them as
+    the stand-in (a test of the pages, not of the stand-in).
+    """
+    import base64
+    import tarfile
+
+    import numpy as np
+    from conftest import add, png_bytes
+
+    rng = np.random.default_rng(7)
+    manifest = json.loads((folder / "standin.json").read_text())
+    for subset, per_letter in (("large", {"J": 1400}), ("small", {})):
+        top = f"notMNIST_{subset}"
+        path = folder / f"{top}.tar.gz"
+        with tarfile.open(path, "w:gz") as tar:
+            add(tar, top + "/", kind=tarfile.DIRTYPE)
+            for label, letter in enumerate("ABCDEFGHIJ"):
+                add(tar, f"{top}/{letter}/", kind=tarfile.DIRTYPE)
+                n = per_letter.get(letter, 1700 if subset == "large" else 70)
+                for k, image in enumerate(_odd_glyphs(rng, n, label)):
+                    name = base64.b64encode(f"Odd {k}.ttf".encode()).decode() + ".png"
+                    add(tar, f"{top}/{letter}/{name}", png_bytes(image))
+            add(tar, f"{top}/A/empty.png", b"")
+        data = path.read_bytes()
+        manifest["archives"][subset] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    (folder / "standin.json").write_text(json.dumps(manifest))
+
+
+@pytest.mark.slow
+def test_pages_hold_on_odd_data(tmp_path):
+    """On archives with blanks, many copies and one short letter, every problem's guards hold."""
+    env = {"NOTMNIST_SOURCE": "standin", "NOTMNIST_DATA_DIR": str(tmp_path / "data"),
+           "NOTMNIST_STANDIN_SCALE": STANDIN_SCALE}
+    render = subprocess.run(
+        [sys.executable, "-m", "notmnist", "standin"], env={**os.environ, **env},
+        capture_output=True, text=True, timeout=600,
+    )
+    assert render.returncode == 0, render.stderr
+    [folder] = (tmp_path / "data" / "standin").iterdir()
+    _plant_odd_archives(folder)
+    project = copy_project(tmp_path / "project")
+    proc = mkdocs_build(project, env=env)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    balance = parse_page(project / "site" / "generated" / "problems" / "plot_3_class_balance.html")
+    assert "Archives not balanced within 5 %: notMNIST_large.tar.gz." in balance.output
+    assert "Every split is balanced within 5 %" in balance.output
+    overlap = parse_page(project / "site" / "generated" / "problems" / "plot_5_overlap.html")
+    assert re.search(r"valid images also in train: [1-9][\d,]* of", overlap.output)
