@@ -13,9 +13,9 @@ the training set was worth.
 # The learning curve
 # ------------------
 # Each model sees the first *n* images of the shuffled training split. The
-# solver settings are chosen for speed on the full split (see
-# ``notmnist.baseline``); they give the same accuracy as scikit-learn's
-# defaults. Fitted models are kept in the package's cache, keyed by the
+# solver settings are chosen for speed on the full split;
+# ``notmnist.baseline`` says how they compare with scikit-learn's defaults,
+# which they were measured against. Fitted models are kept in the package's cache, keyed by the
 # pixels, the labels, the settings and the code, so running this page again
 # reuses them: the fit times below are those of the original fits, on the
 # machine that first computed them.
