@@ -56,6 +56,9 @@ _DOWNLOAD_ALL = re.compile(
     r"(?P<file>[\w.-]+)\]\((?P<href>[^)]+)\)\{ \.md-button \.center\}"
 )
 _LINKS_DIV = '<div id="download_links"></div>'
+_THUMB = re.compile(
+    r'(?P<img><img alt="[^"]*" src="images/thumb/[^"]*" />)(?P<between>.*?)href="(?P<stem>plot_\w+)"', re.S
+)
 _SRCSET = re.compile(r'\bsrc(?:set)?="[^"]*"')
 _LIGHTBOX_HREF = re.compile(r'<a class="glightbox"[^>]*? href="(?P<stem>images/[\w.-]+?)\.png"')
 _TIME_ROW = re.compile(
@@ -236,6 +239,16 @@ def gallery_index(markdown: str, where: str) -> str:
 
     markdown, buttons = _DOWNLOAD_ALL.subn(button, markdown)
     check(buttons == 2, "two 'download all' buttons", where)
+
+    def thumbnail(match: re.Match) -> str:
+        # Raw HTML: mkdocs does not rewrite its links, and the gallery writes them for directory
+        # URLs.  Link the page's file, and make the picture a link to it too (not a lightbox).
+        page = f"{match['stem']}.html"
+        img = match["img"].replace("<img ", '<img class="mkd-glr-thumb" ', 1)
+        return f'<a href="{page}">{img}</a>{match["between"]}href="{page}"'
+
+    markdown, thumbs = _THUMB.subn(thumbnail, markdown)
+    check(thumbs > 0, "thumbnails", where)
     return _after_title(markdown, DATA_NOTE)
 
 

@@ -179,3 +179,35 @@ def test_failing_problem_is_named_with_its_line(tmp_path):
     first = message.splitlines()[0]
     assert first.endswith("failed at line 2: ZeroDivisionError: division by zero")
     assert "plot_2_fails.py" in first
+
+
+INDEX_MD = """# The six problems
+
+Intro.
+
+<div class="mkd-glr-thumbcontainer" tooltip="Before trusting any number...">
+    <!--div class="figure align-default" id="id1"-->
+        <img alt="Problem 1: look at the raw glyphs" src="images/thumb/mkd_glr_plot_1_raw_glyphs_thumb.png" />
+        <p class="caption">
+            <span class="caption-text">
+                <a class="reference internal" href="plot_1_raw_glyphs">
+                    <span class="std std-ref">Problem 1: look at the raw glyphs</span>
+                </a>
+            </span>
+        </p>
+</div>
+
+[:fontawesome-solid-download: Download all examples in Python source code: problems_python.zip](./problems_python.zip){ .md-button .center}
+
+[:fontawesome-solid-download: Download all examples in Jupyter notebooks: problems_jupyter.zip](./problems_jupyter.zip){ .md-button .center}
+"""
+
+
+def test_gallery_index_links_pages_and_names_the_data():
+    """Thumbnails and captions link the problem's .html file; the data note follows the title."""
+    md = gp.gallery_index(INDEX_MD, "index.md")
+    assert 'href="plot_1_raw_glyphs"' not in md
+    assert md.count('href="plot_1_raw_glyphs.html"') == 2
+    assert '<a href="plot_1_raw_glyphs.html"><img class="mkd-glr-thumb" alt=' in md
+    assert md.index("# The six problems") < md.index("{{ results.data.summary }}") < md.index("Intro.")
+    assert "Download all six problems as Python scripts" in md and "examples" not in md

@@ -463,3 +463,49 @@ def test_pages_hold_on_odd_data(tmp_path):
     assert "Every split is balanced within 5 %" in balance.output
     overlap = parse_page(project / "site" / "generated" / "problems" / "plot_5_overlap.html")
     assert re.search(r"valid images also in train: [1-9][\d,]* of", overlap.output)
+
+
+@pytest.mark.slow
+def test_every_internal_link_names_an_existing_file(built_site):
+    """Every relative link and image of every page opens a file of the site (from disk too) and anchor."""
+    from html.parser import HTMLParser
+    from urllib.parse import unquote, urlsplit
+
+    class Links(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.urls, self.ids = [], set()
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if attrs.get("id"):
+                self.ids.add(attrs["id"])
+            url = attrs.get("href") if tag in ("a", "link") else None
+            url = attrs.get("src") if tag in ("img", "script") else url
+            if url:
+                self.urls.append(url)
+
+    ids: dict[Path, set[str]] = {}
+
+    def read(path: Path) -> Links:
+        parser = Links()
+        parser.feed(path.read_text(encoding="utf-8"))
+        ids[path] = parser.ids
+        return parser
+
+    broken = []
+    pages = sorted(p for p in built_site.site.rglob("*.html") if p.name != "404.html")
+    for page in pages:
+        for url in read(page).urls:
+            parts = urlsplit(url)
+            if parts.scheme or url.startswith(("//", "#", "mailto:")) or not parts.path:
+                continue
+            target = (page.parent / unquote(parts.path)).resolve()
+            if not target.is_file():
+                broken.append(f"{page.relative_to(built_site.site)}: {url}")
+            elif parts.fragment and target.suffix == ".html":
+                if target not in ids:
+                    read(target)
+                if parts.fragment not in ids[target]:
+                    broken.append(f"{page.relative_to(built_site.site)}: {url} (no such anchor)")
+    assert broken == [], "\n".join(broken[:20])
