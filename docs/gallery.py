@@ -190,15 +190,8 @@ def problem_page(markdown: str, script: str, where: str) -> str:
     markdown, notes = _NOTE.subn("", markdown, count=1)
     check(notes == 1, "the 'download the full example code' note", where)
 
-    def button(match: re.Match) -> str:
-        what = "Python script" if match["what"].startswith("Python") else "Jupyter notebook"
-        return (
-            f"[:fontawesome-solid-download: Download this problem as a {what}: {match['file']}]"
-            f'({match["href"]}){{ .md-button .center download="{match["file"]}" }}'
-        )
-
-    markdown, buttons = _DOWNLOAD.subn(button, markdown)
-    check(buttons == 2, "two download buttons", where)
+    kinds = ("Python script", "Jupyter notebook")
+    markdown = _buttons(markdown, _DOWNLOAD, "this problem as a {}", kinds, where)
     run = (
         "## Run it yourself\n\n"
         f"This page is the output of `{script}`, run when the site was built.  The script imports "
@@ -230,15 +223,8 @@ def lightbox_hidpi(html: str, folder: Path) -> str:
 def gallery_index(markdown: str, where: str) -> str:
     """The problems' index page: the data it ran on first, and buttons that say 'problems'."""
 
-    def button(match: re.Match) -> str:
-        what = "Python scripts" if match["what"].startswith("Python") else "Jupyter notebooks"
-        return (
-            f"[:fontawesome-solid-download: Download all six problems as {what}: {match['file']}]"
-            f'({match["href"]}){{ .md-button .center download="{match["file"]}" }}'
-        )
-
-    markdown, buttons = _DOWNLOAD_ALL.subn(button, markdown)
-    check(buttons == 2, "two 'download all' buttons", where)
+    kinds = ("Python scripts", "Jupyter notebooks")
+    markdown = _buttons(markdown, _DOWNLOAD_ALL, "all six problems as {}", kinds, where)
 
     def thumbnail(match: re.Match) -> str:
         # Raw HTML: mkdocs does not rewrite its links, and the gallery writes them for directory
@@ -277,6 +263,21 @@ def execution_times(markdown: str, problems: Path, where: str) -> str:
         lines.append(f"| [{title}]({href}) | {seconds:.2f} | {100 * seconds / total:.0f} % |")
     lines.append(f"| **all six** | **{total:.2f}** | 100 % |")
     return "\n".join(lines) + "\n"
+
+
+def _buttons(markdown: str, pattern: re.Pattern, label: str, kinds: tuple[str, str], where: str) -> str:
+    """Rewrite the gallery's two download buttons: say what they hold, and download on click."""
+
+    def button(match: re.Match) -> str:
+        what = label.format(kinds[0] if match["what"].startswith("Python") else kinds[1])
+        return (
+            f"[:fontawesome-solid-download: Download {what}: {match['file']}]"
+            f'({match["href"]}){{ .md-button .center download="{match["file"]}" }}'
+        )
+
+    markdown, buttons = pattern.subn(button, markdown)
+    check(buttons == 2, f"two download buttons ({pattern.pattern[:40]}...)", where)
+    return markdown
 
 
 def _after_title(markdown: str, block: str) -> str:
