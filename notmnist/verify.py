@@ -29,7 +29,7 @@ from .fetch import ArchiveMismatch, fetch
 from .fetch import data_home as _data_home
 from .registry import ARCHIVES, counts_problem
 
-READ_CODE = ("archive.py", "_tarstream.py", "_png.py", "registry.py", "cache.py", "verify.py")
+READ_CODE = ("archive.py", "_tarstream.py", "_decode.py", "_png.py", "registry.py", "cache.py", "verify.py")
 """Modules whose source keys the cached letters (what :func:`read_archive` returns, and the verdict)."""
 
 LETTER_ARRAYS = ("images", "labels", "names", "skipped_member", "skipped_reason", "problem")

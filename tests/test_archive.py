@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import LETTERS, font_name, glyph, png_bytes
 
-from notmnist import _workers, archive
+from notmnist import _decode, _workers, archive
 from notmnist.archive import ArchiveError, read_archive
 
 
@@ -266,13 +266,13 @@ def test_huge_member_is_skipped_without_being_held(tmp_path):
 def test_batches_are_bounded_in_bytes(tmp_path, monkeypatch):
     """Many members just under the size cap are decoded a bounded number of bytes at a time."""
     seen = []
-    real = archive._decode_batch
+    real = _decode.decode_batch
 
     def recording(batch):
-        seen.append(sum(len(data) for _, _, data in batch))
+        seen.append(int(batch.sizes.sum()))
         return real(batch)
 
-    monkeypatch.setattr(archive, "_decode_batch", recording)
+    monkeypatch.setattr(_decode, "decode_batch", recording)
     big = [_raw_member(f"notMNIST_small/C/junk{i}.png".encode(), bytes(1000 << 10)) for i in range(40)]
     path = tmp_path / "notMNIST_small.tar.gz"
     path.write_bytes(gzip.compress(_letters_tar() + b"".join(big) + bytes(1024), compresslevel=1))
