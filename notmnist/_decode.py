@@ -84,23 +84,20 @@ def batch_of(members: list[tuple[int, str, bytes]]) -> Batch:
 
 
 def concatenate(parts: list[Batch]) -> Batch:
-    """One batch of ``parts``, holding only the bytes of their members (a copy)."""
+    """One batch of ``parts`` whose data is only their members' contents, back to back (a copy)."""
     if len(parts) == 1 and isinstance(parts[0].data, bytes):
         return parts[0]
-    chunks, starts, exact, at, count = [], [], {}, 0, 0
+    chunks, exact, count = [], {}, 0
     for part in parts:
-        if len(part):
-            lo = int(part.starts[0])
-            hi = int(part.starts[-1] + part.sizes[-1])
-            chunks.append(part.data[lo:hi])
-            starts.append(part.starts - lo + at)
-            at += hi - lo
+        data = part.data
+        chunks.extend([data[s : s + n] for s, n in zip(part.starts.tolist(), part.sizes.tolist())])
         exact.update({i + count: v for i, v in part.exact.items()})
         count += len(part)
+    sizes = np.concatenate([p.sizes for p in parts])
     return Batch(
         b"".join(chunks),
-        np.concatenate(starts) if starts else np.empty(0, np.int64),
-        np.concatenate([p.sizes for p in parts]),
+        np.cumsum(sizes) - sizes,
+        sizes,
         np.concatenate([p.labels for p in parts]),
         np.concatenate([p.names for p in parts]),
         exact,
@@ -190,12 +187,13 @@ def decode_members(members: list[tuple[int, str, bytes]]):
 
 def decode_with_pillow(data: bytes) -> tuple[np.ndarray | None, str | None]:
     """Pixels of a 28x28 8-bit greyscale image, or the reason it is not one."""
-    from PIL import Image, PngImagePlugin, UnidentifiedImageError
-
     if not data:
         return None, "empty file (0 bytes)"
     if not data.startswith(_PNG_MAGIC):
         return None, "not a PNG file (cannot identify image file)"
+    # Imported only now: a worker that meets no odd file never pays for importing Pillow.
+    from PIL import Image, PngImagePlugin, UnidentifiedImageError
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused below: not 28x28

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -37,6 +39,8 @@ BATCH_BYTES = 1 << 24
 """A decoding task holds at most about this many bytes of PNG files."""
 MAX_MEMBER = 1 << 20
 """Members larger than this (bytes) are skipped unread; a notMNIST PNG is under 1 KB."""
+EAGER_BYTES = 1 << 22
+"""Archives this large (bytes) start their worker processes at once; smaller ones at their second batch."""
 _LABEL = {letter: i for i, letter in enumerate(LETTERS)}
 _LETTER_BYTES = np.frombuffer("".join(LETTERS).encode(), np.uint8)
 _LABEL_OF_BYTE = np.full(256, -1, np.int64)
@@ -132,33 +136,27 @@ def _read(path: Path, n_jobs: int | None, *, bulk: bool) -> Letters:
     _check_gzip(path)
     n_jobs = n_jobs or os.cpu_count() or 1
     skipped: list[Skipped] = []
-    results = []  # (labels, names, images, failures) per batch
-
-    pool = None
+    decoders = _Decoders(n_jobs)
     try:
-        pending = []
+        if path.stat().st_size >= EAGER_BYTES:  # workers will be needed: start them now
+            decoders.start()
         batcher = _decode.Batcher(_BATCH, BATCH_BYTES)
         for item in _walk(path, bulk=bulk):
             if isinstance(item, Skipped):
                 skipped.append(item)
-                continue
-            full = batcher.add_batch(item) if isinstance(item, _decode.Batch) else [batcher.add(*item)]
-            for batch in full:
-                if batch is None:
-                    continue
-                # Workers only pay off from the second batch on: small archives stay in-process.
-                if pool is None and pending:
-                    pool = _workers.start(n_jobs, _decode.__name__)
-                pending.append(_submit(pool, batch))
-                # Bound memory: never hold more than a few batches in flight.
-                while len(pending) > 2 * n_jobs:
-                    results.append(_result(pending.pop(0)))
+            elif isinstance(item, _decode.Batch):
+                for batch in batcher.add_batch(item):
+                    decoders.add(batch)
+            else:
+                batch = batcher.add(*item)
+                if batch is not None:
+                    decoders.add(batch)
         last = batcher.rest()
         if last is not None:
-            pending.append(_submit(pool, last))
-        results.extend(_result(task) for task in pending)
+            decoders.add(last)
+        results = decoders.results()  # (labels, names, images, failures) per batch, in order
     finally:
-        _workers.stop(pool)
+        decoders.close()
 
     labels = np.concatenate([r[0] for r in results] or [np.empty(0, np.int64)])
     names = np.concatenate([r[1] for r in results] or [np.empty(0, "S1")])
@@ -337,11 +335,62 @@ def _block(block: Block, rules: _Rules):
         yield _decode.Batch(block.data, block.offsets[rows], block.sizes[rows], labels[rows], names)
 
 
-def _submit(pool, batch):
-    if pool is None:
-        return _decode.decode_batch(batch)
-    return pool.submit(_decode.decode_batch, batch)
+class _Decoders:
+    """Decode batches, in order: in this process, or in worker processes started in the background.
 
+    The first batch is decoded here, so a small archive never starts workers.
+    At the second (or before the first, for a large archive: :meth:`start`),
+    workers start in a background thread: starting them takes a tenth of a
+    second or more, which the walk does not wait for.  Until they
+    are up, and whenever each already has two batches, a batch is decoded here
+    rather than waited for: this process never sits idle, and at most
+    ``2 * n_jobs`` batches are in flight.
+    """
 
-def _result(item):
-    return item if isinstance(item, tuple) else item.result()
+    def __init__(self, n_jobs: int):
+        self.n_jobs = n_jobs
+        self.pool: _workers.Workers | None = None
+        self.ready = threading.Event()
+        self.error: BaseException | None = None
+        self._starter: threading.Thread | None = None
+        self._results: list = []  # per batch: a result, or the Future of one
+        self._busy: list[Future] = []
+
+    def start(self) -> None:
+        """Start the workers in the background, if there are to be any and they are not started yet."""
+        if self.pool is None and self.n_jobs > 1:
+            self.pool = _workers.start(self.n_jobs, _decode.__name__)
+            self._starter = threading.Thread(target=self._start, name="notmnist-workers", daemon=True)
+            self._starter.start()
+
+    def add(self, batch: _decode.Batch) -> None:
+        """Decode ``batch``, here or in a worker."""
+        if self._results:
+            self.start()
+        if self.ready.is_set():
+            if self.error is not None:
+                raise self.error
+            self._busy = [f for f in self._busy if not f.done()]
+            if len(self._busy) < 2 * self.n_jobs:
+                self._busy.append(self.pool.submit(_decode.decode_batch, batch))
+                self._results.append(self._busy[-1])
+                return
+        self._results.append(_decode.decode_batch(batch))
+
+    def _start(self) -> None:
+        try:
+            self.pool.submit(int).result()  # a first task starts the workers
+        except BaseException as exc:  # raised in the caller's thread, at the next batch
+            self.error = exc
+        finally:
+            self.ready.set()
+
+    def results(self) -> list:
+        """The result of every batch, in the order they were added."""
+        return [r.result() if isinstance(r, Future) else r for r in self._results]
+
+    def close(self) -> None:
+        """Wait for the workers to start (if they are starting), then stop them."""
+        if self._starter is not None:
+            self._starter.join()
+        _workers.stop(self.pool)
