@@ -1,11 +1,16 @@
 """Read a notMNIST ``.tar.gz`` straight into arrays, without extracting it.
 
-The archive is streamed once, member by member; nothing is written to disk, so
-a member's path (``..``, absolute, link) can never escape anywhere.  PNG
-members of the letter folders (``<top>/A/`` ... ``<top>/J/``) are decoded in
-batches by a small pool of worker processes (:mod:`notmnist._workers`).  Every member that is not used
-becomes a :class:`Skipped` entry with the reason, so the caller can count and
-name them.  The result is sorted by (letter, member name): deterministic
+The archive is streamed once (:mod:`notmnist._tarstream`); nothing is written
+to disk, so a member's path (``..``, absolute, link) can never escape
+anywhere.  The walk takes runs of plain members in bulk: the names of a whole
+run are checked against the layout at once, with NumPy, and only a member
+whose name needs a closer look (not ASCII, outside the letter folders, a
+link, ...) goes through the rules one member at a time; the result is the
+same either way.  PNG members of the letter folders (``<top>/A/`` ...
+``<top>/J/``) are decoded in batches (:mod:`notmnist._decode`), here and by a
+small pool of worker processes (:mod:`notmnist._workers`).  Every member that
+is not used becomes a :class:`Skipped` entry with the reason, so the caller
+can count and name them.  The result is sorted by (letter, member name): deterministic
 whatever the order inside the archive or the decoding schedule.
 
 Memory is bounded whatever the archive holds: a member larger than
