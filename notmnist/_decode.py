@@ -83,19 +83,33 @@ def batch_of(members: list[tuple[int, str, bytes]]) -> Batch:
     )
 
 
+def compact(batch: Batch) -> Batch:
+    """``batch`` with only its members' contents, back to back, in a bytes object of its own.
+
+    A batch cut from a bulk run refers to the whole chunk of tar it came
+    from; a compact one holds just what it decodes, so a batch waiting to be
+    filled never keeps chunks alive (nor sends them to a worker).
+    """
+    data = batch.data
+    size = int(batch.sizes.sum())
+    starts = np.cumsum(batch.sizes) - batch.sizes
+    if isinstance(data, bytes) and len(data) == size and np.array_equal(batch.starts, starts):
+        return batch
+    chunks = [data[s : s + n] for s, n in zip(batch.starts.tolist(), batch.sizes.tolist())]
+    return Batch(b"".join(chunks), starts, batch.sizes, batch.labels, batch.names, batch.exact)
+
+
 def concatenate(parts: list[Batch]) -> Batch:
-    """One batch of ``parts`` whose data is only their members' contents, back to back (a copy)."""
-    if len(parts) == 1 and isinstance(parts[0].data, bytes):
+    """One compact batch of compact ``parts``."""
+    if len(parts) == 1:
         return parts[0]
-    chunks, exact, count = [], {}, 0
+    exact, count = {}, 0
     for part in parts:
-        data = part.data
-        chunks.extend([data[s : s + n] for s, n in zip(part.starts.tolist(), part.sizes.tolist())])
         exact.update({i + count: v for i, v in part.exact.items()})
         count += len(part)
     sizes = np.concatenate([p.sizes for p in parts])
     return Batch(
-        b"".join(chunks),
+        b"".join(p.data for p in parts),
         np.cumsum(sizes) - sizes,
         sizes,
         np.concatenate([p.labels for p in parts]),
@@ -129,7 +143,7 @@ class Batcher:
             # Members up to and including the one that brings the bytes to max_bytes.
             over = int(np.searchsorted(np.cumsum(batch.sizes), self.max_bytes - self._bytes))
             part, batch = batch.split(min(room, over + 1))
-            self._parts.append(part)
+            self._parts.append(compact(part))
             self._count += len(part)
             self._bytes += int(part.sizes.sum())
             if self._full():

@@ -404,3 +404,26 @@ def test_bulk_and_per_member_paths_fail_alike_on_a_damaged_archive(tmp_path):
             _assert_same(bulk, per_member)
             errors.add(bulk if isinstance(bulk, str) else None)
     assert len(errors) >= 3  # read, and refused in more than one way
+
+
+def test_batches_hold_their_members_not_the_chunks_they_came_from(tmp_path, monkeypatch):
+    """An image per inflated chunk, for hundreds of chunks: a batch being filled keeps only the images."""
+    import tracemalloc
+
+    from notmnist import _tarstream
+
+    monkeypatch.setattr(_tarstream, "OUT_CHUNK", 64 << 10)
+    parts = [_letters_tar()]
+    for i in range(300):  # each chunk: one image in a bulk run, and 60 KB skipped beside it
+        parts.append(_raw_member(f"notMNIST_small/B/extra{i}.png".encode(), png_bytes(glyph(1, 100 + i))))
+        parts.append(_raw_member(f"notMNIST_small/junk{i}.bin".encode(), bytes(60 << 10)))
+    path = tmp_path / "notMNIST_small.tar.gz"
+    path.write_bytes(gzip.compress(b"".join(parts) + bytes(1024)))
+    tracemalloc.start()
+    try:
+        letters = read_archive(path, n_jobs=1)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(letters) == 320 and len(letters.skipped) == 300
+    assert peak < 8 << 20, f"peak {peak / 1e6:.0f} MB"
