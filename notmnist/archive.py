@@ -165,11 +165,17 @@ def _read(path: Path, n_jobs: int | None, *, bulk: bool) -> Letters:
 
     labels = np.concatenate([r[0] for r in results] or [np.empty(0, np.int64)])
     names = np.concatenate([r[1] for r in results] or [np.empty(0, "S1")])
-    images = np.concatenate([r[2] for r in results] or [np.empty((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8)])
     for r in results:
         skipped.extend(Skipped(name, reason) for name, reason in r[3])
     order = np.lexsort((names, labels))
-    letters = Letters(images[order], labels[order], names[order], skipped, path)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    images = np.empty((len(order), IMAGE_SIZE, IMAGE_SIZE), np.uint8)
+    start = 0
+    for r in results:  # each batch's images straight to their sorted places: one copy, not two
+        images[rank[start : start + len(r[2])]] = r[2]
+        start += len(r[2])
+    letters = Letters(images, labels[order], names[order], skipped, path)
 
     missing = [letter for letter, n in letters.counts.items() if n == 0]
     if missing:
