@@ -10,17 +10,19 @@ member is worth.
 Two paths give the same members, the same errors, in the same order:
 
 - the per-member path (:func:`members` with ``bulk=False``) parses one header
-  at a time, whatever it is: about 7 microseconds per member;
+  at a time, whatever it is: about 4 microseconds per member, besides
+  inflating;
 - the bulk path (:func:`walk`) takes every complete run of plain members
   already inflated (regular files and folders named in their header alone,
   valid checksum) as one :class:`Block`: a Python loop follows the sizes from
   header to header, then NumPy checks the checksums and names of the whole
-  run at once, about 1 microsecond per member.  Anything else (pax and GNU
-  long-name records, links, a bad checksum, the end of the archive, a member
-  that is not wholly inflated yet or is over ``max_size``) goes through the
-  per-member path, which also inflates the next chunk when the run ends: the
-  stream is inflated at the same points either way, so a damaged archive
-  gives the same error on both paths.
+  run at once: well under a microsecond per member (walking the 52,926
+  members of a 57 MB tar took 0.136 s, inflating it alone 0.129 s).
+  Anything else (pax and GNU long-name records, links, a bad checksum, the
+  end of the archive, a member that is not wholly inflated yet or is over
+  ``max_size``) goes through the per-member path, which also inflates the
+  next chunk when the run ends: the stream is inflated at the same points
+  either way, so a damaged archive gives the same error on both paths.
 
 Hostile input is bounded, never trusted:
 
