@@ -1,11 +1,14 @@
 """PNG members in batches: how the walk of an archive fills a batch, and how a worker decodes one.
 
-A batch is a few arrays and one bytes object, not a list of members: the
-contents of its members back to back (a run of the tar itself, headers and
-all, when the walk read them in bulk), where each starts, its size, its
-label and its name.  Sending one to a worker process is a copy of a few MB,
-not the pickling of thousands of small objects, and filling one from a bulk
-run of the tar (:class:`notmnist._tarstream.Block`) costs nothing per member.
+A batch is one bytes object and a few arrays, not a list of members: the
+bytes hold the members' contents, and the arrays say where each starts, its
+size, its label and its name.  A bulk run of the tar
+(:class:`notmnist._tarstream.Block`) becomes a batch that points into the
+inflated tar itself, with no work per member; it joins the batch being
+filled as a compact copy of just its members' contents (:func:`compact`),
+so a batch never keeps the tar alive, and sending one to a worker process is
+one copy of about 1.7 MB per 4,096 glyphs, not the pickling of thousands of
+small objects.
 """
 
 from __future__ import annotations
