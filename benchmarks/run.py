@@ -9,11 +9,12 @@ prints both times (median of ``--repeat`` runs) and their ratio::
     python benchmarks/run.py --rows read,overlap  # some rows only
 
 Rows: ``read`` (archive -> arrays vs plain extraction into a throwaway folder then
-read each PNG file, the course's path; also with ``filter="data"``, and both as whole
-processes, interpreter start and imports included), ``overlap`` (exact overlap of valid+test with train:
-hashing join vs sha256 per image then a search per image), ``near`` (near
-duplicates of valid+test against train: pruned exact search vs brute force on
-a subsample, extrapolated), ``fit`` (logistic regression on the full training
+read each PNG file, the course's path; also with ``filter="data"``; both as whole
+processes, interpreter start and imports included, run in turns; and the tar walk
+alone, runs of plain members in bulk vs one header at a time), ``overlap`` (exact
+overlap of valid+test with train: hashing join vs sha256 per image then a search
+per image), ``near`` (near duplicates of valid+test against train: pruned exact
+search vs brute force on a subsample, extrapolated), ``fit`` (logistic regression on the full training
 split: our settings vs scikit-learn's defaults), ``site`` (the whole site
 built cold, in a scratch data folder with no package caches, then built again
 with nothing changed: absolute times and peak memory).  Our rows bypass the
@@ -111,7 +112,8 @@ def brute_near(query: np.ndarray, reference: np.ndarray, sample: int) -> float:
 
 def row_read(args, src, splits):
     archive = args.archive or src.paths["large"]
-    from notmnist.archive import read_archive
+    from notmnist._tarstream import members, walk
+    from notmnist.archive import MAX_MEMBER, read_archive
 
     ours, letters = timed(lambda: read_archive(archive), args.repeat)
     base, images = timed(lambda: course_read(archive), 1)
@@ -122,17 +124,25 @@ def row_read(args, src, splits):
         (label, ours, base, "plain extract (as the course), then read each PNG"),
         (label, ours, filtered, "extract with filter='data', then read each PNG"),
     ]
-    # What a user waits for: a fresh interpreter, imports included, for both ways.
+    # What a user waits for: a fresh interpreter, imports included, for both ways, run in turns
+    # (the machine's load changes over the minutes the course's way takes), medians of each.
     code_ours = f"from notmnist.archive import read_archive; read_archive({str(archive)!r})"
     here = str(Path(__file__).parent)
     code_base = (
         f"import sys; sys.path.insert(0, {here!r}); from run import course_read; "
         f"from pathlib import Path; course_read(Path({str(archive)!r}))"
     )
-    whole_ours, _ = timed(lambda: _process(code_ours), args.repeat)
-    whole_base, _ = timed(lambda: _process(code_base), 1)
+    whole = {"ours": [], "base": []}
+    for _ in range(args.repeat):
+        whole["ours"].append(timed(lambda: _process(code_ours))[0])
+        whole["base"].append(timed(lambda: _process(code_base))[0])
     how = "plain extract, interpreter and imports included"
-    rows.append((f"{label}, whole process", whole_ours, whole_base, how))
+    rows.append((f"{label}, whole process", *map(statistics.median, whole.values()), how))
+    # The tar walk alone (gunzip included): runs of plain members in bulk, against one header at a time.
+    n = len(letters) + len(letters.skipped)
+    bulk, _ = timed(lambda: sum(1 for _ in walk(archive, max_size=MAX_MEMBER)), args.repeat)
+    one, _ = timed(lambda: sum(1 for _ in members(archive, max_size=MAX_MEMBER, bulk=False)), args.repeat)
+    rows.append((f"walk the tar of {archive.name} (~{n:,} members)", bulk, one, "one header at a time"))
     return rows
 
 

@@ -3,9 +3,26 @@
 Python's :mod:`tarfile` spends about 100 microseconds per member, which is a
 minute for the 529,119 members of ``notMNIST_large.tar.gz``.  This reader
 inflates the gzip stream in large chunks and parses the 512-byte headers
-itself (ustar, GNU long names and pax ``path``/``linkpath``/``size`` records),
-at a few microseconds per member.  It never writes anything: it only yields
-``(name, type, linkname, data)``, so callers decide what a member is worth.
+itself (ustar, GNU long names and pax ``path``/``linkpath``/``size`` records).
+It never writes anything: it only yields members, so callers decide what a
+member is worth.
+
+Two paths give the same members, the same errors, in the same order:
+
+- the per-member path (:func:`members` with ``bulk=False``) parses one header
+  at a time, whatever it is: about 4 microseconds per member, besides
+  inflating;
+- the bulk path (:func:`walk`) takes every complete run of plain members
+  already inflated (regular files and folders named in their header alone,
+  valid checksum) as one :class:`Block`: a Python loop follows the sizes from
+  header to header, then NumPy checks the checksums and names of the whole
+  run at once: well under a microsecond per member (walking the 52,926
+  members of a 57 MB tar took 0.136 s, inflating it alone 0.129 s).
+  Anything else (pax and GNU long-name records, links, a bad checksum, the
+  end of the archive, a member that is not wholly inflated yet or is over
+  ``max_size``) goes through the per-member path, which also inflates the
+  next chunk when the run ends: the stream is inflated at the same points
+  either way, so a damaged archive gives the same error on both paths.
 
 Hostile input is bounded, never trusted:
 
@@ -27,7 +44,10 @@ from __future__ import annotations
 import tarfile
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from .errors import NotMNISTError
 
@@ -40,6 +60,9 @@ MAX_RECORD = 1 << 20
 
 REGULAR, DIRECTORY, SYMLINK, HARDLINK, OTHER = "file", "dir", "symlink", "hardlink", "other"
 _TYPES = {b"0": REGULAR, b"\0": REGULAR, b"7": REGULAR, b"5": DIRECTORY, b"2": SYMLINK, b"1": HARDLINK}
+_BULK_TYPES = frozenset(b"0\x0075")  # type flags of a Block's members: regular files and folders
+_REGULAR_FLAGS = np.frombuffer(b"0\x007", np.uint8)
+_POSIX_MAGIC = np.frombuffer(b"ustar\0", np.uint8)
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -109,6 +132,14 @@ class _Inflater:
                 self._pos = 0
                 return
 
+    def buffered(self) -> tuple[bytes, int]:
+        """The inflated bytes in hand and the read position in them (for :func:`_bulk`)."""
+        return self._buf, self._pos
+
+    def advance(self, n: int) -> None:
+        """Move the read position ``n`` bytes on, within the bytes in hand."""
+        self._pos += n
+
     def finish(self) -> None:
         """Read to the end of the gzip stream, in bounded steps, so its length and CRC are checked."""
         while not self._eof:
@@ -156,7 +187,77 @@ def _field_name(header: bytes) -> str:
     return (prefix + b"/" + name if prefix else name).decode("utf-8", "surrogateescape")
 
 
-def members(path: str | Path, *, max_size: int | None = None) -> Iterator[tuple[str, str, str, bytes | None]]:
+@dataclass(frozen=True)
+class Block:
+    """A run of consecutive plain members: regular files (at most ``max_size``) and folders.
+
+    Each is named by its 100-byte name field alone (NUL-terminated, nothing
+    after the NUL, no ustar prefix) and has a valid checksum.
+
+    Attributes
+    ----------
+    data : memoryview
+        The tar bytes of the run, headers included.
+    headers : ndarray of uint8, shape (n, 512)
+        The header of each member.
+    offsets : ndarray of int64, shape (n,)
+        Where each member's content starts in ``data``.
+    sizes : ndarray of int64, shape (n,)
+        Bytes of content of each member (a folder's are never read).
+    """
+
+    data: memoryview
+    headers: np.ndarray
+    offsets: np.ndarray
+    sizes: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.sizes)
+
+    @property
+    def regular(self) -> np.ndarray:
+        """Which members are regular files (the others are folders), bool of shape (n,)."""
+        return np.isin(self.headers[:, 156], _REGULAR_FLAGS)
+
+    def member(self, i: int) -> tuple[str, str, str, bytes]:
+        """``(name, type, linkname, data)`` of member ``i``, as :func:`members` yields it."""
+        header = self.headers[i].tobytes()
+        kind = _TYPES[header[156:157]]
+        link = header[157:257].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+        offset, size = int(self.offsets[i]), int(self.sizes[i])
+        data = bytes(self.data[offset : offset + size]) if kind == REGULAR else b""
+        return _field_name(header), kind, link, data
+
+
+def walk(
+    path: str | Path, *, max_size: int | None = None
+) -> Iterator[Block | tuple[str, str, str, bytes | None]]:
+    """The members of a tar.gz, in order: runs of plain members as Blocks, any other member alone.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.tar.gz``.
+    max_size : int, optional
+        Regular members larger than this are passed over unread and yielded
+        with ``data=None``.  Default: no limit.
+
+    Yields
+    ------
+    Block or (name, type, linkname, data)
+        A :class:`Block`, or one member as :func:`members` yields it.
+
+    Raises
+    ------
+    TarStreamError
+        As :func:`members`, for the same archives, at the same member.
+    """
+    yield from _walk(path, max_size, bulk=True)
+
+
+def members(
+    path: str | Path, *, max_size: int | None = None, bulk: bool = True
+) -> Iterator[tuple[str, str, str, bytes | None]]:
     """Yield ``(name, type, linkname, data)`` for each member of a tar.gz, in order.
 
     Parameters
@@ -166,6 +267,9 @@ def members(path: str | Path, *, max_size: int | None = None) -> Iterator[tuple[
     max_size : int, optional
         Regular members larger than this are passed over unread and yielded
         with ``data=None``.  Default: no limit.
+    bulk : bool
+        Parse runs of plain members in bulk (:func:`walk`); False parses
+        every header alone.  The members and errors are the same.
 
     Yields
     ------
@@ -181,68 +285,165 @@ def members(path: str | Path, *, max_size: int | None = None) -> Iterator[tuple[
         If the gzip stream or a tar header is corrupt, or the archive ends
         before its end-of-archive marker.
     """
+    for item in _walk(path, max_size, bulk=bulk):
+        if isinstance(item, Block):
+            yield from (item.member(i) for i in range(len(item)))
+        else:
+            yield item
+
+
+def _walk(path, max_size: int | None, *, bulk: bool):
     stream = _Inflater(Path(path))
-    long_name = long_link = None
-    pax_data = b""
     try:
         while True:
-            header = stream.read(BLOCK)
-            if len(header) < BLOCK:
-                raise TarStreamError("the archive ends in the middle of a member (truncated?)")
-            if header == bytes(BLOCK):  # end-of-archive marker
-                stream.finish()
+            block = _bulk(stream, max_size) if bulk else None
+            if block is not None:
+                yield block
+                continue
+            member = _step(stream, max_size)
+            if member is None:
                 return
-            # Checksum: all header bytes, with the checksum field counted as 8 spaces.
-            checksum = _number(header[148:156])
-            if checksum != sum(header) - sum(header[148:156]) + 256 and (
-                checksum not in tarfile.calc_chksums(header)  # old tars sum signed bytes
-            ):
-                raise TarStreamError("a tar header fails its checksum (corrupt archive)")
-            size = _number(header[124:136])
-            kind = header[156:157]
-            padded = size + (-size % BLOCK)
-            if kind in (b"L", b"K", b"x", b"g"):
-                if size > MAX_RECORD:
-                    raise TarStreamError(
-                        f"a {size:,}-byte name or pax record near {_field_name(header)!r} (corrupt archive)"
-                    )
-                data = stream.read(padded)
-                if len(data) < size:
-                    raise TarStreamError("the archive ends in the middle of a member (truncated?)")
-                data = data[:size]
-                if kind == b"L":
-                    long_name = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-                elif kind == b"K":
-                    long_link = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-                elif kind == b"x":
-                    pax_data = data
-                continue
-            name = _field_name(header)
-            pax = _pax(pax_data, long_name or name) if pax_data else {}
-            if "size" in pax:
-                if not (pax["size"].isascii() and pax["size"].isdigit() and len(pax["size"]) < 19):
-                    raise TarStreamError(f"bad pax size {pax['size'][:20]!r} in the header of {name!r}")
-                size = int(pax["size"])
-                padded = size + (-size % BLOCK)
-            link = header[157:257].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-            name = pax.get("path", long_name or name)
-            link = pax.get("linkpath", long_link or link)
-            long_name = long_link = None
-            pax_data = b""
-            kind = _TYPES.get(kind, OTHER)
-            if kind == REGULAR and max_size is not None and size > max_size:
-                if stream.skip(padded) < size:
-                    raise TarStreamError("the archive ends in the middle of a member (truncated?)")
-                yield name, kind, link, None
-                continue
-            if kind != REGULAR:  # the data of other kinds is never used
-                if stream.skip(padded) < size:
-                    raise TarStreamError("the archive ends in the middle of a member (truncated?)")
-                yield name, kind, link, b""
-                continue
+            yield member
+    finally:
+        stream.close()
+
+
+def _bulk(stream: _Inflater, max_size: int | None) -> Block | None:
+    """The run of plain members that starts at the read position and is wholly in hand, or None.
+
+    Never inflates more: a member that is not wholly in hand ends the run,
+    and :func:`_step` reads it (inflating the next chunk) as the per-member
+    path would.  Sizes are read as :func:`_number` reads them; the checks that
+    need the whole header (checksum, name field, prefix) run on the whole run
+    at once, and the run stops before the first header that fails one, which
+    :func:`_step` then reads (and refuses, or reads some other way).
+    """
+    buf, start = stream.buffered()
+    end = len(buf)
+    limit = max_size if max_size is not None else end
+    heads, sizes = [], []
+    pos = start
+    while pos + BLOCK <= end:
+        if buf[pos + 156] not in _BULK_TYPES:
+            break
+        field = buf[pos + 124 : pos + 136]
+        if field[0] in (0x80, 0xFF):  # base-256: left to _number
+            break
+        try:
+            size = int(field.split(b"\0", 1)[0].strip() or b"0", 8)
+        except ValueError:
+            break
+        if not 0 <= size <= limit:
+            break
+        after = pos + BLOCK + size + (-size % BLOCK)
+        if after > end:
+            break
+        heads.append(pos)
+        sizes.append(size)
+        pos = after
+    if not heads:
+        return None
+    first = (np.array(heads, np.int64) - start) // BLOCK
+    blocks = np.frombuffer(buf, np.uint8, count=(pos - start), offset=start).reshape(-1, BLOCK)
+    headers = blocks[first]
+    good = _plain(headers)
+    n = len(heads) if good.all() else int(np.argmin(good))
+    if n == 0:
+        return None
+    stop = heads[n] if n < len(heads) else pos
+    stream.advance(stop - start)
+    offsets = first[:n] * BLOCK + BLOCK
+    data = memoryview(buf)[start:stop]
+    return Block(data, headers[:n], offsets, np.array(sizes[:n], np.int64))
+
+
+def _plain(headers: np.ndarray) -> np.ndarray:
+    """Which headers ``_step`` would read exactly as a Block reads them: checksum, name field, no prefix."""
+    # Checksum: a plain octal field ("0012345\0 ") equal to the unsigned sum, the field counted as spaces.
+    # (A zero block, the end-of-archive marker, fails here: its field holds no digit.)
+    stored, parsed = _octal(headers[:, 148:156])
+    total = headers.sum(axis=1, dtype=np.int64) - headers[:, 148:156].sum(axis=1, dtype=np.int64) + 256
+    good = parsed & (stored == total)
+    # Name: NUL-terminated (or all 100 bytes), nothing but NULs after the first NUL.
+    name = headers[:, :100]
+    nonzero = name != 0
+    length = np.where(nonzero.all(axis=1), 100, np.argmin(nonzero, axis=1))
+    good &= nonzero.sum(axis=1) == length
+    # No ustar prefix (GNU headers have none: other fields live there).
+    posix = (headers[:, 257:263] == _POSIX_MAGIC).all(axis=1)
+    good &= ~posix | (headers[:, 345] == 0)
+    return good
+
+
+def _octal(fields: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Values of octal fields of the plain form ``digits, then only NULs or spaces``, and which have it."""
+    digit = (fields >= 0x30) & (fields <= 0x37)
+    blank = (fields == 0) | (fields == 0x20)
+    # Digits first (at least one), then blanks only: no digit after a non-digit.
+    ok = digit[:, 0] & (digit | blank).all(axis=1) & ~(np.diff(digit.view(np.int8), axis=1) > 0).any(axis=1)
+    value = np.zeros(len(fields), np.int64)
+    for column in range(fields.shape[1]):
+        d = digit[:, column]
+        value = np.where(d, value * 8 + (fields[:, column].astype(np.int64) - 0x30), value)
+    return value, ok
+
+
+def _step(stream: _Inflater, max_size: int | None) -> tuple[str, str, str, bytes | None] | None:
+    """Read the next member (and the long-name or pax records before it); None at the end of the archive."""
+    long_name = long_link = None
+    pax_data = b""
+    while True:
+        header = stream.read(BLOCK)
+        if len(header) < BLOCK:
+            raise TarStreamError("the archive ends in the middle of a member (truncated?)")
+        if header == bytes(BLOCK):  # end-of-archive marker
+            stream.finish()
+            return None
+        # Checksum: all header bytes, with the checksum field counted as 8 spaces.
+        checksum = _number(header[148:156])
+        if checksum != sum(header) - sum(header[148:156]) + 256 and (
+            checksum not in tarfile.calc_chksums(header)  # old tars sum signed bytes
+        ):
+            raise TarStreamError("a tar header fails its checksum (corrupt archive)")
+        size = _number(header[124:136])
+        kind = header[156:157]
+        padded = size + (-size % BLOCK)
+        if kind in (b"L", b"K", b"x", b"g"):
+            if size > MAX_RECORD:
+                raise TarStreamError(
+                    f"a {size:,}-byte name or pax record near {_field_name(header)!r} (corrupt archive)"
+                )
             data = stream.read(padded)
             if len(data) < size:
                 raise TarStreamError("the archive ends in the middle of a member (truncated?)")
-            yield name, kind, link, data[:size]
-    finally:
-        stream.close()
+            data = data[:size]
+            if kind == b"L":
+                long_name = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+            elif kind == b"K":
+                long_link = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+            elif kind == b"x":
+                pax_data = data
+            continue
+        name = _field_name(header)
+        pax = _pax(pax_data, long_name or name) if pax_data else {}
+        if "size" in pax:
+            if not (pax["size"].isascii() and pax["size"].isdigit() and len(pax["size"]) < 19):
+                raise TarStreamError(f"bad pax size {pax['size'][:20]!r} in the header of {name!r}")
+            size = int(pax["size"])
+            padded = size + (-size % BLOCK)
+        link = header[157:257].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+        name = pax.get("path", long_name or name)
+        link = pax.get("linkpath", long_link or link)
+        kind = _TYPES.get(kind, OTHER)
+        if kind == REGULAR and max_size is not None and size > max_size:
+            if stream.skip(padded) < size:
+                raise TarStreamError("the archive ends in the middle of a member (truncated?)")
+            return name, kind, link, None
+        if kind != REGULAR:  # the data of other kinds is never used
+            if stream.skip(padded) < size:
+                raise TarStreamError("the archive ends in the middle of a member (truncated?)")
+            return name, kind, link, b""
+        data = stream.read(padded)
+        if len(data) < size:
+            raise TarStreamError("the archive ends in the middle of a member (truncated?)")
+        return name, kind, link, data[:size]

@@ -1,11 +1,16 @@
 """Read a notMNIST ``.tar.gz`` straight into arrays, without extracting it.
 
-The archive is streamed once, member by member; nothing is written to disk, so
-a member's path (``..``, absolute, link) can never escape anywhere.  PNG
-members of the letter folders (``<top>/A/`` ... ``<top>/J/``) are decoded in
-batches by a small pool of worker processes (:mod:`notmnist._workers`).  Every member that is not used
-becomes a :class:`Skipped` entry with the reason, so the caller can count and
-name them.  The result is sorted by (letter, member name): deterministic
+The archive is streamed once (:mod:`notmnist._tarstream`); nothing is written
+to disk, so a member's path (``..``, absolute, link) can never escape
+anywhere.  The walk takes runs of plain members in bulk: the names of a whole
+run are checked against the layout at once, with NumPy, and only a member
+whose name needs a closer look (not ASCII, outside the letter folders, a
+link, ...) goes through the rules one member at a time; the result is the
+same either way.  PNG members of the letter folders (``<top>/A/`` ...
+``<top>/J/``) are decoded in batches (:mod:`notmnist._decode`), here and by a
+small pool of worker processes (:mod:`notmnist._workers`).  Every member that
+is not used becomes a :class:`Skipped` entry with the reason, so the caller
+can count and name them.  The result is sorted by (letter, member name): deterministic
 whatever the order inside the archive or the decoding schedule.
 
 Memory is bounded whatever the archive holds: a member larger than
@@ -19,30 +24,33 @@ are skipped with a reason (such a name is shown with backslash escapes).
 
 from __future__ import annotations
 
-import io
 import logging
 import os
-import warnings
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from . import _workers
-from ._png import decode_grey
-from ._tarstream import DIRECTORY, HARDLINK, REGULAR, SYMLINK, TarStreamError, members
+from . import _decode, _tarstream, _workers
+from ._tarstream import DIRECTORY, HARDLINK, REGULAR, SYMLINK, Block, TarStreamError, members
 from .errors import NotMNISTError
 from .registry import IMAGE_SIZE, LETTERS
 
 log = logging.getLogger(__name__)
 
-_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _BATCH = 4096  # members per decoding task
 BATCH_BYTES = 1 << 24
 """A decoding task holds at most about this many bytes of PNG files."""
 MAX_MEMBER = 1 << 20
 """Members larger than this (bytes) are skipped unread; a notMNIST PNG is under 1 KB."""
+EAGER_BYTES = 1 << 22
+"""Archives this large (bytes) start their worker processes at once; smaller ones at their second batch."""
 _LABEL = {letter: i for i, letter in enumerate(LETTERS)}
+_LETTER_BYTES = np.frombuffer("".join(LETTERS).encode(), np.uint8)
+_LABEL_OF_BYTE = np.full(256, -1, np.int64)
+_LABEL_OF_BYTE[_LETTER_BYTES] = np.arange(len(LETTERS))
 
 
 class ArchiveError(NotMNISTError):
@@ -126,45 +134,49 @@ def read_archive(path: str | os.PathLike, *, n_jobs: int | None = None) -> Lette
         (header checksum, gzip CRC or length), or holds no image at all for
         some letter.
     """
-    path = Path(path)
+    return _read(Path(path), n_jobs, bulk=True)
+
+
+def _read(path: Path, n_jobs: int | None, *, bulk: bool) -> Letters:
+    """:func:`read_archive`; ``bulk=False`` walks the tar one member at a time (same result, slower)."""
     _check_gzip(path)
     n_jobs = n_jobs or os.cpu_count() or 1
     skipped: list[Skipped] = []
-    results = []  # (labels, names, images, failures) per batch
-
-    pool = None
+    decoders = _Decoders(n_jobs)
     try:
-        pending = []
-        batch: list[tuple[int, str, bytes]] = []
-        batch_bytes = 0
-        for label, name, data, reason in _walk(path):
-            if reason is not None:
-                skipped.append(Skipped(name, reason))
-                continue
-            batch.append((label, name, data))
-            batch_bytes += len(data)
-            if len(batch) == _BATCH or batch_bytes >= BATCH_BYTES:
-                # Workers only pay off from the second batch on: small archives stay in-process.
-                if pool is None and pending:
-                    pool = _workers.start(n_jobs, __name__)
-                pending.append(_submit(pool, batch))
-                batch, batch_bytes = [], 0
-                # Bound memory: never hold more than a few batches in flight.
-                while len(pending) > 2 * n_jobs:
-                    results.append(_result(pending.pop(0)))
-        if batch:
-            pending.append(_submit(pool, batch))
-        results.extend(_result(task) for task in pending)
+        if path.stat().st_size >= EAGER_BYTES:  # workers will be needed: start them now
+            decoders.start()
+        batcher = _decode.Batcher(_BATCH, BATCH_BYTES)
+        for item in _walk(path, bulk=bulk):
+            if isinstance(item, Skipped):
+                skipped.append(item)
+            elif isinstance(item, _decode.Batch):
+                for batch in batcher.add_batch(item):
+                    decoders.add(batch)
+            else:
+                batch = batcher.add(*item)
+                if batch is not None:
+                    decoders.add(batch)
+        last = batcher.rest()
+        if last is not None:
+            decoders.add(last)
+        results = decoders.results()  # (labels, names, images, failures) per batch, in order
     finally:
-        _workers.stop(pool)
+        decoders.close()
 
     labels = np.concatenate([r[0] for r in results] or [np.empty(0, np.int64)])
     names = np.concatenate([r[1] for r in results] or [np.empty(0, "S1")])
-    images = np.concatenate([r[2] for r in results] or [np.empty((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8)])
     for r in results:
-        skipped.extend(r[3])
+        skipped.extend(Skipped(name, reason) for name, reason in r[3])
     order = np.lexsort((names, labels))
-    letters = Letters(images[order], labels[order], names[order], skipped, path)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    images = np.empty((len(order), IMAGE_SIZE, IMAGE_SIZE), np.uint8)
+    start = 0
+    for r in results:  # each batch's images straight to their sorted places: one copy, not two
+        images[rank[start : start + len(r[2])]] = r[2]
+        start += len(r[2])
+    letters = Letters(images, labels[order], names[order], skipped, path)
 
     missing = [letter for letter, n in letters.counts.items() if n == 0]
     if missing:
@@ -211,110 +223,186 @@ def _parts(name: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
-def _walk(path: Path):
-    """Yield ``(label, name, data, reason)`` for every member, in archive order.
+class _Rules:
+    """What becomes of each member: decoded with a label, skipped for a reason, or ignored (a folder).
 
-    ``reason`` is None for a member to decode; otherwise ``data`` is empty and
-    the member is skipped for ``reason``.  The top folder is that of the first
-    PNG-like member ``<top>/<letter>/<file>`` that is not metadata or hidden.
+    The top folder is that of the first PNG-like member ``<top>/<letter>/<file>``
+    that is not metadata or hidden.
     """
-    top = None
+
+    def __init__(self):
+        self.top: str | None = None
+
+    def __call__(
+        self, name: str, kind: str, link: str, data: bytes | None
+    ) -> tuple[int, str, str | None] | None:
+        """``(label, name, reason)``: ``reason`` None means decode; None for a folder, ignored."""
+        if not name.isascii():
+            try:
+                name.encode("utf-8")
+            except UnicodeEncodeError:
+                return -1, _escaped(name), "member name is not UTF-8: not read"
+        parts = _parts(name)
+        if name.startswith("/") or ".." in parts:
+            return -1, name, "unsafe path (absolute or '..'): not read"
+        if kind in (SYMLINK, HARDLINK):
+            return -1, name, f"{kind} to {link!r}: not followed"
+        if kind == DIRECTORY:
+            return None
+        if kind != REGULAR:
+            return -1, name, "not a regular file"
+        if parts and parts[0] == "__MACOSX":
+            return -1, name, "macOS archive metadata (__MACOSX): not an image"
+        if parts and parts[-1].startswith("._"):
+            return -1, name, "macOS metadata file (._*): not an image"
+        if self.top is None and len(parts) == 3 and not parts[2].startswith("."):
+            self.top = parts[0]
+        if len(parts) != 3 or parts[0] != self.top or parts[1] not in LETTERS:
+            return -1, name, "not in a letter folder <top>/A ... <top>/J"
+        if parts[2].startswith("."):
+            return -1, name, "hidden file"
+        if data is None:
+            return -1, name, f"larger than {MAX_MEMBER:,} bytes: not a notMNIST image, not read"
+        return _LABEL[parts[1]], name, None
+
+    def images(self, block: Block) -> np.ndarray:
+        """Which members of ``block`` these rules decode, found from their name fields at once.
+
+        True only where :meth:`__call__` says "decode": a regular file named
+        ``<top>/<letter>/<file>`` in ASCII, ``<file>`` neither empty nor
+        hidden (so neither metadata ``._*`` nor ``..``), ``<top>`` the top
+        folder (so not absolute, not ``__MACOSX``).  A False member may be an
+        image still (a name that is not ASCII): ask :meth:`__call__`.
+        """
+        if self.top is None or not self.top.isascii() or len(self.top) + 4 > 100:
+            return np.zeros(len(block), bool)
+        top = np.frombuffer(self.top.encode() + b"/", np.uint8)
+        t = len(top)
+        name = block.headers[:, :100]
+        file_name = name[:, t + 2 :]
+        return (
+            block.regular
+            & (name < 0x80).all(axis=1)
+            & (name[:, :t] == top).all(axis=1)
+            & np.isin(name[:, t], _LETTER_BYTES)
+            & (name[:, t + 1] == ord("/"))
+            & (file_name[:, 0] != 0)
+            & (file_name[:, 0] != ord("."))
+            & ~(file_name == ord("/")).any(axis=1)
+        )
+
+
+def _walk(path: Path, *, bulk: bool = True):
+    """Yield, in archive order, a Skipped for each member skipped, and the members to decode.
+
+    Members to decode come one at a time as ``(label, name, data)``, or many at
+    once as a :class:`notmnist._decode.Batch` (from a bulk run of the tar).
+    """
+    rules = _Rules()
+    walk = (
+        _tarstream.walk(path, max_size=MAX_MEMBER) if bulk else members(path, max_size=MAX_MEMBER, bulk=False)
+    )
     try:
-        for name, kind, link, data in members(path, max_size=MAX_MEMBER):
-            if not name.isascii():
-                try:
-                    name.encode("utf-8")
-                except UnicodeEncodeError:
-                    yield -1, _escaped(name), b"", "member name is not UTF-8: not read"
-                    continue
-            parts = _parts(name)
-            if name.startswith("/") or ".." in parts:
-                yield -1, name, b"", "unsafe path (absolute or '..'): not read"
+        for item in walk:
+            if isinstance(item, Block):
+                yield from _block(item, rules)
                 continue
-            if kind in (SYMLINK, HARDLINK):
-                yield -1, name, b"", f"{kind} to {link!r}: not followed"
-                continue
-            if kind == DIRECTORY:
-                continue
-            if kind != REGULAR:
-                yield -1, name, b"", "not a regular file"
-                continue
-            if parts and parts[0] == "__MACOSX":
-                yield -1, name, b"", "macOS archive metadata (__MACOSX): not an image"
-                continue
-            if parts and parts[-1].startswith("._"):
-                yield -1, name, b"", "macOS metadata file (._*): not an image"
-                continue
-            if top is None and len(parts) == 3 and not parts[2].startswith("."):
-                top = parts[0]
-            if len(parts) != 3 or parts[0] != top or parts[1] not in LETTERS:
-                yield -1, name, b"", "not in a letter folder <top>/A ... <top>/J"
-                continue
-            if parts[2].startswith("."):
-                yield -1, name, b"", "hidden file"
-                continue
-            if data is None:
-                yield -1, name, b"", f"larger than {MAX_MEMBER:,} bytes: not a notMNIST image, not read"
-                continue
-            yield _LABEL[parts[1]], name, data, None
+            verdict = rules(*item)
+            if verdict is not None:
+                label, name, reason = verdict
+                yield Skipped(name, reason) if reason else (label, name, item[3])
     except TarStreamError as exc:
         raise ArchiveError(
             f"{path}: truncated or corrupt archive: {exc}; delete it and fetch it again", str(exc)
         ) from None
 
 
-def _decode_batch(batch: list[tuple[int, str, bytes]]):
-    """Decode a batch of PNG members; return labels, names, images, failures.
+def _block(block: Block, rules: _Rules):
+    """:func:`_walk` for the members of a bulk run: the images by their name fields, the rest one by one."""
+    start = 0
+    while rules.top is None and start < len(block):  # until the first image names the top folder
+        verdict = rules(*block.member(start))
+        if verdict is not None:
+            label, name, reason = verdict
+            yield Skipped(name, reason) if reason else (label, name, block.member(start)[3])
+        start += 1
+    if start == len(block):
+        return
+    images = rules.images(block)
+    images[:start] = False
+    labels = np.full(len(block), -1, np.int64)
+    labels[images] = _LABEL_OF_BYTE[block.headers[images, len(rules.top) + 1]]
+    for i in np.flatnonzero(~images[start:]).tolist():  # anything else, in order
+        verdict = rules(*block.member(start + i))
+        if verdict is not None:
+            label, name, reason = verdict
+            if reason:
+                yield Skipped(name, reason)
+            else:
+                images[start + i], labels[start + i] = True, label
+    rows = np.flatnonzero(images)
+    if len(rows):
+        # A Block's names are its name fields, NUL-terminated with nothing after: NumPy keeps them exactly.
+        names = np.ascontiguousarray(block.headers[rows, :100]).view("S100").ravel()
+        yield _decode.Batch(block.data, block.offsets[rows], block.sizes[rows], labels[rows], names)
 
-    The common case (28x28 8-bit greyscale) is decoded in bulk by
-    :func:`notmnist._png.decode_grey`; anything else goes through Pillow, which
-    either reads it as 28x28 greyscale or says why it is unusable.
+
+class _Decoders:
+    """Decode batches, in order: in this process, or in worker processes started in the background.
+
+    The first batch is decoded here, so a small archive never starts workers.
+    At the second (or before the first, for a large archive: :meth:`start`),
+    workers start in a background thread: starting them takes a tenth of a
+    second or more, which the walk does not wait for.  Until they
+    are up, and whenever each already has two batches, a batch is decoded here
+    rather than waited for: this process never sits idle, and at most
+    ``2 * n_jobs`` batches are in flight.
     """
-    images, keep, refused = decode_grey([data for _, _, data in batch], IMAGE_SIZE)
-    failures = []
-    for i in np.flatnonzero(~keep):
-        _, name, data = batch[i]
-        pixels, reason = (None, refused[i]) if i in refused else _decode_with_pillow(data)
-        if reason is None:
-            images[i], keep[i] = pixels, True
-        else:
-            failures.append(Skipped(name, reason))
-    labels = np.array([b[0] for b in batch], np.int64)[keep]
-    names = np.array([b[1].rsplit("/", 1)[-1].encode() for b in batch])[keep]
-    return labels, names, images[keep], failures
 
+    def __init__(self, n_jobs: int):
+        self.n_jobs = n_jobs
+        self.pool: _workers.Workers | None = None
+        self.ready = threading.Event()
+        self.error: BaseException | None = None
+        self._starter: threading.Thread | None = None
+        self._results: list = []  # per batch: a result, or the Future of one
+        self._busy: list[Future] = []
 
-def _decode_with_pillow(data: bytes) -> tuple[np.ndarray | None, str | None]:
-    """Pixels of a 28x28 8-bit greyscale image, or the reason it is not one."""
-    from PIL import Image, PngImagePlugin, UnidentifiedImageError
+    def start(self) -> None:
+        """Start the workers in the background, if there are to be any and they are not started yet."""
+        if self.pool is None and self.n_jobs > 1:
+            self.pool = _workers.start(self.n_jobs, _decode.__name__)
+            self._starter = threading.Thread(target=self._start, name="notmnist-workers", daemon=True)
+            self._starter.start()
 
-    if not data:
-        return None, "empty file (0 bytes)"
-    if not data.startswith(_PNG_MAGIC):
-        return None, "not a PNG file (cannot identify image file)"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused below: not 28x28
-            # The PNG plugin itself, not Image.open: its error says what is wrong with the file.
-            with PngImagePlugin.PngImageFile(io.BytesIO(data)) as im:
-                if im.size != (IMAGE_SIZE, IMAGE_SIZE):
-                    return None, f"image is {im.size[0]}x{im.size[1]}, expected 28x28"
-                if im.mode != "L":
-                    return None, f"image mode {im.mode}, expected 8-bit greyscale (L)"
-                return np.asarray(im), None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        return None, f"unreadable PNG ({exc})"
-    except MemoryError:
-        raise
-    except Exception as exc:  # Pillow on hostile bytes: DecompressionBombError, struct.error, ...
-        return None, f"unreadable PNG ({type(exc).__name__}: {exc})"
+    def add(self, batch: _decode.Batch) -> None:
+        """Decode ``batch``, here or in a worker."""
+        if self._results:
+            self.start()
+        if self.ready.is_set():
+            if self.error is not None:
+                raise self.error
+            self._busy = [f for f in self._busy if not f.done()]
+            if len(self._busy) < 2 * self.n_jobs:
+                self._busy.append(self.pool.submit(_decode.decode_batch, batch))
+                self._results.append(self._busy[-1])
+                return
+        self._results.append(_decode.decode_batch(batch))
 
+    def _start(self) -> None:
+        try:
+            self.pool.submit(int).result()  # a first task starts the workers
+        except BaseException as exc:  # raised in the caller's thread, at the next batch
+            self.error = exc
+        finally:
+            self.ready.set()
 
-def _submit(pool, batch):
-    if pool is None:
-        return _decode_batch(batch)
-    return pool.submit(_decode_batch, batch)
+    def results(self) -> list:
+        """The result of every batch, in the order they were added."""
+        return [r.result() if isinstance(r, Future) else r for r in self._results]
 
-
-def _result(item):
-    return item if isinstance(item, tuple) else item.result()
+    def close(self) -> None:
+        """Wait for the workers to start (if they are starting), then stop them."""
+        if self._starter is not None:
+            self._starter.join()
+        _workers.stop(self.pool)

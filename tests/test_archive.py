@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import LETTERS, font_name, glyph, png_bytes
 
-from notmnist import _workers, archive
+from notmnist import _decode, _workers, archive
 from notmnist.archive import ArchiveError, read_archive
 
 
@@ -175,12 +175,13 @@ def test_starting_workers_restores_the_main_module(monkeypatch):
 # hostile archives ------------------------------------------------------------------------------
 
 
-def _raw_member(name: bytes, data: bytes) -> bytes:
-    """A ustar header for ``name`` (any bytes) with ``data``, padded."""
+def _raw_member(name: bytes, data: bytes, prefix: bytes = b"") -> bytes:
+    """A ustar header for ``name`` (any bytes, and a ustar ``prefix``) with ``data``, padded."""
     info = tarfile.TarInfo("placeholder")
     info.size = len(data)
     header = bytearray(info.tobuf(tarfile.USTAR_FORMAT))
     header[0:100] = name.ljust(100, b"\0")
+    header[345:500] = prefix.ljust(155, b"\0")
     header[148:156] = b" " * 8
     header[148:156] = f"{sum(header):06o}\0 ".encode()
     return bytes(header) + data + bytes(-len(data) % 512)
@@ -266,13 +267,13 @@ def test_huge_member_is_skipped_without_being_held(tmp_path):
 def test_batches_are_bounded_in_bytes(tmp_path, monkeypatch):
     """Many members just under the size cap are decoded a bounded number of bytes at a time."""
     seen = []
-    real = archive._decode_batch
+    real = _decode.decode_batch
 
     def recording(batch):
-        seen.append(sum(len(data) for _, _, data in batch))
+        seen.append(int(batch.sizes.sum()))
         return real(batch)
 
-    monkeypatch.setattr(archive, "_decode_batch", recording)
+    monkeypatch.setattr(_decode, "decode_batch", recording)
     big = [_raw_member(f"notMNIST_small/C/junk{i}.png".encode(), bytes(1000 << 10)) for i in range(40)]
     path = tmp_path / "notMNIST_small.tar.gz"
     path.write_bytes(gzip.compress(_letters_tar() + b"".join(big) + bytes(1024), compresslevel=1))
@@ -303,3 +304,126 @@ def test_png_bombs_and_impossible_sizes_are_skipped_with_a_reason(tmp_path):
     assert "decompression bomb" in reasons["bomb.png"]
     assert "100000x100000" in reasons["huge.png"] or "exceeds limit" in reasons["huge.png"]
     assert len(letters) == 20
+
+
+# the bulk path and the per-member path ------------------------------------------------------------
+
+
+def _mixed_letters_tar() -> bytes:
+    """A notMNIST-layout tar whose members are ustar, pax and GNU, with one of every kind of skip."""
+    top = "notMNIST_small"
+    formats = (tarfile.USTAR_FORMAT, tarfile.GNU_FORMAT, tarfile.PAX_FORMAT)
+    meta = b"\0\5\26\7\0\2\0\0Mac OS X        "
+    out = []
+
+    def put(name, data=b"", kind=tarfile.REGTYPE, link="", fmt=tarfile.USTAR_FORMAT):
+        info = tarfile.TarInfo(name)
+        info.type, info.linkname = kind, link
+        info.size = len(data) if kind == tarfile.REGTYPE else 0
+        out.append(info.tobuf(fmt, "utf-8", "surrogateescape") + data + bytes(-len(data) % 512))
+
+    put("__MACOSX/notMNIST_small/._A", meta)  # before the top folder is known
+    put(f"{top}/", kind=tarfile.DIRTYPE)
+    put(f"{top}/A/._x.png", meta)
+    for label, letter in enumerate(LETTERS):
+        for v in range(6):
+            name = f"{top}/{letter}/{font_name(label, v)}"
+            if v == 4:
+                name = f"{top}/{letter}/{'L' * 90}{v}.png"  # over 100: GNU or pax record, or a ustar prefix
+            put(name, png_bytes(glyph(label, v)), fmt=formats[(label + v) % 3])
+    put(f"{top}/B/ünïcode.png", png_bytes(glyph(1, 40)))  # decoded, from a bulk run
+    put(f"{top}/B/ünïcode-pax.png", png_bytes(glyph(1, 41)), fmt=tarfile.PAX_FORMAT)
+    put(f"{top}/C/empty.png")
+    put(f"{top}/C/junk.png", b"not an image")
+    put(f"{top}/C/wide.png", png_bytes(np.zeros((28, 30), np.uint8)))
+    put(f"{top}/D/.hidden.png", png_bytes(glyph(3, 50)))
+    put(f"{top}/K/x.png", png_bytes(glyph(0, 51)))
+    put(f"{top}/README.txt", b"hello")
+    put(f"{top}/E/../../escape.png", png_bytes(glyph(4, 52)))
+    put(f"{top}/F/link.png", kind=tarfile.SYMTYPE, link="/etc/passwd")
+    put(f"{top}/G/hard.png", kind=tarfile.LNKTYPE, link=f"{top}/A/{font_name(0, 0)}")
+    put(f"{top}/H/fifo.png", kind=tarfile.FIFOTYPE)
+    put(f"{top}/I/big.png", bytes(archive.MAX_MEMBER + 1))
+    put(f"{top}/J/" + "P" * 150 + ".png", b"", fmt=tarfile.PAX_FORMAT)
+    put("other_top/A/y.png", png_bytes(glyph(0, 53)))
+    out.append(_raw_member(f"{top}/A/caf\xe9.png".encode("latin-1"), png_bytes(glyph(0, 54))))
+    # A name field that reads as an image of A, but the ustar prefix puts it elsewhere ...
+    out.append(_raw_member(f"{top}/A/prefixed.png".encode(), png_bytes(glyph(0, 55)), prefix=b"elsewhere"))
+    # ... and one whose name field holds bytes after its NUL (ignored: the name ends at the NUL).
+    out.append(_raw_member(f"{top}/A/nul.png\0junk".encode(), png_bytes(glyph(0, 56))))
+    return b"".join(out) + bytes(1024)
+
+
+def _letters_both_ways(path, n_jobs=1):
+    """read_archive's letters (or error message) on the bulk path, then on the per-member path."""
+    out = []
+    for bulk in (True, False):
+        try:
+            out.append(archive._read(path, n_jobs, bulk=bulk))
+        except ArchiveError as exc:
+            out.append(str(exc))
+    return out
+
+
+def _assert_same(a, b):
+    """Two results of _letters_both_ways are the same: one error message, or equal letters."""
+    if isinstance(a, str) or isinstance(b, str):
+        assert a == b
+        return
+    np.testing.assert_array_equal(a.images, b.images)
+    np.testing.assert_array_equal(a.labels, b.labels)
+    assert a.names.dtype == b.names.dtype and list(a.names) == list(b.names)
+    assert a.skipped == b.skipped
+
+
+@pytest.mark.parametrize("n_jobs,batch", [(1, archive._BATCH), (2, 7)])
+def test_bulk_and_per_member_paths_read_the_same_letters(tmp_path, monkeypatch, n_jobs, batch):
+    """Mixed ustar, pax and GNU members: the same images, labels, names and skipped members, both ways."""
+    monkeypatch.setattr(archive, "_BATCH", batch)  # several batches, cut inside bulk runs
+    path = tmp_path / "notMNIST_small.tar.gz"
+    path.write_bytes(gzip.compress(_mixed_letters_tar()))
+    bulk, per_member = _letters_both_ways(path, n_jobs)
+    _assert_same(bulk, per_member)
+    assert len(bulk) == 63  # 6 per letter, 2 UTF-8 names, nul.png
+    assert b"nul.png" in list(bulk.names)
+    reasons = {s.member.rsplit("/", 1)[-1]: s.reason for s in bulk.skipped}
+    assert len(bulk.skipped) == len(reasons) == 17 and "not UTF-8" in reasons["caf\\xe9.png"]
+    assert "letter folder" in reasons["prefixed.png"]
+    assert "0 bytes" in reasons["empty.png"] and "larger than" in reasons["big.png"]
+
+
+def test_bulk_and_per_member_paths_fail_alike_on_a_damaged_archive(tmp_path):
+    """Cut short or with a flipped byte, both ways give the same letters or the same one-line error."""
+    tar = _mixed_letters_tar()
+    path = tmp_path / "notMNIST_small.tar.gz"
+    errors = set()
+    for at in range(0, len(tar), len(tar) // 60):
+        for damaged in (tar[:at], tar[:at] + bytes([tar[at] ^ 0x41]) + tar[at + 1 :]):
+            path.write_bytes(gzip.compress(damaged, compresslevel=1))
+            bulk, per_member = _letters_both_ways(path)
+            _assert_same(bulk, per_member)
+            errors.add(bulk if isinstance(bulk, str) else None)
+    assert len(errors) >= 3  # read, and refused in more than one way
+
+
+def test_batches_hold_their_members_not_the_chunks_they_came_from(tmp_path, monkeypatch):
+    """An image per inflated chunk, for hundreds of chunks: a batch being filled keeps only the images."""
+    import tracemalloc
+
+    from notmnist import _tarstream
+
+    monkeypatch.setattr(_tarstream, "OUT_CHUNK", 64 << 10)
+    parts = [_letters_tar()]
+    for i in range(300):  # each chunk: one image in a bulk run, and 60 KB skipped beside it
+        parts.append(_raw_member(f"notMNIST_small/B/extra{i}.png".encode(), png_bytes(glyph(1, 100 + i))))
+        parts.append(_raw_member(f"notMNIST_small/junk{i}.bin".encode(), bytes(60 << 10)))
+    path = tmp_path / "notMNIST_small.tar.gz"
+    path.write_bytes(gzip.compress(b"".join(parts) + bytes(1024)))
+    tracemalloc.start()
+    try:
+        letters = read_archive(path, n_jobs=1)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(letters) == 320 and len(letters.skipped) == 300
+    assert peak < 8 << 20, f"peak {peak / 1e6:.0f} MB"

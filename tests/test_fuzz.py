@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from notmnist import archive
+from notmnist._decode import decode_members
 from notmnist._png import decode_grey
 from notmnist._tarstream import TarStreamError, members
 from notmnist.archive import ArchiveError, read_archive
@@ -53,7 +54,7 @@ def _tar(fmt: int) -> bytes:
     return raw.getvalue()
 
 
-TARS = [_tar(tarfile.GNU_FORMAT), _tar(tarfile.PAX_FORMAT)]
+TARS = [_tar(tarfile.GNU_FORMAT), _tar(tarfile.PAX_FORMAT), _tar(tarfile.USTAR_FORMAT)]
 PNGS = [png_bytes(glyph(3, 1)), png_bytes(np.zeros((28, 28), np.uint8)), png_bytes(glyph(5, 2))]
 
 
@@ -88,23 +89,38 @@ def mutated(draw, originals: list[bytes]) -> bytes:
 
 
 def _walk_or_refuse(path) -> None:
-    try:
-        for name, kind, _, data in members(path, max_size=archive.MAX_MEMBER):
-            assert isinstance(name, str) and kind in {"file", "dir", "symlink", "hardlink", "other"}
-            assert data is None or len(data) <= archive.MAX_MEMBER
-    except TarStreamError as exc:
-        assert str(exc)
+    """Walk both ways (bulk and per member): the same members, then the same error if any."""
+    outcomes = []
+    for bulk in (True, False):
+        got = []
+        try:
+            for name, kind, _, data in members(path, max_size=archive.MAX_MEMBER, bulk=bulk):
+                assert isinstance(name, str) and kind in {"file", "dir", "symlink", "hardlink", "other"}
+                assert data is None or len(data) <= archive.MAX_MEMBER
+                got.append((name, kind, data))
+        except TarStreamError as exc:
+            assert str(exc)
+            got.append(str(exc))
+        outcomes.append(got)
+    assert outcomes[0] == outcomes[1]
 
 
 def _read_or_refuse(path) -> None:
-    try:
-        letters = read_archive(path, n_jobs=1)
-    except ArchiveError as exc:
-        assert "\n" not in str(exc)
-        return
-    assert letters.images.shape == (len(letters), 28, 28)
-    for s in letters.skipped:
-        assert s.reason and s.member.encode("utf-8")  # every skip is named, printable
+    """Read both ways (bulk and per member): the same letters, or the same one-line error."""
+    outcomes = []
+    for bulk in (True, False):
+        try:
+            letters = archive._read(path, 1, bulk=bulk)
+        except ArchiveError as exc:
+            assert "\n" not in str(exc)
+            outcomes.append(str(exc))
+            continue
+        assert letters.images.shape == (len(letters), 28, 28)
+        for s in letters.skipped:
+            assert s.reason and s.member.encode("utf-8")  # every skip is named, printable
+        names = (letters.names.tolist(), letters.names.dtype)
+        outcomes.append((letters.images.tobytes(), letters.labels.tolist(), names, letters.skipped))
+    assert outcomes[0] == outcomes[1]
 
 
 @FUZZ
@@ -152,9 +168,9 @@ def test_png_decoders_never_raise_and_agree_with_pillow(blobs):
     images, ok, refused = _bounded(lambda: decode_grey(blobs))
     assert images.shape == (len(blobs), 28, 28) and not (set(refused) & set(np.flatnonzero(ok)))
     batch = [(0, f"top/A/{i}.png", blob) for i, blob in enumerate(blobs)]
-    labels, names, decoded, failures = _bounded(lambda: archive._decode_batch(batch))
+    labels, names, decoded, failures = _bounded(lambda: decode_members(batch))
     assert len(decoded) + len(failures) == len(blobs)
-    assert all(f.reason for f in failures)
+    assert all(reason for _, reason in failures)
     read = {int(n.decode().split(".")[0]): img for n, img in zip(names, decoded)}
     for i, img in read.items():
         theirs = _pillow(blobs[i])
@@ -166,7 +182,8 @@ def test_png_decoders_never_raise_and_agree_with_pillow(blobs):
 def test_fuzz_seeds_are_valid(tmp_path, level):
     """The undamaged inputs the fuzzers start from are read in full (so damage is what is being tested)."""
     path = tmp_path / "notMNIST_small.tar.gz"
-    path.write_bytes(gzip.compress(TARS[1], compresslevel=level))
-    assert len(read_archive(path, n_jobs=1)) == 20
+    for tar in TARS:
+        path.write_bytes(gzip.compress(tar, compresslevel=level))
+        assert len(read_archive(path, n_jobs=1)) == 20
     assert decode_grey(PNGS)[1].all()
-    assert zlib.crc32(TARS[0]) != zlib.crc32(TARS[1])
+    assert len({zlib.crc32(tar) for tar in TARS}) == len(TARS)

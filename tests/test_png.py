@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, UnidentifiedImageError
 
-from notmnist import archive
+from notmnist._decode import decode_members
 from notmnist._png import TOO_MUCH_DATA, decode_grey
 
 
@@ -157,7 +157,7 @@ def test_archive_decoding_agrees_with_pillow_bit_for_bit(level, interlace):
         )
         blobs.append(blob)
     batch = [(0, f"top/A/{i}.png", blob) for i, blob in enumerate(blobs)]
-    _, _, decoded, failures = archive._decode_batch(batch)
+    _, _, decoded, failures = decode_members(batch)
     assert failures == []
     for blob, ours, img in zip(blobs, decoded, images):
         np.testing.assert_array_equal(ours, _pillow(blob))
@@ -177,8 +177,8 @@ def test_bad_chunk_checksums_are_refused_as_pillow_does():
     for blob in (bytes(bad_ihdr), bytes(bad_text)):
         _, ok, refused = decode_grey([blob])
         assert not ok[0] and refused == {}
-        _, _, images, failures = archive._decode_batch([(0, "top/A/x.png", blob)])
-        assert len(images) == 0 and "checksum" in failures[0].reason
+        _, _, images, failures = decode_members([(0, "top/A/x.png", blob)])
+        assert len(images) == 0 and "checksum" in failures[0][1]
         with pytest.raises(UnidentifiedImageError):
             Image.open(io.BytesIO(blob))
 
@@ -193,10 +193,10 @@ def test_image_data_that_inflates_too_far_is_refused_in_bounded_memory():
     tracemalloc.start()
     try:
         _, ok, refused = decode_grey([blob])
-        _, _, images, failures = archive._decode_batch([(0, "top/A/bomb.png", blob)])
+        _, _, images, failures = decode_members([(0, "top/A/bomb.png", blob)])
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
     assert not ok[0] and refused == {0: TOO_MUCH_DATA}
-    assert len(images) == 0 and failures[0].reason == TOO_MUCH_DATA
+    assert len(images) == 0 and failures[0][1] == TOO_MUCH_DATA
     assert peak < 8 << 20, f"peak {peak / 1e6:.0f} MB"

@@ -217,3 +217,117 @@ def test_non_utf8_names_keep_their_bytes(tmp_path):
     ((name, kind, _, data),) = list(members(path))
     assert name.encode("utf-8", "surrogateescape") == b"top/A/\xff.png"
     assert (kind, data) == ("file", b"abc")
+
+
+# the bulk path and the per-member path ------------------------------------------------------------
+
+
+def _mixed_tar() -> bytes:
+    """An uncompressed tar whose members are written in ustar, pax and GNU form, with every oddity.
+
+    Runs of plain ustar and GNU members (read in bulk) are broken by pax and GNU long-name
+    records, links, a prefix, a v7 header, a signed checksum, a name with bytes after its NUL
+    and a member over the size cap (read one at a time).
+    """
+    out = []
+
+    def add(name, data=b"", kind=tarfile.REGTYPE, fmt=tarfile.USTAR_FORMAT, link="", patch=None):
+        info = tarfile.TarInfo(name)
+        info.type, info.linkname, info.mtime = kind, link, 1_300_000_000
+        info.size = len(data) if kind in (tarfile.REGTYPE, tarfile.CONTTYPE) else 0
+        raw = bytearray(info.tobuf(fmt, "utf-8", "surrogateescape"))
+        if patch:
+            header = raw[-512:]
+            patch(header)
+            header[148:156] = b" " * 8
+            header[148:156] = f"{sum(header):06o}\0 ".encode()
+            raw[-512:] = header
+        out.append(bytes(raw) + data + bytes(-len(data) % 512))
+
+    for i in range(30):  # a run of plain members, in both headers that carry no prefix
+        fmt = (tarfile.USTAR_FORMAT, tarfile.GNU_FORMAT)[i % 2]
+        add(f"top/A/plain{i}.png", bytes([i]) * (i * 37), fmt=fmt)
+    add("top/B/", kind=tarfile.DIRTYPE)
+    add("top/B/" + "g" * 120 + ".png", b"gnu", fmt=tarfile.GNU_FORMAT)  # ././@LongLink record
+    add("top/B/" + "p" * 120 + ".png", b"pax", fmt=tarfile.PAX_FORMAT)  # pax path record
+    add("top/B/ünï.png", b"utf8 in pax", fmt=tarfile.PAX_FORMAT)
+    add("top/B/ünï-gnu.png", b"utf8 in the name field", fmt=tarfile.GNU_FORMAT)
+    add(PREFIXED.replace("notMNIST_large", "top"), b"prefix", fmt=tarfile.USTAR_FORMAT)
+    add("top/C/link.png", kind=tarfile.SYMTYPE, link="../../etc/passwd")
+    add("top/C/hard.png", kind=tarfile.LNKTYPE, link="top/A/plain1.png")
+    add("top/C/fifo", kind=tarfile.FIFOTYPE)
+    add("top/C/contiguous.png", b"type 7", kind=tarfile.CONTTYPE)
+    add("top/C/big.png", b"b" * 3000)  # over max_size below
+    add("top/C/v7.png", b"v7", patch=lambda h: h.__setitem__(slice(257, 265), bytes(8)))
+    add("top/C/after-nul.png", b"x", patch=lambda h: h.__setitem__(slice(60, 64), b"junk"))
+
+    def signed(h):  # a checksum summed over signed bytes, as some old tars did
+        h[99] = 0xF0
+
+    info = tarfile.TarInfo("top/C/signed.png")
+    info.size = 1
+    header = bytearray(info.tobuf(tarfile.USTAR_FORMAT))
+    signed(header)
+    header[148:156] = b" " * 8
+    header[148:156] = f"{tarfile.calc_chksums(bytes(header))[1] & 0o7777777:06o}\0 ".encode()
+    out.append(bytes(header) + b"s" + bytes(511))
+    out.append(_raw_named(b"top/C/caf\xe9.png", b"latin-1"))
+    for i in range(20):  # and plain again
+        add(f"top/D/plain{i}.png", bytes([i]) * (i * 53 + 1))
+    return b"".join(out) + bytes(1024)
+
+
+def _raw_named(name: bytes, data: bytes) -> bytes:
+    raw = bytearray(_header("placeholder", len(data)))
+    raw[0:100] = name.ljust(100, b"\0")
+    raw[148:156] = b" " * 8
+    raw[148:156] = f"{sum(raw):06o}\0 ".encode()
+    return bytes(raw) + data + bytes(-len(data) % 512)
+
+
+def _outcome(path, *, bulk: bool, max_size: int | None = 2048):
+    """Every member, or the error, of one walk."""
+    got = []
+    try:
+        got.extend(members(path, max_size=max_size, bulk=bulk))
+    except TarStreamError as exc:
+        return got, str(exc)
+    return got, None
+
+
+@pytest.mark.parametrize("out_chunk", [None, 1536, 4096 + 7])
+def test_bulk_and_per_member_paths_give_the_same_members(tmp_path, monkeypatch, out_chunk):
+    """On ustar, pax and GNU members mixed, both paths give the same members in the same order."""
+    from notmnist import _tarstream
+
+    if out_chunk:  # inflate in small steps: runs end, and members straddle the steps, everywhere
+        monkeypatch.setattr(_tarstream, "OUT_CHUNK", out_chunk)
+    path = tmp_path / "mixed.tar.gz"
+    path.write_bytes(gzip.compress(_mixed_tar()))
+    bulk, per_member = _outcome(path, bulk=True), _outcome(path, bulk=False)
+    assert bulk == per_member and bulk[1] is None
+    names = [name for name, *_ in bulk[0]]
+    assert "top/B/" + "g" * 120 + ".png" in names and "top/B/ünï.png" in names
+    assert "top/C/signed.png" in names and "top/C/v7.png" in names and ("top/C/big.png", None) in [
+        (n, d) for n, _, _, d in bulk[0]
+    ]
+    blocks = [item for item in _tarstream.walk(path, max_size=2048) if isinstance(item, _tarstream.Block)]
+    for block in blocks:  # a Block's members are named by their name field alone
+        for i in range(len(block)):
+            field = block.headers[i, :100].tobytes().rstrip(b"\0")
+            assert field == block.member(i)[0].encode("utf-8", "surrogateescape")
+    assert sum(len(b) for b in blocks) >= (40 if out_chunk is None else 10), "plain runs are read in bulk"
+
+
+def test_bulk_and_per_member_paths_fail_alike(tmp_path):
+    """Cut short or with a byte flipped anywhere, both paths yield the same members, then the same error."""
+    tar = _mixed_tar()
+    path = tmp_path / "damaged.tar.gz"
+    seen_errors = set()
+    for at in range(0, len(tar), 97):
+        for damaged in (tar[:at], tar[:at] + bytes([tar[at] ^ 0x41]) + tar[at + 1 :]):
+            path.write_bytes(gzip.compress(damaged, compresslevel=1))
+            bulk = _outcome(path, bulk=True)
+            assert bulk == _outcome(path, bulk=False), at
+            seen_errors.add(bulk[1])
+    assert len(seen_errors) >= 4  # truncation, checksum, pax and number errors among them
