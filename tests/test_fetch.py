@@ -346,14 +346,35 @@ def test_temp_files_of_killed_downloads_are_never_the_archive(tmp_path, server, 
     assert leftovers(tmp_path) == [live.name]
 
 
-def test_downloader_has_a_finite_timeout():
-    """Downloads use pooch's HTTP downloader with finite connect and read timeouts."""
-    import pooch
+def test_a_stalled_mirror_is_given_up_for_the_next(tmp_path, server, monkeypatch):
+    """A mirror that sends its headers and then nothing is abandoned after the read timeout."""
+    release = threading.Event()
 
-    downloader = fetch_module._downloader()
-    assert isinstance(downloader, pooch.HTTPDownloader)
-    connect, read = downloader.kwargs["timeout"]
-    assert 0 < connect <= 30 and 0 < read <= 300
+    class Stalling(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(ARCHIVE)))
+            self.end_headers()
+            self.wfile.flush()
+            release.wait(20)  # never sends the body
+
+        def log_message(self, *args) -> None:
+            pass
+
+    stalled = ThreadingHTTPServer(("127.0.0.1", 0), Stalling)
+    threading.Thread(target=stalled.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setattr(fetch_module, "TIMEOUT", (2.0, 0.5))
+        use_mirrors(monkeypatch, f"http://127.0.0.1:{stalled.server_address[1]}/s/", server.mirror("m2"))
+        start = time.monotonic()
+        assert fetch("small", data_home=tmp_path).read_bytes() == ARCHIVE
+        assert time.monotonic() - start < 10
+        assert server.requests == [f"/m2/{NAME}"]
+        assert leftovers(tmp_path) == []
+    finally:
+        release.set()
+        stalled.shutdown()
+        stalled.server_close()
 
 
 # archive_status -------------------------------------------------------------------------------

@@ -66,18 +66,14 @@ def test_atomic_write_keeps_old_file_on_failure(results_env, monkeypatch):
     assert json.loads((results_env / "problem6.json").read_text()) == {"acc_50": 0.5}
 
 
-def test_write_goes_through_os_replace(results_env, monkeypatch):
-    """The final file appears only through os.replace of a temporary file in the same folder."""
-    calls = []
-    real_replace = os.replace
-
-    def spy(src, dst):
-        calls.append((os.path.dirname(src), os.path.basename(dst)))
-        real_replace(src, dst)
-
-    monkeypatch.setattr(results.os, "replace", spy)
+def test_a_reader_of_the_old_file_never_sees_a_mix(results_env):
+    """A new record replaces the file whole: a reader that opened the old one still reads it complete."""
     results.record("problem3", balanced=True)
-    assert calls == [(str(results_env), "problem3.json")]
+    with open(results_env / "problem3.json", encoding="utf-8") as old:
+        results.record("problem3", balanced=False, extra=list(range(1000)))
+        assert json.loads(old.read()) == {"balanced": True}
+    assert json.loads((results_env / "problem3.json").read_text())["balanced"] is False
+    assert os.listdir(results_env) == ["problem3.json"]  # no temporary file left
 
 
 def test_rejects_values_json_cannot_hold(results_env):
