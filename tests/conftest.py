@@ -31,6 +31,18 @@ def font_name(label: int, variant: int) -> str:
     return base64.b64encode(f"Font {variant} {LETTERS[label]}.ttf".encode()).decode() + ".png"
 
 
+def traced(func):
+    """Run ``func()``; return its result and the peak bytes Python allocated meanwhile (tracemalloc)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        result = func()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def add(
     tar: tarfile.TarFile, name: str, data: bytes = b"", *, kind: bytes = tarfile.REGTYPE, link: str = ""
 ) -> None:

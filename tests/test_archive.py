@@ -9,7 +9,7 @@ import tarfile
 
 import numpy as np
 import pytest
-from conftest import LETTERS, font_name, glyph, png_bytes
+from conftest import LETTERS, font_name, glyph, png_bytes, traced
 
 from notmnist import _decode, _workers, archive
 from notmnist.archive import ArchiveError, read_archive
@@ -238,7 +238,6 @@ def test_pax_record_of_length_zero_is_a_one_line_error(tmp_path):
 
 def test_huge_member_is_skipped_without_being_held(tmp_path):
     """A 512 MiB member (outside the letter folders, or inside) is skipped and never held in memory."""
-    import tracemalloc
     import zlib
 
     z = zlib.compressobj(1, zlib.DEFLATED, 31)
@@ -251,12 +250,7 @@ def test_huge_member_is_skipped_without_being_held(tmp_path):
     parts.append(bytes(1024))
     path = tmp_path / "notMNIST_small.tar.gz"
     path.write_bytes(b"".join(z.compress(p) for p in parts) + z.flush())
-    tracemalloc.start()
-    try:
-        letters = read_archive(path, n_jobs=1)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    letters, peak = traced(lambda: read_archive(path, n_jobs=1))
     assert len(letters) == 20
     reasons = {s.member: s.reason for s in letters.skipped}
     assert "letter folder" in reasons["notMNIST_small/big.bin"]
@@ -408,7 +402,6 @@ def test_bulk_and_per_member_paths_fail_alike_on_a_damaged_archive(tmp_path):
 
 def test_batches_hold_their_members_not_the_chunks_they_came_from(tmp_path, monkeypatch):
     """An image per inflated chunk, for hundreds of chunks: a batch being filled keeps only the images."""
-    import tracemalloc
 
     from notmnist import _tarstream
 
@@ -419,11 +412,6 @@ def test_batches_hold_their_members_not_the_chunks_they_came_from(tmp_path, monk
         parts.append(_raw_member(f"notMNIST_small/junk{i}.bin".encode(), bytes(60 << 10)))
     path = tmp_path / "notMNIST_small.tar.gz"
     path.write_bytes(gzip.compress(b"".join(parts) + bytes(1024)))
-    tracemalloc.start()
-    try:
-        letters = read_archive(path, n_jobs=1)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    letters, peak = traced(lambda: read_archive(path, n_jobs=1))
     assert len(letters) == 320 and len(letters.skipped) == 300
     assert peak < 8 << 20, f"peak {peak / 1e6:.0f} MB"

@@ -11,12 +11,11 @@ from __future__ import annotations
 import gzip
 import io
 import tarfile
-import tracemalloc
 import zlib
 
 import numpy as np
 import pytest
-from conftest import LETTERS, glyph, png_bytes
+from conftest import LETTERS, glyph, png_bytes, traced
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -60,12 +59,7 @@ PNGS = [png_bytes(glyph(3, 1)), png_bytes(np.zeros((28, 28), np.uint8)), png_byt
 
 def _bounded(func):
     """Run ``func``; fail if Python's peak allocation exceeds MEMORY."""
-    tracemalloc.start()
-    try:
-        result = func()
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    result, peak = traced(func)
     assert peak < MEMORY, f"peak {peak / 1e6:.0f} MB"
     return result
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 import struct
-import tracemalloc
 import zlib
 
 import numpy as np
 import pytest
+from conftest import traced
 from PIL import Image, UnidentifiedImageError
 
 from notmnist._decode import decode_members
@@ -190,13 +190,9 @@ def test_image_data_that_inflates_too_far_is_refused_in_bounded_memory():
     blob = encode_with_filters(np.zeros((28, 28), np.uint8), [0])
     start = blob.index(b"IDAT") - 4
     blob = blob[:start] + chunk(b"IDAT", stream) + chunk(b"IEND", b"")
-    tracemalloc.start()
-    try:
-        _, ok, refused = decode_grey([blob])
-        _, _, images, failures = decode_members([(0, "top/A/bomb.png", blob)])
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    ((_, ok, refused), (_, _, images, failures)), peak = traced(
+        lambda: (decode_grey([blob]), decode_members([(0, "top/A/bomb.png", blob)]))
+    )
     assert not ok[0] and refused == {0: TOO_MUCH_DATA}
     assert len(images) == 0 and failures[0][1] == TOO_MUCH_DATA
     assert peak < 8 << 20, f"peak {peak / 1e6:.0f} MB"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import gzip
 import io
 import tarfile
-import tracemalloc
 import zlib
 
 import pytest
+from conftest import traced
 
 from notmnist._tarstream import TarStreamError, members
 
@@ -124,12 +124,7 @@ def _gzip_stream(parts, level: int = 1) -> bytes:
 
 def _peak(func) -> int:
     """Peak bytes allocated by Python while ``func`` runs."""
-    tracemalloc.start()
-    try:
-        func()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    return traced(func)[1]
 
 
 @pytest.mark.parametrize("record", [b"0 path=x\n", b"zz path=x\n", b"3 path=x\n", b"99 path=x\n"])
