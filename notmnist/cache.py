@@ -105,13 +105,24 @@ def code_closure(*modules) -> list[Path]:
         path = todo.pop()
         if path not in seen:
             seen.add(path)
-            todo.extend(_imported(path, here))
+            todo.extend(package_imports(path, here))
     return sorted(seen)
+
+
+def package_imports(path: str | os.PathLike, root: str | os.PathLike | None = None) -> tuple[Path, ...]:
+    """Source files of the package modules that the file ``path`` imports, function bodies included.
+
+    Relative imports and ``notmnist.`` imports count; ``from . import name`` names a module when
+    one exists, else the package's ``__init__.py``.  ``root`` is the package folder (default: this
+    package's).  The one reader of the package's imports: :func:`code_hash` follows it, and
+    ``tests/test_imports.py`` checks the import graph with it.
+    """
+    root = Path(__file__).parent if root is None else Path(root)
+    return _imported(Path(path).resolve(), root.resolve())
 
 
 @functools.cache
 def _imported(path: Path, here: Path) -> tuple[Path, ...]:
-    """Package source files that ``path`` imports (relative or ``notmnist.`` imports, anywhere)."""
     import ast
 
     package = path.parent.relative_to(here).parts  # the package ``path`` is in, as folder names

@@ -2,13 +2,15 @@
 
 The stages are those of shared/DESIGN.md: registry -> fetch -> archive -> dataset -> {duplicates,
 sanitising, baseline} -> {fidelity, plots, results} -> the command line.  Imports are read from the
-source (every ``import`` statement, function-level ones included), not from a running interpreter.
+source (every ``import`` statement, function-level ones included) by the same reader that keys the
+caches (:func:`notmnist.cache.package_imports`), not from a running interpreter.
 """
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
+
+from notmnist.cache import package_imports
 
 PACKAGE = Path(__file__).resolve().parents[1] / "notmnist"
 
@@ -36,32 +38,9 @@ def module_name(path: Path, root: Path = PACKAGE) -> str:
 
 
 def imports_of(path: Path, root: Path = PACKAGE) -> set[str]:
-    """The package modules ``path`` imports, anywhere in its source (function bodies included)."""
+    """The package modules ``path`` imports, anywhere in its source (the package's own reader)."""
     name = module_name(path, root)
-    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package[: len(package) - (node.level - 1)] if node.level > 1 else package
-                target = ".".join([*base, *(node.module.split(".") if node.module else [])])
-            elif node.module and node.module.split(".")[0] == "notmnist":
-                target = ".".join(node.module.split(".")[1:])
-            else:
-                continue
-            for alias in node.names:  # "from . import cache" imports the module cache
-                sub = f"{target}.{alias.name}" if target else alias.name
-                found.add(sub if _exists(sub, root) else (target or "__init__"))
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name.split(".")[0] == "notmnist":
-                    found.add(".".join(alias.name.split(".")[1:]))
-    return {t for t in found if t and t != name}
-
-
-def _exists(name: str, root: Path) -> bool:
-    base = root.joinpath(*name.split("."))
-    return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
+    return {module_name(p, root) for p in package_imports(path, root)} - {name}
 
 
 def graph() -> dict[str, set[str]]:
