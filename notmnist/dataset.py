@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -37,13 +38,11 @@ from .errors import NotMNISTError
 from .fetch import DataUnavailable, fetch
 from .pixels import denormalise, normalise  # noqa: F401 (denormalise: re-exported for the pages)
 from .registry import ARCHIVES, LETTERS, SUBSETS, archive_info
-from .verify import READ_CODE, contents_check, read_letters, record, verify_archive  # noqa: F401
+from .verify import contents_check, read_letters, record, verify_archive  # noqa: F401
 
 log = logging.getLogger(__name__)
 
 SOURCES = config.SOURCES
-DATA_CODE = ("dataset.py",)
-"""The module whose source, with every package module it imports, keys the cached splits."""
 DEFAULT_SEED = 133
 """The course seeded NumPy's global generator with 133; we seed our own generator with it."""
 
@@ -393,7 +392,12 @@ def load_splits(
 
     arrays, _ = cache.memo(
         "splits",
-        (*(a.sha256 for a in prov.archives), seed, sorted(sizes.items()), cache.code_hash(*DATA_CODE)),
+        (
+            *(a.sha256 for a in prov.archives),
+            seed,
+            sorted(sizes.items()),
+            cache.code_hash(sys.modules[__name__]),  # this module and all it imports
+        ),
         [f"{s}_{what}" for s in ("train", "valid", "test") for what in ("images", "labels", "index")],
         draw,
         data_home=data_home,

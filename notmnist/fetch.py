@@ -38,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import _sidefile, config
+from . import _sidefile
 from ._io import file_mode
 from .config import data_home
 from .errors import NotMNISTError
@@ -46,7 +46,6 @@ from .registry import archive_info
 
 log = logging.getLogger(__name__)
 
-ENV_DATA_DIR = config.DATA_DIR
 """Environment variable naming the data folder."""
 
 TIMEOUT: tuple[float, float] = (10.0, 60.0)

@@ -19,6 +19,7 @@ the archive does not read it again.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -28,9 +29,6 @@ from .archive import ArchiveError, read_archive
 from .fetch import ArchiveMismatch, fetch
 from .fetch import data_home as _data_home
 from .registry import ARCHIVES, counts_problem
-
-READ_CODE = ("verify.py",)
-"""The module whose source, with every package module it imports, keys the cached letters."""
 
 LETTER_ARRAYS = ("images", "labels", "names", "skipped_member", "skipped_reason", "problem")
 """Arrays of a ``letters-<subset>`` entry; ``problem`` is ``""`` when the counts are the published ones."""
@@ -61,7 +59,11 @@ def read_letters(path: Path, sha256: str, subset: str, data_home=None) -> dict[s
         }
 
     arrays, _ = cache.memo(
-        f"letters-{subset}", (sha256, cache.code_hash(*READ_CODE)), LETTER_ARRAYS, read, data_home=data_home
+        f"letters-{subset}",
+        (sha256, cache.code_hash(sys.modules[__name__])),  # this module and all it imports
+        LETTER_ARRAYS,
+        read,
+        data_home=data_home,
     )
     return arrays
 

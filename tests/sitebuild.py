@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 import os
 import re
@@ -25,18 +24,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PROBLEMS = sorted(p.stem for p in (ROOT / "problems").glob("plot_*.py"))
 STANDIN_SCALE = "0.03"  # the smallest scale whose training split exceeds 5,000 images
 BUILD_TIMEOUT = 900  # seconds; the build takes well under 3 minutes on 2 cores
-
-
-def load_hooks():
-    """Import docs/hooks.py as a module (it is not part of the package)."""
-    spec = importlib.util.spec_from_file_location("notmnist_site_hooks", ROOT / "docs" / "hooks.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(ROOT / "docs"))  # as mkdocs does: the hooks import docs/gallery_pages.py
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(ROOT / "docs"))
-    return module
 
 
 class _MkDocsLoader(yaml.SafeLoader):
