@@ -261,6 +261,49 @@ def test_variety_grows_as_fonts_get_fewer():
     assert all(d[9] == 48 and d[10] == 0 and d[12] == 0 for d in many)
     assert np.mean([d[2] != 0 for d in few]) > np.mean([d[2] != 0 for d in many]) + 0.3
     assert len({d[9] for d in few}) > 3
+    rng = np.random.default_rng(1)
+    inverted = [np.mean([d[6] for d in render._random_designs(rng, 20_000, k, 0.0)]) for k in (2000, 5)]
+    assert inverted[1] > 2 * inverted[0]  # inverted designs: what a linear model cannot learn away
+
+
+def _fake_fonts(root: Path, folders: dict[str, int]) -> list[Path]:
+    return [root / folder / f"{folder}-{i}.ttf" for folder, n in folders.items() for i in range(n)]
+
+
+def test_font_weights_keep_one_collection_from_dominating(tmp_path):
+    """A font in a folder of n weighs 1/sqrt(n): a collection of 16 counts like 4 lone fonts."""
+    fonts = _fake_fonts(tmp_path, {"collection": 16, "lone": 1, "pair": 2})
+    w = standin.font_weights(fonts)
+    assert w.shape == (19,) and np.isclose(w.sum(), 1.0)
+    assert np.isclose(w[:16].sum(), 4 * w[16]) and np.isclose(w[17], w[16] / np.sqrt(2))
+    same = standin.font_weights(_fake_fonts(tmp_path, {"one": 5}))
+    assert np.allclose(same, 0.2)
+
+
+def test_designs_are_drawn_with_the_font_weights(tmp_path):
+    """The plan draws fonts by their weights: a lone font gets its share, not 1/n of the designs."""
+    fonts = _fake_fonts(tmp_path, {"collection": 36, "lone": 1})  # lone: 1/(1+6) of the designs
+    designs, _ = write._plan(0.05, 3, fonts)
+    share = np.mean([d[0] == 36 for d in designs])
+    assert abs(share - 1 / 7) < 0.02, share  # uniform would give 1/37
+
+
+def test_fonts_hash_follows_grouping_not_folder_names(tmp_path, fonts):
+    """Regrouping the same font files changes the hash; renaming their folders does not."""
+    import shutil
+
+    def place(layout: dict[str, list[int]]) -> list[Path]:
+        out = []
+        for folder, picks in layout.items():
+            (tmp_path / folder).mkdir(parents=True, exist_ok=True)
+            for i in picks:
+                out.append(Path(shutil.copy(fonts[i], tmp_path / folder)))
+        return sorted(out, key=lambda p: p.name)
+
+    together = standin.fonts_hash(place({"a/together": [0, 1, 2]}))
+    renamed = standin.fonts_hash(place({"b/elsewhere": [0, 1, 2]}))
+    apart = standin.fonts_hash(place({"c/one": [0], "c/two": [1, 2]}))
+    assert together == renamed != apart
 
 
 def test_few_fonts_warn_once(tmp_path, fonts, monkeypatch):

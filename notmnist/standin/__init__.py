@@ -9,12 +9,15 @@ unchanged on them.
 
 How a glyph is made
 -------------------
-A *design* is one fake font file: a real font from :func:`find_fonts` plus a
-target ink share (the glyph is eroded or dilated towards it, measured on the
+A *design* is one fake font file: a real font from :func:`find_fonts` (drawn
+with the chances of :func:`font_weights`, so that no one collection of fonts
+dominates) plus a target ink share (the glyph is eroded or dilated towards it, measured on the
 design's ``E`` so that letters keep their natural differences), a slant
 (shear), a small rotation, outline or shadow strokes, and rarely an
 inversion, a near-blank, solid or padded picture.  Each design yields one
-image per letter, like a font file of the real set.  The letter is drawn
+image per letter, like a font file of the real set.  The fewer the fonts,
+the more each design departs from its font (:func:`~notmnist.standin.render.variety`:
+sizes, slants, warps, blur, more inversions).  The letter is drawn
 large (48 px), cropped to its ink (with a sub-pixel jitter, so two designs
 never coincide by chance), resized to 28x28 with a Lanczos filter ignoring
 the aspect ratio as the real set does, and given a little more contrast.
@@ -28,10 +31,10 @@ Planted quirks, so that every problem page has something real to find:
   towards the real course split's published overlap (13.2 % of test and
   10.7 % of valid images with a copy in train) and its share of distinct
   test images occurring more than once (about 2 %);
-* odd glyphs: symbol pictures drawn instead of the letter (label noise, 3 %
-  in the large set, 0.5 % in the small set), symbol fonts kept on purpose by
-  :func:`find_fonts`, near-blank and solid images (a small share, as in the
-  real set).
+* odd glyphs: symbol pictures drawn instead of the letter (label noise, 6.5 %
+  in the large set and 0.5 % in the small set, the dataset author's
+  estimates), symbol fonts kept on purpose by :func:`find_fonts`, near-blank
+  and solid images (a small share, as in the real set).
 
 How close a given stand-in comes to the real figures is measured after the
 pipeline by :mod:`notmnist.fidelity` and shown on the site's data page.
@@ -57,16 +60,16 @@ font list and Pillow/FreeType versions give byte-identical archives.
 
 The folder holds a manifest, ``standin.json``, written last: a folder with a
 manifest is complete, and :func:`write_standin` reuses it when scale, seed and
-font-list hash match.
+font-list hash (names, contents, folder sizes) and rendering version match.
 """
 
-from .fonts import FEW_FONTS, FONT_SETS, find_fonts, fonts_hash
+from .fonts import FEW_FONTS, FONT_SETS, find_fonts, font_weights, fonts_hash
 from .render import RENDER_VERSION, render_designs, render_glyph
 from .write import DEFAULT_SCALE, MANIFEST, ZERO_BYTE, read_manifest, standin_letters, write_standin
 
 __all__ = [
     "DEFAULT_SCALE", "FEW_FONTS", "FONT_SETS", "MANIFEST", "RENDER_VERSION", "ZERO_BYTE",
-    "find_fonts", "fonts_hash", "read_manifest", "render_designs", "render_glyph",
+    "find_fonts", "font_weights", "fonts_hash", "read_manifest", "render_designs", "render_glyph",
     "standin_letters", "write_standin",
 ]
 

@@ -2,7 +2,8 @@
 
 :func:`find_fonts` lists matplotlib's bundled fonts plus every font installed on
 the machine (or matplotlib's alone), keeps those that draw the letters A-J, and
-remembers its verdicts and file hashes between runs.
+remembers its verdicts and file hashes between runs; :func:`font_weights` says
+how often each is drawn, so that no one font collection makes most of the stand-in.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import shutil
 import subprocess
 import warnings
+from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -34,9 +36,10 @@ _FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 FEW_FONTS = 50
 """Below this many usable fonts :func:`warn_if_few` says so (see ``docs/data.md``, *Fonts*).
 
-With few fonts the letters come from few typefaces, so the stand-in is easier to classify
-than the real set: logistic regression tends to score above the real learning curve.  The
-data page's fidelity table shows by how much for the stand-in a build ran on."""
+With few fonts the letters come from few typefaces.  Each design then varies more
+(:func:`notmnist.standin.render.variety`), which brings the learning curve and overlap
+shares near the real ones, but glyphs of one letter stay closer to each other than in
+notMNIST.  The data page's fidelity table shows the figures of the stand-in a build ran on."""
 
 
 def find_fonts(which: str = "all") -> list[Path]:
@@ -108,22 +111,48 @@ def warn_if_few(n_fonts: int) -> bool:
         _warned.add(n_fonts)
         warnings.warn(
             f"the offline stand-in is rendered from only {n_fonts} fonts (fewer than {FEW_FONTS}), "
-            "so its glyphs vary less than notMNIST's; install more fonts for a closer stand-in "
+            "so its glyphs come from a few typefaces; install more fonts for a closer stand-in "
             "(the data page's 'Fonts' section says how)",
             stacklevel=3,
         )
     return True
 
 
-def fonts_hash(fonts: Sequence[str | os.PathLike]) -> str:
-    """SHA-256 over the file names and contents of ``fonts``, in order.
+def font_weights(fonts: Sequence[str | os.PathLike]) -> np.ndarray:
+    """The chance of drawing each font for a design: ``1 / sqrt(n)`` for a font in a folder of ``n``.
 
-    Two machines with the same fonts under different folders get the same hash.
+    A folder is usually one font package or collection, and one large
+    collection (hundreds of display faces by one designer, say) would
+    otherwise make most of the stand-in; notMNIST was gathered from many
+    sources.  With the square root a collection of 400 fonts counts like 20
+    single fonts.  Fonts all in one folder (matplotlib's, or a Windows or macOS
+    font folder) are drawn uniformly.
+
+    Returns
+    -------
+    ndarray of float, shape (len(fonts),)
+        Positive, summing to 1.
+    """
+    folders = [str(Path(f).parent) for f in fonts]
+    if not folders:
+        raise ValueError("no fonts to weigh")
+    size = Counter(folders)
+    weights = np.array([size[f] ** -0.5 for f in folders])
+    return weights / weights.sum()
+
+
+def fonts_hash(fonts: Sequence[str | os.PathLike]) -> str:
+    """SHA-256 over the file names, contents and folder sizes of ``fonts``, in order.
+
+    The folder sizes are there because they set :func:`font_weights`.  Two
+    machines with the same fonts, grouped alike under differently named
+    folders, get the same hash.
     """
     h = hashlib.sha256()
+    size = Counter(str(Path(f).parent) for f in fonts)
     for path in fonts:
         path = Path(path)
-        h.update(f"{path.name}\0{_file_hash(path)}\n".encode())
+        h.update(f"{path.name}\0{_file_hash(path)}\0{size[str(path.parent)]}\n".encode())
     return h.hexdigest()
 
 

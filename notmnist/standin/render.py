@@ -20,7 +20,7 @@ from .. import _workers
 from ..registry import IMAGE_SIZE, LETTERS
 from .fonts import _bundled_font
 
-RENDER_VERSION = 2
+RENDER_VERSION = 3
 """Bumped on every change to how a glyph is drawn: part of the stand-in's reuse key."""
 
 _RENDER_PX = 48  # font size of the large rendering, before the resize to 28x28
@@ -31,9 +31,11 @@ _FAINT = 0.006  # near-blank designs
 _SOLID = 0.006  # near-solid designs
 _PADDED = 0.02  # glyph not stretched to the border
 _INVERT = 0.01  # inverted (filled) designs
+_INVERT_FEW = 0.015  # more of them when fonts are few: a linear model cannot learn them away
 _SHEAR, _ROTATE = 0.15, 0.10  # slanted (up to 0.35) and rotated (up to 8 degrees) designs
 _OUTLINE, _SHADOW = 0.04, 0.03  # outlined and shadowed designs
 _INK_MEAN, _INK_SD = 0.48, 0.07  # share of bright pixels each design aims at
+_INK_SD_FEW = 0.04  # narrower when fonts are few, so the extra inversions keep "mostly bright" near 14 %
 _INK_BOLD, _INK_THIN = 0.08, 0.15  # tolerated excess and shortfall of ink before a step
 _CONTRAST_GAIN = 1.4  # steepens grey edges: real glyphs have fewer mid-greys than a Lanczos resize
 _CONTRAST = np.clip((np.arange(256) - 127.5) * _CONTRAST_GAIN + 127.5, 0, 255).round().astype(np.uint8)
@@ -57,7 +59,9 @@ def variety(n_fonts: int) -> float:
 
     Many fonts make a varied stand-in by themselves; with few, every font must
     yield many clearly different designs (weights, obliques, warps, sizes,
-    blur) or the stand-in is full of near copies and too easy to classify.
+    blur, more inversions) or the stand-in is full of near copies and too easy
+    to classify.  The amounts were tuned with matplotlib's 24 fonts alone,
+    against the real learning curve and overlap shares (``docs/data.md``).
     Log-linear between :data:`_VARIETY_FONTS` (1) and :data:`_PLAIN_FONTS` (0).
     """
     v = np.log(_PLAIN_FONTS / max(n_fonts, 1)) / np.log(_PLAIN_FONTS / _VARIETY_FONTS)
@@ -67,18 +71,23 @@ def variety(n_fonts: int) -> float:
 _VARIETY_FONTS, _PLAIN_FONTS = 30, 1000
 
 
-def _random_designs(rng: np.random.Generator, n: int, n_fonts: int, odd_rate: float) -> list[tuple]:
-    """Draw ``n`` designs from ``n_fonts`` fonts (their variety set by :func:`variety`)."""
+def _random_designs(
+    rng: np.random.Generator, n: int, n_fonts: int, odd_rate: float, font_weights: np.ndarray | None = None
+) -> list[tuple]:
+    """Draw ``n`` designs from ``n_fonts`` fonts (their variety set by :func:`variety`).
+
+    ``font_weights`` (summing to 1) is the chance of each font, uniform if not given.
+    """
     v = variety(n_fonts)
-    font = rng.integers(0, n_fonts, n)
-    weight = np.clip(rng.normal(_INK_MEAN + 0.02 * v, _INK_SD + 0.03 * v, n), 0.1, 0.75)
+    font = rng.choice(n_fonts, n, p=font_weights) if font_weights is not None else rng.integers(0, n_fonts, n)
+    weight = np.clip(rng.normal(_INK_MEAN + 0.02 * v, _INK_SD + (_INK_SD_FEW - _INK_SD) * v, n), 0.1, 0.75)
     shear = np.where(rng.random(n) < _SHEAR + 0.6 * v, rng.uniform(-0.35, 0.35, n), 0.0)
     angle = np.where(rng.random(n) < _ROTATE + 0.5 * v, rng.uniform(-8, 8, n), 0.0)
     effect = rng.random(n)
     outline_rate = _OUTLINE + 0.04 * v
     outline = np.where(effect < outline_rate, rng.integers(1, 4, n), 0)
     shadow = np.where((effect >= outline_rate) & (effect < outline_rate + _SHADOW), rng.integers(3, 8, n), 0)
-    invert = rng.random(n) < _INVERT
+    invert = rng.random(n) < _INVERT + _INVERT_FEW * v
     u = rng.random(n)
     kind = np.select(
         [u < _FAINT, u < _FAINT + _SOLID, u < _FAINT + _SOLID + _PADDED],
