@@ -46,6 +46,26 @@ def test_neighbour_stats_find_planted_copies():
     assert stats["nn_q3"] > 50  # unrelated random images are far apart
 
 
+def test_near_l1_share_counts_copies_under_the_published_criterion():
+    """Test images identical to train or off by under 10 in L1 (normalised) count; farther ones do not."""
+    from notmnist import dataset
+    from notmnist.pixels import normalise
+
+    rng = np.random.default_rng(3)
+    train = rng.integers(0, 256, (50, 28, 28), dtype=np.uint8)
+    close = train[:3].copy()
+    close[:, :2, :] ^= 1  # 56 pixels off by 1 level: L1 = 56 / 255, far under 10
+    far = train[3:5].copy()
+    far[:, :12, :] = 255 - far[:, :12, :]  # a third of the pixels flipped: L1 far over 10
+    test = np.concatenate([train[5:7], close, far, rng.integers(0, 256, (13, 28, 28), dtype=np.uint8)])
+    empty = np.empty(0, np.int64)
+    splits = dataset.Splits(
+        normalise(train), np.arange(50) % 10, normalise(train[:10]), np.arange(10),
+        normalise(test), np.arange(20) % 10, np.arange(50), empty, np.arange(20),
+    )
+    assert fidelity.near_l1_share(splits) == pytest.approx(5 / 20)
+
+
 def test_real_neighbour_stats_read_the_reference_table():
     """Real quartiles are interpolated from the reference table; beyond it they are a bound."""
     real = fidelity.real_neighbour_stats(12)
@@ -81,7 +101,7 @@ def test_report_of_a_small_standin(tmp_path):
     fonts = [standin_fonts._bundled_font(n) for n in names]
     paths = standin.write_standin(tmp_path / "s", scale=0.01, seed=2, fonts=fonts, n_jobs=1)
     rows = {r.key: r for r in fidelity.report(paths, n_jobs=1)}
-    keys = {"valid_in_train", "test_dropped", "nn_near", "nn_median", "count_spread_large", "lr_1000"}
+    keys = {"valid_in_train", "test_dropped", "test_near_l1", "nn_near", "nn_median", "count_spread_large"}
     assert keys <= set(rows)
     assert rows["lr_5000"].standin is None and rows["lr_1000"].standin is not None
     assert rows["count_spread_large"].real == 3

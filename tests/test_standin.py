@@ -101,6 +101,26 @@ def test_duplicates_within_and_across_archives(written):
     assert any(img.tobytes() in seen for img in small.images)
 
 
+def test_small_shares_letters_never_pictures_and_few_fonts_plant_near_copies(fonts, tmp_path):
+    """Small copies only letters of large; with few fonts it also holds faint variants of large designs."""
+    designs, plan = write._plan(0.02, 5, fonts)
+    ids = {s: [d for L in LETTERS for _, d in plan[s][L] if d >= 0] for s in plan}
+    large = set(ids["large"])
+    assert any(write._is_picture(designs[d]) for d in large)  # the large set has its label noise
+    shared = [d for d in ids["small"] if d in large]
+    assert shared and not any(write._is_picture(designs[d]) for d in shared)
+    near = [d for d in ids["small"] if designs[d][-1] != 0]
+    shapes = {designs[d][:-1] for d in large}
+    assert near and all(designs[d][:-1] in shapes and not write._is_picture(designs[d]) for d in near)
+    original = designs[near[0]][:-1] + (0.0,)
+    paths = [str(f) for f in fonts]
+    a, b = (render.render_glyph(d, 4, paths).astype(int) for d in (designs[near[0]], original))
+    assert 0 < np.abs(a - b).mean() < 6  # faint: greys moved, the shape kept
+    many = _fake_fonts(tmp_path, {f"f{i}": 1 for i in range(2000)})
+    designs, _ = write._plan(0.02, 5, many)
+    assert not any(d[-1] for d in designs)  # enough fonts make their own near copies
+
+
 def test_same_seed_is_byte_identical_and_other_seed_differs(tmp_path, fonts, written):
     """Same seed and fonts give byte-identical archives, in parallel too; another seed differs."""
     again = standin.write_standin(tmp_path / "again", scale=SCALE, seed=7, fonts=fonts, n_jobs=2)
@@ -170,9 +190,9 @@ def test_bad_arguments_give_clear_errors(tmp_path, fonts):
 
 def test_render_glyph_fills_the_box_white_on_black(fonts):
     """A plain design gives a 28x28 uint8 glyph touching all four borders, mostly dark."""
-    # (font, weight, shear, angle, outline, shadow, invert, kind, symbol, px, warp, crop, blur):
+    # (font, weight, shear, angle, outline, shadow, invert, kind, symbol, px, warp, crop, blur, tone):
     # kind 0 is a plain glyph, symbol -1 draws the letter itself
-    design = (0, 0.4, 0.0, 0.0, 0, 0, False, 0, -1, 48, 0.0, 0.6, 0.0)
+    design = (0, 0.4, 0.0, 0.0, 0, 0, False, 0, -1, 48, 0.0, 0.6, 0.0, 0.0)
     glyph = standin.render_glyph(design, LETTERS.index("C"), [str(f) for f in fonts])
     assert glyph.shape == (28, 28) and glyph.dtype == np.uint8
     ink = glyph > 0

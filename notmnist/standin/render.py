@@ -42,13 +42,15 @@ _CONTRAST = np.clip((np.arange(256) - 127.5) * _CONTRAST_GAIN + 127.5, 0, 255).r
 _CONTRAST[1:] = np.maximum(_CONTRAST[1:], 1)  # faint edges stay ink: the glyph still fills the box
 
 # A design is a tuple of plain numbers, cheap to send to workers:
-# (font, weight, shear, angle, outline, shadow, invert, kind, symbol, px, warp, crop, blur)
+# (font, weight, shear, angle, outline, shadow, invert, kind, symbol, px, warp, crop, blur, tone)
 # weight: share of bright pixels aimed at (erode/dilate towards it); outline: stroke width or 0;
 # shadow: offset in px or 0; kind: 0 glyph, 1 faint, 2 solid, 3 padded (pad in symbol);
 # symbol: index into _SYMBOLS for pictures (-1 = draw the letter); px: font size of the drawing
 # (one dilation is bolder at a small size); warp: corner displacement of a keystone distortion,
 # as a share of the glyph's size; crop: amplitude of the crop's offset jitter in px; blur: radius
-# of a Gaussian blur of the 28x28 glyph (degradation), 0 for none.  The directions of warp and
+# of a Gaussian blur of the 28x28 glyph (degradation), 0 for none; tone: natural log of a gamma
+# applied to the finished glyph, 0 for none (a near copy: the same design with faint differences
+# of grey, as a font re-hinted or re-encoded under another name).  The directions of warp and
 # crop come from a hash of the design (:func:`_jitter`), so a design stays a pure function.
 _KIND_GLYPH, _KIND_FAINT, _KIND_SOLID, _KIND_PADDED = 0, 1, 2, 3
 _SIZES = (36, 40, 44, 48, 52, 56, 60)  # font sizes drawn from when fonts are few
@@ -104,7 +106,7 @@ def _random_designs(
         (int(font[i]), round(float(weight[i]), 3), round(float(shear[i]), 4), round(float(angle[i]), 3),
          int(outline[i]), int(shadow[i]), bool(invert[i]), int(kind[i]),
          int(pad[i]) if kind[i] == _KIND_PADDED else int(symbol[i]),
-         int(px[i]), round(float(warp[i]), 4), round(float(crop[i]), 3), round(float(blur[i]), 3))
+         int(px[i]), round(float(warp[i]), 4), round(float(crop[i]), 3), round(float(blur[i]), 3), 0.0)
         for i in range(n)
     ]
 
@@ -135,7 +137,7 @@ def render_glyph(design: tuple, letter: int, fonts: Sequence[str]) -> np.ndarray
     """
     from PIL import Image, ImageFilter
 
-    font_i, weight, shear, angle, outline, shadow, invert, kind, extra, px, warp, crop, blur = design
+    font_i, weight, shear, angle, outline, shadow, invert, kind, extra, px, warp, crop, blur, tone = design
     symbol = extra if kind != _KIND_PADDED else -1
     if symbol >= 0:
         # A picture instead of the letter: one of DejaVu's symbols, varying with the letter.
@@ -175,7 +177,15 @@ def render_glyph(design: tuple, letter: int, fonts: Sequence[str]) -> np.ndarray
         arr = (arr.astype(np.uint16) * 24 // 255).astype(np.uint8)
     elif kind == _KIND_SOLID:
         arr = (255 - (255 - arr.astype(np.uint16)) * 24 // 255).astype(np.uint8)
+    if tone:
+        arr = _gamma(tone)[arr]
     return np.ascontiguousarray(arr)
+
+
+@lru_cache(maxsize=256)
+def _gamma(tone: float) -> np.ndarray:
+    """Lookup table of the gamma ``exp(tone)``: black and white stay, greys move a little."""
+    return np.round(255 * (np.arange(256) / 255) ** math.exp(tone)).astype(np.uint8)
 
 
 def _distort(im, shear: float, angle: float, warp: float, corners: np.ndarray):
@@ -263,8 +273,11 @@ def _morph(im, steps: int):
 
 
 def _jitter(design: tuple) -> np.ndarray:
-    """Twelve numbers in [-1, 1), a pure function of the design: 4 crop offsets, 8 warp offsets."""
-    digest = hashlib.blake2b(repr(design).encode(), digest_size=24).digest()
+    """Twelve numbers in [-1, 1), a pure function of the design: 4 crop offsets, 8 warp offsets.
+
+    The tone (last field) is left out: a near copy keeps its original's shape.
+    """
+    digest = hashlib.blake2b(repr(design[:-1]).encode(), digest_size=24).digest()
     return (np.frombuffer(digest, np.uint16) / 65536.0 - 0.5) * 2
 
 

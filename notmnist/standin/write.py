@@ -45,6 +45,7 @@ ZERO_BYTE: dict[str, dict[str, int]] = {
 _LARGE_ALIAS = 0.13  # share of large-set entries that repeat another entry's design
 _SMALL_FROM_LARGE = 0.28  # share of small-set entries copying a large-set design
 _SMALL_ALIAS = 0.03  # share of small-set entries repeating another small-set design
+_SMALL_NEAR_LARGE = 0.4  # times variety: share of small-set entries a faint variant of a large-set design
 _ODD_LARGE = 0.065  # pictures instead of letters: the real label noise, 6.5 % in the large set
 _ODD_SMALL = 0.005  # and 0.5 % in the hand-cleaned small set
 
@@ -87,19 +88,25 @@ def _plan(scale: float, seed: int, fonts: Sequence[Path]) -> tuple[list[tuple], 
         n = max(counts)
         if subset == "large":
             n_alias = int(round(n * _LARGE_ALIAS))
-            n_new, n_copy = n - n_alias, 0
+            n_new, n_copy, n_near = n - n_alias, 0, 0
             odd = _ODD_LARGE
         else:
             n_copy = int(round(n * _SMALL_FROM_LARGE))
             n_alias = int(round(n * _SMALL_ALIAS))
-            n_new = n - n_copy - n_alias
+            n_near = int(round(n * _SMALL_NEAR_LARGE * render.variety(n_fonts)))
+            n_new = n - n_copy - n_alias - n_near
             odd = _ODD_SMALL
         first = len(designs)
         designs += _random_designs(rng, n_new, n_fonts, odd, weights)
         ids = np.arange(first, first + n_new)
         parts = [ids]
+        # The small set was cleaned by hand: what it shares with the large set is letters, not pictures.
+        letters = large_ids[[not _is_picture(designs[i]) for i in large_ids]]
         if n_copy:
-            parts.append(rng.choice(large_ids, n_copy, replace=False))
+            parts.append(rng.choice(letters, n_copy, replace=False))
+        if n_near:
+            parts.append(np.arange(len(designs), len(designs) + n_near))
+            designs += _near_copies(rng, [designs[i] for i in rng.choice(letters, n_near, replace=False)])
         if n_alias:
             parts.append(rng.choice(ids, n_alias, replace=n_alias > len(ids)))
         entry_ids = np.concatenate(parts)
@@ -120,6 +127,23 @@ def _plan(scale: float, seed: int, fonts: Sequence[Path]) -> tuple[list[tuple], 
         if subset == "large":
             large_ids = entry_ids
     return designs, plan
+
+
+def _is_picture(design: tuple) -> bool:
+    """Whether the design draws a symbol picture instead of the letter (label noise)."""
+    return design[7] != render._KIND_PADDED and design[8] >= 0
+
+
+def _near_copies(rng: np.random.Generator, originals: list[tuple]) -> list[tuple]:
+    """Faint variants of designs: the same glyphs with their greys moved a little (a gamma of
+    0.82 to 0.95 or 1.05 to 1.22), as the same font under another name, re-hinted or
+    re-encoded, gives.  Most stay under the published near-copy criterion, L1 < 10.
+
+    With few fonts every design departs from its font (:func:`render.variety`), which
+    leaves fewer such near copies than notMNIST has; :func:`_plan` plants them back.
+    """
+    tone = rng.choice([-1.0, 1.0], len(originals)) * rng.uniform(0.05, 0.2, len(originals))
+    return [d[:-1] + (round(float(t), 3),) for d, t in zip(originals, tone)]
 
 
 def _family(path: Path) -> str:
@@ -374,7 +398,7 @@ def standin_letters(
     labels : ndarray of int64, shape (10 * n_designs,)
     """
     rng = np.random.default_rng(seed)
-    designs = _random_designs(rng, n_designs, len(fonts), odd_rate)
+    designs = _random_designs(rng, n_designs, len(fonts), odd_rate, font_weights(fonts))
     jobs = [(d, li) for d in designs for li in range(len(LETTERS))]
     images = render.render_designs(jobs, fonts, n_jobs=n_jobs)
     labels = np.tile(np.arange(len(LETTERS), dtype=np.int64), n_designs)
