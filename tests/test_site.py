@@ -359,6 +359,14 @@ def test_no_page_shows_the_build_machines_paths(built_site):
 
 
 @pytest.mark.slow
+def test_site_publishes_no_build_code(built_site):
+    """The build's own code in docs/ (hooks, gallery patches) is not copied into the site."""
+    published = {f.name for f in built_site.site.iterdir()}
+    build_code = {f.name for f in (ROOT / "docs").glob("*.py")}
+    assert build_code and not build_code & published
+
+
+@pytest.mark.slow
 def test_every_page_names_its_data(built_site):
     """Every HTML page of the site, reference and 404 pages included, names the data of the build."""
     summary = built_site.results["data"]["summary"].removeprefix("Data: ")
