@@ -109,16 +109,18 @@ def test_small_shares_letters_never_pictures_and_few_fonts_plant_near_copies(fon
     assert any(write._is_picture(designs[d]) for d in large)  # the large set has its label noise
     shared = [d for d in ids["small"] if d in large]
     assert shared and not any(write._is_picture(designs[d]) for d in shared)
-    near = [d for d in ids["small"] if designs[d][-1] != 0]
-    shapes = {designs[d][:-1] for d in large}
-    assert near and all(designs[d][:-1] in shapes and not write._is_picture(designs[d]) for d in near)
-    original = designs[near[0]][:-1] + (0.0,)
+    shapes = {designs[d][:-1]: designs[d] for d in large}  # a design but its tone (greys)
+    near = [d for d in ids["small"] if d not in large and designs[d][:-1] in shapes]
+    assert near and not any(write._is_picture(designs[d]) for d in near)
     paths = [str(f) for f in fonts]
+    original = shapes[designs[near[0]][:-1]]
     a, b = (render.render_glyph(d, 4, paths).astype(int) for d in (designs[near[0]], original))
     assert 0 < np.abs(a - b).mean() < 6  # faint: greys moved, the shape kept
     many = _fake_fonts(tmp_path, {f"f{i}": 1 for i in range(2000)})
-    designs, _ = write._plan(0.02, 5, many)
-    assert not any(d[-1] for d in designs)  # enough fonts make their own near copies
+    designs, plan = write._plan(0.02, 5, many)
+    ids = {s: {d for L in LETTERS for _, d in plan[s][L] if d >= 0} for s in plan}
+    shapes = {designs[d][:-1] for d in ids["large"]}
+    assert not [d for d in ids["small"] - ids["large"] if designs[d][:-1] in shapes]  # enough fonts: none
 
 
 def test_same_seed_is_byte_identical_and_other_seed_differs(tmp_path, fonts, written):

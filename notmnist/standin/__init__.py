@@ -18,8 +18,8 @@ inversion, a near-blank, solid or padded picture.  Each design yields one
 image per letter, like a font file of the real set.  The fewer the fonts,
 the more each design departs from its font (:func:`~notmnist.standin.render.variety`:
 sizes, slants, warps, blur, more inversions).  The letter is drawn
-large (48 px), cropped to its ink (with a sub-pixel jitter, so two designs
-never coincide by chance), resized to 28x28 with a Lanczos filter ignoring
+large (48 px), cropped to its ink (with a sub-pixel jitter and, for its greys,
+a slight gamma, so two designs never coincide by chance), resized to 28x28 with a Lanczos filter ignoring
 the aspect ratio as the real set does, and given a little more contrast.
 
 Planted quirks, so that every problem page has something real to find:

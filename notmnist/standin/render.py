@@ -37,6 +37,7 @@ _OUTLINE, _SHADOW = 0.04, 0.03  # outlined and shadowed designs
 _INK_MEAN, _INK_SD = 0.48, 0.07  # share of bright pixels each design aims at
 _INK_SD_FEW = 0.04  # narrower when fonts are few, so the extra inversions keep "mostly bright" near 14 %
 _INK_BOLD, _INK_THIN = 0.08, 0.15  # tolerated excess and shortfall of ink before a step
+_TONE = 0.04  # greys of every design moved by a gamma within exp(+-0.04): no two designs coincide by chance
 _CONTRAST_GAIN = 1.4  # steepens grey edges: real glyphs have fewer mid-greys than a Lanczos resize
 _CONTRAST = np.clip((np.arange(256) - 127.5) * _CONTRAST_GAIN + 127.5, 0, 255).round().astype(np.uint8)
 _CONTRAST[1:] = np.maximum(_CONTRAST[1:], 1)  # faint edges stay ink: the glyph still fills the box
@@ -49,8 +50,9 @@ _CONTRAST[1:] = np.maximum(_CONTRAST[1:], 1)  # faint edges stay ink: the glyph 
 # (one dilation is bolder at a small size); warp: corner displacement of a keystone distortion,
 # as a share of the glyph's size; crop: amplitude of the crop's offset jitter in px; blur: radius
 # of a Gaussian blur of the 28x28 glyph (degradation), 0 for none; tone: natural log of a gamma
-# applied to the finished glyph, 0 for none (a near copy: the same design with faint differences
-# of grey, as a font re-hinted or re-encoded under another name).  The directions of warp and
+# applied to the finished glyph, within +-_TONE for a drawn design (so that two designs of one font
+# never render alike by chance) and further for a near copy (the same design with faint
+# differences of grey, as a font re-hinted or re-encoded under another name).  The directions of warp and
 # crop come from a hash of the design (:func:`_jitter`), so a design stays a pure function.
 _KIND_GLYPH, _KIND_FAINT, _KIND_SOLID, _KIND_PADDED = 0, 1, 2, 3
 _SIZES = (36, 40, 44, 48, 52, 56, 60)  # font sizes drawn from when fonts are few
@@ -102,11 +104,13 @@ def _random_designs(
     warp = rng.uniform(0, 0.12, n) * v
     crop = 0.6 + rng.uniform(0, 2.0, n) * v
     blur = np.where(rng.random(n) < 0.3 * v, rng.uniform(0.4, 1.0, n), 0.0)
+    tone = rng.uniform(-_TONE, _TONE, n)
     return [
         (int(font[i]), round(float(weight[i]), 3), round(float(shear[i]), 4), round(float(angle[i]), 3),
          int(outline[i]), int(shadow[i]), bool(invert[i]), int(kind[i]),
          int(pad[i]) if kind[i] == _KIND_PADDED else int(symbol[i]),
-         int(px[i]), round(float(warp[i]), 4), round(float(crop[i]), 3), round(float(blur[i]), 3), 0.0)
+         int(px[i]), round(float(warp[i]), 4), round(float(crop[i]), 3), round(float(blur[i]), 3),
+         round(float(tone[i]), 4))
         for i in range(n)
     ]
 

@@ -135,15 +135,15 @@ def _is_picture(design: tuple) -> bool:
 
 
 def _near_copies(rng: np.random.Generator, originals: list[tuple]) -> list[tuple]:
-    """Faint variants of designs: the same glyphs with their greys moved a little (a gamma of
-    0.82 to 0.95 or 1.05 to 1.22), as the same font under another name, re-hinted or
-    re-encoded, gives.  Most stay under the published near-copy criterion, L1 < 10.
+    """Faint variants of designs: the same glyphs with their greys moved a little (the
+    gamma times 0.82 to 0.95 or 1.05 to 1.22), as the same font under another name,
+    re-hinted or re-encoded, gives.  Most stay under the published near-copy criterion, L1 < 10.
 
     With few fonts every design departs from its font (:func:`render.variety`), which
     leaves fewer such near copies than notMNIST has; :func:`_plan` plants them back.
     """
-    tone = rng.choice([-1.0, 1.0], len(originals)) * rng.uniform(0.05, 0.2, len(originals))
-    return [d[:-1] + (round(float(t), 3),) for d, t in zip(originals, tone)]
+    shift = rng.choice([-1.0, 1.0], len(originals)) * rng.uniform(0.05, 0.2, len(originals))
+    return [d[:-1] + (round(d[-1] + float(t), 4),) for d, t in zip(originals, shift)]
 
 
 def _family(path: Path) -> str:
