@@ -279,6 +279,7 @@ def _export(args) -> None:
 def _standin(args) -> None:
     from .dataset import standin_fonts, standin_scale
     from .fetch import data_home
+    from .fidelity import cell
     from .fidelity import report as fidelity_report
     from .standin import write_standin
 
@@ -294,17 +295,12 @@ def _standin(args) -> None:
         print(f"  {path}")
     if args.report:
         rows = fidelity_report(paths)
-        width = max(len(str(r[0])) for r in rows)
+        width = max(len(r.label) for r in rows)
         print()
         print(f"{'statistic':<{width}}  {'real':>10}  {'stand-in':>10}")
-        for name, real, ours in rows:
-            print(f"{name:<{width}}  {_cell(real):>10}  {_cell(ours):>10}")
-
-
-def _cell(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    return str(value)
+        for row in rows:
+            real, ours = cell(row.real, row.key), cell(row.standin, row.key)
+            print(f"{row.label:<{width}}  {real:>10}  {ours:>10}")
 
 
 def _info(args) -> None:

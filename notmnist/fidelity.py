@@ -315,8 +315,7 @@ def table(
     found, size = REAL_NEAR_L1
     rows.append(Row(
         "test_near_l1",
-        f"test: share with a copy in train at L1 < 10 on normalised pixels (published: {found} of the "
-        f"first {size}; depends on the size of train)",
+        f"test: share with a copy in train at L1 < 10, normalised (published: {found} of the first {size})",
         found / size, near_l1_share(splits),
     ))
     # The real figures are of notMNIST_small; a small stand-in archive is too small, so use large.

@@ -182,3 +182,19 @@ def test_broken_pipe_exits_quietly(tmp_path):
     err = proc.stderr.read()
     assert proc.wait(timeout=60) == 141
     assert err == b""
+
+
+@pytest.mark.slow
+def test_standin_report_prints_every_fidelity_row(tmp_path, capsys):
+    """`standin --report` renders a stand-in and prints each statistic beside the real figure."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = tmp_path / "standin"
+        assert main(["standin", "--scale", "0.01", "--out", str(out), "--report"]) in (0, None)
+    lines = capsys.readouterr().out.splitlines()
+    row = next(line for line in lines if line.startswith("test: share with an identical copy in train"))
+    real, ours = row.split()[-2:]
+    assert real == "0.132" and 0 <= float(ours) <= 1
+    assert any(line.startswith("logistic regression, 1,000 training images") for line in lines)
