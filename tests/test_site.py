@@ -268,6 +268,7 @@ PRINTED_5 = {
     "threshold": r"threshold: < ([\d.]+) grey levels",
     "near_valid": r"valid images with a near \(not identical\) copy in train: ([\d,]+)",
     "near_test": r"test images with a near \(not identical\) copy in train: ([\d,]+)",
+    "first_l1": r"first \d+ test images with a copy in train at L1 < 10 \(normalised pixels\): ([\d,]+)",
     "sanitised_valid": r"sanitised valid: ([\d,]+) of",
     "sanitised_test": r"sanitised test: ([\d,]+) of",
 }
@@ -279,6 +280,7 @@ HOME_5 = {
     "validation images also in test": "valid_in_test",
     "near (not identical) copies in train of validation": "near_valid",
     "near (not identical) copies in train of test": "near_test",
+    "first ": "first_l1",  # "first 200 test images ...", fewer on a small build
     "sanitised validation set": "sanitised_valid",
     "sanitised test set": "sanitised_test",
 }
