@@ -140,7 +140,8 @@ print(f" test images with a near (not identical) copy in train: {near_test:,}")
 first = sets["test"][:200]
 l1 = duplicates.near_duplicates(first, sets["train"], metric="mad")
 first_l1 = len(np.unique(l1.query_index))
-print(f"first {len(first)} test images with a copy in train at L1 < 10 (normalised pixels): {first_l1}")
+print(f"first {len(first)} test images with a copy in train at L1 < 10 (normalised pixels): "
+      f"{first_l1}")
 
 # %%
 # Pairs on both sides of the threshold: the top row of each pair is a
