@@ -171,11 +171,8 @@ def near_l1_share(splits: dataset.Splits) -> float:
     The published criterion behind :data:`REAL_NEAR_L1` (mean absolute difference
     under ``10 * 255 / 784`` grey levels), over the whole test split.
     """
-    threshold = duplicates.DEFAULT_THRESHOLDS["mad"]
-    pairs = duplicates.near_duplicates(
-        splits.test_images, splits.train_images, metric="mad", threshold=threshold
-    )
-    return len(np.unique(pairs.query_index)) / len(splits.test_labels)
+    pairs = duplicates.near_duplicates(splits.test_images, splits.train_images, metric="mad")
+    return pairs.n_query_near / len(splits.test_labels)
 
 
 def neighbour_stats(

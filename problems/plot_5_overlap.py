@@ -138,8 +138,7 @@ print(f" test images with a near (not identical) copy in train: {near_test:,}")
 # build's.
 
 first = sets["test"][:200]
-l1 = duplicates.near_duplicates(first, sets["train"], metric="mad")
-first_l1 = len(np.unique(l1.query_index))
+first_l1 = duplicates.near_duplicates(first, sets["train"], metric="mad").n_query_near
 print(f"first {len(first)} test images with a copy in train at L1 < 10 (normalised pixels): "
       f"{first_l1}")
 

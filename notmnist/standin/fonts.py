@@ -133,12 +133,17 @@ def font_weights(fonts: Sequence[str | os.PathLike]) -> np.ndarray:
     ndarray of float, shape (len(fonts),)
         Positive, summing to 1.
     """
-    folders = [str(Path(f).parent) for f in fonts]
-    if not folders:
+    if not fonts:
         raise ValueError("no fonts to weigh")
-    size = Counter(folders)
-    weights = np.array([size[f] ** -0.5 for f in folders])
+    weights = np.array(_folder_sizes(fonts)) ** -0.5
     return weights / weights.sum()
+
+
+def _folder_sizes(fonts: Sequence[str | os.PathLike]) -> list[int]:
+    """For each font, how many of ``fonts`` share its folder."""
+    folders = [str(Path(f).parent) for f in fonts]
+    size = Counter(folders)
+    return [size[f] for f in folders]
 
 
 def fonts_hash(fonts: Sequence[str | os.PathLike]) -> str:
@@ -149,10 +154,9 @@ def fonts_hash(fonts: Sequence[str | os.PathLike]) -> str:
     folders, get the same hash.
     """
     h = hashlib.sha256()
-    size = Counter(str(Path(f).parent) for f in fonts)
-    for path in fonts:
+    for path, size in zip(fonts, _folder_sizes(fonts)):
         path = Path(path)
-        h.update(f"{path.name}\0{_file_hash(path)}\0{size[str(path.parent)]}\n".encode())
+        h.update(f"{path.name}\0{_file_hash(path)}\0{size}\n".encode())
     return h.hexdigest()
 
 

@@ -142,7 +142,7 @@ def render_glyph(design: tuple, letter: int, fonts: Sequence[str]) -> np.ndarray
     from PIL import Image, ImageFilter
 
     font_i, weight, shear, angle, outline, shadow, invert, kind, extra, px, warp, crop, blur, tone = design
-    symbol = extra if kind != _KIND_PADDED else -1
+    symbol = _symbol(design)
     if symbol >= 0:
         # A picture instead of the letter: one of DejaVu's symbols, varying with the letter.
         text = _SYMBOLS[(symbol + 7 * letter) % len(_SYMBOLS)]
@@ -184,6 +184,12 @@ def render_glyph(design: tuple, letter: int, fonts: Sequence[str]) -> np.ndarray
     if tone:
         arr = _gamma(tone)[arr]
     return np.ascontiguousarray(arr)
+
+
+def _symbol(design: tuple) -> int:
+    """Index into :data:`_SYMBOLS` of the picture a design draws instead of its letter, or -1."""
+    kind, extra = design[7], design[8]
+    return extra if kind != _KIND_PADDED else -1
 
 
 @lru_cache(maxsize=256)

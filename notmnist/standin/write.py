@@ -131,7 +131,7 @@ def _plan(scale: float, seed: int, fonts: Sequence[Path]) -> tuple[list[tuple], 
 
 def _is_picture(design: tuple) -> bool:
     """Whether the design draws a symbol picture instead of the letter (label noise)."""
-    return design[7] != render._KIND_PADDED and design[8] >= 0
+    return render._symbol(design) >= 0
 
 
 def _near_copies(rng: np.random.Generator, originals: list[tuple]) -> list[tuple]:
