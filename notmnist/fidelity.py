@@ -6,22 +6,28 @@ and puts each figure next to the same figure of the real data (facts gathered
 in the project's reference notes, stored below, never results of a build):
 
 * **glyphs** (:func:`glyph_stats`): pixel statistics of the small archive,
-  against 10,000 real glyphs from ``notMNIST_small``;
+  against the 2,000 real glyphs of the sample of ``notMNIST_small`` the
+  project is calibrated on (:data:`REAL_GLYPHS`);
 * **per-letter counts** (:func:`count_spread`): how unbalanced each archive
   is, against the published counts in :mod:`notmnist.registry`;
 * **overlap** (:func:`overlap_stats`): validation and test images with an
   identical copy in train, as problem 5 counts them, against the published
   1,067 and 1,324 of 10,000; and the share problem 5 drops (identical or near
   copies at :data:`notmnist.duplicates.DEFAULT_THRESHOLD`);
-* **near copies** (:func:`near_l1_share`): test images with a copy in train
-  under the published criterion, L1 < 10 on normalised pixels, against the
-  published 53 of the first 200;
-* **nearest neighbours** (:func:`neighbour_stats`): 2,000 glyphs against 8,000
-  others of one archive, as the real figures were measured: shares identical
-  and near at the site's threshold, and the quartiles of the distance;
+* **near copies** (:func:`near_l1`): of the first 200 test images, those
+  with a copy in train under the published criterion, L1 < 10 on normalised
+  pixels, against the published 53 of 200 (the count problem 5 and the home
+  page show);
+* **nearest neighbours** (:func:`neighbour_stats`): 360 glyphs of the small
+  archive against 1,440 others of it, and the same for the real sample:
+  shares identical and near at the site's threshold, quartiles of the distance;
 * **learning curve** (:func:`learning_curve_stats`): logistic regression of
   :mod:`notmnist.baseline` on the course split, against the published
-  .509 / .697 / .833 / .851.
+  .509 / .697 / .833 / .851;
+* **transfer** (:func:`transfer_stats`), where the real sample is present:
+  logistic regression trained on stand-in images and scored on the real
+  glyphs, next to the same model trained on real glyphs (cross-validated on
+  the sample).
 
 :func:`markdown` is what the data page shows (computed during the build and
 cached); :func:`report` is what ``python -m notmnist standin --report`` prints.
@@ -29,6 +35,7 @@ cached); :func:`report` is what ``python -m notmnist standin --report`` prints.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -39,36 +46,45 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import baseline, dataset, duplicates, sanitise
+from . import _real_glyphs, baseline, dataset, duplicates, sanitise
 from .pixels import near_constant, normalise
 from .registry import ARCHIVES, IMAGE_SIZE, LETTERS
 
 log = logging.getLogger(__name__)
 
-REAL_GLYPHS: dict[str, float] = {
-    "mean": -0.073,
-    "std": 0.459,
-    "letter_mean_min": -0.153,
-    "letter_mean_max": 0.065,
-    "bbox_fills_box": 0.97,
-    "median_bright_share": 0.40,
-    "mostly_bright": 0.14,
-    "near_constant": 0.014,
-    "repeated_distinct": 0.02,
+GLYPH_DEFINITIONS: dict[str, str] = {
+    "mean": "mean of all normalised pixels, (p - 127.5) / 255",
+    "std": "standard deviation of all normalised pixels",
+    "letter_mean_min": "lowest of the ten per-letter means of the normalised pixels",
+    "letter_mean_max": "highest of the ten per-letter means of the normalised pixels",
+    "bbox_fills_box": "share of images whose non-zero pixels reach all four borders",
+    "median_bright_share": "median over images of the share of pixels brighter than 127",
+    "mostly_bright": "share of images with more than half of their pixels brighter than 127",
+    "near_constant": "share of images that are near-constant (notmnist.pixels.near_constant)",
+    "repeated_distinct": "share of distinct images that occur twice or more (grows with the sample's size)",
 }
-"""Statistics of 10,000 real glyphs from notMNIST_small.
+"""What each key of :func:`glyph_stats` (and :data:`REAL_GLYPHS`) measures, on raw grey levels 0-255."""
 
-Normalised pixels are ``(pixel - 127.5) / 255``; ``letter_mean_min`` and
-``letter_mean_max`` are the extreme per-letter means (J and I).
-"""
+REAL_SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "notMNIST_small_sample.tar.gz"
+"""2,000 real glyphs of ``notMNIST_small`` (200 per letter), beside the project's folder in a checkout.
 
-REAL_NN_SHARES: tuple[tuple[float, float], ...] = (
-    (0, 0.022), (4, 0.025), (8, 0.036), (12, 0.053), (16, 0.078),
-    (20, 0.117), (25, 0.183), (30, 0.246), (40, 0.410), (60, 0.668),
-)
-"""``(d, share)``: share of 2,000 real notMNIST_small glyphs whose nearest
-neighbour among 8,000 others of the same archive is closer than ``d``
-(root-mean-square difference in grey levels; ``d = 0``: identical)."""
+Never part of the package or the site: where it is absent (an installed package,
+a fresh clone) the rows that need it are left out."""
+
+REAL_GLYPHS: dict[str, float] = dict(_real_glyphs.FIGURES["glyphs"])
+""":func:`glyph_stats` of the real sample (:data:`REAL_SAMPLE`), with the definitions of
+:data:`GLYPH_DEFINITIONS`; written into :mod:`notmnist._real_glyphs` by
+``python benchmarks/real_glyphs.py``, never typed in."""
+
+NN_QUERIES, NN_REFERENCES = 360, 1_440
+"""The nearest-neighbour protocol: queries against other glyphs of one small archive.
+
+1,800 glyphs fit in the real sample (2,000) and in the stand-in's small archive from
+scale 0.1 (1,870), so both sides are measured alike."""
+
+REAL_NEIGHBOURS: dict[str, float] = dict(_real_glyphs.FIGURES["neighbours"])
+""":func:`neighbour_stats` of the real sample at :data:`NN_QUERIES` against
+:data:`NN_REFERENCES`, seed 0, at the threshold stored beside them."""
 
 REAL_IN_TRAIN: dict[str, tuple[int, int]] = {"valid": (1_067, 10_000), "test": (1_324, 10_000)}
 """Published images of each split with an identical copy in train, of the split's size."""
@@ -77,11 +93,12 @@ REAL_NEAR_L1: tuple[int, int] = (53, 200)
 """Published: of the first 200 test images, those with a near copy in train at L1 < 10 on
 normalised pixels (``mad`` < 3.25 grey levels in :mod:`notmnist.duplicates`), identical ones included."""
 
+TRANSFER_SIZES: tuple[int, ...] = (1_600, 20_000)
+"""Training sizes of the transfer rows: the real sample's cross-validation folds, and the course's 20,000."""
+
 REAL_CURVE: dict[int, float] = {50: 0.509, 100: 0.697, 1_000: 0.833, 5_000: 0.851}
 """Published test accuracy of logistic regression on the course split, by training size."""
 
-NN_QUERIES, NN_REFERENCES = 2_000, 8_000
-"""The nearest-neighbour protocol of the real figures: queries against other glyphs of one archive."""
 
 
 class Row(NamedTuple):
@@ -165,14 +182,22 @@ def overlap_stats(splits: dataset.Splits, clean: sanitise.Sanitised) -> dict[str
     }
 
 
-def near_l1_share(splits: dataset.Splits) -> float:
-    """Share of test images with a copy in train at L1 < 10 on normalised pixels, identical included.
+def near_l1(
+    test_images: np.ndarray, train_images: np.ndarray, first: int = REAL_NEAR_L1[1]
+) -> tuple[int, int]:
+    """Of the first ``first`` test images, how many have a copy in train at L1 < 10 on normalised pixels.
 
-    The published criterion behind :data:`REAL_NEAR_L1` (mean absolute difference
-    under ``10 * 255 / 784`` grey levels), over the whole test split.
+    The published criterion behind :data:`REAL_NEAR_L1` (a mean absolute
+    difference under ``10 * 255 / 784`` grey levels), identical copies included.
+
+    Returns
+    -------
+    found, n : int
+        Images with such a copy, and images looked at (``first``, or fewer in a smaller test split).
     """
-    pairs = duplicates.near_duplicates(splits.test_images, splits.train_images, metric="mad")
-    return pairs.n_query_near / len(splits.test_labels)
+    query = test_images[:first]
+    pairs = duplicates.near_duplicates(query, train_images, metric="mad")
+    return pairs.n_query_near, len(query)
 
 
 def neighbour_stats(
@@ -187,7 +212,9 @@ def neighbour_stats(
 
     ``n_query`` glyphs, drawn with ``seed``, against ``n_reference`` other
     glyphs of the same archive (fewer when the archive is smaller, four
-    references per query); root-mean-square distance in grey levels.
+    references per query); root-mean-square distance in grey levels.  The
+    real figures (:data:`REAL_NEIGHBOURS`) were measured the same way on the
+    real sample.
 
     Returns
     -------
@@ -199,8 +226,8 @@ def neighbour_stats(
     images = np.asarray(images)
     if len(images) < 5:
         raise ValueError(f"need at least 5 glyphs for nearest neighbours, got {len(images)}")
-    total = min(len(images), n_query + n_reference)
-    n_q = min(max(1, round(total * n_query / (n_query + n_reference))), total - 1)
+    n_q, n_r = _nn_sizes(len(images), n_query, n_reference)
+    total = n_q + n_r
     pick = np.random.default_rng(seed).choice(len(images), total, replace=False)
     query, reference = images[pick[:n_q]], images[pick[n_q:]]
     distance, _ = duplicates.nearest_neighbours(query, reference)
@@ -215,20 +242,11 @@ def neighbour_stats(
     }
 
 
-def real_neighbour_stats(threshold: float = duplicates.DEFAULT_THRESHOLD) -> dict[str, float | str]:
-    """The real counterparts of :func:`neighbour_stats`, read off :data:`REAL_NN_SHARES`.
-
-    Shares between two tabulated distances and quartiles are linearly
-    interpolated; a quartile beyond the table is given as ``"> 60"``.
-    """
-    d, share = np.array(REAL_NN_SHARES, dtype=float).T
-    out: dict[str, float | str] = {
-        "nn_identical": float(share[0]),
-        "nn_near": float(np.interp(threshold, d, share)) if threshold <= d[-1] else f"> {share[-1]:.3f}",
-    }
-    for key, q in (("nn_q1", 0.25), ("nn_median", 0.5), ("nn_q3", 0.75)):
-        out[key] = float(np.interp(q, share, d)) if q <= share[-1] else f"> {d[-1]:g}"
-    return out
+def _nn_sizes(n: int, n_query: int = NN_QUERIES, n_reference: int = NN_REFERENCES) -> tuple[int, int]:
+    """Queries and references of :func:`neighbour_stats` for ``n`` glyphs (fewer when ``n`` is smaller)."""
+    total = min(n, n_query + n_reference)
+    n_q = min(max(1, round(total * n_query / (n_query + n_reference))), total - 1)
+    return n_q, total - n_q
 
 
 def learning_curve_stats(splits: dataset.Splits) -> dict[int, float]:
@@ -245,6 +263,57 @@ def learning_curve_stats(splits: dataset.Splits) -> dict[int, float]:
     return {point.n_train: point.accuracy["test"] for point in curve}
 
 
+def real_sample():
+    """The real sample's glyphs (:data:`REAL_SAMPLE`), or None where it is absent.
+
+    Returns
+    -------
+    notmnist.archive.Letters or None
+    """
+    from .archive import read_archive
+
+    if not REAL_SAMPLE.is_file():
+        log.info("no real sample at %s: the transfer rows are left out", REAL_SAMPLE)
+        return None
+    return read_archive(REAL_SAMPLE, n_jobs=1)
+
+
+def transfer_stats(
+    train_images: np.ndarray, train_labels: np.ndarray, real_images: np.ndarray, real_labels: np.ndarray,
+    *, folds: int = 5,
+) -> dict[str, float | None]:
+    """How well a model trained on ``train`` reads real glyphs, next to one trained on real glyphs.
+
+    Logistic regression (:func:`notmnist.baseline.fit_logistic`) trained on the
+    first ``n`` training images for each ``n`` in :data:`TRANSFER_SIZES` (those the
+    split holds), scored on every real glyph.  The real-trained figure is
+    ``folds``-fold cross-validation on the real glyphs: trained on four fifths
+    (1,600 of 2,000), scored on the rest, accuracy over all of them.
+
+    Returns
+    -------
+    dict
+        ``transfer_<n>`` (accuracy on the real glyphs, None if the split is
+        smaller than ``n``) and ``real_cv`` (the real-trained accuracy) with
+        ``real_cv_n`` (its training size per fold).
+    """
+    out: dict[str, float | None] = {}
+    for n in TRANSFER_SIZES:
+        if n > len(train_labels):
+            out[f"transfer_{n}"] = None
+            continue
+        model, _ = baseline.fit_logistic(train_images[:n], train_labels[:n])
+        out[f"transfer_{n}"] = baseline.accuracy(model, real_images, real_labels)
+    fold = np.random.default_rng(0).permutation(len(real_labels)) % folds
+    right = 0
+    for k in range(folds):
+        model, _ = baseline.fit_logistic(real_images[fold != k], real_labels[fold != k])
+        right += int((baseline.predict(model, real_images[fold == k]) == real_labels[fold == k]).sum())
+    out["real_cv"] = right / len(real_labels)
+    out["real_cv_n"] = int((fold != 0).sum())
+    return out
+
+
 # --------------------------------------------------------------------------- the table
 
 
@@ -259,6 +328,7 @@ _GLYPH_LABELS = {
     "near_constant": "share near-constant",
     "repeated_distinct": "distinct images seen twice or more",
 }
+assert set(_GLYPH_LABELS) == set(GLYPH_DEFINITIONS) == set(REAL_GLYPHS), "real figures out of date"
 
 
 def table(
@@ -268,6 +338,7 @@ def table(
     clean: sanitise.Sanitised,
     *,
     seed: int = 0,
+    real: Any = None,
 ) -> list[Row]:
     """Every fidelity row: ``(key, label, real, stand-in)``.
 
@@ -281,11 +352,13 @@ def table(
         Its sanitised sets (problem 5's).
     seed : int
         Seed of the nearest-neighbour sample.
+    real : notmnist.archive.Letters, optional
+        Real glyphs (:func:`real_sample`) for the transfer rows; without them those rows are left out.
 
     Returns
     -------
     list of Row
-        ``standin`` is None for a learning-curve size the split is too small for.
+        ``standin`` is None for a learning-curve or transfer size the split is too small for.
     """
     threshold = duplicates.DEFAULT_THRESHOLD
     glyphs = glyph_stats(small.images, small.labels)
@@ -310,29 +383,38 @@ def table(
             f"≥ {found / size:.3f}", overlap[f"{split}_dropped"],
         ))
     found, size = REAL_NEAR_L1
+    ours, looked_at = near_l1(splits.test_images, splits.train_images, size)
     rows.append(Row(
         "test_near_l1",
-        f"test: share with a copy in train at L1 < 10, normalised (published: {found} of the first {size})",
-        found / size, near_l1_share(splits),
+        f"first {size} test images: share with a copy in train at L1 < 10, normalised (published: {found})",
+        found / size, ours / looked_at,
     ))
-    # The real figures are of notMNIST_small; a small stand-in archive is too small, so use large.
-    source = small if len(small.labels) >= NN_QUERIES + NN_REFERENCES else large
-    ours = neighbour_stats(source.images, threshold=threshold, seed=seed)
-    real = real_neighbour_stats(threshold)
-    name = "small" if source is small else "large"
+    # Like with like: the real figures are of a sample of notMNIST_small, so the small archive.
+    ours_nn = neighbour_stats(small.images, threshold=threshold, seed=seed)
+    n_q, n_r = _nn_sizes(len(small.labels))
+    pair = f"small, {n_q:,} vs {n_r:,}"
     labels = {
-        "nn_identical": f"{name}, 2,000 vs 8,000: share with an identical neighbour",
-        "nn_near": f"{name}, 2,000 vs 8,000: share with a neighbour at rms < {threshold:g}",
-        "nn_q1": f"{name}, 2,000 vs 8,000: nearest-neighbour distance, lower quartile",
-        "nn_median": f"{name}, 2,000 vs 8,000: nearest-neighbour distance, median",
-        "nn_q3": f"{name}, 2,000 vs 8,000: nearest-neighbour distance, upper quartile",
+        "nn_identical": f"{pair}: share with an identical neighbour",
+        "nn_near": f"{pair}: share with a neighbour at rms < {threshold:g}",
+        "nn_q1": f"{pair}: nearest-neighbour distance, lower quartile",
+        "nn_median": f"{pair}: nearest-neighbour distance, median",
+        "nn_q3": f"{pair}: nearest-neighbour distance, upper quartile",
     }
-    rows += [Row(k, labels[k], real[k], ours[k]) for k in labels]
+    rows += [Row(k, labels[k], REAL_NEIGHBOURS[k], ours_nn[k]) for k in labels]
     curve = learning_curve_stats(splits)
     rows += [
         Row(f"lr_{n}", f"logistic regression, {n:,} training images: test accuracy", acc, curve.get(n))
         for n, acc in REAL_CURVE.items()
     ]
+    if real is not None:
+        t = transfer_stats(splits.train_images, splits.train_labels, real.images, real.labels)
+        for n in TRANSFER_SIZES:
+            rows.append(Row(
+                f"transfer_{n}",
+                f"real sample read by logistic regression trained on {n:,} images "
+                f"(real: {t['real_cv_n']:,} real, 5-fold)",
+                t["real_cv"] if n == t["real_cv_n"] else None, t[f"transfer_{n}"],
+            ))
     return rows
 
 
@@ -374,7 +456,7 @@ def report(
     splits = dataset.Splits(**arrays)
     near = duplicates.near_duplicates(sanitise.held_out(splits), splits.train_images)
     clean = sanitise.sanitise(splits.train_images, splits.valid_images, splits.test_images, near=near)
-    return table(large, small, splits, clean, seed=seed)
+    return table(large, small, splits, clean, seed=seed, real=real_sample())
 
 
 def cached_table(*, seed: int = 0) -> list[Row]:
@@ -393,13 +475,16 @@ def cached_table(*, seed: int = 0) -> list[Row]:
         splits = dataset.load_splits()
         rows = table(
             dataset.load_letters("large"), dataset.load_letters("small"), splits, sanitise.sanitised(splits),
-            seed=seed,
+            seed=seed, real=real_sample(),
         )
         return {"rows": np.array(json.dumps([list(row) for row in rows]))}
 
     arrays, _ = _cache.memo(
         "fidelity",
-        (sorted(a.sha256 for a in prov.archives), seed, _cache.code_hash(sys.modules[__name__])),
+        (
+            sorted(a.sha256 for a in prov.archives), seed, _cache.code_hash(sys.modules[__name__]),
+            hashlib.sha256(REAL_SAMPLE.read_bytes()).hexdigest() if REAL_SAMPLE.is_file() else "no sample",
+        ),
         ["rows"],
         compute,
     )
@@ -434,9 +519,19 @@ def markdown(provenance: Mapping[str, Any]) -> str:
         )
     from .standin import FEW_FONTS, read_manifest
 
+    rows = cached_table()
     lines = ["| statistic | real notMNIST | this stand-in |", "|---|---:|---:|"]
-    lines += [f"| {r.label} | {cell(r.real, r.key)} | {cell(r.standin, r.key)} |" for r in cached_table()]
+    lines += [f"| {r.label} | {cell(r.real, r.key)} | {cell(r.standin, r.key)} |" for r in rows]
     out = "\n".join(lines) + "\n"
+    if any(r.key.startswith("transfer_") for r in rows):
+        out += (
+            "\nThe last rows ask what matters to a learner: does what a model learns on the stand-in "
+            "carry over to real letters?  Logistic regression trained on the first training images "
+            "of the stand-in is scored on a sample of 2,000 real glyphs of `notMNIST_small`; the "
+            "real column is the same model trained on real glyphs, by 5-fold cross-validation on "
+            "that sample (it holds too few glyphs to train on 20,000).  With 2,000 glyphs scored, "
+            "an accuracy near .85 has a standard error of about .008.\n"
+        )
     manifest = read_manifest(dataset.locate().paths["large"].parent) or {}
     n_fonts = manifest.get("fonts")
     if isinstance(n_fonts, int):

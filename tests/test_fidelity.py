@@ -46,9 +46,8 @@ def test_neighbour_stats_find_planted_copies():
     assert stats["nn_q3"] > 50  # unrelated random images are far apart
 
 
-def test_near_l1_share_counts_copies_under_the_published_criterion():
-    """Test images identical to train or off by under 10 in L1 (normalised) count; farther ones do not."""
-    from notmnist import dataset
+def test_near_l1_counts_copies_among_the_first_test_images():
+    """Of the first test images, those identical to train or off by under 10 in L1 (normalised) count."""
     from notmnist.pixels import normalise
 
     rng = np.random.default_rng(3)
@@ -58,22 +57,51 @@ def test_near_l1_share_counts_copies_under_the_published_criterion():
     far = train[3:5].copy()
     far[:, :12, :] = 255 - far[:, :12, :]  # a third of the pixels flipped: L1 far over 10
     test = np.concatenate([train[5:7], close, far, rng.integers(0, 256, (13, 28, 28), dtype=np.uint8)])
-    empty = np.empty(0, np.int64)
-    splits = dataset.Splits(
-        normalise(train), np.arange(50) % 10, normalise(train[:10]), np.arange(10),
-        normalise(test), np.arange(20) % 10, np.arange(50), empty, np.arange(20),
-    )
-    assert fidelity.near_l1_share(splits) == pytest.approx(5 / 20)
+    test = np.concatenate([test, train[10:20]])  # copies after the first 20 are not looked at
+    assert fidelity.near_l1(normalise(test), normalise(train), first=20) == (5, 20)
+    assert fidelity.near_l1(normalise(test), normalise(train), first=8) == (5, 8)
+    assert fidelity.near_l1(normalise(test[5:8]), normalise(train)) == (0, 3)  # fewer than 200: all
 
 
-def test_real_neighbour_stats_read_the_reference_table():
-    """Real quartiles are interpolated from the reference table; beyond it they are a bound."""
-    real = fidelity.real_neighbour_stats(12)
-    assert real["nn_identical"] == fidelity.REAL_NN_SHARES[0][1]
-    assert real["nn_near"] == dict(fidelity.REAL_NN_SHARES)[12]
-    assert 30 < real["nn_q1"] < 40 and 40 < real["nn_median"] < 60
-    assert real["nn_q3"] == "> 60"
-    assert fidelity.real_neighbour_stats(14)["nn_near"] == pytest.approx((0.053 + 0.078) / 2)
+def test_real_figures_are_those_of_the_sample():
+    """REAL_GLYPHS and REAL_NEIGHBOURS are what benchmarks/real_glyphs.py measures on the real sample."""
+    from notmnist import _real_glyphs, duplicates
+    from notmnist.archive import read_archive
+
+    stored = _real_glyphs.FIGURES
+    assert set(fidelity.REAL_GLYPHS) == set(fidelity.GLYPH_DEFINITIONS) == set(stored["definitions"])
+    assert stored["neighbour_protocol"]["threshold"] == duplicates.DEFAULT_THRESHOLD
+    protocol = stored["neighbour_protocol"]
+    assert (protocol["queries"], protocol["references"]) == (fidelity.NN_QUERIES, fidelity.NN_REFERENCES)
+    if not fidelity.REAL_SAMPLE.is_file():
+        pytest.skip(f"the real sample is not at {fidelity.REAL_SAMPLE}")
+    letters = read_archive(fidelity.REAL_SAMPLE, n_jobs=1)
+    assert len(letters.labels) == stored["sample"]["glyphs"]
+    measured = fidelity.glyph_stats(letters.images, letters.labels)
+    assert measured == pytest.approx(fidelity.REAL_GLYPHS, abs=1e-4)
+    nn = fidelity.neighbour_stats(letters.images, seed=0)
+    assert nn == pytest.approx(fidelity.REAL_NEIGHBOURS, abs=1e-4)
+    # The corrected figures: real glyphs are often bold letters stretched to fill the box.
+    assert fidelity.REAL_GLYPHS["mostly_bright"] > 0.25 and fidelity.REAL_GLYPHS["bbox_fills_box"] > 0.99
+
+
+def test_transfer_reads_real_glyphs_with_a_model_trained_elsewhere():
+    """transfer_stats scores a model trained on one set on another, beside cross-validation on the other."""
+    rng = np.random.default_rng(0)
+    prototypes = rng.integers(0, 256, (10, 28, 28)).astype(np.float32)
+
+    def noisy(n, noise):
+        labels = np.arange(n) % 10
+        images = np.clip(prototypes[labels] + rng.normal(0, noise, (n, 28, 28)), 0, 255).astype(np.uint8)
+        return images, labels
+
+    train_x, train_y = noisy(1_700, 60)
+    real_x, real_y = noisy(500, 60)
+    good = fidelity.transfer_stats(train_x, train_y, real_x, real_y)
+    assert good["transfer_1600"] > 0.9 and good["transfer_20000"] is None
+    assert good["real_cv"] > 0.9 and good["real_cv_n"] == 400
+    wrong = fidelity.transfer_stats(train_x, (train_y + 1) % 10, real_x, real_y)
+    assert wrong["transfer_1600"] < 0.2  # trained on the wrong letters, it reads none right
 
 
 def test_cells_are_formatted_by_kind():
@@ -103,6 +131,10 @@ def test_report_of_a_small_standin(tmp_path):
     rows = {r.key: r for r in fidelity.report(paths, n_jobs=1)}
     keys = {"valid_in_train", "test_dropped", "test_near_l1", "nn_near", "nn_median", "count_spread_large"}
     assert keys <= set(rows)
+    assert rows["nn_near"].label.startswith("small, ")  # the real figures are of notMNIST_small
+    assert ("transfer_1600" in rows) == fidelity.REAL_SAMPLE.is_file()
+    if "transfer_1600" in rows:
+        assert rows["transfer_20000"].standin is None and 0 < rows["transfer_1600"].standin <= 1
     assert rows["lr_5000"].standin is None and rows["lr_1000"].standin is not None
     assert rows["count_spread_large"].real == 3
     assert 0 <= rows["valid_in_train"].standin <= rows["valid_dropped"].standin <= 1
