@@ -202,6 +202,29 @@ def test_render_glyph_fills_the_box_white_on_black(fonts):
     assert (glyph > 127).mean() < 0.5
 
 
+def test_weight_steps_bring_the_reference_letter_nearest_the_target(fonts):
+    """The design's E gets the erosions or dilations that bring its bright share nearest the target."""
+    font = str(fonts[0])  # DejaVu Sans, a regular weight
+    shares = render._step_shares(font, 0, 0, 48)
+    assert len(shares) == render._STEPS[1] - render._STEPS[0] + 1
+    assert list(shares[-render._STEPS[0]:]) == sorted(shares[-render._STEPS[0]:])  # dilations add ink
+    for target in (0.15, 0.3, 0.5, 0.7):
+        steps = render._weight_steps(font, 0, 0, target)
+        reached = shares[steps - render._STEPS[0]]
+        assert all(abs(reached - target) <= abs(s - target) for s in shares)
+    assert render._weight_steps(font, 0, 0, 0.7) > render._weight_steps(font, 0, 0, 0.3)
+    # A bold target gives a mostly bright glyph, as a third of real glyphs are.
+    bold = (0, 0.7, 0.0, 0.0, 0, 0, False, 0, -1, 48, 0.0, 0.6, 0.0, 0.0)
+    assert (standin.render_glyph(bold, LETTERS.index("E"), [font]) > 127).mean() > 0.5
+
+
+def test_plain_stretched_i_is_a_solid_block(fonts):
+    """A sans-serif I stretched to the box is all white, as in the real set: cropped at its ink's edge."""
+    design = (0, 0.4, 0.0, 0.0, 0, 0, False, 0, -1, 48, 0.0, 0.6, 0.0, 0.0)
+    glyph = standin.render_glyph(design, LETTERS.index("I"), [str(fonts[0])])
+    assert (glyph > 200).mean() > 0.9
+
+
 def test_font_verdicts(tmp_path, fonts):
     """Letter fonts are usable; a file that is no font is not."""
     assert standin_fonts._font_verdict(fonts[0]) == "letters"

@@ -20,7 +20,7 @@ from .. import _workers
 from ..registry import IMAGE_SIZE, LETTERS
 from .fonts import _bundled_font
 
-RENDER_VERSION = 3
+RENDER_VERSION = 4
 """Bumped on every change to how a glyph is drawn: part of the stand-in's reuse key."""
 
 _RENDER_PX = 48  # font size of the large rendering, before the resize to 28x28
@@ -29,14 +29,15 @@ _CHUNK = 1024  # glyphs per worker task
 _SYMBOLS = "☯☺☻♞♠♣♥♦♪♫☀☂☃★☎✈⚓⚑☘♚♛♜♝♟✿❀✪✚⌘⚙⚡☢☣✂✉✌✍✎✏"
 _FAINT = 0.006  # near-blank designs
 _SOLID = 0.006  # near-solid designs
-_PADDED = 0.02  # glyph not stretched to the border
+_PADDED = 0.004  # glyph not stretched to the border (real: 99.5 % span the box)
 _INVERT = 0.01  # inverted (filled) designs
 _INVERT_FEW = 0.015  # more of them when fonts are few: a linear model cannot learn them away
 _SHEAR, _ROTATE = 0.15, 0.10  # slanted (up to 0.35) and rotated (up to 8 degrees) designs
 _OUTLINE, _SHADOW = 0.04, 0.03  # outlined and shadowed designs
-_INK_MEAN, _INK_SD = 0.48, 0.07  # share of bright pixels each design aims at
-_INK_SD_FEW = 0.04  # narrower when fonts are few, so the extra inversions keep "mostly bright" near 14 %
-_INK_BOLD, _INK_THIN = 0.08, 0.15  # tolerated excess and shortfall of ink before a step
+# Share of bright pixels each design aims at, on its stretched E: a beta distribution fitted to the
+# real glyphs' E (median .43, a long bold tail: a third of real glyphs are mostly bright).
+_INK_A, _INK_B = 3.2, 3.9
+_STEPS = (-3, 6)  # fewest and most 3x3 erosions / dilations of the 48 px drawing
 _TONE = 0.04  # greys of every design moved by a gamma within exp(+-0.04): no two designs coincide by chance
 _CONTRAST_GAIN = 1.4  # steepens grey edges: real glyphs have fewer mid-greys than a Lanczos resize
 _CONTRAST = np.clip((np.arange(256) - 127.5) * _CONTRAST_GAIN + 127.5, 0, 255).round().astype(np.uint8)
@@ -84,7 +85,7 @@ def _random_designs(
     """
     v = variety(n_fonts)
     font = rng.choice(n_fonts, n, p=font_weights) if font_weights is not None else rng.integers(0, n_fonts, n)
-    weight = np.clip(rng.normal(_INK_MEAN + 0.02 * v, _INK_SD + (_INK_SD_FEW - _INK_SD) * v, n), 0.1, 0.75)
+    weight = np.clip(rng.beta(_INK_A, _INK_B, n), 0.08, 0.92)
     shear = np.where(rng.random(n) < _SHEAR + 0.6 * v, rng.uniform(-0.35, 0.35, n), 0.0)
     angle = np.where(rng.random(n) < _ROTATE + 0.5 * v, rng.uniform(-8, 8, n), 0.0)
     effect = rng.random(n)
@@ -158,13 +159,16 @@ def render_glyph(design: tuple, letter: int, fonts: Sequence[str]) -> np.ndarray
     j = _jitter(design)
     if shear or angle or warp:
         im = _distort(im, shear, angle, warp, j[4:])
-    box = _ink_box(np.asarray(im))
+    # Cropped at the edge of the ink, not its faint fringe: stretched strokes stay sharp, a plain I solid.
+    box = _ink_box(np.asarray(im), 127)
     if box is None:
         return np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.uint8)
     # Jitter of the crop, so that no two designs render alike by chance (and, when fonts are few,
     # a glyph a little off-centre or clipped, as some real ones are).
     # Beyond +-0.6 px only inwards: the glyph still fills the box.
-    j = (j[:4] * 0.6 + np.abs(j[:4]) * (crop - 0.6)) * px / _RENDER_PX
+    # In proportion to the glyph's width and height: a narrow I keeps its solid block when stretched.
+    fit = np.minimum(1.0, np.array([box[2] - box[0], box[3] - box[1]] * 2)[[0, 1, 0, 1]] / (0.7 * px))
+    j = (j[:4] * 0.6 + np.abs(j[:4]) * (crop - 0.6)) * px / _RENDER_PX * fit
     left, right = (box[0] + j[0], box[2] - j[2]) if box[2] - box[0] > 2 + 2 * crop else (box[0], box[2])
     top, bottom = (box[1] + j[1], box[3] - j[3]) if box[3] - box[1] > 2 + 2 * crop else (box[1], box[3])
     box = (max(left, 0.0), max(top, 0.0), min(right, im.size[0]), min(bottom, im.size[1]))
@@ -237,32 +241,36 @@ def _draw(text: str, font_path: str, outline: int, shadow: int, px: int = _RENDE
     return im.crop((box[0] - m, box[1] - m, box[2] + m, box[3] + m))
 
 
-@lru_cache(maxsize=4096)
 def _weight_steps(font_path: str, outline: int, shadow: int, target: float, px: int = _RENDER_PX) -> int:
-    """Erosions (< 0) or dilations (> 0) that bring the design's reference letter near ``target``.
+    """Erosions (< 0) or dilations (> 0) that bring the design's reference letter nearest ``target``.
 
     The share of bright pixels is measured on ``E`` inside its bounding box
     (what fills the 28x28 box after the stretch), and the same steps are then
     applied to every letter, so letters keep their natural differences (a
-    stretched ``I`` is brighter than a ``J``).  At most three steps; an
+    stretched ``I`` is brighter than a ``J``).  Within :data:`_STEPS`; an
     erosion that would wipe the glyph out is not taken.
     """
+    shares = _step_shares(font_path, outline, shadow, px)
+    return int(np.argmin(np.abs(np.array(shares) - target))) + _STEPS[0]
+
+
+@lru_cache(maxsize=4096)
+def _step_shares(font_path: str, outline: int, shadow: int, px: int) -> tuple[float, ...]:
+    """Bright share of ``E`` after each number of steps in :data:`_STEPS` (2: an erosion wipes it out)."""
     im = _draw("E", font_path, outline, shadow, px)
-    steps = 0
-    for _ in range(3):
-        if im is None:
-            break
-        share = _bright_share(im)
-        if share > target + _INK_BOLD:
-            thinner = _morph(im, -1)
-            if _bright_share(thinner) < 0.02:
-                break
-            im, steps = thinner, steps - 1
-        elif share < target - _INK_THIN:
-            im, steps = _morph(im, 1), steps + 1
-        else:
-            break
-    return steps
+    if im is None:
+        return (0.0,) * (_STEPS[1] - _STEPS[0] + 1)
+    shares = [_bright_share(im)]
+    thick = im
+    for _ in range(_STEPS[1]):
+        thick = _morph(thick, 1)
+        shares.append(_bright_share(thick))
+    thin = im
+    for _ in range(-_STEPS[0]):
+        thin = _morph(thin, -1)
+        share = _bright_share(thin)
+        shares.insert(0, share if share >= 0.02 else 2.0)
+    return tuple(shares)
 
 
 def _bright_share(im) -> float:
