@@ -11,14 +11,15 @@ How a glyph is made
 -------------------
 A *design* is one fake font file: a real font from :func:`find_fonts` (drawn
 with the chances of :func:`font_weights`, so that no one collection of fonts
-dominates) plus a target ink share (the glyph is eroded or dilated towards it, measured on the
-design's ``E`` so that letters keep their natural differences), a slant
+dominates) plus a target ink share (the glyph is made bolder towards it, never thinner,
+measured on the design's ``E`` so that letters keep their natural differences; a long bold
+tail, since real glyphs are often bold letters stretched to fill the box), a slant
 (shear), a small rotation, outline or shadow strokes, and rarely an
 inversion, a near-blank, solid or padded picture.  Each design yields one
 image per letter, like a font file of the real set.  The fewer the fonts,
 the more each design departs from its font (:func:`~notmnist.standin.render.variety`:
 sizes, slants, warps, blur, more inversions).  The letter is drawn
-large (48 px), cropped to its ink (with a sub-pixel jitter and, for its greys,
+large (48 px), cropped at the edge of its ink (with a sub-pixel jitter and, for its greys,
 a slight gamma, so two designs never coincide by chance), resized to 28x28 with a Lanczos filter ignoring
 the aspect ratio as the real set does, and given a little more contrast.
 

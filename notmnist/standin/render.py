@@ -47,7 +47,7 @@ _CONTRAST[1:] = np.maximum(_CONTRAST[1:], 1)  # faint edges stay ink: the glyph 
 
 # A design is a tuple of plain numbers, cheap to send to workers:
 # (font, weight, shear, angle, outline, shadow, invert, kind, symbol, px, warp, crop, blur, tone)
-# weight: share of bright pixels aimed at (erode/dilate towards it); outline: stroke width or 0;
+# weight: share of bright pixels aimed at (dilate towards it); outline: stroke width or 0;
 # shadow: offset in px or 0; kind: 0 glyph, 1 faint, 2 solid, 3 padded (pad in symbol);
 # symbol: index into _SYMBOLS for pictures (-1 = draw the letter); px: font size of the drawing
 # (one dilation is bolder at a small size); warp: corner displacement of a keystone distortion,
