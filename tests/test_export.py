@@ -1,4 +1,4 @@
-"""Tests of notmnist.export: the course's six arrays, in .npz and in the course's pickle, provenance beside."""
+"""Tests of notmnist.export: the six course arrays, in .npz and in the course's pickle, provenance beside."""
 
 from __future__ import annotations
 
