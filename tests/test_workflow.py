@@ -118,7 +118,8 @@ def _stand_in_check(site: Path) -> subprocess.CompletedProcess:
 
 def _page(path: Path, footer: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"<html><body><p>The stand-in is explained here.</p><footer>{footer}</footer></body></html>")
+    prose = "<p>The stand-in is explained here.</p>"  # prose may name the stand-in; the footer may not
+    path.write_text(f"<html><body>{prose}<footer>{footer}</footer></body></html>")
 
 
 def test_the_stand_in_check_fails_on_a_stand_in_page_and_passes_on_real_data(tmp_path):
