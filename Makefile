@@ -16,6 +16,9 @@ PYTHON ?= $(shell for p in python3 python3.14 python3.13 python3.12 python3.11; 
 DOCS := $(BIN)/properdocs
 DOCS_CONFIG := -f mkdocs.yml
 ACTIONLINT_VERSION := 1.7.12.25
+# mkdocs-gallery imports MkDocs' no-op `warning_filter`, whose deprecation notice ProperDocs prints
+# with a stack trace on every build: that one notice is hidden, every other DeprecationWarning shown.
+DOCS_WARNINGS := PYTHONWARNINGS=default::DeprecationWarning,ignore:warning_filter:DeprecationWarning
 
 .PHONY: site test serve bench lint clean help
 
@@ -30,14 +33,14 @@ $(STAMP): pyproject.toml constraints.txt
 
 site: $(STAMP)  ## build site/ on the default data (real if available, else the stand-in)
 	rm -rf docs/generated site
-	$(DOCS) build --strict $(DOCS_CONFIG)
+	$(DOCS_WARNINGS) $(DOCS) build --strict $(DOCS_CONFIG)
 	@echo "Site built in site/: open site/index.html, or serve it with 'python3 -m http.server --bind 127.0.0.1 -d site' (http://127.0.0.1:8000), or run 'make serve' for a live preview."
 
 test: $(STAMP)  ## run the test suite
 	$(BIN)/python -m pytest
 
 serve: $(STAMP)  ## live preview on http://127.0.0.1:8000, rebuilt when problems/ or notmnist/ change
-	$(DOCS) serve $(DOCS_CONFIG) --watch problems --watch notmnist
+	$(DOCS_WARNINGS) $(DOCS) serve $(DOCS_CONFIG) --watch problems --watch notmnist
 
 bench: $(STAMP)  ## time our pipeline against the course's baselines (prints a table)
 	$(BIN)/python benchmarks/run.py
