@@ -69,13 +69,15 @@ def test_every_action_is_pinned_by_commit_with_its_release():
     assert actions == {
         "actions/checkout",
         "actions/setup-python",
-        "actions/cache",
+        "actions/cache/restore",
+        "actions/cache/save",
         "actions/configure-pages",
         "actions/upload-pages-artifact",
         "actions/deploy-pages",
     }
-    # one commit per action throughout
-    assert len({(a, sha) for a, sha, _ in pinned}) == len(actions)
+    # one commit per repository throughout
+    repos = {"/".join(a.split("/")[:2]) for a in actions}
+    assert len({("/".join(a.split("/")[:2]), sha) for a, sha, _ in pinned}) == len(repos)
 
 
 def _steps(job: dict) -> dict[str, dict]:
@@ -95,6 +97,11 @@ def test_builds_on_the_real_archives_and_deploys_only_outside_pull_requests():
     steps = _steps(build)
     cache = steps["Restore the archives"]
     assert cache["with"]["key"] == "notmnist-archives-${{ hashFiles('notmnist/registry.py') }}"
+    save = steps["Keep the archives for the next runs (even if a later step fails)"]
+    assert save["with"]["path"] == cache["with"]["path"] and "cache-primary-key" in save["with"]["key"]
+    assert _position(build, save) > _position(
+        build, steps["Fetch and verify the archives (the package's own fetch)"]
+    )
     site_env = steps["Build the site on the real archives"]["env"]
     assert site_env["NOTMNIST_SOURCE"] == "real"
     assert site_env["NOTMNIST_SITE_URL"] == "${{ steps.pages.outputs.base_url }}"
@@ -109,6 +116,10 @@ def test_builds_on_the_real_archives_and_deploys_only_outside_pull_requests():
     assert names.index("Test") < names.index("Build the site on the real archives")
     assert names.index("Fail if a page still says stand-in") < names.index("Upload the site")
     assert wf["jobs"]["python-314"]["steps"][1]["with"]["python-version"] == "3.14"
+
+
+def _position(job: dict, step: dict) -> int:
+    return job["steps"].index(step)
 
 
 def _stand_in_check(site: Path) -> subprocess.CompletedProcess:
