@@ -261,6 +261,7 @@ def write(
     path = Path(path)
     format = _check_format(format)
     _check_folder(path)
+    _check_folder(sidecar(path))  # the provenance file is written, and replaced, like the data
     missing = [k for k in COURSE_KEYS if k not in arrays]
     if missing:
         raise ValueError(f"missing course arrays: {', '.join(missing)}")
