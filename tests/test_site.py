@@ -261,7 +261,7 @@ def test_no_external_assets(built_site):
 
 # What problem 5 prints, by home-page key: a regex whose group 1 is the number.
 PRINTED_5 = {
-    "train_within": r"train:\s+[\d,]+ images,.*?\(([\d,]+) redundant copies\)",
+    "train_within": r"train:\s+[\d,]+ images,.*?\(([\d,]+) redundant cop(?:y|ies)\)",
     "valid_in_train": r"valid images also in train: ([\d,]+) of",
     "test_in_train": r"test images also in train: ([\d,]+) of",
     "valid_in_test": r"valid images also in test: +([\d,]+) of",
@@ -314,6 +314,38 @@ def test_home_overlap_equals_problem_5_output(built_site):
     assert set(shown) == set(HOME_5.values())
     for key, value in shown.items():
         assert shown_equal(value, printed[key]), f"{key}: home {value}, printed {printed[key]}"
+
+
+def pair_figures_show_distinct_images(output: str) -> None:
+    """Problem 5 prints, under each pair figure, how many images its top row shows and how many differ."""
+    shown = re.findall(r"(test|query) images shown: (\d+), distinct: (\d+)", output)
+    assert [kind for kind, *_ in shown] == ["test", "query"], output
+    for kind, n, distinct in shown:
+        assert int(n) > 0 and n == distinct, f"{kind} pair figure shows {n} images, {distinct} distinct"
+
+
+@pytest.mark.slow
+def test_problem_5_pair_figures_show_distinct_images(built_site):
+    """Each pair figure of problem 5 shows every picture once (not one test image per train copy)."""
+    pair_figures_show_distinct_images(built_site.problem("plot_5_overlap").output)
+
+
+def overlap_verdicts_follow_their_numbers(output: str) -> None:
+    """Problem 6's verdict on each model's raw-minus-sanitised gap agrees with the gap and its 2 SE."""
+    rows = re.findall(r"^\s*([\d,]+)\s+([+-]\d\.\d+)\s+(\d\.\d+)\s+\S+\s+\S+\s+(.+)$", output, re.M)
+    assert len(rows) >= 2, output
+    for n, gap, two_se, verdict in rows:
+        within = abs(float(gap)) <= float(two_se) + 0.0005  # both printed to 3 decimals
+        beyond = abs(float(gap)) > float(two_se) - 0.0005
+        assert verdict.strip() in ("within noise", "raw higher", "raw lower"), verdict
+        assert (verdict.strip() == "within noise" and within) or (verdict.strip() != "within noise" and beyond), (
+            n, gap, two_se, verdict)
+
+
+@pytest.mark.slow
+def test_problem_6_says_whether_the_gap_is_noise(built_site):
+    """Every model's gap between raw and sanitised test accuracy comes with its uncertainty and verdict."""
+    overlap_verdicts_follow_their_numbers(built_site.problem("plot_6_baseline").output)
 
 
 @pytest.mark.slow
