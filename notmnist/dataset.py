@@ -354,6 +354,18 @@ def make_splits(
     return {f"{k}_index": rng.permutation(np.concatenate(v)).astype(np.int64) for k, v in parts.items()}
 
 
+def provenance(
+    *, source: str | None = None, data_home=None, seed: int = DEFAULT_SEED, sizes: dict | None = None
+) -> Provenance:
+    """The provenance of :func:`load_splits` with the same arguments, without drawing the splits.
+
+    Its :meth:`~Provenance.summary` is the one line every page shows, also on a page that reads
+    only the archives.
+    """
+    src = locate(source, data_home=data_home)
+    return src.provenance(seed=seed, sizes=split_sizes(src.scale, sizes))
+
+
 def load_splits(
     *, source: str | None = None, data_home=None, seed: int = DEFAULT_SEED, sizes: dict | None = None
 ) -> Splits:
@@ -376,8 +388,8 @@ def load_splits(
     Splits
     """
     src = locate(source, data_home=data_home)
-    sizes = split_sizes(src.scale, sizes)
-    prov = src.provenance(seed=seed, sizes=sizes)
+    prov = provenance(source=source, data_home=data_home, seed=seed, sizes=sizes)
+    sizes = prov.sizes
 
     def draw() -> dict[str, np.ndarray]:
         large, small = _letters(src, "large", data_home), _letters(src, "small", data_home)

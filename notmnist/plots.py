@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._text import plural
 from .registry import LETTERS
 
 _PAD = 5  # pixels between glyphs (each glyph also gets a thin grey frame, so white tiles never merge)
@@ -184,7 +185,7 @@ def _save_open_figures() -> None:
         path = folder / f"{stem}_{k}.png"
         plt.figure(num).savefig(path, dpi=100)
     print(
-        f"\nNo display: {len(numbers)} figure(s) saved as {folder / stem}_*.png "
+        f"\nNo display: {plural(len(numbers), 'figure')} saved as {folder / stem}_*.png "
         "(the rendered site shows them too)."
     )
 

@@ -96,7 +96,7 @@ def test_problem_script_without_display_saves_its_figures(tmp_path):
     env["MPLBACKEND"] = "Agg"
     run = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
-    assert "2 figure(s) saved as figures/plot_demo_*.png" in run.stdout
+    assert "2 figures saved as figures/plot_demo_*.png" in run.stdout
     assert (tmp_path / "figures" / "plot_demo_1.png").stat().st_size > 0
     assert (tmp_path / "figures" / "plot_demo_2.png").stat().st_size > 0
     assert "non-interactive" not in run.stderr

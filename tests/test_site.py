@@ -551,3 +551,29 @@ def test_every_internal_link_names_an_existing_file(built_site):
                 if parts.fragment not in ids[target]:
                     broken.append(f"{page.relative_to(built_site.site)}: {url} (no such anchor)")
     assert broken == [], "\n".join(broken[:20])
+
+
+# --------------------------------------------------------------------------- real glyphs
+
+
+@pytest.mark.slow
+def test_site_holds_on_real_glyphs(real_site):
+    """On archives of real glyphs (tests/realsample.py) the whole site builds, so every guard of every
+    problem held; every page says the data is real, and the home and data pages say nothing of a
+    stand-in (outside the home page's instructions on choosing the data)."""
+    summary = real_site.results["data"]["summary"]
+    assert real_site.results["data"]["source"] == "real"
+    assert summary.startswith("Data: real notMNIST archives · notMNIST_large.tar.gz"), summary
+    assert "notMNIST_small.tar.gz" in summary and "seed 133" in summary
+    for stem in PROBLEMS:
+        page = real_site.problem(stem)
+        assert page.outputs and page.outputs[0].strip() == summary, f"{stem}: {page.outputs[:1]}"
+        assert "stand-in" not in page.output, f"{stem} speaks of a stand-in"
+    home, data = real_site.page("index.html"), real_site.page("data.html")
+    assert summary in home.text and summary in data.text
+    assert "This build ran on the real notMNIST archives" in data.text
+    described, _, instructions = home.text.partition("How to run it")
+    assert instructions, "the home page has no 'How to run it' section"
+    for where, text in (("home page", described), ("data page", data.text)):
+        found = re.search(r".{0,80}stand-?in.{0,80}", text, re.I)
+        assert not found, f"{where} speaks of a stand-in: {found[0]!r}"
