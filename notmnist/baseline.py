@@ -285,43 +285,55 @@ def confusion(model: LogisticRegression, images: np.ndarray, labels: np.ndarray)
 
 @dataclass(frozen=True)
 class OverlapGap:
-    """Raw minus sanitised test accuracy, with its standard error.
+    """Raw minus sanitised test accuracy, with a 95 % interval.
 
-    The raw test set is the kept (sanitised) images plus the dropped ones (a copy in
-    train), so raw minus sanitised accuracy is `w * (accuracy_dropped - accuracy_kept)`
-    with `w` the dropped share.  The two accuracies are independent samples; the standard
-    error of their difference uses add-one estimates (`(k + 1) / (n + 2)`), which stay
-    above zero when a group is all right or all wrong.
+    The raw test set is the kept (sanitised) images plus the dropped ones (those with a copy
+    in train), so raw minus sanitised accuracy is `w * (accuracy_dropped - accuracy_kept)`,
+    `w` the dropped share.  The two accuracies are independent samples; the interval is
+    Newcombe's for a difference of two proportions (from the Wilson interval of each), scaled
+    by `w`.  Unlike `difference ± 2 standard errors`, it stays honest for a handful of
+    dropped images that are all right or all wrong.
 
     Attributes
     ----------
     difference : float
         Raw minus sanitised accuracy.
-    error : float
-        Its standard error (the dropped share held fixed).
+    low, high : float
+        The 95 % interval of `difference` (the dropped share held fixed).
     accuracy_kept, accuracy_dropped : float
         Accuracy on the kept and on the dropped images (`nan` for an empty group).
     n_kept, n_dropped : int
     """
 
     difference: float
-    error: float
+    low: float
+    high: float
     accuracy_kept: float
     accuracy_dropped: float
     n_kept: int
     n_dropped: int
 
-    Z = 2.0
-    """A gap within `Z` standard errors of zero is within noise (about a 95 % interval)."""
-
     @property
     def verdict(self) -> str:
-        """`"within noise"`, `"raw higher"` or `"raw lower"` (beyond noise), or `"nothing to compare"`."""
+        """`"within noise"` (the interval holds 0), `"raw higher"`, `"raw lower"`, or `"nothing to compare"`."""
         if self.n_dropped == 0 or self.n_kept == 0:
             return "nothing to compare"
-        if abs(self.difference) <= self.Z * self.error:
+        if self.low <= 0 <= self.high:
             return "within noise"
-        return "raw higher" if self.difference > 0 else "raw lower"
+        return "raw higher" if self.low > 0 else "raw lower"
+
+
+_Z95 = 1.959964  # two-sided 95 % normal quantile
+
+
+def _wilson(k: int, n: int) -> tuple[float, float]:
+    """Wilson score 95 % interval of a proportion `k / n` (`(0, 1)` when `n` is 0)."""
+    if n == 0:
+        return 0.0, 1.0
+    z2 = _Z95**2
+    centre = (k + z2 / 2) / (n + z2)
+    half = _Z95 * np.sqrt(k * (n - k) / n + z2 / 4) / (n + z2)
+    return float(centre - half), float(centre + half)
 
 
 def overlap_gap(correct: np.ndarray, keep: np.ndarray) -> OverlapGap:
@@ -343,14 +355,21 @@ def overlap_gap(correct: np.ndarray, keep: np.ndarray) -> OverlapGap:
         raise ValueError(f"correct and keep must be 1-d of one length, got {correct.shape} and {keep.shape}")
     n_k, n_d = int(keep.sum()), int((~keep).sum())
     k_k, k_d = int(correct[keep].sum()), int(correct[~keep].sum())
-    p_k, p_d = (k_k + 1) / (n_k + 2), (k_d + 1) / (n_d + 2)
-    share = n_d / len(keep) if len(keep) else 0.0
-    error = share * float(np.sqrt(p_k * (1 - p_k) / max(n_k, 1) + p_d * (1 - p_d) / max(n_d, 1)))
+    nan = float("nan")
+    p_k, p_d = (k_k / n_k if n_k else nan), (k_d / n_d if n_d else nan)
+    if not (n_k and n_d):
+        return OverlapGap(0.0 if n_k else nan, nan, nan, p_k, p_d, n_k, n_d)
+    (lo_k, hi_k), (lo_d, hi_d) = _wilson(k_k, n_k), _wilson(k_d, n_d)
+    d = p_d - p_k
+    low = d - np.sqrt((p_d - lo_d) ** 2 + (hi_k - p_k) ** 2)
+    high = d + np.sqrt((hi_d - p_d) ** 2 + (p_k - lo_k) ** 2)
+    share = n_d / len(keep)
     return OverlapGap(
-        difference=float(correct.mean() - correct[keep].mean()) if n_k else float("nan"),
-        error=error if n_k and n_d else 0.0,
-        accuracy_kept=k_k / n_k if n_k else float("nan"),
-        accuracy_dropped=k_d / n_d if n_d else float("nan"),
+        difference=float(correct.mean() - p_k),
+        low=float(share * low),
+        high=float(share * high),
+        accuracy_kept=p_k,
+        accuracy_dropped=p_d,
         n_kept=n_k,
         n_dropped=n_d,
     )

@@ -29,6 +29,7 @@ from typing import Any
 
 from . import config
 from ._io import atomic_write
+from ._text import plural  # public here: the pages' words for counts
 from .errors import NotMNISTError
 
 __all__ = ["ENV_VAR", "PlaceholderError", "fill", "load", "plural", "provenance_markdown", "record",
@@ -43,14 +44,6 @@ _PAGE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
 results_dir = config.results_dir
-
-
-def plural(n: int, noun: str, nouns: str | None = None) -> str:
-    """`n` and the noun that agrees with it: `plural(1, "group")` is `"1 group"`, 2 gives `"2 groups"`.
-
-    `nouns` is the plural when it is not `noun + "s"` (`plural(3, "copy", "copies")`).
-    """
-    return f"{n:,} {noun if n == 1 else nouns or noun + 's'}"
 
 
 def _plain(value: Any, where: str) -> Any:

@@ -108,13 +108,14 @@ captions = []
 for d in shared:
     filed = "".join(sorted({LETTERS[y] for y in splits.train_labels[where["train"][d]]}))
     captions.append(f"{LETTERS[splits.test_labels[where['test'][d][0]]]}: ×{len(where['train'][d])} as {filed}")
-fig = plots.pair_grid(
-    shown,
-    sets["train"][[where["train"][d][0] for d in shared]],
-    captions,
-    title="Distinct test images (top) and a copy of each in train (bottom)",
-)
-plt.show()
+if shared:
+    fig = plots.pair_grid(
+        shown,
+        sets["train"][[where["train"][d][0] for d in shared]],
+        captions,
+        title="Distinct test images (top) and a copy of each in train (bottom)",
+    )
+    plt.show()
 print(f"test images shown: {len(shown)}, distinct: {len({image.tobytes() for image in shown})}")
 
 # %%
@@ -194,11 +195,11 @@ print(f"first {len(first)} test images with a copy in train at L1 < 10 (normalis
       f"{first_l1}")
 
 # %%
-# What the threshold separates here: the six validation or test images nearest
-# to it from below (top row: the image, bottom row: its nearest training image)
-# and the six of the sample nearest to it from above, each a different picture.
-# Whether the pairs under it differ in kind from those over it, or only by a
-# grey level or two, is for you to judge on this data.
+# What the threshold separates here: validation or test images nearest to it
+# from below (top row: the image, bottom row: its nearest training image) and,
+# as many, images of the sample nearest to it from above (third and fourth
+# rows), each a different picture. Whether the pairs under it differ in kind
+# from those over it, or only by a grey level or two, is for you to judge.
 
 keys = np.array(digests["valid"] + digests["test"])  # each query's SHA-256
 
@@ -210,20 +211,25 @@ def new_pictures(order):
 
 under = np.flatnonzero((near.nearest > 0) & np.isfinite(near.nearest))
 under = under[np.argsort(-near.nearest[under], kind="stable")]  # nearest the threshold first
-under = under[new_pictures(under)][:6]
+under = under[new_pictures(under)]
 over = np.flatnonzero(nearest >= threshold)
 over = over[np.argsort(nearest[over], kind="stable")]
-over = over[new_pictures(sample[over])][:6]
+over = over[new_pictures(sample[over])]
+m = min(6, len(under), len(over))
+under, over = under[:m], over[:m]
 left = np.concatenate([queries[under], queries[sample[over]]])
-fig = plots.pair_grid(
-    left,
-    np.concatenate([sets["train"][near.nearest_index[under]], sets["train"][nn_index[over, 0]]]),
-    [f"{plots.shown_distance(d)} < {threshold:g}" for d in near.nearest[under]]
-    + [f"{plots.shown_distance(d)} ≥ {threshold:g}" for d in nearest[over]],
-    title=f"Pairs just under and just over the threshold ({threshold:g})",
-)
-plt.show()
-print(f"query images shown: {len(left)}, distinct: {len({image.tobytes() for image in left})}")
+print(f"pairs shown on each side of the threshold: {m}; query images shown: {len(left)}, "
+      f"distinct: {len({image.tobytes() for image in left})}")
+if m:
+    fig = plots.pair_grid(
+        left,
+        np.concatenate([sets["train"][near.nearest_index[under]], sets["train"][nn_index[over, 0]]]),
+        [f"{plots.shown_distance(d)} < {threshold:g}" for d in near.nearest[under]]
+        + [f"{plots.shown_distance(d)} ≥ {threshold:g}" for d in nearest[over]],
+        ncols=m,
+        title=f"Pairs just under and just over the threshold ({threshold:g})",
+    )
+    plt.show()
 
 # %%
 # Sanitised validation and test sets

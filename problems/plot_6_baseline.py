@@ -84,16 +84,18 @@ for a, b in zip(sizes, sizes[1:]):
 # The raw test set is the sanitised one plus the images that have a copy in
 # train. Raw minus sanitised accuracy is therefore the dropped images' share
 # times how much better the model does on them ("on copies") than on the kept
-# ones ("on others"). Both groups are samples, so the gap has a standard error
-# (SE); a gap no larger than twice that (a 95 % interval that includes zero) is
-# within noise, and then these data show no flattering either way.
+# ones ("on others"). Both groups are samples, so the gap is uncertain: the
+# table gives its 95 % interval (Newcombe's, from the Wilson interval of each
+# accuracy, sound even for a few copies). When the interval holds zero the gap
+# is within noise, and these data show no flattering either way.
 
 print(f"test images with a copy in train (not in the sanitised set): {int((~keep).sum()):,}")
-print(f"{'training images':>15}  {'raw - sanitised':>15}  {'± 2 SE':>6}  {'on copies':>9}  {'on others':>9}  verdict")
+print(f"{'training images':>15}  {'raw - sanitised':>15}  {'95 % interval':>16}  {'on copies':>9}  "
+      f"{'on others':>9}  verdict")
 for n, right in correct.items():
     gap = baseline.overlap_gap(right, keep)
-    print(f"{n:>15,}  {gap.difference:>+15.3f}  {2 * gap.error:>6.3f}  {gap.accuracy_dropped:>9.3f}  "
-          f"{gap.accuracy_kept:>9.3f}  {gap.verdict}")
+    print(f"{n:>15,}  {gap.difference:>+15.3f}  [{gap.low:+.3f}, {gap.high:+.3f}]  "
+          f"{gap.accuracy_dropped:>9.3f}  {gap.accuracy_kept:>9.3f}  {gap.verdict}")
 
 # %%
 # Which letters does the full model confuse?
