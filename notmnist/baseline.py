@@ -6,8 +6,8 @@ Problem 6 builds and fits the estimator itself; this module holds the solver set
 `benchmarks/run.py` measures them against scikit-learn's defaults),
 [`cached`][notmnist.baseline.cached], which makes a fit reusable and timed, and
 [`overlap_gap`][notmnist.baseline.overlap_gap], which says whether a model scores higher on the
-raw test set than on the sanitised one, beyond noise.  ``ConvergenceWarning`` never reaches the pages: it is caught, logged, and
-reported as :attr:`CurvePoint.converged`.
+raw test set than on the sanitised one, beyond noise.  ``ConvergenceWarning`` never reaches the
+pages: it is caught, logged, and reported as :attr:`CurvePoint.converged`.
 
 scikit-learn is imported inside the functions that need it.
 """
@@ -193,7 +193,7 @@ def fit_logistic(
     cache: bool = True,
     data_home=None,
 ) -> tuple[LogisticRegression, float]:
-    """Fit a multinomial logistic regression on flattened pixels ([`SETTINGS`][notmnist.baseline.SETTINGS] by default).
+    """Fit a multinomial logistic regression on flattened pixels ([`SETTINGS`][notmnist.baseline.SETTINGS]).
 
     Parameters
     ----------
@@ -315,7 +315,7 @@ class OverlapGap:
 
     @property
     def verdict(self) -> str:
-        """`"within noise"` (the interval holds 0), `"raw higher"`, `"raw lower"`, or `"nothing to compare"`."""
+        """`"within noise"` (interval holds 0), `"raw higher"`, `"raw lower"` or `"nothing to compare"`."""
         if self.n_dropped == 0 or self.n_kept == 0:
             return "nothing to compare"
         if self.low <= 0 <= self.high:

@@ -77,14 +77,10 @@ for ix, g in [(ix, g) for ix, g, u in zip(biggest, grey, uniform) if u]:
 # whose digest occurs in train; this is the convention of the published
 # solutions.
 
-valid_in_train = sum(d in where["train"] for d in digests["valid"])
-test_in_train = sum(d in where["train"] for d in digests["test"])
-valid_in_test = sum(d in where["test"] for d in digests["valid"])
-test_in_valid = sum(d in where["valid"] for d in digests["test"])
-print(f"valid images also in train: {valid_in_train:,} of {len(sets['valid']):,}")
-print(f" test images also in train: {test_in_train:,} of {len(sets['test']):,}")
-print(f"valid images also in test:  {valid_in_test:,} of {len(sets['valid']):,}")
-print(f"  test images also in valid: {test_in_valid:,} of {len(sets['test']):,}")
+also = {}  # (a, b): images of split a whose digest occurs in split b
+for a, b in (("valid", "train"), ("test", "train"), ("valid", "test"), ("test", "valid")):
+    also[a, b] = sum(d in where[b] for d in digests[a])
+    print(f"{a:>5} images also in {b}: {also[a, b]:,} of {len(sets[a]):,}")
 
 # %%
 # The package's join (`duplicates.overlaps`) gives the same counts without a
@@ -94,8 +90,8 @@ print(f"  test images also in valid: {test_in_valid:,} of {len(sets['test']):,}"
 
 pairs = duplicates.overlaps(sets)
 assert [len(ix) for ix in groups["train"]] == list(duplicates.exact_groups(sets["train"]).sizes)
-assert (valid_in_train, test_in_train) == (pairs["train", "valid"].n_b_in_a, pairs["train", "test"].n_b_in_a)
-assert (valid_in_test, test_in_valid) == (pairs["valid", "test"].n_a_in_b, pairs["valid", "test"].n_b_in_a)
+for (a, b), n in also.items():  # the package keys each pair of splits once, in split order
+    assert n == (pairs[b, a].n_b_in_a if (b, a) in pairs else pairs[a, b].n_a_in_b)
 
 # %%
 # Test images that also occur in train, each picture once. A caption gives the
@@ -107,7 +103,8 @@ shown = sets["test"][[where["test"][d][0] for d in shared]]
 captions = []
 for d in shared:
     filed = "".join(sorted({LETTERS[y] for y in splits.train_labels[where["train"][d]]}))
-    captions.append(f"{LETTERS[splits.test_labels[where['test'][d][0]]]}: ×{len(where['train'][d])} as {filed}")
+    letter = LETTERS[splits.test_labels[where["test"][d][0]]]
+    captions.append(f"{letter}: ×{len(where['train'][d])} as {filed}")
 if shared:
     fig = plots.pair_grid(
         shown,
@@ -127,21 +124,19 @@ print(f"test images shown: {len(shown)}, distinct: {len({image.tobytes() for ima
 # For a handful of validation and test images:
 
 queries = sanitise.held_out(splits)  # validation images, then test images
-rng = np.random.default_rng(0)
-sample = rng.choice(len(queries), size=min(1000, len(queries)), replace=False)
+sample = np.random.default_rng(0).choice(len(queries), size=min(1000, len(queries)), replace=False)
 train_pixels = sets["train"].reshape(len(sets["train"]), -1)
 brute = []
 for q in sample[:5]:
     distance = 255 * np.sqrt(np.mean((train_pixels - queries[q].reshape(-1)) ** 2, axis=1))
     brute.append(distance.min())
-    print(f"query {q:>6,}: nearest training image {distance.argmin():>7,} at {distance.min():6.2f} grey levels")
+    print(f"query {q:>6,}: nearest training image {distance.argmin():>7,}, {distance.min():6.2f} grey levels")
 
 # %%
 # Brute force touches every pixel of every pair. The package's search
-# (`duplicates.nearest_neighbours`) returns the same neighbours while measuring
-# only a few pairs in full: a cheap lower bound on the distance (a projection
-# onto principal components) discards the rest; it works in chunks to bound
-# memory, and caches its result. It agrees with the brute force above:
+# (`duplicates.nearest_neighbours`) finds the same neighbours but measures few
+# pairs in full: a cheap lower bound (a projection onto principal components)
+# discards the rest; it works in chunks to bound memory, and caches. It agrees:
 
 nn_distance, nn_index = duplicates.nearest_neighbours(queries[sample], sets["train"])
 assert np.allclose(nn_distance[:5, 0], brute, atol=1e-3)
@@ -158,16 +153,15 @@ threshold = duplicates.DEFAULT_THRESHOLD
 fig, ax = plt.subplots(figsize=(8, 3.5))
 ax.hist(nn_distance[:, 0], bins=np.arange(0, nn_distance.max() + 2, 2), color="0.4")
 ax.axvline(threshold, color="red", linestyle="--", label=f"threshold {threshold:g}")
-ax.set_yscale("log")
-ax.set_xlabel("RMS distance to the nearest training image (grey levels)")
-ax.set_ylabel("validation + test images")
-ax.set_title(f"Nearest-neighbour distances of {len(sample):,} random validation and test images")
+ax.set(yscale="log", xlabel="RMS distance to the nearest training image (grey levels)",
+       ylabel="validation + test images", title=f"Nearest-neighbour distances of {len(sample):,} random "
+       "validation and test images")
 ax.legend()
 fig.tight_layout()
 plt.show()
 nearest = nn_distance[:, 0]
-print(f"of these {len(sample):,}, images with a near (not identical) copy in train, by threshold: "
-      + " · ".join(f"< {t:g}: {np.sum((nearest > 0) & (nearest < t)):,}" for t in threshold + np.arange(-4, 5, 2)))
+counts = [f"< {t:g}: {np.sum((nearest > 0) & (nearest < t)):,}" for t in threshold + np.arange(-4, 5, 2)]
+print(f"of these {len(sample):,}, with a near (not identical) copy in train: {' · '.join(counts)}")
 
 # %%
 # The whole search
@@ -202,19 +196,12 @@ print(f"first {len(first)} test images with a copy in train at L1 < 10 (normalis
 # from those over it, or only by a grey level or two, is for you to judge.
 
 keys = np.array(digests["valid"] + digests["test"])  # each query's SHA-256
-
-
-def new_pictures(order):
-    """Positions in ``order`` of the queries that show a picture not shown before."""
-    return np.sort(np.unique(keys[order], return_index=True)[1])
-
-
 under = np.flatnonzero((near.nearest > 0) & np.isfinite(near.nearest))
 under = under[np.argsort(-near.nearest[under], kind="stable")]  # nearest the threshold first
-under = under[new_pictures(under)]
+under = under[np.sort(np.unique(keys[under], return_index=True)[1])]  # each picture once
 over = np.flatnonzero(nearest >= threshold)
 over = over[np.argsort(nearest[over], kind="stable")]
-over = over[new_pictures(sample[over])]
+over = over[np.sort(np.unique(keys[sample[over]], return_index=True)[1])]
 m = min(6, len(under), len(over))
 under, over = under[:m], over[:m]
 left = np.concatenate([queries[under], queries[sample[over]]])
@@ -248,7 +235,8 @@ for name, kept, identical, near_copies in (
 
 results.record(
     "problem5", threshold=threshold, train_within=sum(map(len, groups["train"])) - len(groups["train"]),
-    valid_in_train=valid_in_train, test_in_train=test_in_train, valid_in_test=valid_in_test,
+    valid_in_train=also["valid", "train"], test_in_train=also["test", "train"],
+    valid_in_test=also["valid", "test"],
     near_valid=copies.valid_near, near_test=copies.test_near, first_l1=first_l1, n_first=len(first),
     sanitised_valid=clean.n_valid, sanitised_test=clean.n_test, **{f"n_{k}": len(v) for k, v in sets.items()},
 )

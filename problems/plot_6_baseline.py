@@ -14,11 +14,10 @@ its uncertainty.
 # The learning curve
 # ------------------
 # Each model sees the first *n* images of the shuffled training split, as rows
-# of 784 normalised pixels. The solver settings (`baseline.SETTINGS`) are
-# chosen for speed on the full split; `notmnist.baseline` says how they compare
-# with scikit-learn's defaults. `baseline.cached` makes `fit` reuse an earlier
-# fit of the same pixels, labels and settings from the package's cache, so
-# running this page again is quick: the fit times below are those of the
+# of 784 normalised pixels. The solver settings (`baseline.SETTINGS`) are chosen
+# for speed on the full split (`notmnist.baseline` compares them with
+# scikit-learn's defaults). `baseline.cached` makes `fit` reuse an identical
+# earlier fit from the package's cache: the fit times below are those of the
 # original fits, on the machine that first computed them.
 
 import matplotlib.pyplot as plt
@@ -44,7 +43,7 @@ for n in sizes:
 model = models[len(y_train)]  # the model of the whole training split, to look inside below
 
 correct = {n: m.predict(x_test) == y_test for n, m in models.items()}  # per test image
-print(f"{'training images':>15}  {'fit time (s)':>12}  {'test accuracy':>13}  {'sanitised test accuracy':>23}")
+print(f"{'training images':>15}  {'fit time (s)':>12}  {'test accuracy':>13}  sanitised test accuracy")
 for n, right in correct.items():
     print(f"{n:>15,}  {models[n].fit_seconds_:>12.2f}  {right.mean():>13.3f}  {right[keep].mean():>23.3f}")
 print(f"test sets: {len(y_test):,} images; sanitised: {int(keep.sum()):,} images")
@@ -61,12 +60,9 @@ results.record("problem6", n_train=len(y_train), fit_seconds=model.fit_seconds_,
 fig, ax = plt.subplots(figsize=(7, 4))
 ax.plot(sizes, [r.mean() for r in correct.values()], marker="o", label="test")
 ax.plot(sizes, [r[keep].mean() for r in correct.values()], marker="o", label="sanitised test")
-ax.set_xscale("log")
-ax.set_xlabel("training images")
-ax.set_ylabel("accuracy")
-ax.set_ylim(0, 1)
+ax.set(xscale="log", xlabel="training images", ylabel="accuracy", ylim=(0, 1),
+       title="Logistic regression on raw pixels: learning curve")
 ax.grid(True, which="both", alpha=0.3)
-ax.set_title("Logistic regression on raw pixels: learning curve")
 ax.legend()
 fig.tight_layout()
 plt.show()

@@ -341,7 +341,8 @@ def overlap_verdicts_follow_their_numbers(output: str) -> None:
         expected = "within noise" if low < 0 < high else "raw higher" if low > 0 else "raw lower"
         if 0 in (low, high):  # an end that rounds to zero: either verdict can be right
             expected = {"within noise", expected}
-        assert verdict.strip() in ({expected} if isinstance(expected, str) else expected), (n, low, high, verdict)
+        allowed = {expected} if isinstance(expected, str) else expected
+        assert verdict.strip() in allowed, (n, low, high, verdict)
 
 
 @pytest.mark.slow
