@@ -325,6 +325,20 @@ def pair_figures_show_distinct_images(output: str) -> None:
 
 
 @pytest.mark.slow
+def test_problems_5_and_6_show_the_solution_on_the_page(built_site):
+    """The learner's lines run on the page: the hash join and brute force of problem 5, the
+    estimator and its fit in problem 6, each checked against the package where it takes over."""
+    overlap = built_site.problem("plot_5_overlap").text
+    for line in ("hashlib.sha256(image.tobytes())", "where[b] for d in digests[a]",
+                 "np.sqrt(np.mean((train_pixels", "assert n == ", "assert np.allclose(nn_distance"):
+        assert line in overlap, f"problem 5 does not show {line!r}"
+    learner = built_site.problem("plot_6_baseline").text
+    for line in ("LogisticRegression(**baseline.SETTINGS)", ".fit(x_train[:n], y_train[:n])",
+                 ".predict(x_test)"):
+        assert line in learner, f"problem 6 does not show {line!r}"
+
+
+@pytest.mark.slow
 def test_problem_5_pair_figures_show_distinct_images(built_site):
     """Each pair figure of problem 5 shows every picture once (not one test image per train copy)."""
     pair_figures_show_distinct_images(built_site.problem("plot_5_overlap").output)
