@@ -193,7 +193,9 @@ print(f"first {len(first)} test images with a copy in train at L1 < 10 (normalis
 # from below (top row: the image, bottom row: its nearest training image) and,
 # as many, images of the sample nearest to it from above (third and fourth
 # rows), each a different picture. Whether the pairs under it differ in kind
-# from those over it, or only by a grey level or two, is for you to judge.
+# from those over it, or only by a grey level or two, is for you to judge. Note
+# that two faint images (little contrast) are close whatever they show, so a
+# faint picture can fall under the threshold next to a different letter.
 
 keys = np.array(digests["valid"] + digests["test"])  # each query's SHA-256
 under = np.flatnonzero((near.nearest > 0) & np.isfinite(near.nearest))
