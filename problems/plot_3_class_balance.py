@@ -76,15 +76,15 @@ else:
 # Verdict
 # -------
 # The largest relative deviation from the mean count, per set, against the 5 %
-# tolerance, and the largest difference between two letters in images.
+# tolerance, and the largest difference between two letters, in images.
 
 verdicts = {}
 for name, c in counts.items():
     deviation = np.abs(c / c.mean() - 1).max()
     verdicts[name] = deviation <= TOLERANCE
     print(
-        f"{name:<22} max deviation {100 * deviation:5.2f} %, max - min {int(c.max() - c.min()):>5,} "
-        f"images -> {'balanced' if verdicts[name] else 'NOT balanced'}"
+        f"{name:<22} max deviation {100 * deviation:5.2f} %, max - min (images) {int(c.max() - c.min()):>5,} "
+        f"-> {'balanced' if verdicts[name] else 'NOT balanced'}"
     )
 
 # %%
