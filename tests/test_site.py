@@ -471,6 +471,7 @@ def test_pages_hold_on_odd_data(tmp_path):
     balance = parse_page(project / "site" / "generated" / "problems" / "plot_3_class_balance.html")
     assert "Archives not balanced within 5 %: notMNIST_large.tar.gz." in balance.output
     assert "Every split is balanced within 5 %" in balance.output
+    assert balance.images and "there is no chart" not in balance.output  # J is short: there are bars
     overlap = parse_page(project / "site" / "generated" / "problems" / "plot_5_overlap.html")
     assert re.search(r"valid images also in train: [1-9][\d,]* of", overlap.output)
 
@@ -545,3 +546,26 @@ def test_site_holds_on_real_glyphs(real_site):
     for where, text in (("home page", described), ("data page", data.text)):
         found = re.search(r".{0,80}stand-?in.{0,80}", text, re.I)
         assert not found, f"{where} speaks of a stand-in: {found[0]!r}"
+
+
+@pytest.mark.slow
+def test_real_glyph_pages_describe_their_data(real_site):
+    """Problem 1 names the near-constant images by their pixels; problem 3 draws no empty chart."""
+    import numpy as np
+
+    from notmnist.archive import read_archive
+    from notmnist.pixels import near_constant
+
+    small = read_archive(real_site.data_home / "notMNIST_small.tar.gz")
+    constant = near_constant(small.images)
+    white = constant & (small.images.mean(axis=(1, 2)) > 127)
+    output = real_site.problem("plot_1_raw_glyphs").output
+    assert f"near-constant images in notMNIST_small.tar.gz: {constant.sum()} of {len(small):,}" in output
+    assert re.search(rf"white \(solid\) +{white.sum()} ", output) and re.search(
+        rf"dark \(blank\) +{(constant & ~white).sum()} ", output
+    )
+    assert white.sum() > 0 and "filled or inverted" not in output
+    balance = real_site.problem("plot_3_class_balance")
+    large = read_archive(real_site.data_home / "notMNIST_large.tar.gz")
+    assert all((np.bincount(a.labels) == len(a) // 10).all() for a in (small, large))  # so do the splits
+    assert "there is no chart" in balance.output and not balance.images
