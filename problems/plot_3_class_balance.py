@@ -42,35 +42,33 @@ for name, c in counts.items():
 # %%
 # Deviation from a perfect balance
 # --------------------------------
-# Each bar is a letter's count relative to its set's mean count per letter, in
-# percent, on a scale that fits the largest deviation: a perfectly balanced set
-# has no bars at all. The shaded band is the 5 % tolerance, where the scale
-# reaches it.
+# Each dot is a letter's count relative to its set's mean count per letter, in
+# percent, on a scale that fits the largest deviation: in a perfectly balanced
+# set every dot sits on the zero line. The shaded band is the 5 % tolerance,
+# where the scale reaches it.
 
 deviations = {name: 100 * (c / c.mean() - 1) for name, c in counts.items()}
 largest = max(np.abs(d).max() for d in deviations.values())
-if largest == 0:
-    print("Every letter has the same count in every set: all bars would be zero, so there is no chart.")
-else:
-    fig, ax = plt.subplots(figsize=(9, 4))
-    width = 0.8 / len(counts)
-    for i, (name, d) in enumerate(deviations.items()):
-        label = name if d.any() else f"{name} (all equal)"
-        ax.bar(np.arange(len(LETTERS)) + i * width - 0.4 + width / 2, d, width, label=label)
-    limit = 1.2 * largest
-    if limit > 100 * TOLERANCE:
-        ax.axhspan(-100 * TOLERANCE, 100 * TOLERANCE, color="0.9", zorder=0, label="tolerance")
-    ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_xticks(range(len(LETTERS)), LETTERS)
-    ax.set_ylim(-limit, limit)
-    ax.yaxis.set_major_formatter(PercentFormatter(decimals=None))
-    ax.set_xlabel("letter")
-    ax.set_ylabel("count vs the set's mean")
-    scale = "" if limit > 100 * TOLERANCE else f" (the {100 * TOLERANCE:g} % tolerance is far off this scale)"
-    ax.set_title("Per-letter counts relative to the mean" + scale)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
-    fig.tight_layout()
-    plt.show()
+limit = 1.2 * largest if largest else 1.2 * 100 * TOLERANCE
+
+fig, ax = plt.subplots(figsize=(9, 4))
+width = 0.8 / len(counts)
+for i, (name, d) in enumerate(deviations.items()):
+    label = name if d.any() else f"{name} (all equal)"
+    ax.plot(np.arange(len(LETTERS)) + i * width - 0.4 + width / 2, d, "o", label=label)
+if limit > 100 * TOLERANCE:
+    ax.axhspan(-100 * TOLERANCE, 100 * TOLERANCE, color="0.9", zorder=0, label="tolerance")
+ax.axhline(0, color="black", linewidth=0.8, zorder=0)
+ax.set_xticks(range(len(LETTERS)), LETTERS)
+ax.set_ylim(-limit, limit)
+ax.yaxis.set_major_formatter(PercentFormatter(decimals=None))
+ax.set_xlabel("letter")
+ax.set_ylabel("count vs the set's mean")
+far = "" if limit > 100 * TOLERANCE else f" (the {100 * TOLERANCE:g} % tolerance is far off this scale)"
+ax.set_title("Per-letter counts relative to the mean" + far)
+ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
+fig.tight_layout()
+plt.show()
 
 # %%
 # Verdict
