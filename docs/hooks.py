@@ -124,6 +124,7 @@ def on_page_markdown(markdown, page, config, files):
         if re.fullmatch(r"generated/problems/plot_[^/]*\.md", where):
             _check_shows_data(markdown, where)
             markdown = gallery.problem_page(markdown, f"problems/{Path(where).stem}.py", where)
+            markdown = warnings_as_admonitions(markdown)
         elif where == "generated/problems/index.md":
             markdown = gallery.gallery_index(markdown, where)
         elif where == "reference/index.md":
@@ -137,8 +138,7 @@ def on_page_markdown(markdown, page, config, files):
     if summary:  # every page's footer, reference and 404 pages included
         config["copyright"] = f"This build ran on: {summary.removeprefix('Data: ')}"
     if ONLY.search(markdown):
-        source = _provenance(where).get("source")
-        markdown = ONLY.sub(lambda m: m["text"] if m["kind"] == source else "", markdown)
+        markdown = only_for(markdown, _provenance(where).get("source"))
     if BLOCK.search(markdown):
         markdown = BLOCK.sub(lambda m: _block(m["name"], where), markdown)
     if "{{" not in markdown:
@@ -147,6 +147,43 @@ def on_page_markdown(markdown, page, config, files):
         return results.fill(markdown, _results(), where)
     except results.PlaceholderError as exc:
         raise PluginError(str(exc)) from exc
+
+
+def only_for(markdown: str, source: str) -> str:
+    """Keep the text marked ``<!-- standin -->`` or ``<!-- real -->`` only on a build of that source."""
+    return ONLY.sub(lambda m: m["text"] if m["kind"] == source else "", markdown)
+
+
+_OUTPUT = re.compile(
+    r"(?P<label>Out:\n\{: \.mkd-glr-script-out \}\n\n)(?P<fence>```\{\.text \.mkd-glr-script-out-disp \}\n)"
+    r"(?P<body>.*?)(?P<end>^```)",
+    re.S | re.M,
+)
+_WARNING_LINE = re.compile(r"^(?P<category>[A-Z]\w*Warning): (?P<message>.*)\n?", re.M)
+
+
+def warnings_as_admonitions(markdown: str) -> str:
+    """A warning a problem printed (``UserWarning: ...``) becomes an admonition above its output.
+
+    The terminal keeps the Python warning; a reader of the page sees a box, not a log line.  An
+    output block that held nothing but warnings is dropped.
+    """
+
+    def code(text: str) -> str:  # names with underscores, as code: Markdown would read _..._ as emphasis
+        return re.sub(r"[^\s;,()']*_[^\s;,()']*", lambda m: f"`{m[0]}`", text)
+
+    def block(match: re.Match) -> str:
+        found = list(_WARNING_LINE.finditer(match["body"]))
+        if not found:
+            return match[0]
+        texts = [code(w["message"].strip()) for w in found]
+        boxes = "".join(f'!!! warning "Warning"\n\n    {t[:1].upper() + t[1:]}\n\n' for t in texts)
+        body = _WARNING_LINE.sub("", match["body"])
+        if not body.strip():
+            return boxes
+        return boxes + match["label"] + match["fence"] + body + match["end"]
+
+    return _OUTPUT.sub(block, markdown)
 
 
 def on_page_content(html, page, config, files):

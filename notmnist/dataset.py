@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _sidefile, cache, config
+from ._text import plural
 from ._version import __version__
 from .archive import Letters, Skipped
 from .errors import NotMNISTError
@@ -342,8 +343,8 @@ def make_splits(
             need = sum(per[n] for n in names)
             if len(where) < need:
                 raise DataError(
-                    f"{letters.path.name}: letter {letter} has {len(where):,} images, the splits need "
-                    f"{need:,} ({' + '.join(f'{n} {per[n]:,}' for n in names)} per letter); "
+                    f"{letters.path.name}: letter {letter} has {plural(len(where), 'image')}, "
+                    f"the splits need {need:,} ({' + '.join(f'{n} {per[n]:,}' for n in names)} per letter); "
                     "ask for smaller sizes"
                 )
             where = rng.permutation(where)

@@ -190,7 +190,7 @@ def _save_open_figures() -> None:
         plt.figure(num).savefig(path, dpi=100)
     print(
         f"\nNo display: {plural(len(numbers), 'figure')} saved as {folder / stem}_*.png "
-        "(the rendered site shows them too)."
+        f"(the rendered site shows {'it' if len(numbers) == 1 else 'them'} too)."
     )
 
 

@@ -51,8 +51,9 @@ fig = plots.letter_grid(
 plt.show()
 
 # %%
-# Every glyph comes from a font, and the archive's file names say which: each
-# is the base64-encoded name of the font file the glyph was drawn from.
+# Every glyph comes from a font. In notMNIST each file name is the
+# base64-encoded name of the font file the glyph was drawn from, so decoding a
+# few shows which fonts; a name that is not base64 text is said to be so.
 
 import base64
 

@@ -48,10 +48,10 @@ for name, g in groups.items():
 
 # %%
 # The largest groups in the training split: the first image of each, with how
-# many times it occurs. An image that is nearly one grey all over (a blank, or a
-# glyph stretched to fill its box) changes little from font to font, so such
-# images can form large groups; the lines under the figure say what the
-# nearly uniform ones here are.
+# many times it occurs. A near-constant image, nearly one grey all over (a
+# blank, or a glyph stretched to fill its box), changes little from font to
+# font, so such images can form large groups; the lines under the figure say
+# what the near-constant ones here are.
 
 biggest = sorted(groups["train"], key=len, reverse=True)[:10]
 firsts = sets["train"][[ix[0] for ix in biggest]]
@@ -64,9 +64,9 @@ fig = plots.glyph_grid(
 plt.show()
 uniform = duplicates.near_constant(firsts)
 grey = firsts.reshape(len(firsts), -1).mean(axis=1) * 255 + 127.5  # mean grey level, 0-255
-print(f"of these {plural(len(biggest), 'group')}, nearly uniform images: {int(uniform.sum())}")
+print(f"of these {plural(len(biggest), 'group')}, near-constant images: {int(uniform.sum())}")
 for ix, g in [(ix, g) for ix, g, u in zip(biggest, grey, uniform) if u]:
-    print(f"  ×{len(ix)}: {'bright' if g >= 128 else 'dark'} all over, mean grey {g:.0f} of 255, "
+    print(f"  ×{len(ix)}: {'white (solid)' if g >= 128 else 'dark (blank)'}, mean grey {g:.0f} of 255, "
           f"filed as {', '.join(sorted({LETTERS[y] for y in splits.train_labels[ix]}))}")
 
 # %%

@@ -584,7 +584,7 @@ def test_site_holds_on_real_glyphs(real_site):
     assert "notMNIST_small.tar.gz" in summary and "seed 133" in summary
     for stem in PROBLEMS:
         page = real_site.problem(stem)
-        assert page.outputs and page.outputs[0].strip() == summary, f"{stem}: {page.outputs[:1]}"
+        assert page.outputs and page.outputs[0].splitlines()[0] == summary, f"{stem}: {page.outputs[:1]}"
         assert "stand-in" not in page.output, f"{stem} speaks of a stand-in"
     home, data = real_site.page("index.html"), real_site.page("data.html")
     assert summary in home.text and summary in data.text
@@ -596,3 +596,26 @@ def test_site_holds_on_real_glyphs(real_site):
         assert not found, f"{where} speaks of a stand-in: {found[0]!r}"
     pair_figures_show_distinct_images(real_site.problem("plot_5_overlap").output)
     overlap_verdicts_follow_their_numbers(real_site.problem("plot_6_baseline").output)
+
+
+@pytest.mark.slow
+def test_real_glyph_pages_describe_their_data(real_site):
+    """Problem 1 names near-constant images by their pixels; problem 3 charts equal counts too."""
+    import numpy as np
+
+    from notmnist.archive import read_archive
+    from notmnist.pixels import near_constant
+
+    small = read_archive(real_site.data_home / "notMNIST_small.tar.gz")
+    constant = near_constant(small.images)
+    white = constant & (small.images.mean(axis=(1, 2)) > 127)
+    output = real_site.problem("plot_1_raw_glyphs").output
+    assert f"near-constant images in notMNIST_small.tar.gz: {constant.sum()} of {len(small):,}" in output
+    assert re.search(rf"white \(solid\) +{white.sum()} ", output) and re.search(
+        rf"dark \(blank\) +{(constant & ~white).sum()} ", output
+    )
+    assert white.sum() > 0 and "filled or inverted" not in output
+    balance = real_site.problem("plot_3_class_balance")
+    large = read_archive(real_site.data_home / "notMNIST_large.tar.gz")
+    assert all((np.bincount(a.labels) == len(a) // 10).all() for a in (small, large))  # so do the splits
+    assert balance.images, "problem 3 drew no chart for equal counts"
