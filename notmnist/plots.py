@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import sys
+import textwrap
 import warnings
 from pathlib import Path
 
@@ -71,7 +72,10 @@ def glyph_grid(
     for i in range(n):
         y, x = _PAD + (i // ncols) * cell_h, _PAD + (i % ncols) * cell_w
         mosaic[y : y + h, x : x + w] = pixels[i]
-    width, top = ncols * size + 0.2, 0.45 if title else 0.05
+    width = ncols * size + 0.2
+    if title:  # wrapped to the figure's width, so a narrow grid shows all of it
+        title = textwrap.fill(title, max(16, int(width * 10)))
+    top = 0.25 + 0.2 * (title.count("\n") + 1) if title else 0.05
     height = nrows * size * cell_h / cell_w + top + 0.05
     fig, ax = plt.subplots(figsize=(width, height))
     # the mosaic fills the figure but for fixed margins (tight_layout would measure every caption)

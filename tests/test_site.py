@@ -261,7 +261,7 @@ def test_no_external_assets(built_site):
 
 # What problem 5 prints, by home-page key: a regex whose group 1 is the number.
 PRINTED_5 = {
-    "train_within": r"train:\s+[\d,]+ images,.*?\(([\d,]+) redundant copies\)",
+    "train_within": r"train:\s+[\d,]+ images,.*?\(([\d,]+) redundant cop(?:y|ies)\)",
     "valid_in_train": r"valid images also in train: ([\d,]+) of",
     "test_in_train": r"test images also in train: ([\d,]+) of",
     "valid_in_test": r"valid images also in test: +([\d,]+) of",
@@ -314,6 +314,55 @@ def test_home_overlap_equals_problem_5_output(built_site):
     assert set(shown) == set(HOME_5.values())
     for key, value in shown.items():
         assert shown_equal(value, printed[key]), f"{key}: home {value}, printed {printed[key]}"
+
+
+def pair_figures_show_distinct_images(output: str) -> None:
+    """Problem 5 prints, under each pair figure, how many images its top row shows and how many differ."""
+    shown = re.findall(r"(test|query) images shown: (\d+), distinct: (\d+)", output)
+    assert [kind for kind, *_ in shown] == ["test", "query"], output
+    for kind, n, distinct in shown:
+        assert int(n) > 0 and n == distinct, f"{kind} pair figure shows {n} images, {distinct} distinct"
+
+
+@pytest.mark.slow
+def test_problems_5_and_6_show_the_solution_on_the_page(built_site):
+    """The learner's lines run on the page: the hash join and brute force of problem 5, the
+    estimator and its fit in problem 6, each checked against the package where it takes over."""
+    overlap = built_site.problem("plot_5_overlap").text
+    for line in ("hashlib.sha256(image.tobytes())", "where[b] for d in digests[a]",
+                 "np.sqrt(np.mean((train_pixels", "assert n == ", "assert np.allclose(nn_distance"):
+        assert line in overlap, f"problem 5 does not show {line!r}"
+    learner = built_site.problem("plot_6_baseline").text
+    for line in ("LogisticRegression(**baseline.SETTINGS)", ".fit(x_train[:n], y_train[:n])",
+                 ".predict(x_test)"):
+        assert line in learner, f"problem 6 does not show {line!r}"
+
+
+@pytest.mark.slow
+def test_problem_5_pair_figures_show_distinct_images(built_site):
+    """Each pair figure of problem 5 shows every picture once (not one test image per train copy)."""
+    pair_figures_show_distinct_images(built_site.problem("plot_5_overlap").output)
+
+
+def overlap_verdicts_follow_their_numbers(output: str) -> None:
+    """Problem 6's verdict on each model's raw-minus-sanitised gap agrees with its printed interval."""
+    row = r"^\s*([\d,]+)\s+([+-]\d\.\d+)\s+\[([+-]\d\.\d+), ([+-]\d\.\d+)\]\s+\S+\s+\S+\s+(.+)$"
+    rows = re.findall(row, output, re.M)
+    assert len(rows) >= 2, output
+    for n, gap, low, high, verdict in rows:
+        low, high = float(low), float(high)
+        assert low <= float(gap) <= high, (n, gap, low, high)
+        expected = "within noise" if low < 0 < high else "raw higher" if low > 0 else "raw lower"
+        if 0 in (low, high):  # an end that rounds to zero: either verdict can be right
+            expected = {"within noise", expected}
+        allowed = {expected} if isinstance(expected, str) else expected
+        assert verdict.strip() in allowed, (n, low, high, verdict)
+
+
+@pytest.mark.slow
+def test_problem_6_says_whether_the_gap_is_noise(built_site):
+    """Every model's gap between raw and sanitised test accuracy comes with its uncertainty and verdict."""
+    overlap_verdicts_follow_their_numbers(built_site.problem("plot_6_baseline").output)
 
 
 @pytest.mark.slow
@@ -545,6 +594,8 @@ def test_site_holds_on_real_glyphs(real_site):
     for where, text in (("home page", described), ("data page", data.text)):
         found = re.search(r".{0,80}stand-?in.{0,80}", text, re.I)
         assert not found, f"{where} speaks of a stand-in: {found[0]!r}"
+    pair_figures_show_distinct_images(real_site.problem("plot_5_overlap").output)
+    overlap_verdicts_follow_their_numbers(real_site.problem("plot_6_baseline").output)
 
 
 @pytest.mark.slow
