@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "notmnist"
 # stage or an earlier one, never a later one.
 STAGES: dict[str, int] = {
     "_version": 0, "registry": 0, "config": 0, "pixels": 0, "_io": 0, "_workers": 0, "_sidefile": 0,
-    "errors": 0, "_text": 0,
+    "errors": 0, "_text": 0, "_real_glyphs": 0,
     "fetch": 1, "cache": 1, "_tarstream": 1, "_png": 1, "_decode": 1,
     "archive": 2, "verify": 2,
     "standin": 3,
