@@ -265,8 +265,9 @@ def test_clear_reports_what_it_removed_and_what_it_could_not(tmp_path, monkeypat
     """An entry that cannot be deleted is reported as failed with the reason, never as removed."""
     cache.memo("thing", (), ("small",), lambda: {"small": np.ones(2)}, data_home=tmp_path)
     cache.memo("other", (), ("small",), lambda: {"small": np.ones(3)}, data_home=tmp_path)
-    (tmp_path / "cache" / ".thing-x.abc.part").mkdir()
-    (tmp_path / "cache" / ".thing-x.abc.part" / "a.npy").write_bytes(b"x" * 100)
+    part = f".thing-{'0' * 20}.abc_1234.part"  # as save() names its temporary folder
+    (tmp_path / "cache" / part).mkdir()
+    (tmp_path / "cache" / part / "a.npy").write_bytes(b"x" * 100)
     stuck = next(p for p in (tmp_path / "cache").iterdir() if p.name.startswith("other-"))
     real_rmtree = cache.shutil.rmtree
 
@@ -278,10 +279,10 @@ def test_clear_reports_what_it_removed_and_what_it_could_not(tmp_path, monkeypat
         real_rmtree(path, ignore_errors=ignore_errors, **kwargs)
 
     monkeypatch.setattr(cache.shutil, "rmtree", immutable)
-    assert [name for name, _ in cache.leftovers(tmp_path)] == [".thing-x.abc.part"]
+    assert [name for name, _ in cache.leftovers(tmp_path)] == [f"cache/{part}"]
     done = cache.clear(tmp_path)
     assert len(done.removed) == 1 and done.removed[0][0].startswith("thing-")
-    assert done.leftovers == [(".thing-x.abc.part", 100)]
+    assert done.leftovers == [(f"cache/{part}", 100)]
     assert done.failed == [(stuck.name, "Operation not permitted")]
     assert [p.name for p in (tmp_path / "cache").iterdir()] == [stuck.name]
 
