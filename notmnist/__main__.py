@@ -196,7 +196,9 @@ def _clear_cache(args) -> int:
     line = f"removed {len(done.removed)} cache entries, {sum(size for _, size in done.removed) / 1e6:.1f} MB"
     if done.leftovers:
         size = sum(size for _, size in done.leftovers)
-        line += f", and {len(done.leftovers)} temporary files and folders of interrupted writes, {size / 1e6:.1f} MB"
+        line += (
+            f", and {len(done.leftovers)} temporary files and folders of interrupted writes, {size / 1e6:.1f} MB"
+        )
     print(line)
     if done.foreign:
         print(f"left alone (not made by notmnist): {', '.join(_printable(n) for n in done.foreign)}")

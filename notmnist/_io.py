@@ -52,12 +52,13 @@ def check_replaceable(path: str | os.PathLike) -> None:
         return
     if not stat.S_ISREG(mode):
         raise NotAFile(
-            f"{path} is a {kind(mode)}, not a regular file: it is never replaced; remove it or choose another path"
+            f"{path} is a {kind(mode)}, not a regular file: it is never replaced; "
+            "remove it or choose another path"
         )
 
 
 def open_regular(path: str | os.PathLike, *, streams: bool = False) -> IO[bytes]:
-    """Open ``path`` for reading, never blocking on a fifo; raise :class:`NotAFile` unless it is a regular file.
+    """Open ``path`` for reading without blocking on a fifo; :class:`NotAFile` unless a regular file.
 
     With ``streams=True`` a pipe, fifo or character device is accepted too (to be read once, in order);
     a fifo without a writer then reads as empty instead of waiting for one.
@@ -143,7 +144,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", *, encoding: str | N
             if exc.filename is not None or isinstance(exc, NotMNISTError):
                 raise
             # A full disk says only "[Errno 28] No space left on device": name the file.
-            raise OSError(exc.errno, f"{exc.strerror or exc} (writing {path})") from exc
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
         os.chmod(tmp, file_mode())  # mkstemp makes 600; these files are meant to be shared
         check_replaceable(path)  # nothing else has appeared under the name meanwhile
         os.replace(tmp, path)
