@@ -79,3 +79,31 @@ def verification(path: str | os.PathLike) -> tuple[bool, str | None] | None:
     if "verified" not in record:
         return None
     return bool(record["verified"]), record.get("problem")
+
+
+INVALID_SUFFIX = ".invalid"
+
+
+def aside(target: Path) -> Path:
+    """Move a wrong file to ``<name>.invalid``, or ``<name>.<n>.invalid`` if taken; return where.
+
+    Never overwrites an earlier copy; the record of ``target`` goes with it.
+    """
+    n = 1
+    while True:
+        moved = target.with_name(f"{target.name}{'' if n == 1 else f'.{n}'}{INVALID_SUFFIX}")
+        try:
+            os.link(target, moved)  # never overwrites an earlier copy
+        except FileExistsError:
+            n += 1
+            continue
+        except OSError:  # no hard links here: check, then rename
+            if moved.exists() or moved.is_symlink():
+                n += 1
+                continue
+            os.replace(target, moved)
+            side_path(target).unlink(missing_ok=True)
+            return moved
+        target.unlink()
+        side_path(target).unlink(missing_ok=True)
+        return moved

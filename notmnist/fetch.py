@@ -53,7 +53,7 @@ TIMEOUT: tuple[float, float] = (10.0, 60.0)
 
 GZIP_MAGIC = b"\x1f\x8b"
 PART_SUFFIX = ".part"
-INVALID_SUFFIX = ".invalid"
+INVALID_SUFFIX = _sidefile.INVALID_SUFFIX
 STALE_AFTER = 3600.0
 """A temporary file untouched for this many seconds belongs to a killed process."""
 
@@ -195,7 +195,7 @@ def fetch(
                 f"call again with download_if_missing=True, or replace it with the right file "
                 f"({info.size:,} bytes, from {' or '.join(urls)})"
             )
-        aside = _aside(target)
+        aside = _sidefile.aside(target)
         moved = f" (a wrong file found there was moved to {aside})"
         log.warning("%s is not the published archive: %s; moved it to %s", target, problem, aside)
     elif not download_if_missing:
@@ -235,28 +235,6 @@ def _downloader() -> Callable[..., object]:
     return pooch.HTTPDownloader(
         progressbar=True, timeout=TIMEOUT, headers={"Accept-Encoding": "identity"}
     )
-
-
-def _aside(target: Path) -> Path:
-    """Move a wrong file to ``<name>.invalid``, or ``<name>.<n>.invalid`` if taken; return where."""
-    n = 1
-    while True:
-        aside = target.with_name(f"{target.name}{'' if n == 1 else f'.{n}'}{INVALID_SUFFIX}")
-        try:
-            os.link(target, aside)  # never overwrites an earlier copy
-        except FileExistsError:
-            n += 1
-            continue
-        except OSError:  # no hard links here: check, then rename
-            if aside.exists():
-                n += 1
-                continue
-            os.replace(target, aside)
-            _sidefile.side_path(target).unlink(missing_ok=True)
-            return aside
-        target.unlink()
-        _sidefile.side_path(target).unlink(missing_ok=True)
-        return aside
 
 
 def _download(

@@ -259,17 +259,94 @@ def test_truncated_archive_is_rendered_again(tmp_path, fonts):
     assert len(read_archive(paths["small"], n_jobs=1)) == expected
 
 
-def test_rendering_version_is_part_of_the_reuse_key(tmp_path, fonts, monkeypatch):
-    """A stand-in written by another rendering version is rendered again."""
-    standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
-    assert standin.read_manifest(tmp_path)["render_version"] == render.RENDER_VERSION
-    monkeypatch.setattr(render, "RENDER_VERSION", render.RENDER_VERSION + 1)
+def test_an_edit_of_the_rendering_code_renders_again(tmp_path):
+    """Changing a constant in render.py (a copy of the package) renders the stand-in again: no version to bump."""
+    import shutil
 
-    def fail(*args, **kwargs):
-        raise AssertionError("rendered again")
+    import notmnist
 
-    monkeypatch.setattr(render, "render_designs", fail)
-    with pytest.raises(AssertionError, match="rendered again"):
+    package = tmp_path / "pkg" / "notmnist"
+    shutil.copytree(Path(notmnist.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    out = tmp_path / "out"
+    script = textwrap.dedent(f"""
+        import warnings
+        warnings.simplefilter("ignore")
+        from notmnist.standin import fonts, render, write
+        names = ["DejaVuSans.ttf", "DejaVuSerif-Italic.ttf"]
+        calls = []
+        real = render.render_designs
+        render.render_designs = lambda *a, **k: calls.append(1) or real(*a, **k)
+        write.write_standin({str(out)!r}, scale={SCALE}, seed=1, n_jobs=1,
+                            fonts=[fonts._bundled_font(n) for n in names])
+        print("rendered" if calls else "reused")
+    """)
+    env = {**os.environ, "PYTHONPATH": str(package.parent), "NOTMNIST_DATA_DIR": str(tmp_path / "data")}
+
+    def run() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert run() == "rendered"
+    assert run() == "reused"
+    render_py = package / "standin" / "render.py"
+    source = render_py.read_text()
+    assert "_RENDER_PX = 48" in source
+    render_py.write_text(source.replace("_RENDER_PX = 48", "_RENDER_PX = 47"))
+    assert run() == "rendered"
+    assert run() == "reused"
+
+
+def test_real_archives_in_the_out_folder_are_never_overwritten(tmp_path, fonts):
+    """A folder without a stand-in manifest that holds an archive: refused, the file untouched."""
+    real = tmp_path / "notMNIST_small.tar.gz"
+    real.write_bytes(b"\x1f\x8b" + b"published bytes" * 100)
+    before = real.read_bytes()
+    with pytest.raises(write.NotOurs, match="was not written by the stand-in"):
+        standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
+    assert real.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notMNIST_small.tar.gz"]
+
+
+def test_out_folder_refusal_is_one_line_on_the_command_line(tmp_path, capsys, monkeypatch):
+    """`standin --out <data folder>` holding the real archive: one line, status 1, archive kept."""
+    from notmnist.__main__ import main
+
+    real = tmp_path / "notMNIST_large.tar.gz"
+    real.write_bytes(b"\x1f\x8b" + bytes(1000))
+    monkeypatch.setenv("NOTMNIST_STANDIN_FONTS", "matplotlib")
+    assert main(["standin", "--scale", str(SCALE), "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"notmnist: error: {real} was not written by the stand-in") and err.count("\n") == 1
+    assert real.read_bytes() == b"\x1f\x8b" + bytes(1000)
+
+
+def test_an_archive_replaced_in_a_standin_folder_is_moved_aside(tmp_path, fonts):
+    """In a stand-in folder, an archive unlike its manifest's record is kept as .invalid, then rendered again."""
+    paths = standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
+    good = paths["small"].read_bytes()
+    paths["small"].write_bytes(b"someone else's file")
+    standin.write_standin(tmp_path, scale=SCALE, seed=2, fonts=fonts, n_jobs=1)  # another key: a new render
+    assert (tmp_path / "notMNIST_small.tar.gz.invalid").read_bytes() == b"someone else's file"
+    assert paths["small"].read_bytes() != good and read_archive(paths["small"], n_jobs=1)
+
+
+@pytest.mark.parametrize("content", ["null", "[]", "{}", "[" * 100_000 + "]" * 100_000, "\xff"])
+def test_a_manifest_that_is_not_one_is_rewritten_with_a_warning(tmp_path, fonts, content):
+    """standin.json holding null, [], {}, deep nesting or junk: a warning and a new stand-in, no traceback."""
+    paths = standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
+    (tmp_path / write.MANIFEST).write_text(content, encoding="latin-1")
+    with pytest.warns(UserWarning, match="standin.json"):
+        again = standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
+    assert again == paths and standin.read_manifest(tmp_path)["seed"] == 1
+
+
+def test_a_fifo_in_place_of_the_manifest_is_refused_without_waiting(tmp_path, fonts):
+    """A fifo named standin.json is never opened for a blocking read: one error naming it."""
+    os.mkfifo(tmp_path / write.MANIFEST)
+    with pytest.warns(UserWarning, match="fifo"), pytest.raises(OSError, match="fifo"):
         standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
 
 
