@@ -196,9 +196,8 @@ def _clear_cache(args) -> int:
     line = f"removed {len(done.removed)} cache entries, {sum(size for _, size in done.removed) / 1e6:.1f} MB"
     if done.leftovers:
         size = sum(size for _, size in done.leftovers)
-        line += (
-            f", and {len(done.leftovers)} temporary files and folders of interrupted writes, {size / 1e6:.1f} MB"
-        )
+        n = len(done.leftovers)
+        line += f", and {n} temporary files and folders of interrupted writes, {size / 1e6:.1f} MB"
     print(line)
     if done.foreign:
         print(f"left alone (not made by notmnist): {', '.join(_printable(n) for n in done.foreign)}")
@@ -210,10 +209,10 @@ def _clear_cache(args) -> int:
 
 
 def _fetch(args) -> None:
-    from .verify import verify_archive
+    from .fetch import fetch
 
     for subset in dict.fromkeys(args.subset):
-        path = verify_archive(subset, data_home=args.data_home)
+        path = fetch(subset, data_home=args.data_home)  # verified before it is returned
         print(f"{path}: verified (size, gzip CRC and length, readable images per letter)")
 
 

@@ -405,10 +405,11 @@ class Cleared:
 
 
 def clear(data_home=None) -> Cleared:
-    """Delete every entry and every temporary folder or file; report what went, what did not, what is not ours."""
+    """Delete every entry and temporary folder or file; report what went, what did not, what is not ours."""
     home = _data_home(data_home)
     done = Cleared(foreign=foreign(home))
-    for group, items, base in ((done.removed, entries(home), home / "cache"), (done.leftovers, leftovers(home), home)):
+    groups = ((done.removed, entries(home), home / "cache"), (done.leftovers, leftovers(home), home))
+    for group, items, base in groups:
         for name, size in items:
             entry = base / name
             why = "still there"

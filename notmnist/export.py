@@ -320,7 +320,7 @@ STALE_AFTER = 3600.0
 
 
 def _remove_stale_parts(path: Path) -> None:
-    """Delete the temporary files an interrupted export of ``path`` left beside it (``.<name>.<random>.part``)."""
+    """Delete the temporary files (``.<name>.<random>.part``) a killed export of ``path`` left beside it."""
     try:
         found = [p for p in path.parent.iterdir() if is_temporary(p.name, path.name)]
     except OSError:
