@@ -567,3 +567,66 @@ def test_inspect_escapes_control_characters_in_member_names(archive_factory):
     assert [line for line in done.stdout.splitlines() if line.startswith("exact duplicates")] == [
         line for line in done.stdout.splitlines() if line.startswith("exact duplicates:") and "groups holding" in line
     ]
+
+
+def _descendants(pid: int) -> set[int]:
+    """Processes started by ``pid``, and by them, from /proc."""
+    import os
+
+    found, todo = set(), [pid]
+    while todo:
+        p = todo.pop()
+        for task in os.listdir(f"/proc/{p}/task") if os.path.isdir(f"/proc/{p}/task") else []:
+            try:
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    kids = {int(k) for k in f.read().split()}
+            except OSError:
+                continue
+            todo += sorted(kids - found)
+            found |= kids
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_workers_end_when_their_parent_is_killed(tmp_path):
+    """kill -9 of the process that started workers: workers, fork server and resource tracker all end."""
+    import os
+    import signal
+    import time
+
+    script = tmp_path / "pool.py"
+    script.write_text(
+        "import os, time\n"
+        "from notmnist import _workers\n"
+        "pool = _workers.start(2, 'notmnist._decode')\n"
+        "pids = {pool.submit(os.getpid).result() for _ in range(8)}\n"
+        "pool.submit(time.sleep, 600)\n"
+        "print('up', flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    main = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    started: set[int] = set()
+    try:
+        assert main.stdout.readline().strip() == "up"
+        started = _descendants(main.pid)
+        assert len(started) >= 3  # fork server, resource tracker, workers
+        os.kill(main.pid, signal.SIGKILL)
+        main.wait(10)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(_running(p) for p in started):
+            time.sleep(0.2)
+        assert not [p for p in started if _running(p)], "processes outlived their killed parent"
+    finally:  # whatever this test started and is still running (only those pids)
+        main.kill()
+        for p in started | _descendants(main.pid):
+            if _running(p):
+                os.kill(p, signal.SIGKILL)
