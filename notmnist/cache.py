@@ -288,7 +288,7 @@ def _save_array(file: Path, array: np.ndarray) -> None:
         if exc.errno is not None:
             raise
         # NumPy's short write says only "(3136000 requested and 1829856 written)".
-        raise OSError(errno.ENOSPC, f"disk full? writing {file} stopped short ({exc})") from exc
+        raise OSError(errno.ENOSPC, f"No space left on device? Writing {file} stopped short ({exc})") from exc
 
 
 def memo(

@@ -94,7 +94,7 @@ def read_letters(path: Path, sha256: str, subset: str, data_home=None) -> dict[s
 
 
 def contents_check(subset: str, data_home=None):
-    """The contents check of :func:`notmnist.fetch.fetch`: read an archive, cache its letters, say what is wrong.
+    """The check :func:`notmnist.fetch.fetch` runs: read an archive, cache its letters, say what is wrong.
 
     Parameters
     ----------

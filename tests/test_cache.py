@@ -300,3 +300,51 @@ def test_code_hash_covers_every_module_the_code_imports():
     base = {p.relative_to(here).as_posix() for p in cache.code_closure(baseline)}
     assert {"baseline.py", "pixels.py", "cache.py"} <= base and "dataset.py" not in base
     assert cache.code_hash(baseline) == cache.code_hash("baseline.py") != cache.code_hash(sanitise)
+
+
+# hostile manifests, fifos, full disks ----------------------------------------------------------------
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    ["null", "[]", '{"arrays": null}', '{"arrays": {"big": null, "small": null}}', DEEP, '{"arrays": ' + DEEP + "}"],
+)
+def test_a_manifest_that_is_not_one_is_rebuilt_with_a_warning(tmp_path, manifest):
+    """null, [], null entries, 100,000-deep nesting: a warning and a rebuilt entry, never a traceback."""
+    entry = _entry(tmp_path)
+    (entry / cache.MANIFEST).write_text(manifest)
+    with pytest.warns(UserWarning, match="rebuilding it"):
+        got, hit = cache.memo("thing", (), ("big", "small"), arrays, data_home=tmp_path)
+    assert not hit
+    np.testing.assert_array_equal(got["small"], arrays()["small"])
+    assert cache.memo("thing", (), ("big", "small"), arrays, data_home=tmp_path)[1]  # sound again
+
+
+def test_a_fifo_in_place_of_an_array_is_rebuilt_without_waiting(tmp_path):
+    """A fifo named like an entry's .npy file is never opened (that would wait for a writer forever)."""
+    import os
+
+    entry = _entry(tmp_path)
+    (entry / "small.npy").unlink()
+    os.mkfifo(entry / "small.npy")
+    with pytest.warns(UserWarning, match="fifo"):
+        got, hit = cache.memo("thing", (), ("big", "small"), arrays, data_home=tmp_path)
+    assert not hit and got["small"].shape == arrays()["small"].shape
+
+
+def test_a_full_disk_while_caching_names_the_file_and_says_so(tmp_path, monkeypatch):
+    """NumPy's short write ("3136000 requested and 1829856 written") becomes "no space left", naming the file."""
+
+    def short_write(file, array, allow_pickle=False):
+        raise OSError("3136000 requested and 1829856 written")
+
+    monkeypatch.setattr(cache.np, "save", short_write)
+    monkeypatch.setattr(cache, "_UNWRITABLE", set())
+    with pytest.warns(UserWarning) as caught:
+        got, hit = cache.memo("thing", (), ("big", "small"), arrays, data_home=tmp_path)
+    [warning] = [str(w.message) for w in caught]
+    assert "No space left on device? Writing " in warning and "big.npy stopped short" in warning
+    assert not hit and got["small"].shape == arrays()["small"].shape
+    assert cache.leftovers(tmp_path) == [] and cache.entries(tmp_path) == []

@@ -373,3 +373,33 @@ def test_standin_scale_matters_only_for_the_standin(monkeypatch, tmp_path, archi
     with pytest.raises(ValueError, match="NOTMNIST_STANDIN_SCALE='abc' is not a number"):
         dataset.locate("standin", data_home=tmp_path)
     assert not (tmp_path / "standin").exists()
+
+
+@pytest.mark.parametrize("content", ["null", "[]", '{"size": "x"}', "[" * 100_000 + "]" * 100_000])
+def test_a_side_file_that_is_not_a_record_is_ignored_with_a_warning(tmp_path, content):
+    """<archive>.sha256.json holding null, [], junk or deep nesting: a warning, the file hashed again, replaced."""
+    from notmnist import _sidefile
+
+    path = tmp_path / "a.tar.gz"
+    path.write_bytes(b"contents")
+    _sidefile.side_path(path).write_text(content)
+    _sidefile._WARNED.clear()
+    with pytest.warns(UserWarning, match="sha256.json is unreadable"):
+        assert dataset.file_sha256(path) == hashlib.sha256(b"contents").hexdigest()
+    assert _sidefile.read(path)["sha256"] == hashlib.sha256(b"contents").hexdigest()  # rewritten
+
+
+def test_a_fifo_in_place_of_the_side_file_is_never_waited_on(tmp_path):
+    """A fifo named like the side file: the SHA-256 is computed, nothing hangs, the fifo is left alone."""
+    import os
+    import stat
+
+    from notmnist import _sidefile
+
+    path = tmp_path / "a.tar.gz"
+    path.write_bytes(b"contents")
+    os.mkfifo(_sidefile.side_path(path))
+    _sidefile._WARNED.clear()
+    with pytest.warns(UserWarning, match="fifo"):
+        assert dataset.file_sha256(path) == hashlib.sha256(b"contents").hexdigest()
+    assert stat.S_ISFIFO(os.lstat(_sidefile.side_path(path)).st_mode)

@@ -438,3 +438,33 @@ def test_font_set_env_var_is_read_by_dataset(monkeypatch):
     monkeypatch.setenv("NOTMNIST_STANDIN_FONTS", "comic")
     with pytest.raises(ValueError, match="NOTMNIST_STANDIN_FONTS"):
         dataset.standin_fonts()
+
+
+@pytest.mark.parametrize("content", ["[]", "null", "[" * 100_000 + "]" * 100_000])
+@pytest.mark.parametrize("which", ["verdicts", "hashes"])
+def test_a_font_cache_that_is_not_one_is_rebuilt_with_a_warning(tmp_path, monkeypatch, which, content):
+    """standin-fonts-*.json or standin-font-hashes.json holding [], null or deep nesting: a warning, fonts found."""
+    monkeypatch.setenv("NOTMNIST_DATA_DIR", str(tmp_path))
+    standin_fonts._known_hashes.cache_clear()
+    file = standin_fonts._verdict_cache_file() if which == "verdicts" else standin_fonts._hash_cache_file()
+    file.write_text(content)
+    try:
+        with pytest.warns(UserWarning, match="font cache .* is unreadable"):
+            fonts = standin_fonts.find_fonts("matplotlib")
+    finally:
+        standin_fonts._known_hashes.cache_clear()
+    assert len(fonts) >= 10
+    assert isinstance(json.loads(file.read_text()), dict)  # rewritten as a cache
+
+
+def test_a_font_cache_ruling_out_every_font_is_not_believed(tmp_path, monkeypatch):
+    """Verdicts marking every font unusable (a damaged cache) are checked again, not "install some fonts"."""
+    monkeypatch.setenv("NOTMNIST_DATA_DIR", str(tmp_path))
+    standin_fonts._known_hashes.cache_clear()
+    try:
+        found = standin_fonts.find_fonts("matplotlib")
+        verdicts = json.loads(standin_fonts._verdict_cache_file().read_text())
+        standin_fonts._verdict_cache_file().write_text(json.dumps(dict.fromkeys(verdicts, "unusable")))
+        assert standin_fonts.find_fonts("matplotlib") == found
+    finally:
+        standin_fonts._known_hashes.cache_clear()
