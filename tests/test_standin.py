@@ -468,3 +468,17 @@ def test_a_font_cache_ruling_out_every_font_is_not_believed(tmp_path, monkeypatc
         assert standin_fonts.find_fonts("matplotlib") == found
     finally:
         standin_fonts._known_hashes.cache_clear()
+
+
+def test_a_full_disk_while_writing_names_the_archive(tmp_path, fonts, monkeypatch):
+    """ENOSPC while an archive is written: the error names that archive, and no temporary file is left."""
+
+    class Full(write.gzip.GzipFile):
+        def write(self, data):
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(write.gzip, "GzipFile", Full)
+    with pytest.raises(OSError, match="No space left on device") as caught:
+        standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
+    assert caught.value.filename == str(tmp_path / "notMNIST_large.tar.gz")
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
