@@ -421,7 +421,7 @@ def test_batches_hold_their_members_not_the_chunks_they_came_from(tmp_path, monk
 
 
 def test_a_long_member_name_is_skipped_and_memory_stays_bounded(archive_factory, tmp_path):
-    """One 600 kB pax name among 300 images: skipped with its reason; memory and the cache entry stay small."""
+    """One 600 kB pax name among 300 images: skipped with its reason; memory and cache entry stay small."""
     from notmnist import cache, verify
 
     long_name = "notMNIST_small/A/" + "x" * 600_000 + ".png"
@@ -450,7 +450,7 @@ def _with_checksum(header: bytearray) -> bytes:
 
 
 def test_crafted_gnu_sparse_member_is_skipped_and_the_walk_goes_on(tmp_path):
-    """An old-GNU sparse member with an extension header: skipped with a reason, every member after it read."""
+    """An old-GNU sparse member with an extension header: skipped with a reason, every later member read."""
     before = [_gnu_member(f"top/A/{font_name(0, v)}", png_bytes(glyph(0, v))) for v in range(3)]
     sparse = bytearray(tarfile.TarInfo("top/A/sparse.png").tobuf(tarfile.GNU_FORMAT))
     sparse[156:157] = b"S"
@@ -566,9 +566,8 @@ def test_inspect_escapes_control_characters_in_member_names(archive_factory):
     assert done.returncode == 0, done.stderr
     assert "\x1b" not in done.stdout and "\x07" not in done.stdout
     assert "\\x1b]0;pwned\\x07\\nexact duplicates: 0 groups.png" in done.stdout
-    assert [line for line in done.stdout.splitlines() if line.startswith("exact duplicates")] == [
-        line for line in done.stdout.splitlines() if line.startswith("exact duplicates:") and "groups holding" in line
-    ]
+    report = [line for line in done.stdout.splitlines() if line.startswith("exact duplicates")]
+    assert len(report) == 1 and "groups holding" in report[0]  # no forged line
 
 
 def _descendants(pid: int) -> set[int]:

@@ -309,7 +309,10 @@ DEEP = "[" * 100_000 + "]" * 100_000
 
 @pytest.mark.parametrize(
     "manifest",
-    ["null", "[]", '{"arrays": null}', '{"arrays": {"big": null, "small": null}}', DEEP, '{"arrays": ' + DEEP + "}"],
+    [
+        "null", "[]", '{"arrays": null}', '{"arrays": {"big": null, "small": null}}',
+        DEEP, '{"arrays": ' + DEEP + "}",
+    ],
 )
 def test_a_manifest_that_is_not_one_is_rebuilt_with_a_warning(tmp_path, manifest):
     """null, [], null entries, 100,000-deep nesting: a warning and a rebuilt entry, never a traceback."""
@@ -335,7 +338,7 @@ def test_a_fifo_in_place_of_an_array_is_rebuilt_without_waiting(tmp_path):
 
 
 def test_a_full_disk_while_caching_names_the_file_and_says_so(tmp_path, monkeypatch):
-    """NumPy's short write ("3136000 requested and 1829856 written") becomes "no space left", naming the file."""
+    """NumPy's short write ("3136000 requested and 1829856 written") reads "no space left", names the file."""
 
     def short_write(file, array, allow_pickle=False):
         raise OSError("3136000 requested and 1829856 written")

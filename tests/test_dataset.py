@@ -283,7 +283,7 @@ def test_archive_failing_verification_is_refused_the_first_time_as_the_second(dr
 
 
 def test_export_of_a_wrong_archive_writes_nothing(dropped, tmp_path, capsys):
-    """`export --source real` on an archive that fails verification: status 1, no file, no "real" provenance."""
+    """`export --source real` on an archive failing verification: status 1, no file, no "real" data."""
     from notmnist.__main__ import main
 
     paths, publish = dropped
@@ -308,7 +308,7 @@ def test_auto_with_a_wrong_archive_uses_the_standin_from_the_first_build(dropped
 
 
 def test_a_folder_named_like_the_archive_falls_back_with_a_warning(dropped):
-    """auto with a folder named notMNIST_large.tar.gz: the stand-in and a warning naming it, the folder kept."""
+    """auto with a folder named notMNIST_large.tar.gz: the stand-in, a warning naming it, the folder kept."""
     paths, publish = dropped
     publish()
     paths["large"].unlink()
@@ -377,7 +377,7 @@ def test_standin_scale_matters_only_for_the_standin(monkeypatch, tmp_path, archi
 
 @pytest.mark.parametrize("content", ["null", "[]", '{"size": "x"}', "[" * 100_000 + "]" * 100_000])
 def test_a_side_file_that_is_not_a_record_is_ignored_with_a_warning(tmp_path, content):
-    """<archive>.sha256.json holding null, [], junk or deep nesting: a warning, the file hashed again, replaced."""
+    """<archive>.sha256.json holding null, [], junk or deep nesting: a warning, hashed again, replaced."""
     from notmnist import _sidefile
 
     path = tmp_path / "a.tar.gz"

@@ -219,7 +219,8 @@ def test_out_naming_a_device_fifo_or_link_is_refused(source, folder, capsys, kin
     assert "not a regular file" in err
     after = os.lstat(target)
     assert (after.st_mode, after.st_ino, after.st_rdev) == (before.st_mode, before.st_ino, before.st_rdev)
-    assert sorted(os.listdir(folder)) == sorted(["notMNIST.npz"] + (["real.npz"] if kind == "symlink" else []))
+    expected = ["notMNIST.npz"] + (["real.npz"] if kind == "symlink" else [])
+    assert sorted(os.listdir(folder)) == sorted(expected)
 
 
 def test_write_refuses_a_node_that_appears_under_the_name(source, folder):

@@ -22,7 +22,6 @@ import pytest
 from conftest import font_name, glyph, png_bytes
 
 from notmnist import _sidefile, registry
-from notmnist.registry import LETTERS
 from notmnist._io import atomic_write
 from notmnist.fetch import (
     ArchiveMismatch,
@@ -31,6 +30,7 @@ from notmnist.fetch import (
     data_home,
     fetch,
 )
+from notmnist.registry import LETTERS
 
 # `notmnist.fetch` the attribute is the function (re-exported by the package); this is the module.
 fetch_module = importlib.import_module("notmnist.fetch")
@@ -123,7 +123,7 @@ def use_mirrors(monkeypatch, *mirrors: str) -> None:
 
 
 def leftovers(folder: Path) -> list[str]:
-    """Names in ``folder`` other than the archive, its record (verdict, SHA-256) and the cache of its letters."""
+    """Names in ``folder`` but the archive, its record (verdict, SHA-256) and the cache of its letters."""
     return sorted(p.name for p in folder.iterdir() if p.name not in (NAME, NAME + _sidefile.SUFFIX, "cache"))
 
 
@@ -494,7 +494,7 @@ def test_downloaded_archive_has_the_mode_of_every_file_the_package_writes(
 
 
 def test_library_fetch_verifies_a_download_without_being_asked(tmp_path, server, monkeypatch):
-    """fetch() without verify= still reads a right-size download before keeping it; a wrong one is not kept."""
+    """fetch() without verify= still reads a right-size download before keeping it; a wrong one goes."""
     wrong = b"\x1f\x8b" + bytes(len(ARCHIVE) - 2)  # the right size, the gzip signature, nothing inside
     use_mirrors(monkeypatch, server.mirror("zeros", body=wrong))
     with pytest.raises(DataUnavailable, match="received a wrong file: .*gzip"):
@@ -520,7 +520,7 @@ def test_dropped_in_file_failing_verification_is_refused_the_first_time(tmp_path
 
 @pytest.mark.parametrize("what", ["fifo", "folder"])
 def test_a_fifo_or_folder_under_the_archive_name_is_refused_at_once(tmp_path, server, monkeypatch, what):
-    """A fifo (no writer: opening it would wait forever) or a folder: one error naming it, no download, kept."""
+    """A fifo (no writer: opening it would wait forever) or a folder: one error naming it; kept."""
     use_mirrors(monkeypatch, server.mirror("m1"))
     target = tmp_path / NAME
     os.mkfifo(target) if what == "fifo" else target.mkdir()

@@ -12,7 +12,6 @@ from conftest import png_bytes
 from notmnist import dataset
 from notmnist.__main__ import main
 
-
 H = "0123456789abcdef0123"  # the key part of a cache entry's name
 
 

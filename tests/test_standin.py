@@ -260,7 +260,7 @@ def test_truncated_archive_is_rendered_again(tmp_path, fonts):
 
 
 def test_an_edit_of_the_rendering_code_renders_again(tmp_path):
-    """Changing a constant in render.py (a copy of the package) renders the stand-in again: no version to bump."""
+    """Changing a constant in render.py (of a copy of the package) renders the stand-in again."""
     import shutil
 
     import notmnist
@@ -324,7 +324,7 @@ def test_out_folder_refusal_is_one_line_on_the_command_line(tmp_path, capsys, mo
 
 
 def test_an_archive_replaced_in_a_standin_folder_is_moved_aside(tmp_path, fonts):
-    """In a stand-in folder, an archive unlike its manifest's record is kept as .invalid, then rendered again."""
+    """In a stand-in folder, an archive unlike its manifest's record is kept as .invalid, then re-rendered."""
     paths = standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
     good = paths["small"].read_bytes()
     paths["small"].write_bytes(b"someone else's file")
@@ -443,7 +443,7 @@ def test_font_set_env_var_is_read_by_dataset(monkeypatch):
 @pytest.mark.parametrize("content", ["[]", "null", "[" * 100_000 + "]" * 100_000])
 @pytest.mark.parametrize("which", ["verdicts", "hashes"])
 def test_a_font_cache_that_is_not_one_is_rebuilt_with_a_warning(tmp_path, monkeypatch, which, content):
-    """standin-fonts-*.json or standin-font-hashes.json holding [], null or deep nesting: a warning, fonts found."""
+    """A font cache (verdicts or hashes) holding [], null or deep nesting: a warning, the fonts found."""
     monkeypatch.setenv("NOTMNIST_DATA_DIR", str(tmp_path))
     standin_fonts._known_hashes.cache_clear()
     file = standin_fonts._verdict_cache_file() if which == "verdicts" else standin_fonts._hash_cache_file()
