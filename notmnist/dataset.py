@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _sidefile, cache, config
+from ._text import plural
 from ._version import __version__
 from .archive import Letters, Skipped
 from .errors import NotMNISTError
@@ -341,8 +342,8 @@ def make_splits(
             need = sum(per[n] for n in names)
             if len(where) < need:
                 raise DataError(
-                    f"{letters.path.name}: letter {letter} has {len(where):,} images, the splits need "
-                    f"{need:,} ({' + '.join(f'{n} {per[n]:,}' for n in names)} per letter); "
+                    f"{letters.path.name}: letter {letter} has {plural(len(where), 'image')}, "
+                    f"the splits need {need:,} ({' + '.join(f'{n} {per[n]:,}' for n in names)} per letter); "
                     "ask for smaller sizes"
                 )
             where = rng.permutation(where)
@@ -351,6 +352,18 @@ def make_splits(
                 parts[n].append(where[start : start + per[n]])
                 start += per[n]
     return {f"{k}_index": rng.permutation(np.concatenate(v)).astype(np.int64) for k, v in parts.items()}
+
+
+def provenance(
+    *, source: str | None = None, data_home=None, seed: int = DEFAULT_SEED, sizes: dict | None = None
+) -> Provenance:
+    """The provenance of :func:`load_splits` with the same arguments, without drawing the splits.
+
+    Its :meth:`~Provenance.summary` is the one line every page shows, also on a page that reads
+    only the archives.
+    """
+    src = locate(source, data_home=data_home)
+    return src.provenance(seed=seed, sizes=split_sizes(src.scale, sizes))
 
 
 def load_splits(
@@ -375,8 +388,8 @@ def load_splits(
     Splits
     """
     src = locate(source, data_home=data_home)
-    sizes = split_sizes(src.scale, sizes)
-    prov = src.provenance(seed=seed, sizes=sizes)
+    prov = provenance(source=source, data_home=data_home, seed=seed, sizes=sizes)
+    sizes = prov.sizes
 
     def draw() -> dict[str, np.ndarray]:
         large, small = _letters(src, "large", data_home), _letters(src, "small", data_home)

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import atexit
 import sys
+import textwrap
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from ._text import plural
 from .registry import LETTERS
 
 _PAD = 5  # pixels between glyphs (each glyph also gets a thin grey frame, so white tiles never merge)
@@ -70,7 +72,10 @@ def glyph_grid(
     for i in range(n):
         y, x = _PAD + (i // ncols) * cell_h, _PAD + (i % ncols) * cell_w
         mosaic[y : y + h, x : x + w] = pixels[i]
-    width, top = ncols * size + 0.2, 0.45 if title else 0.05
+    width = ncols * size + 0.2
+    if title:  # wrapped to the figure's width, so a narrow grid shows all of it
+        title = textwrap.fill(title, max(16, int(width * 10)))
+    top = 0.25 + 0.2 * (title.count("\n") + 1) if title else 0.05
     height = nrows * size * cell_h / cell_w + top + 0.05
     fig, ax = plt.subplots(figsize=(width, height))
     # the mosaic fills the figure but for fixed margins (tight_layout would measure every caption)
@@ -184,8 +189,8 @@ def _save_open_figures() -> None:
         path = folder / f"{stem}_{k}.png"
         plt.figure(num).savefig(path, dpi=100)
     print(
-        f"\nNo display: {len(numbers)} figure(s) saved as {folder / stem}_*.png "
-        "(the rendered site shows them too)."
+        f"\nNo display: {plural(len(numbers), 'figure')} saved as {folder / stem}_*.png "
+        f"(the rendered site shows {'it' if len(numbers) == 1 else 'them'} too)."
     )
 
 

@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "notmnist"
 # stage or an earlier one, never a later one.
 STAGES: dict[str, int] = {
     "_version": 0, "registry": 0, "config": 0, "pixels": 0, "_io": 0, "_workers": 0, "_sidefile": 0,
-    "errors": 0,
+    "errors": 0, "_text": 0,
     "cache": 1, "_tarstream": 1, "_png": 1, "_decode": 1,
     "archive": 2, "verify": 2, "fetch": 2,
     "standin": 3,
@@ -112,3 +112,23 @@ def test_the_walker_sees_function_level_and_relative_imports(tmp_path):
     assert imports_of(pkg / "a.py", pkg) == {"b", "sub.c"}
     assert imports_of(pkg / "b.py", pkg) == {"__init__"}
     assert imports_of(pkg / "sub" / "c.py", pkg) == {"a", "b"}
+
+
+def test_importing_the_package_loads_no_stage_until_a_name_is_used():
+    """``import notmnist`` imports no stage module; a public name imports its own module on first use."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, notmnist\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('notmnist.'))\n"
+        "assert loaded == ['notmnist._version'], loaded\n"
+        "import notmnist.dataset\n"  # binds the submodule notmnist.fetch on the package...
+        # ...which must not replace the function of that name
+        "assert callable(notmnist.fetch) and notmnist.fetch.__module__ == 'notmnist.fetch'\n"
+        "assert notmnist.load_splits.__module__ == 'notmnist.dataset'\n"
+        "assert set(notmnist.__all__) == {'__version__', *notmnist._EXPORTS} <= set(dir(notmnist))\n"
+        "assert not hasattr(notmnist, 'no_such_name')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=PACKAGE.parent, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
