@@ -168,16 +168,25 @@ def test_complete_folder_is_reused_without_rendering(tmp_path, fonts, monkeypatc
         standin.write_standin(tmp_path, scale=SCALE, seed=2, fonts=fonts, n_jobs=1)
 
 
-def test_folder_without_manifest_is_regenerated(tmp_path, fonts):
-    """Archives without a manifest (an interrupted run) are rendered again."""
+def test_an_interrupted_render_is_rendered_again(tmp_path, fonts, monkeypatch):
+    """A render killed between its two archives leaves an incomplete manifest: the next run renders again."""
     paths = standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
-    good = paths["large"].read_bytes()
-    (tmp_path / standin.MANIFEST).unlink()
-    paths["large"].write_bytes(b"half-written")
+    good = {s: p.read_bytes() for s, p in paths.items()}
+    real_write_tar = write._write_tar
+
+    def killed_after_the_first(path, *args):
+        real_write_tar(path, *args)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(write, "_write_tar", killed_after_the_first)
+    with pytest.raises(KeyboardInterrupt):
+        standin.write_standin(tmp_path, scale=SCALE, seed=2, fonts=fonts, n_jobs=1)
+    assert standin.read_manifest(tmp_path) is None  # incomplete: never reused
+    monkeypatch.setattr(write, "_write_tar", real_write_tar)
     standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
-    assert paths["large"].read_bytes() == good
-    assert standin.read_manifest(tmp_path) is not None
-    assert not list(tmp_path.glob("*.part"))
+    assert {s: p.read_bytes() for s, p in paths.items()} == good
+    assert standin.read_manifest(tmp_path)["seed"] == 1
+    assert not list(tmp_path.glob("*.part")) and not list(tmp_path.glob("*.invalid"))
 
 
 def test_bad_arguments_give_clear_errors(tmp_path, fonts):
