@@ -243,4 +243,4 @@ def test_stale_temporary_file_of_a_killed_export_is_removed(source, folder):
     other = folder / ".mine.part"
     other.write_bytes(b"user's")
     export.export(folder / "notMNIST.npz")
-    assert sorted(os.listdir(folder)) == [".mine.part", fresh.name, "notMNIST.npz"]
+    assert not stale.exists() and fresh.exists() and other.exists() and (folder / "notMNIST.npz").exists()
