@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._io import atomic_write
+from .._io import atomic_write, read_json
 from ..config import FONT_SETS, data_home
 from ..registry import LETTERS
 
@@ -80,6 +80,8 @@ def find_fonts(which: str = "all") -> list[Path]:
     ordered = sorted(by_hash.items(), key=lambda kv: (kv[1].name.lower(), kv[0]))
     cache_file = _verdict_cache_file()
     cache = _load_verdicts(cache_file)
+    if ordered and all(cache.get(d) == "unusable" for d, _ in ordered):
+        cache = {}  # a cache that rules out every font is not believed: check them again
     usable, odd = [], []
     for digest, path in ordered:
         if digest not in cache:
@@ -168,11 +170,23 @@ def _verdict_cache_file() -> Path:
 
 
 def _load_verdicts(path: Path) -> dict[str, str]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
+    data = _json_object(path)
     return {k: v for k, v in data.items() if v in ("letters", "symbols", "unusable")}
+
+
+def _json_object(path: Path) -> dict:
+    """The JSON object in ``path``; ``{}`` if there is none, with a warning if something else is there."""
+    try:
+        data = read_json(path)
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        data = exc
+    if not isinstance(data, dict):
+        why = data if isinstance(data, Exception) else "not a JSON object"
+        warnings.warn(f"font cache {path} is unreadable ({why}); checking the fonts again", stacklevel=4)
+        return {}
+    return data
 
 
 def _save_verdicts(path: Path, cache: dict) -> None:
@@ -218,13 +232,8 @@ def _file_hash(path: Path) -> str:
 @lru_cache(maxsize=1)
 def _known_hashes() -> dict[str, list]:
     """``{path: [size, mtime_ns, sha256]}`` of font files, from the last run (saved by :func:`find_fonts`)."""
-    try:
-        data = json.loads(_hash_cache_file().read_text())
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {k: v for k, v in data.items() if isinstance(v, list) and len(v) == 3}
+    data = _json_object(_hash_cache_file())
+    return {k: v for k, v in data.items() if isinstance(v, list) and len(v) == 3 and isinstance(v[2], str)}
 
 
 def _hash_cache_file() -> Path:
