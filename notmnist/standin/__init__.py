@@ -71,11 +71,11 @@ source of :mod:`~notmnist.standin.write` and every module it imports) match.
 """
 
 from .fonts import FEW_FONTS, FONT_SETS, find_fonts, font_weights, fonts_hash
-from .render import RENDER_VERSION, render_designs, render_glyph
+from .render import render_designs, render_glyph
 from .write import DEFAULT_SCALE, MANIFEST, ZERO_BYTE, read_manifest, standin_letters, write_standin
 
 __all__ = [
-    "DEFAULT_SCALE", "FEW_FONTS", "FONT_SETS", "MANIFEST", "RENDER_VERSION", "ZERO_BYTE",
+    "DEFAULT_SCALE", "FEW_FONTS", "FONT_SETS", "MANIFEST", "ZERO_BYTE",
     "find_fonts", "font_weights", "fonts_hash", "read_manifest", "render_designs", "render_glyph",
     "standin_letters", "write_standin",
 ]

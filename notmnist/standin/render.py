@@ -20,9 +20,6 @@ from .. import _workers
 from ..registry import IMAGE_SIZE, LETTERS
 from .fonts import _bundled_font
 
-RENDER_VERSION = 4
-"""Bumped on every change to how a glyph is drawn: part of the stand-in's reuse key."""
-
 _RENDER_PX = 48  # font size of the large rendering, before the resize to 28x28
 _CHUNK = 1024  # glyphs per worker task
 # Pictures drawn instead of a letter (label noise, "odd glyphs"), all in DejaVu Sans.
