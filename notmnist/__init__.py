@@ -1,7 +1,7 @@
 """notMNIST workbook: fetch, read and prepare the notMNIST letters, and analyse them.
 
 Data flows one way, one module per stage; none imports a later one
-(``tests/test_imports.py`` checks it)::
+(`tests/test_imports.py` checks it)::
 
     config     the data folder and every NOTMNIST_* environment variable
     errors     NotMNISTError, the base of every error the package raises on purpose
@@ -21,11 +21,11 @@ Data flows one way, one module per stage; none imports a later one
     results    headline numbers a page hands to the site's home page
     export     the course's six arrays for assignments 2 to 4
 
-Private helpers: ``_tarstream`` (fast tar walk), ``_decode`` (batches of members decoded in
-worker processes), ``_png`` (bulk PNG decoding),
-``_io`` (atomic writes), ``_sidefile`` (what is remembered beside an archive),
-``_workers`` (worker processes that never re-run the caller's script),
-``_version``.  The command line is ``python -m notmnist``.
+Private helpers: `_tarstream` (fast tar walk), `_decode` (batches of members decoded in
+worker processes), `_png` (bulk PNG decoding),
+`_io` (atomic writes), `_sidefile` (what is remembered beside an archive),
+`_workers` (worker processes that never re-run the caller's script),
+`_version`.  The command line is `python -m notmnist`.
 """
 
 from __future__ import annotations

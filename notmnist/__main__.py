@@ -1,9 +1,9 @@
-"""Command line: ``python -m notmnist fetch | inspect ARCHIVE | prepare | standin | info | clear-cache``.
+"""Command line: `python -m notmnist fetch | inspect ARCHIVE | prepare | standin | info | clear-cache`.
 
 The CLI prints; the library only logs.  A user mistake or a bad file ends in
-one line on stderr (``notmnist: error: ...``) and a non-zero exit status, never
+one line on stderr (`notmnist: error: ...`) and a non-zero exit status, never
 a traceback; a bad option value names the option.  Output cut short by the
-reader (``info | head -1``) ends quietly with status 141, as Unix tools killed
+reader (`info | head -1`) ends quietly with status 141, as Unix tools killed
 by SIGPIPE do.
 """
 
@@ -55,7 +55,7 @@ def _broken_pipe() -> int:
 
 
 def _count(name: str, minimum: int):
-    """An argparse type: an integer of at least ``minimum`` (the option is named by argparse)."""
+    """An argparse type: an integer of at least `minimum` (the option is named by argparse)."""
 
     def parse(text: str) -> int:
         try:

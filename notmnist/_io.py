@@ -1,12 +1,12 @@
 """Atomic file writes: a reader never sees a half-written file under its final name.
 
 Every cache, archive and result file of the package is written through
-:func:`atomic_write`: the data goes to a uniquely named temporary file in the
+`atomic_write`: the data goes to a uniquely named temporary file in the
 same folder, which is renamed over the target only once it is complete, and
 removed on any error (Ctrl-C included).  Two processes writing the same target
 at once both succeed; the last rename wins, and either version is complete.
-Every file the package writes gets the same mode, :func:`file_mode` (0644 under
-the usual umask 022), and every folder :func:`folder_mode`.
+Every file the package writes gets the same mode, `file_mode` (0644 under
+the usual umask 022), and every folder `folder_mode`.
 """
 
 from __future__ import annotations
@@ -26,18 +26,18 @@ def _umask() -> int:
 
 
 def file_mode() -> int:
-    """Mode of a new file as ``open`` would make it: ``0o666`` less the process's umask."""
+    """Mode of a new file as `open` would make it: `0o666` less the process's umask."""
     return 0o666 & ~_umask()
 
 
 def folder_mode() -> int:
-    """Mode of a new folder as ``mkdir`` would make it: ``0o777`` less the process's umask."""
+    """Mode of a new folder as `mkdir` would make it: `0o777` less the process's umask."""
     return 0o777 & ~_umask()
 
 
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "wb", *, encoding: str | None = None) -> Iterator[IO]:
-    """Open a temporary file beside ``path``; rename it to ``path`` when the block succeeds.
+    """Open a temporary file beside `path`; rename it to `path` when the block succeeds.
 
     Parameters
     ----------

@@ -1,9 +1,9 @@
-"""What the package remembers about an archive, in ``<archive>.sha256.json`` beside it.
+"""What the package remembers about an archive, in `<archive>.sha256.json` beside it.
 
 The record holds the archive's SHA-256 and, once the archive has been read,
 whether its contents were verified (and if not, why).  It is valid only for
 the exact file it describes: it is keyed by the file's size, modification
-time, change time and inode number (:func:`stamp`).  Replacing the archive
+time, change time and inode number (`stamp`).  Replacing the archive
 with another file changes the inode or the change time, even when the size
 and modification time are restored by hand, so an old record is never applied
 to new bytes.  Records are written atomically; a data folder that cannot be
@@ -23,18 +23,18 @@ SUFFIX = ".sha256.json"
 
 
 def stamp(path: Path) -> dict[str, int]:
-    """Size, mtime, ctime (nanoseconds) and inode of ``path``."""
+    """Size, mtime, ctime (nanoseconds) and inode of `path`."""
     st = path.stat()
     return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns, "inode": st.st_ino}
 
 
 def side_path(path: Path) -> Path:
-    """Where the record of ``path`` lives."""
+    """Where the record of `path` lives."""
     return path.with_name(path.name + SUFFIX)
 
 
 def read(path: str | os.PathLike) -> dict:
-    """The record of ``path`` if it describes the file as it is now, else ``{}``."""
+    """The record of `path` if it describes the file as it is now, else `{}`."""
     path = Path(path)
     try:
         now = stamp(path)
@@ -47,7 +47,7 @@ def read(path: str | os.PathLike) -> dict:
 
 
 def update(path: str | os.PathLike, **fields) -> None:
-    """Add ``fields`` to the record of ``path`` (starting afresh if the record is stale)."""
+    """Add `fields` to the record of `path` (starting afresh if the record is stale)."""
     path = Path(path)
     record = {**read(path), **stamp(path), **fields}
     try:
@@ -74,7 +74,7 @@ def sha256(path: str | os.PathLike, *, remember: bool = True) -> str:
 
 
 def verification(path: str | os.PathLike) -> tuple[bool, str | None] | None:
-    """``(True, None)`` if the contents were verified, ``(False, why)`` if they failed, None if unchecked."""
+    """`(True, None)` if the contents were verified, `(False, why)` if they failed, None if unchecked."""
     record = read(path)
     if "verified" not in record:
         return None

@@ -2,9 +2,9 @@
 
 A model sees each image as a flat vector of 784 normalised pixels.  The
 solver settings are chosen for speed on the whole training split (see
-:func:`fit_logistic`; ``benchmarks/run.py`` measures them against
-scikit-learn's defaults).  ``ConvergenceWarning`` never reaches the pages: it is caught, logged, and
-reported as :attr:`CurvePoint.converged`.
+[`fit_logistic`][notmnist.baseline.fit_logistic]; `benchmarks/run.py` measures them against
+scikit-learn's defaults).  `ConvergenceWarning` never reaches the pages: it is caught, logged, and
+reported as `CurvePoint.converged`.
 
 scikit-learn is imported inside the functions that need it.
 """
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SIZES: tuple[int | None, ...] = (50, 100, 1_000, 5_000, None)
-"""Training-set sizes of the course's learning curve; ``None`` is the whole split."""
+"""Training-set sizes of the course's learning curve; `None` is the whole split."""
 
 SOLVER = "lbfgs"
 TOL = 1e-3
@@ -50,7 +50,7 @@ class CurvePoint:
     Attributes
     ----------
     n_train : int
-        Training images actually used (the first ``n_train`` of the split).
+        Training images actually used (the first `n_train` of the split).
     seconds : float
         Wall-clock time of the fit.
     accuracy : dict of str to float
@@ -58,9 +58,9 @@ class CurvePoint:
     n_iter : int
         Solver iterations used.
     converged : bool
-        The solver met its tolerance before ``max_iter``.
+        The solver met its tolerance before `max_iter`.
     model : sklearn.linear_model.LogisticRegression or None
-        The fitted model, to predict with or look inside (not compared, not shown by ``repr``).
+        The fitted model, to predict with or look inside (not compared, not shown by `repr`).
     """
 
     n_train: int
@@ -77,7 +77,7 @@ def features(images: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     images : ndarray of uint8 or float, shape (N, H, W) or (N, H * W)
-        ``uint8`` grey levels are normalised as ``(p - 127.5) / 255``; floats are
+        `uint8` grey levels are normalised as `(p - 127.5) / 255`; floats are
         taken as already normalised.
 
     Returns
@@ -120,23 +120,23 @@ def fit_logistic(
 ) -> tuple[LogisticRegression, float]:
     """Fit a multinomial logistic regression on flattened pixels.
 
-    The defaults (``lbfgs``, ``tol=1e-3``, ``max_iter=300``, float32 input,
+    The defaults (`lbfgs`, `tol=1e-3`, `max_iter=300`, float32 input,
     one BLAS thread) were chosen for the whole training split on 2 cores, and
     the reasons hold whatever the data:
 
-    * ``tol=1e-3`` stops ``lbfgs`` once the loss has all but stopped falling;
-      scikit-learn's defaults (``tol=1e-4``, ``max_iter=100``) ask for more
+    * `tol=1e-3` stops `lbfgs` once the loss has all but stopped falling;
+      scikit-learn's defaults (`tol=1e-4`, `max_iter=100`) ask for more
       precision than an accuracy needs, and on large training sets they can
-      stop on ``max_iter`` first, with a ``ConvergenceWarning``;
+      stop on `max_iter` first, with a `ConvergenceWarning`;
     * scikit-learn already runs the loss on every core with OpenMP; letting
       BLAS start its own threads next to it oversubscribes a small machine and
       makes the same fit several times slower;
-    * ``saga`` needs many epochs over the data on dense pixels; ``lbfgs`` keeps
+    * `saga` needs many epochs over the data on dense pixels; `lbfgs` keeps
       float32 input in float32 (half the memory traffic).
 
-    ``python benchmarks/run.py --rows fit`` measures these settings against
+    `python benchmarks/run.py --rows fit` measures these settings against
     scikit-learn's defaults on the current data: time and test accuracy of both.
-    Whether each fit converged is reported as :attr:`CurvePoint.converged`.
+    Whether each fit converged is reported as `CurvePoint.converged`.
 
     The fit is deterministic.
 
@@ -146,22 +146,22 @@ def fit_logistic(
     labels : ndarray of int, shape (N,)
         Classes 0 to 9.
     solver, tol, max_iter, C
-        Passed to :class:`sklearn.linear_model.LogisticRegression`.
+        Passed to `sklearn.linear_model.LogisticRegression`.
     blas_threads : int or None, default 1
-        BLAS threads during the fit (``None``: leave as is).  scikit-learn's
+        BLAS threads during the fit (`None`: leave as is).  scikit-learn's
         loss already runs on every core with OpenMP.
     cache : bool, default True
-        Reuse the fit of an earlier run (:mod:`notmnist.cache`): keyed by the
+        Reuse the fit of an earlier run ([`notmnist.cache`][notmnist.cache]): keyed by the
         SHA-256 of the pixels and labels, the settings above, scikit-learn's
         version and this module's source.  The fitted attributes are restored
         onto a new estimator; nothing is unpickled.
     data_home : path-like, optional
-        Data folder whose ``cache`` holds the fits.
+        Data folder whose `cache` holds the fits.
 
     Returns
     -------
     model : sklearn.linear_model.LogisticRegression
-        The fitted model; ``model.n_iter_[0] < max_iter`` when it converged.
+        The fitted model; `model.n_iter_[0] < max_iter` when it converged.
     seconds : float
         Wall-clock time of the fit (of the original fit, when reused from the cache).
     """
@@ -199,11 +199,11 @@ def fit_logistic(
 
 
 _FITTED = ("coef", "intercept", "classes", "n_iter")
-"""The attributes of a fitted LogisticRegression that :func:`fit_logistic` caches."""
+"""The attributes of a fitted LogisticRegression that [`fit_logistic`][notmnist.baseline.fit_logistic] caches."""
 
 
 def _fit(model: LogisticRegression, x: np.ndarray, y: np.ndarray, blas_threads: int | None) -> float:
-    """Fit in place with BLAS limited to ``blas_threads``; report non-convergence; return seconds."""
+    """Fit in place with BLAS limited to `blas_threads`; report non-convergence; return seconds."""
     from sklearn.exceptions import ConvergenceWarning
     from threadpoolctl import threadpool_limits
 
@@ -232,7 +232,7 @@ def predict(model: LogisticRegression, images: np.ndarray) -> np.ndarray:
 
 
 def accuracy(model: LogisticRegression, images: np.ndarray, labels: np.ndarray) -> float:
-    """Share of ``images`` whose predicted class equals ``labels``, in [0, 1]."""
+    """Share of `images` whose predicted class equals `labels`, in [0, 1]."""
     labels = _check_labels(images, labels)
     return float(np.mean(predict(model, images) == labels))
 
@@ -243,7 +243,7 @@ def confusion(model: LogisticRegression, images: np.ndarray, labels: np.ndarray)
     Returns
     -------
     ndarray of int64, shape (10, 10)
-        ``m[i, j]`` images of class ``i`` predicted as class ``j``.
+        `m[i, j]` images of class `i` predicted as class `j`.
     """
     labels = _check_labels(images, labels)
     n = len(LETTERS)
@@ -259,9 +259,9 @@ def learning_curve(
 ) -> list[CurvePoint]:
     """Fit on growing training subsets and score each fit on every test set.
 
-    Each subset is the *first* ``n`` images of the training split, which is
+    Each subset is the *first* `n` images of the training split, which is
     already shuffled, as the course's published solutions did (so the subsets
-    are nested).  ``None`` means the whole split; a size larger than the split
+    are nested).  `None` means the whole split; a size larger than the split
     is clipped to it.
 
     Parameters
@@ -269,15 +269,15 @@ def learning_curve(
     train_images : ndarray of uint8 or float, shape (N, H, W)
     train_labels : ndarray of int, shape (N,)
     test_sets : mapping of str to (images, labels)
-        E.g. ``{"test": (x, y), "sanitised test": (x[keep], y[keep])}``.
+        E.g. `{"test": (x, y), "sanitised test": (x[keep], y[keep])}`.
     sizes : sequence of int or None, default (50, 100, 1000, 5000, None)
     **fit_options
-        Passed to :func:`fit_logistic` (``solver``, ``tol``, ``max_iter``, ``C``).
+        Passed to [`fit_logistic`][notmnist.baseline.fit_logistic] (`solver`, `tol`, `max_iter`, `C`).
 
     Returns
     -------
     list of CurvePoint
-        One per size, in the order given, each with its fitted ``model``: with
+        One per size, in the order given, each with its fitted `model`: with
         the default sizes the last one is the model of the whole split.
     """
     train_labels = _check_labels(train_images, train_labels)

@@ -2,12 +2,12 @@
 
 Every expensive result -- letters read from an archive, splits, near
 duplicates, model fits -- is an *entry*: a folder
-``<data home>/cache/<kind>-<key>/`` holding one ``.npy`` file per array.  The
+`<data home>/cache/<kind>-<key>/` holding one `.npy` file per array.  The
 key hashes everything the result depends on: the archives' SHA-256 or the
-arrays' own bytes (:func:`fingerprint`), the parameters, and the source of
-the modules that compute it (:func:`code_hash`).  Change any of them and the
+arrays' own bytes ([`fingerprint`][notmnist.cache.fingerprint]), the parameters, and the source of
+the modules that compute it ([`code_hash`][notmnist.cache.code_hash]).  Change any of them and the
 key changes, so a stale entry is never read; it is simply no longer used
-(``python -m notmnist info`` lists entries, ``python -m notmnist clear-cache``
+(`python -m notmnist info` lists entries, `python -m notmnist clear-cache`
 removes them).
 
 Entries are written to a temporary folder and renamed into place, so a reader
@@ -17,17 +17,17 @@ read-only memory maps: loading costs nothing until pages are touched, and the
 six problems of a site build share one copy in the operating system's page
 cache.  Nothing is ever unpickled.
 
-Each entry carries a ``manifest.json``: every array's dtype and shape, and the
-SHA-256 of every array under :data:`CHECKSUM_BYTES` (labels, indices, names,
+Each entry carries a `manifest.json`: every array's dtype and shape, and the
+SHA-256 of every array under [`CHECKSUM_BYTES`][notmnist.cache.CHECKSUM_BYTES] (labels, indices, names,
 small results).  Loading checks them all (cheap: the large arrays are not
 read), and an entry that cannot be read or does not match its manifest is
 reported with a warning and rebuilt.  Not detected, by design: bytes changed
 inside a large array (images) that keeps its dtype and shape.
 
 A data folder that cannot be written to still works: results are computed
-without caching, with one warning per process.  :func:`clear` reports exactly
+without caching, with one warning per process.  [`clear`][notmnist.cache.clear] reports exactly
 what it removed and what it could not remove; temporary folders left by a
-killed process (``.<entry>.<random>.part``) are listed by :func:`leftovers`.
+killed process (`.<entry>.<random>.part`) are listed by [`leftovers`][notmnist.cache.leftovers].
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ class ManifestMismatch(NotMNISTError, ValueError):
 
 
 def folder(data_home=None) -> Path:
-    """``<data home>/cache``, created if needed."""
+    """`<data home>/cache`, created if needed."""
     path = _data_home(data_home) / "cache"
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -81,10 +81,10 @@ def code_hash(*modules) -> str:
     """Hash of the source of package modules and of every package module they import.
 
     Each is a module object of this package or its file's path relative to the
-    package (``"dataset.py"``, ``"duplicates/near.py"``).  The modules they import
+    package (`"dataset.py"`, `"duplicates/near.py"`).  The modules they import
     from the package, directly or not, function-level imports included, are found
-    in their source (:func:`code_closure`), so no list of files is kept by hand:
-    a result keyed by ``code_hash(module)`` changes with any code that computes it.
+    in their source ([`code_closure`][notmnist.cache.code_closure]), so no list of files is kept by hand:
+    a result keyed by `code_hash(module)` changes with any code that computes it.
     """
     here = Path(__file__).parent
     digest = hashlib.sha256()
@@ -95,7 +95,7 @@ def code_hash(*modules) -> str:
 
 
 def code_closure(*modules) -> list[Path]:
-    """Source files of ``modules`` and of every package module they import, sorted."""
+    """Source files of `modules` and of every package module they import, sorted."""
     here = Path(__file__).parent
     todo = [
         here / module if isinstance(module, str) else Path(module.__file__).resolve() for module in modules
@@ -110,12 +110,12 @@ def code_closure(*modules) -> list[Path]:
 
 
 def package_imports(path: str | os.PathLike, root: str | os.PathLike | None = None) -> tuple[Path, ...]:
-    """Source files of the package modules that the file ``path`` imports, function bodies included.
+    """Source files of the package modules that the file `path` imports, function bodies included.
 
-    Relative imports and ``notmnist.`` imports count; ``from . import name`` names a module when
-    one exists, else the package's ``__init__.py``.  ``root`` is the package folder (default: this
-    package's).  The one reader of the package's imports: :func:`code_hash` follows it, and
-    ``tests/test_imports.py`` checks the import graph with it.
+    Relative imports and `notmnist.` imports count; `from . import name` names a module when
+    one exists, else the package's `__init__.py`.  `root` is the package folder (default: this
+    package's).  The one reader of the package's imports: [`code_hash`][notmnist.cache.code_hash] follows it, and
+    `tests/test_imports.py` checks the import graph with it.
     """
     root = Path(__file__).parent if root is None else Path(root)
     return _imported(Path(path).resolve(), root.resolve())
@@ -157,7 +157,7 @@ def _source(here: Path, parts) -> Path | None:
 
 
 def key(*parts) -> str:
-    """Short hash of ``repr(parts)``: strings, numbers, tuples of them."""
+    """Short hash of `repr(parts)`: strings, numbers, tuples of them."""
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:20]
 
 
@@ -168,7 +168,7 @@ def fingerprint(*arrays: np.ndarray) -> str:
     name already hashes everything its bytes depend on, and entries never
     change, so the file, byte offset, shape, strides and dtype identify the
     view's content.  That makes fingerprinting the training split free when
-    it comes from :func:`notmnist.dataset.load_splits`.
+    it comes from [`notmnist.dataset.load_splits`][notmnist.dataset.load_splits].
     """
     digest = hashlib.sha256()
     for array in arrays:
@@ -183,7 +183,7 @@ def fingerprint(*arrays: np.ndarray) -> str:
 
 
 def _entry_view(array: np.ndarray) -> tuple | None:
-    """``(file, offset, shape, strides, dtype)`` of a read-only view of a cache entry, else None."""
+    """`(file, offset, shape, strides, dtype)` of a read-only view of a cache entry, else None."""
     if not isinstance(array, np.ndarray) or array.flags.writeable:
         return None
     root = array
@@ -211,7 +211,7 @@ def _digest(array: np.ndarray) -> str:
 
 
 def _check(name: str, array: np.ndarray, expected: dict) -> None:
-    """Raise ManifestMismatch when ``array`` is not what the manifest describes."""
+    """Raise ManifestMismatch when `array` is not what the manifest describes."""
     if array.dtype.str != expected.get("dtype") or list(array.shape) != expected.get("shape"):
         raise ManifestMismatch(
             f"{name}.npy is {array.dtype.str} {tuple(array.shape)}, its manifest says "
@@ -247,7 +247,7 @@ def load(path: Path, names: Iterable[str]) -> dict[str, np.ndarray] | None:
 
 
 def save(path: Path, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Write an entry atomically, with its manifest; return its arrays as :func:`load` would."""
+    """Write an entry atomically, with its manifest; return its arrays as [`load`][notmnist.cache.load] would."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=PART_SUFFIX, dir=path.parent))
     try:
@@ -280,7 +280,7 @@ def memo(
     *,
     data_home=None,
 ) -> tuple[dict[str, np.ndarray], bool]:
-    """The entry ``kind-key(parts)``: loaded if present, else computed and saved.
+    """The entry `kind-key(parts)`: loaded if present, else computed and saved.
 
     When the cache folder cannot be created or written to, the arrays are
     computed and returned all the same, with one warning per process.
@@ -288,7 +288,7 @@ def memo(
     Returns
     -------
     arrays : dict of str to ndarray
-        Read-only arrays named ``names``.
+        Read-only arrays named `names`.
     hit : bool
         Whether they came from the cache.
     """
@@ -328,7 +328,7 @@ def _size(entry: Path) -> int:
 
 
 def entries(data_home=None) -> list[tuple[str, int]]:
-    """``(name, bytes)`` of every entry, by name (temporary folders excluded: see :func:`leftovers`)."""
+    """`(name, bytes)` of every entry, by name (temporary folders excluded: see [`leftovers`][notmnist.cache.leftovers])."""
     root = _data_home(data_home) / "cache"
     if not root.is_dir():
         return []
@@ -336,7 +336,7 @@ def entries(data_home=None) -> list[tuple[str, int]]:
 
 
 def leftovers(data_home=None) -> list[tuple[str, int]]:
-    """``(name, bytes)`` of temporary folders and files: saves killed midway, or running right now."""
+    """`(name, bytes)` of temporary folders and files: saves killed midway, or running right now."""
     root = _data_home(data_home) / "cache"
     if not root.is_dir():
         return []
@@ -345,7 +345,7 @@ def leftovers(data_home=None) -> list[tuple[str, int]]:
 
 @dataclass
 class Cleared:
-    """What :func:`clear` did: ``(name, bytes)`` removed, and ``(name, why)`` it could not remove."""
+    """What [`clear`][notmnist.cache.clear] did: `(name, bytes)` removed, and `(name, why)` it could not remove."""
 
     removed: list[tuple[str, int]] = field(default_factory=list)
     leftovers: list[tuple[str, int]] = field(default_factory=list)

@@ -2,19 +2,19 @@
 
 This is the one place that decides *which* data a page shows:
 
-- :func:`locate` picks the source: ``"real"`` archives (dropped in or
-  downloaded), the ``"standin"`` rendered from fonts, or ``"auto"`` (real when
+- [`locate`][notmnist.dataset.locate] picks the source: `"real"` archives (dropped in or
+  downloaded), the `"standin"` rendered from fonts, or `"auto"` (real when
   possible, else the stand-in with a warning).  Argument, else the
-  ``NOTMNIST_SOURCE`` environment variable, else ``"auto"``.
-- :func:`load_letters` reads one archive into uint8 arrays.
-- :func:`load_splits` draws train / validation / test as the course did: each
+  `NOTMNIST_SOURCE` environment variable, else `"auto"`.
+- [`load_letters`][notmnist.dataset.load_letters] reads one archive into uint8 arrays.
+- [`load_splits`][notmnist.dataset.load_splits] draws train / validation / test as the course did: each
   letter shuffled, validation then training taken from the large archive, test
   from the small one, each split permuted; pixels normalised to
-  ``(p - 127.5) / 255`` as float32.
+  `(p - 127.5) / 255` as float32.
 
-Every result carries a :class:`Provenance` (source, archive names, sizes and
+Every result carries a [`Provenance`][notmnist.dataset.Provenance] (source, archive names, sizes and
 SHA-256, seed, sizes, package version).  Letters and splits are cached by
-:mod:`notmnist.cache`, keyed by the archives' SHA-256, the parameters and the
+[`notmnist.cache`][notmnist.cache], keyed by the archives' SHA-256, the parameters and the
 source code of the modules that produce them, so a different archive, seed,
 size or code never reuses a stale entry.  Their arrays are read-only (memory
 maps of the cache): copy one before changing it in place.
@@ -78,7 +78,7 @@ class Provenance:
     Attributes
     ----------
     source : str
-        ``"real"`` or ``"standin"``.
+        `"real"` or `"standin"`.
     archives : tuple of ArchiveRecord
         The archives read.
     scale : float
@@ -86,11 +86,11 @@ class Provenance:
     seed : int or None
         Seed of the splits (None for letters read straight from an archive).
     sizes : dict or None
-        Split sizes ``{"train": ..., "valid": ..., "test": ...}``.
+        Split sizes `{"train": ..., "valid": ..., "test": ...}`.
     version : str
-        ``notmnist`` package version.
+        `notmnist` package version.
     note : str or None
-        Why ``auto`` chose the stand-in, if it did.
+        Why `auto` chose the stand-in, if it did.
     """
 
     source: str
@@ -124,7 +124,7 @@ class Provenance:
 
 @dataclass(frozen=True)
 class DataSource:
-    """The archives chosen by :func:`locate`."""
+    """The archives chosen by [`locate`][notmnist.dataset.locate]."""
 
     kind: str
     paths: dict[str, Path]
@@ -132,7 +132,7 @@ class DataSource:
     note: str | None = None
 
     def provenance(self, subsets=SUBSETS, **extra) -> Provenance:
-        """Provenance of a result computed from ``subsets`` of this source."""
+        """Provenance of a result computed from `subsets` of this source."""
         records = tuple(
             ArchiveRecord(s, self.paths[s].name, self.paths[s].stat().st_size, file_sha256(self.paths[s]))
             for s in subsets
@@ -146,22 +146,22 @@ standin_fonts = config.standin_fonts
 
 
 def locate(source: str | None = None, *, data_home=None, download_if_missing: bool = True) -> DataSource:
-    """Find (or make) the archives of ``source``.
+    """Find (or make) the archives of `source`.
 
     Parameters
     ----------
     source : {"auto", "real", "standin"}, optional
-        Default: ``$NOTMNIST_SOURCE``, else ``"auto"``.
+        Default: `$NOTMNIST_SOURCE`, else `"auto"`.
     data_home : path-like, optional
-        Data folder; default ``$NOTMNIST_DATA_DIR``, else the platform cache.
+        Data folder; default `$NOTMNIST_DATA_DIR`, else the platform cache.
     download_if_missing : bool
         For the real archives.
 
     Returns
     -------
     DataSource
-        ``kind`` is ``"real"`` or ``"standin"``; ``paths`` maps ``"large"`` and
-        ``"small"`` to archive paths.
+        `kind` is `"real"` or `"standin"`; `paths` maps `"large"` and
+        `"small"` to archive paths.
     """
     kind = config.source(source)
     if kind == "standin":
@@ -175,7 +175,7 @@ def locate(source: str | None = None, *, data_home=None, download_if_missing: bo
 def _locate(
     kind: str, home: Path, download_if_missing: bool, env_scale: str | None, env_fonts: str | None
 ) -> DataSource:
-    """:func:`locate`, decided once per process (one download attempt, one warning)."""
+    """[`locate`][notmnist.dataset.locate], decided once per process (one download attempt, one warning)."""
     note = None
     if kind in ("real", "auto"):
         try:
@@ -212,13 +212,13 @@ def _locate(
 
 
 def load_letters(subset: str, *, source: str | None = None, data_home=None) -> Letters:
-    """Read the letters of one archive (``"large"`` or ``"small"``), cached.
+    """Read the letters of one archive (`"large"` or `"small"`), cached.
 
     Returns
     -------
     Letters
-        ``images`` uint8 (N, 28, 28), ``labels`` int64 (N,), ``names``,
-        ``skipped``, ``path``, and ``provenance``.
+        `images` uint8 (N, 28, 28), `labels` int64 (N,), `names`,
+        `skipped`, `path`, and `provenance`.
 
     Raises
     ------
@@ -273,11 +273,11 @@ class Splits:
     Attributes
     ----------
     train_images, valid_images, test_images : ndarray of float32, shape (n, 28, 28)
-        Normalised pixels ``(p - 127.5) / 255``, in about [-0.5, 0.5].
+        Normalised pixels `(p - 127.5) / 255`, in about [-0.5, 0.5].
     train_labels, valid_labels, test_labels : ndarray of int64, shape (n,)
         0 to 9 for A to J.
     train_index, valid_index, test_index : ndarray of int64, shape (n,)
-        Position of each image in its archive's :class:`~notmnist.archive.Letters`
+        Position of each image in its archive's [`Letters`][notmnist.archive.Letters]
         (train and valid: large; test: small).
     provenance : Provenance
     data_home : Path
@@ -298,7 +298,7 @@ class Splits:
 
     @property
     def sets(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """``{"train": (images, labels), "valid": ..., "test": ...}``."""
+        """`{"train": (images, labels), "valid": ..., "test": ...}`."""
         return {
             name: (getattr(self, f"{name}_images"), getattr(self, f"{name}_labels"))
             for name in ("train", "valid", "test")
@@ -306,7 +306,7 @@ class Splits:
 
 
 def split_sizes(scale: float = 1.0, sizes: dict | None = None) -> dict[str, int]:
-    """The course's split sizes times ``scale`` (multiples of 10), overridden by ``sizes``."""
+    """The course's split sizes times `scale` (multiples of 10), overridden by `sizes`."""
     out = {k: 10 * max(1, round(v * scale / 10)) for k, v in COURSE_SIZES.items()}
     for k, v in (sizes or {}).items():
         if k not in out:
@@ -322,16 +322,16 @@ def make_splits(
 ) -> dict[str, np.ndarray]:
     """Draw the splits' indices as the course did, from an explicit seed.
 
-    Each letter of the large archive is shuffled; its first ``valid/10`` images
-    go to validation and the next ``train/10`` to training.  Each letter of the
-    small archive is shuffled and its first ``test/10`` go to test.  Each split
+    Each letter of the large archive is shuffled; its first `valid/10` images
+    go to validation and the next `train/10` to training.  Each letter of the
+    small archive is shuffled and its first `test/10` go to test.  Each split
     is then permuted.
 
     Returns
     -------
     dict
-        ``train_index``, ``valid_index``, ``test_index``: int64 positions into
-        ``large`` (train, valid) and ``small`` (test).
+        `train_index`, `valid_index`, `test_index`: int64 positions into
+        `large` (train, valid) and `small` (test).
     """
     rng = np.random.default_rng(seed)
     per = {k: v // len(LETTERS) for k, v in sizes.items()}
@@ -362,13 +362,13 @@ def load_splits(
     Parameters
     ----------
     source : {"auto", "real", "standin"}, optional
-        See :func:`locate`.
+        See [`locate`][notmnist.dataset.locate].
     data_home : path-like, optional
         Data folder.
     seed : int
         Seed of the shuffles.
     sizes : dict, optional
-        Any of ``train``, ``valid``, ``test`` (multiples of 10).  Default: the
+        Any of `train`, `valid`, `test` (multiples of 10).  Default: the
         course's 200,000 / 10,000 / 10,000, times the stand-in's scale.
 
     Returns
@@ -409,7 +409,7 @@ def load_splits(
 
 
 def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, remembered beside it (:func:`notmnist._sidefile.sha256`).
+    """SHA-256 of a file, remembered in a small side file beside it.
 
     The remembered value is used only while the file's size, modification and
     change times and inode are those it was computed for.

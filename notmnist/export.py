@@ -1,30 +1,30 @@
 """Export the prepared splits in the course's shape, for assignments 2 to 4.
 
-Assignment 1 of the course ends by saving its splits into ``notMNIST.pickle``:
-a dict of six arrays, ``train_dataset``, ``train_labels``, ``valid_dataset``,
-``valid_labels``, ``test_dataset`` and ``test_labels``; images float32
-(N, 28, 28) normalised as ``(p - 127.5) / 255``, labels int32 0-9 (A-J).
-The next assignments start by loading that file.  :func:`export` writes the
-same six arrays from the splits the site shows (:func:`notmnist.dataset.load_splits`),
+Assignment 1 of the course ends by saving its splits into `notMNIST.pickle`:
+a dict of six arrays, `train_dataset`, `train_labels`, `valid_dataset`,
+`valid_labels`, `test_dataset` and `test_labels`; images float32
+(N, 28, 28) normalised as `(p - 127.5) / 255`, labels int32 0-9 (A-J).
+The next assignments start by loading that file.  [`export`][notmnist.export.export] writes the
+same six arrays from the splits the site shows ([`notmnist.dataset.load_splits`][notmnist.dataset.load_splits]),
 optionally with the validation and test sets sanitised as in problem 5.
 
 Two formats:
 
-- ``npz`` (default): ``np.savez``, uncompressed; loads with
-  ``np.load(path, allow_pickle=False)``.  Provenance is an extra key,
-  ``provenance``: a JSON string stored as a 0-d unicode array, because an
-  ``.npz`` holds only arrays and a dict would need an object array, which
-  cannot load with ``allow_pickle=False``.
-- ``pickle``: the course's ``notMNIST.pickle`` layout, for the course's own
-  notebooks.  Provenance is an extra key, ``provenance``, holding a plain dict
+- `npz` (default): `np.savez`, uncompressed; loads with
+  `np.load(path, allow_pickle=False)`.  Provenance is an extra key,
+  `provenance`: a JSON string stored as a 0-d unicode array, because an
+  `.npz` holds only arrays and a dict would need an object array, which
+  cannot load with `allow_pickle=False`.
+- `pickle`: the course's `notMNIST.pickle` layout, for the course's own
+  notebooks.  Provenance is an extra key, `provenance`, holding a plain dict
   (str, int, float, list, None only): a pickle can hold one natively, and the
   notebooks read only the six keys they know.  Arrays are pickled as
-  ``numpy.ndarray`` and ``numpy.dtype`` with their raw bytes (protocol 4), so the
+  `numpy.ndarray` and `numpy.dtype` with their raw bytes (protocol 4), so the
   file names no NumPy-private module and loads with NumPy 1.x and 2.x alike.
   Writing a pickle is safe; *loading* one from an untrusted source is not, since
   unpickling can run arbitrary code.
 
-Every file is written atomically (:func:`notmnist._io.atomic_write`): a failed
+Every file is written atomically (to a temporary file, then renamed): a failed
 or interrupted export leaves no partial file.
 """
 
@@ -55,11 +55,11 @@ COURSE_KEYS = tuple(f"{split}_{what}" for split in SPLITS for what in ("dataset"
 """The course's key names, in the course's order."""
 IMAGE_DTYPE = np.dtype(np.float32)
 LABEL_DTYPE = np.dtype(np.int32)
-"""The course's dtypes: ``make_arrays`` allocated float32 images and int32 labels."""
+"""The course's dtypes: `make_arrays` allocated float32 images and int32 labels."""
 FORMATS = ("npz", "pickle")
 SUFFIXES = {".npz": "npz", ".pickle": "pickle", ".pkl": "pickle"}
 PICKLE_PROTOCOL = 4
-"""Python >= 3.4; with :class:`_PortablePickler` the file loads with NumPy 1.x and 2.x."""
+"""Python >= 3.4; with `_PortablePickler` the file loads with NumPy 1.x and 2.x."""
 PICKLE_WARNING = (
     "writing a pickle is safe; loading one from an untrusted source is not (unpickling can run any code)"
 )
@@ -71,14 +71,14 @@ class ExportError(NotMNISTError, OSError):
 
 @dataclass(frozen=True)
 class Exported:
-    """What :func:`export` wrote.
+    """What [`export`][notmnist.export.export] wrote.
 
     Attributes
     ----------
     path : Path
         The file.
     format : str
-        ``"npz"`` or ``"pickle"``.
+        `"npz"` or `"pickle"`.
     shapes : dict
         Course key -> shape of the array written.
     provenance : dict
@@ -92,27 +92,27 @@ class Exported:
 
 
 def default_name(format: str = "npz", sanitised: bool = False) -> str:
-    """``notMNIST.npz``, ``notMNIST.pickle``, or ``notMNIST_sanitised.*`` with ``sanitised``."""
+    """`notMNIST.npz`, `notMNIST.pickle`, or `notMNIST_sanitised.*` with `sanitised`."""
     return f"notMNIST{'_sanitised' if sanitised else ''}.{_check_format(format)}"
 
 
 def course_arrays(splits: Splits, *, clean: Sanitised | None = None) -> dict[str, np.ndarray]:
-    """The six arrays of ``splits`` under the course's key names and dtypes.
+    """The six arrays of `splits` under the course's key names and dtypes.
 
     Parameters
     ----------
     splits : Splits
-        From :func:`notmnist.dataset.load_splits`.
+        From [`notmnist.dataset.load_splits`][notmnist.dataset.load_splits].
     clean : notmnist.sanitise.Sanitised, optional
-        From :func:`notmnist.sanitise.sanitised`: keep only its validation and
+        From [`notmnist.sanitise.sanitised`][notmnist.sanitise.sanitised]: keep only its validation and
         test images.
 
     Returns
     -------
     dict
-        ``{split}_dataset``: float32 (n, 28, 28), C-contiguous (the cached
+        `{split}_dataset`: float32 (n, 28, 28), C-contiguous (the cached
         array itself when no copy is needed, so read-only);
-        ``{split}_labels``: int32 (n,), 0-9 for A-J.
+        `{split}_labels`: int32 (n,), 0-9 for A-J.
     """
     keep = {"train": None}
     if clean is not None:
@@ -137,7 +137,7 @@ def provenance_record(
     """Where the exported arrays come from, as a JSON-serialisable dict.
 
     Holds the splits' provenance (source, archives with size and SHA-256,
-    scale, seed, split sizes drawn, package version, why ``auto`` chose the
+    scale, seed, split sizes drawn, package version, why `auto` chose the
     stand-in), the one-line summary the pages print, the layout (keys,
     normalisation, labels), the counts written, and whether and how the
     validation and test sets were sanitised.
@@ -176,16 +176,16 @@ def export(
     Parameters
     ----------
     out : path-like, optional
-        The file, or an existing folder to write :func:`default_name` into.
-        Default: :func:`default_name` in the current folder.  An existing file
+        The file, or an existing folder to write [`default_name`][notmnist.export.default_name] into.
+        Default: [`default_name`][notmnist.export.default_name] in the current folder.  An existing file
         is replaced.
     sanitised : bool
         Drop validation and test images with an identical or near copy in
-        train, as problem 5 does (:func:`notmnist.sanitise.sanitised`).
+        train, as problem 5 does ([`notmnist.sanitise.sanitised`][notmnist.sanitise.sanitised]).
     format : {"npz", "pickle"}, optional
-        Default: from ``out``'s suffix (``.pickle`` or ``.pkl`` -> pickle), else npz.
+        Default: from `out`'s suffix (`.pickle` or `.pkl` -> pickle), else npz.
     source, data_home
-        As for :func:`notmnist.dataset.load_splits`.
+        As for [`notmnist.dataset.load_splits`][notmnist.dataset.load_splits].
 
     Returns
     -------
@@ -194,9 +194,9 @@ def export(
     Raises
     ------
     ExportError
-        If the folder of ``out`` does not exist or cannot be written to.
+        If the folder of `out` does not exist or cannot be written to.
     ValueError
-        If ``format`` is unknown or contradicts ``out``'s suffix.
+        If `format` is unknown or contradicts `out`'s suffix.
     """
     path, format = _target(out, format, sanitised)
     splits = dataset.load_splits(source=source, data_home=data_home)
@@ -216,22 +216,22 @@ def export(
 def write(
     path: str | os.PathLike, arrays: dict[str, np.ndarray], provenance: dict, *, format: str = "npz"
 ) -> Path:
-    """Write ``arrays`` and ``provenance`` to ``path`` atomically.
+    """Write `arrays` and `provenance` to `path` atomically.
 
     Parameters
     ----------
     path : path-like
         The file; its folder must exist.
     arrays : dict
-        The six course arrays (:func:`course_arrays`).
+        The six course arrays ([`course_arrays`][notmnist.export.course_arrays]).
     provenance : dict
-        JSON-serialisable; stored under the key ``provenance``.
+        JSON-serialisable; stored under the key `provenance`.
     format : {"npz", "pickle"}
 
     Returns
     -------
     Path
-        ``path``.
+        `path`.
 
     Raises
     ------
@@ -261,11 +261,11 @@ def write(
 
 
 class _PortablePickler(pickle.Pickler):
-    """Pickle arrays as ``numpy.ndarray`` + ``numpy.dtype`` + raw bytes.
+    """Pickle arrays as `numpy.ndarray` + `numpy.dtype` + raw bytes.
 
-    NumPy 2 pickles arrays through ``numpy._core``, a module NumPy 1.x lacks
-    before 1.26 (and protocol 5 needs ``numpy._core.numeric``, which no 1.x has).
-    ``ndarray.__setstate__`` with a version-1 state has loaded in every NumPy
+    NumPy 2 pickles arrays through `numpy._core`, a module NumPy 1.x lacks
+    before 1.26 (and protocol 5 needs `numpy._core.numeric`, which no 1.x has).
+    `ndarray.__setstate__` with a version-1 state has loaded in every NumPy
     release, and the arrays it restores are writable, as the course's were.
     """
 

@@ -1,27 +1,27 @@
 """Find or download the notMNIST archives, verified, in the data folder.
 
-The data folder is chosen in one place, :func:`notmnist.config.data_home`: the
-argument, else the ``NOTMNIST_DATA_DIR`` environment variable, else the platform
+The data folder is chosen in one place, [`notmnist.config.data_home`][notmnist.config.data_home]: the
+argument, else the `NOTMNIST_DATA_DIR` environment variable, else the platform
 cache folder.
 
-:func:`fetch` returns the path of an archive whose exact byte size matches the
+[`fetch`][notmnist.fetch.fetch] returns the path of an archive whose exact byte size matches the
 registry and that starts with the gzip signature.  A file the user copied into
 the data folder by hand is used as is, without any network; its contents are
-verified when it is first read (:mod:`notmnist.dataset`), and the verdict is
-remembered beside it (:mod:`notmnist._sidefile`).  Otherwise the mirrors are
-tried in registry order with pooch's :class:`~pooch.HTTPDownloader` (tqdm
+verified when it is first read ([`notmnist.dataset`][notmnist.dataset]), and the verdict is
+remembered in a small side file beside it.  Otherwise the mirrors are
+tried in registry order with pooch's `HTTPDownloader` (tqdm
 progress bar, finite timeouts).  Each attempt writes to a temporary file beside
-the target (``<name>.<random>.part``), is checked (size, gzip signature, then
-the caller's ``verify``: the whole gzip stream and the per-letter counts), and
+the target (`<name>.<random>.part`), is checked (size, gzip signature, then
+the caller's `verify`: the whole gzip stream and the per-letter counts), and
 only then renamed to the final name, with the same mode as every file the
 package writes; a file that fails is deleted and the next mirror tried.  The
 temporary file is removed on any error, Ctrl-C included, so a partial or wrong
 file never sits under the final name.  A wrong file found under the final name
 (HTML error page, truncated copy, contents that failed verification) is moved
-aside to ``<name>.invalid`` (``<name>.2.invalid``, ... when that is taken)
+aside to `<name>.invalid` (`<name>.2.invalid`, ... when that is taken)
 before downloading again.
 
-When nothing works the error, :class:`DataUnavailable`, is one line naming the
+When nothing works the error, [`DataUnavailable`][notmnist.fetch.DataUnavailable], is one line naming the
 file, every URL tried with what went wrong, and the exact path to drop the
 archive in by hand.  Offline, it comes within a fraction of a second when name
 resolution fails, and within the connect timeout otherwise.
@@ -73,16 +73,16 @@ class ArchiveMismatch(DataUnavailable):
 
 @dataclass(frozen=True)
 class ArchiveStatus:
-    """What the data folder holds for one archive (see :func:`archive_status`).
+    """What the data folder holds for one archive (see [`archive_status`][notmnist.fetch.archive_status]).
 
     Attributes
     ----------
     subset : str
-        ``"large"`` or ``"small"``.
+        `"large"` or `"small"`.
     path : Path
         Where the archive is, or would be, in the data folder.
     present : bool
-        A file exists at ``path``.
+        A file exists at `path`.
     size : int or None
         Its size in bytes, None when absent.
     expected_size : int
@@ -92,8 +92,8 @@ class ArchiveStatus:
         first read: the whole gzip stream (CRC and length) and the readable
         images per letter equal to the published counts.
     problem : str or None
-        Why it is not verified (``"not in the data folder"`` when absent,
-        ``"size matches, contents not yet checked"`` before its first read);
+        Why it is not verified (`"not in the data folder"` when absent,
+        `"size matches, contents not yet checked"` before its first read);
         None when verified.
     """
 
@@ -109,14 +109,14 @@ class ArchiveStatus:
 def archive_status(
     subset: str, *, data_home: str | os.PathLike[str] | None = None
 ) -> ArchiveStatus:
-    """Describe the archive of ``subset`` in the data folder, without any network.
+    """Describe the archive of `subset` in the data folder, without any network.
 
     Parameters
     ----------
     subset : {"large", "small"}
         Which archive.
     data_home : str or PathLike, optional
-        Data folder; see :func:`data_home`.
+        Data folder; see [`data_home`][notmnist.config.data_home].
 
     Returns
     -------
@@ -145,34 +145,34 @@ def fetch(
     download_if_missing: bool = True,
     verify: Callable[[Path], str | None] | None = None,
 ) -> Path:
-    """Return the path of the verified archive of ``subset``, downloading it if needed.
+    """Return the path of the verified archive of `subset`, downloading it if needed.
 
     Parameters
     ----------
     subset : {"large", "small"}
-        Which archive: ``notMNIST_large.tar.gz`` or ``notMNIST_small.tar.gz``.
+        Which archive: `notMNIST_large.tar.gz` or `notMNIST_small.tar.gz`.
     data_home : str or PathLike, optional
-        Data folder; see :func:`data_home`.
+        Data folder; see [`data_home`][notmnist.config.data_home].
     download_if_missing : bool, default True
         Download the archive when the data folder does not hold it.
     verify : callable, optional
         Checks the contents of a download of the right size before it is
         kept: returns None, or what is wrong (then the file is deleted and the
-        next mirror tried).  :mod:`notmnist.dataset` passes one that reads the
+        next mirror tried).  [`notmnist.dataset`][notmnist.dataset] passes one that reads the
         archive and compares the per-letter counts with the registry's.
 
     Returns
     -------
     Path
-        ``<data_home>/<file name>``, of the published byte size, starting with
+        `<data_home>/<file name>`, of the published byte size, starting with
         the gzip signature, and not known to have failed verification.
 
     Raises
     ------
     ValueError
-        ``subset`` is not one of the known subsets.
+        `subset` is not one of the known subsets.
     ArchiveMismatch
-        A wrong file sits under the archive's name and ``download_if_missing`` is False.
+        A wrong file sits under the archive's name and `download_if_missing` is False.
     DataUnavailable
         The archive is absent and downloading is off or failed on every mirror.
     """
@@ -238,7 +238,7 @@ def _downloader() -> Callable[..., object]:
 
 
 def _aside(target: Path) -> Path:
-    """Move a wrong file to ``<name>.invalid``, or ``<name>.<n>.invalid`` if taken; return where."""
+    """Move a wrong file to `<name>.invalid`, or `<name>.<n>.invalid` if taken; return where."""
     n = 1
     while True:
         aside = target.with_name(f"{target.name}{'' if n == 1 else f'.{n}'}{INVALID_SUFFIX}")
@@ -266,7 +266,7 @@ def _download(
     size: int,
     verify: Callable[[Path], str | None] | None = None,
 ) -> str | None:
-    """Download ``url`` to ``target`` through a temporary file; return None or what went wrong."""
+    """Download `url` to `target` through a temporary file; return None or what went wrong."""
     try:
         fd, name = tempfile.mkstemp(prefix=target.name + ".", suffix=PART_SUFFIX, dir=target.parent)
     except OSError as exc:
@@ -296,7 +296,7 @@ def _download(
 
 
 def _problem(path: Path, size: int) -> str | None:
-    """Return why ``path`` is not the archive of ``size`` bytes, or None if it looks right."""
+    """Return why `path` is not the archive of `size` bytes, or None if it looks right."""
     found = path.stat().st_size
     with open(path, "rb") as f:
         head = f.read(512)
@@ -331,9 +331,9 @@ def _describe(exc: OSError) -> str:
 
 
 def _remove_stale_parts(folder: Path, filename: str) -> None:
-    """Delete temporary files of ``filename`` left by a killed process (untouched for an hour).
+    """Delete temporary files of `filename` left by a killed process (untouched for an hour).
 
-    A live download writes to its file at least every ``TIMEOUT[1]`` seconds, so
+    A live download writes to its file at least every `TIMEOUT[1]` seconds, so
     the temporary file of a download still running in another process is kept.
     """
     now = time.time()

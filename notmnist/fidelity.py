@@ -1,30 +1,30 @@
 """How close the stand-in is to notMNIST: its statistics next to the real archives'.
 
-The stand-in (:mod:`notmnist.standin`) is rendered from fonts; this module
+The stand-in ([`notmnist.standin`][notmnist.standin]) is rendered from fonts; this module
 measures it the way a reader of the problems would, after the whole pipeline,
 and puts each figure next to the same figure of the real data (facts gathered
 in the project's reference notes, stored below, never results of a build):
 
-* **glyphs** (:func:`glyph_stats`): pixel statistics of the small archive,
-  against 10,000 real glyphs from ``notMNIST_small``;
-* **per-letter counts** (:func:`count_spread`): how unbalanced each archive
-  is, against the published counts in :mod:`notmnist.registry`;
-* **overlap** (:func:`overlap_stats`): validation and test images with an
+* **glyphs** ([`glyph_stats`][notmnist.fidelity.glyph_stats]): pixel statistics of the small archive,
+  against 10,000 real glyphs from `notMNIST_small`;
+* **per-letter counts** ([`count_spread`][notmnist.fidelity.count_spread]): how unbalanced each archive
+  is, against the published counts in [`notmnist.registry`][notmnist.registry];
+* **overlap** ([`overlap_stats`][notmnist.fidelity.overlap_stats]): validation and test images with an
   identical copy in train, as problem 5 counts them, against the published
   1,067 and 1,324 of 10,000; and the share problem 5 drops (identical or near
-  copies at :data:`notmnist.duplicates.DEFAULT_THRESHOLD`);
-* **near copies** (:func:`near_l1_share`): test images with a copy in train
+  copies at [`notmnist.duplicates.DEFAULT_THRESHOLD`][notmnist.duplicates.DEFAULT_THRESHOLD]);
+* **near copies** ([`near_l1_share`][notmnist.fidelity.near_l1_share]): test images with a copy in train
   under the published criterion, L1 < 10 on normalised pixels, against the
   published 53 of the first 200;
-* **nearest neighbours** (:func:`neighbour_stats`): 2,000 glyphs against 8,000
+* **nearest neighbours** ([`neighbour_stats`][notmnist.fidelity.neighbour_stats]): 2,000 glyphs against 8,000
   others of one archive, as the real figures were measured: shares identical
   and near at the site's threshold, and the quartiles of the distance;
-* **learning curve** (:func:`learning_curve_stats`): logistic regression of
-  :mod:`notmnist.baseline` on the course split, against the published
+* **learning curve** ([`learning_curve_stats`][notmnist.fidelity.learning_curve_stats]): logistic regression of
+  [`notmnist.baseline`][notmnist.baseline] on the course split, against the published
   .509 / .697 / .833 / .851.
 
-:func:`markdown` is what the data page shows (computed during the build and
-cached); :func:`report` is what ``python -m notmnist standin --report`` prints.
+[`markdown`][notmnist.fidelity.markdown] is what the data page shows (computed during the build and
+cached); [`report`][notmnist.fidelity.report] is what `python -m notmnist standin --report` prints.
 """
 
 from __future__ import annotations
@@ -58,24 +58,24 @@ REAL_GLYPHS: dict[str, float] = {
 }
 """Statistics of 10,000 real glyphs from notMNIST_small.
 
-Normalised pixels are ``(pixel - 127.5) / 255``; ``letter_mean_min`` and
-``letter_mean_max`` are the extreme per-letter means (J and I).
+Normalised pixels are `(pixel - 127.5) / 255`; `letter_mean_min` and
+`letter_mean_max` are the extreme per-letter means (J and I).
 """
 
 REAL_NN_SHARES: tuple[tuple[float, float], ...] = (
     (0, 0.022), (4, 0.025), (8, 0.036), (12, 0.053), (16, 0.078),
     (20, 0.117), (25, 0.183), (30, 0.246), (40, 0.410), (60, 0.668),
 )
-"""``(d, share)``: share of 2,000 real notMNIST_small glyphs whose nearest
-neighbour among 8,000 others of the same archive is closer than ``d``
-(root-mean-square difference in grey levels; ``d = 0``: identical)."""
+"""`(d, share)`: share of 2,000 real notMNIST_small glyphs whose nearest
+neighbour among 8,000 others of the same archive is closer than `d`
+(root-mean-square difference in grey levels; `d = 0`: identical)."""
 
 REAL_IN_TRAIN: dict[str, tuple[int, int]] = {"valid": (1_067, 10_000), "test": (1_324, 10_000)}
 """Published images of each split with an identical copy in train, of the split's size."""
 
 REAL_NEAR_L1: tuple[int, int] = (53, 200)
 """Published: of the first 200 test images, those with a near copy in train at L1 < 10 on
-normalised pixels (``mad`` < 3.25 grey levels in :mod:`notmnist.duplicates`), identical ones included."""
+normalised pixels (`mad` < 3.25 grey levels in [`notmnist.duplicates`][notmnist.duplicates]), identical ones included."""
 
 REAL_CURVE: dict[int, float] = {50: 0.509, 100: 0.697, 1_000: 0.833, 5_000: 0.851}
 """Published test accuracy of logistic regression on the course split, by training size."""
@@ -97,7 +97,7 @@ class Row(NamedTuple):
 
 
 def glyph_stats(images: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-    """Pixel statistics of glyphs, comparable with :data:`REAL_GLYPHS`.
+    """Pixel statistics of glyphs, comparable with [`REAL_GLYPHS`][notmnist.fidelity.REAL_GLYPHS].
 
     Parameters
     ----------
@@ -109,7 +109,7 @@ def glyph_stats(images: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     Returns
     -------
     dict
-        The keys of :data:`REAL_GLYPHS`.
+        The keys of [`REAL_GLYPHS`][notmnist.fidelity.REAL_GLYPHS].
     """
     images, labels = np.asarray(images), np.asarray(labels)
     if images.ndim != 3 or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE) or len(images) != len(labels):
@@ -152,8 +152,8 @@ def overlap_stats(splits: dataset.Splits, clean: sanitise.Sanitised) -> dict[str
     Returns
     -------
     dict
-        ``valid_in_train`` and ``test_in_train``: share with an identical copy
-        in train; ``valid_dropped`` and ``test_dropped``: share dropped by the
+        `valid_in_train` and `test_in_train`: share with an identical copy
+        in train; `valid_dropped` and `test_dropped`: share dropped by the
         sanitised sets (identical or near copy in train).
     """
     n_valid, n_test = len(splits.valid_labels), len(splits.test_labels)
@@ -168,8 +168,8 @@ def overlap_stats(splits: dataset.Splits, clean: sanitise.Sanitised) -> dict[str
 def near_l1_share(splits: dataset.Splits) -> float:
     """Share of test images with a copy in train at L1 < 10 on normalised pixels, identical included.
 
-    The published criterion behind :data:`REAL_NEAR_L1` (mean absolute difference
-    under ``10 * 255 / 784`` grey levels), over the whole test split.
+    The published criterion behind [`REAL_NEAR_L1`][notmnist.fidelity.REAL_NEAR_L1] (mean absolute difference
+    under `10 * 255 / 784` grey levels), over the whole test split.
     """
     pairs = duplicates.near_duplicates(splits.test_images, splits.train_images, metric="mad")
     return pairs.n_query_near / len(splits.test_labels)
@@ -185,15 +185,15 @@ def neighbour_stats(
 ) -> dict[str, float]:
     """Nearest-neighbour distances within one archive, as the real figures were measured.
 
-    ``n_query`` glyphs, drawn with ``seed``, against ``n_reference`` other
+    `n_query` glyphs, drawn with `seed`, against `n_reference` other
     glyphs of the same archive (fewer when the archive is smaller, four
     references per query); root-mean-square distance in grey levels.
 
     Returns
     -------
     dict
-        ``nn_identical`` (share with an identical neighbour), ``nn_near``
-        (closer than ``threshold``), ``nn_q1``, ``nn_median``, ``nn_q3``
+        `nn_identical` (share with an identical neighbour), `nn_near`
+        (closer than `threshold`), `nn_q1`, `nn_median`, `nn_q3`
         (quartiles of the distance).
     """
     images = np.asarray(images)
@@ -216,10 +216,10 @@ def neighbour_stats(
 
 
 def real_neighbour_stats(threshold: float = duplicates.DEFAULT_THRESHOLD) -> dict[str, float | str]:
-    """The real counterparts of :func:`neighbour_stats`, read off :data:`REAL_NN_SHARES`.
+    """The real counterparts of [`neighbour_stats`][notmnist.fidelity.neighbour_stats], read off [`REAL_NN_SHARES`][notmnist.fidelity.REAL_NN_SHARES].
 
     Shares between two tabulated distances and quartiles are linearly
-    interpolated; a quartile beyond the table is given as ``"> 60"``.
+    interpolated; a quartile beyond the table is given as `"> 60"`.
     """
     d, share = np.array(REAL_NN_SHARES, dtype=float).T
     out: dict[str, float | str] = {
@@ -232,7 +232,7 @@ def real_neighbour_stats(threshold: float = duplicates.DEFAULT_THRESHOLD) -> dic
 
 
 def learning_curve_stats(splits: dataset.Splits) -> dict[int, float]:
-    """Test accuracy of :func:`notmnist.baseline.learning_curve` at the published sizes.
+    """Test accuracy of [`notmnist.baseline.learning_curve`][notmnist.baseline.learning_curve] at the published sizes.
 
     Sizes not smaller than the training split are left out.  The fits are
     those of problem 6 (same images, same settings), so they come from its cache.
@@ -269,7 +269,7 @@ def table(
     *,
     seed: int = 0,
 ) -> list[Row]:
-    """Every fidelity row: ``(key, label, real, stand-in)``.
+    """Every fidelity row: `(key, label, real, stand-in)`.
 
     Parameters
     ----------
@@ -285,7 +285,7 @@ def table(
     Returns
     -------
     list of Row
-        ``standin`` is None for a learning-curve size the split is too small for.
+        `standin` is None for a learning-curve size the split is too small for.
     """
     threshold = duplicates.DEFAULT_THRESHOLD
     glyphs = glyph_stats(small.images, small.labels)
@@ -339,16 +339,16 @@ def table(
 def report(
     paths: Mapping[str, str | os.PathLike], *, seed: int = 0, n_jobs: int | None = None
 ) -> list[Row]:
-    """:func:`table` of a stand-in folder, as ``python -m notmnist standin --report`` prints it.
+    """[`table`][notmnist.fidelity.table] of a stand-in folder, as `python -m notmnist standin --report` prints it.
 
-    The course split is drawn as :func:`notmnist.dataset.load_splits` would,
+    The course split is drawn as [`notmnist.dataset.load_splits`][notmnist.dataset.load_splits] would,
     with the split sizes of the stand-in's scale (from its manifest).
 
     Parameters
     ----------
     paths : dict
-        ``{"large": path, "small": path}``, as returned by
-        :func:`notmnist.standin.write_standin`.
+        `{"large": path, "small": path}`, as returned by
+        [`notmnist.standin.write_standin`][notmnist.standin.write_standin].
     seed : int
         Seed of the nearest-neighbour sample.
     n_jobs : int, optional
@@ -378,9 +378,9 @@ def report(
 
 
 def cached_table(*, seed: int = 0) -> list[Row]:
-    """:func:`table` of the data the problems run on, kept in the data folder's cache.
+    """[`table`][notmnist.fidelity.table] of the data the problems run on, kept in the data folder's cache.
 
-    An entry of :func:`notmnist.cache.memo` keyed by the archives' SHA-256, the seed and the
+    An entry of [`notmnist.cache.memo`][notmnist.cache.memo] keyed by the archives' SHA-256, the seed and the
     source of this module and every package module it imports: the same stand-in and code give
     the same table.  The rows are stored as JSON text (nothing is pickled).  The learning curve,
     near duplicates and sanitised sets come from the problems' own caches.
@@ -425,7 +425,7 @@ def markdown(provenance: Mapping[str, Any]) -> str:
     Parameters
     ----------
     provenance : mapping
-        The provenance the problems recorded (:meth:`notmnist.dataset.Provenance.to_dict`).
+        The provenance the problems recorded ([`notmnist.dataset.Provenance.to_dict`][notmnist.dataset.Provenance.to_dict]).
     """
     if provenance.get("source") != "standin":
         return (

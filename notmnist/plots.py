@@ -1,13 +1,13 @@
 """Figure helpers the problem pages share: glyph grids, pairs, bars.
 
 Glyphs are drawn in grey with no ticks, white ink on black as in the archives.
-Every helper returns the :class:`~matplotlib.figure.Figure` so a page can add
-to it; pages call ``plt.show()`` at the end of a figure cell.
+Every helper returns the `Figure` so a page can add
+to it; pages call `plt.show()` at the end of a figure cell.
 
 When a problem script runs from a terminal with no display (matplotlib's
 non-interactive Agg backend) and not under mkdocs-gallery, importing this
 module arranges for the open figures to be saved as PNG files under
-``./figures/`` when the script ends, and says where.
+`./figures/` when the script ends, and says where.
 """
 
 from __future__ import annotations
@@ -97,18 +97,18 @@ def glyph_grid(
 
 
 def shown_distance(distance: float, decimals: int = 1) -> str:
-    """A distance for a caption, rounded *down* to ``decimals``.
+    """A distance for a caption, rounded *down* to `decimals`.
 
     Rounding down keeps a caption on the right side of a threshold with at most
-    ``decimals`` decimals: 11.97 under a threshold of 12 shows as ``11.9``, never
-    as ``12.0``.
+    `decimals` decimals: 11.97 under a threshold of 12 shows as `11.9`, never
+    as `12.0`.
     """
     scale = 10**decimals
     return f"{np.floor(float(distance) * scale) / scale:.{decimals}f}"
 
 
 def letter_grid(images, labels, *, per_letter: int = 10, seed: int = 0, title: str | None = None):
-    """One row per letter A-J with ``per_letter`` random samples of that letter.
+    """One row per letter A-J with `per_letter` random samples of that letter.
 
     Parameters
     ----------
@@ -136,7 +136,7 @@ def letter_grid(images, labels, *, per_letter: int = 10, seed: int = 0, title: s
 
 
 def pair_grid(left, right, captions, *, title: str | None = None, ncols: int = 6):
-    """Pairs of images, ``left[i]`` above ``right[i]``, one caption under each pair.
+    """Pairs of images, `left[i]` above `right[i]`, one caption under each pair.
 
     Parameters
     ----------

@@ -7,13 +7,13 @@ The flow, one way::
         -> docs/hooks.py: load(dir)             during `mkdocs build`
         -> docs/index.md: {{ results.problem5.test_in_train }}  replaced by the recorded value
 
-``mkdocs build`` (through ``docs/hooks.py``) points ``NOTMNIST_RESULTS_DIR`` at a folder it empties
+`mkdocs build` (through `docs/hooks.py`) points `NOTMNIST_RESULTS_DIR` at a folder it empties
 at the start of every build, *before* mkdocs-gallery runs the problem scripts, so the home page can
 only show numbers that the same build computed.  A learner running a script from a terminal has no
-such variable set: :func:`record` then writes nothing and just hands the values back, so the
+such variable set: [`record`][notmnist.results.record] then writes nothing and just hands the values back, so the
 scripts need no special case.
 
-Values must be JSON-serialisable (numbers, strings, booleans, ``None``, and lists or dicts of
+Values must be JSON-serialisable (numbers, strings, booleans, `None`, and lists or dicts of
 those); NumPy scalars are converted to Python numbers.
 """
 
@@ -46,7 +46,7 @@ results_dir = config.results_dir
 
 
 def _plain(value: Any, where: str) -> Any:
-    """Return ``value`` as plain JSON types (NumPy scalars and arrays become numbers and lists)."""
+    """Return `value` as plain JSON types (NumPy scalars and arrays become numbers and lists)."""
     if isinstance(value, bool | int | float | str) or value is None:
         return value
     if isinstance(value, Mapping):
@@ -74,16 +74,16 @@ def _check_page(page: str) -> None:
 def record(page: str, **values: Any) -> dict[str, Any]:
     """Record headline numbers of one page for the site's home page.
 
-    The values are merged into ``<NOTMNIST_RESULTS_DIR>/<page>.json`` (existing keys of that page
+    The values are merged into `<NOTMNIST_RESULTS_DIR>/<page>.json` (existing keys of that page
     are kept unless given again).  The file is written to a temporary file in the same folder and
-    then renamed, so a reader never sees half a file.  When ``NOTMNIST_RESULTS_DIR`` is unset, as
+    then renamed, so a reader never sees half a file.  When `NOTMNIST_RESULTS_DIR` is unset, as
     when a script runs from a terminal, nothing is written.
 
     Parameters
     ----------
     page : str
-        Page key, lower-case letters, digits and ``_`` (e.g. ``"problem5"``); the values appear in
-        the site as ``{{ results.<page>.<key> }}``.
+        Page key, lower-case letters, digits and `_` (e.g. `"problem5"`); the values appear in
+        the site as `{{ results.<page>.<key> }}`.
     **values
         JSON-serialisable values (numbers, strings, booleans, lists or dicts of them; NumPy scalars
         are converted).
@@ -96,7 +96,7 @@ def record(page: str, **values: Any) -> dict[str, Any]:
     Raises
     ------
     ValueError
-        If ``page`` is not a valid key.
+        If `page` is not a valid key.
     TypeError
         If a value cannot be stored as JSON.
     """
@@ -119,7 +119,7 @@ def record(page: str, **values: Any) -> dict[str, Any]:
 def record_provenance(provenance: Any) -> dict[str, Any]:
     """Record which data the site's pages ran on (the home and data pages show it).
 
-    ``provenance`` is a :class:`notmnist.dataset.Provenance`; one problem records it, once.
+    `provenance` is a [`notmnist.dataset.Provenance`][notmnist.dataset.Provenance]; one problem records it, once.
     """
     return record(
         "data",
@@ -142,17 +142,17 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def load(folder: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
-    """Read every page's recorded results from ``folder``.
+    """Read every page's recorded results from `folder`.
 
     Parameters
     ----------
     folder : str or path-like
-        A results folder written by :func:`record`.  A missing folder holds no results.
+        A results folder written by [`record`][notmnist.results.record].  A missing folder holds no results.
 
     Returns
     -------
     dict of str to dict
-        ``{page: {key: value}}`` for every ``<page>.json`` in ``folder`` (temporary files ignored).
+        `{page: {key: value}}` for every `<page>.json` in `folder` (temporary files ignored).
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -166,7 +166,7 @@ PLACEHOLDER = re.compile(
     r"\{\{\s*results\.(?P<page>[a-z0-9_]+)\.(?P<key>[A-Za-z0-9_]+)"
     r"(?:\s*:\s*(?P<spec>[^}\s]+))?\s*\}\}"
 )
-"""``{{ results.<page>.<key> }}``, optionally with a format spec: ``{{ results.problem6.acc_50:.3f }}``."""
+"""`{{ results.<page>.<key> }}`, optionally with a format spec: `{{ results.problem6.acc_50:.3f }}`."""
 _BLOCK = re.compile(r"\{\{\s*data\.[a-z_]+\s*\}\}")
 _LOOSE = re.compile(r"\{\{\s*(?:results|data)\.[^}]*\}\}")
 
@@ -176,7 +176,7 @@ class PlaceholderError(NotMNISTError, ValueError):
 
 
 def lookup(results: Mapping[str, Mapping[str, Any]], page: str, key: str, where: str) -> Any:
-    """The recorded ``results.<page>.<key>``, or a :class:`PlaceholderError` naming the placeholder."""
+    """The recorded `results.<page>.<key>`, or a [`PlaceholderError`][notmnist.results.PlaceholderError] naming the placeholder."""
     name = f"{{{{ results.{page}.{key} }}}}"
     if page not in results:
         recorded = ", ".join(sorted(results)) or "none"
@@ -194,17 +194,17 @@ def lookup(results: Mapping[str, Mapping[str, Any]], page: str, key: str, where:
 
 
 def fill(markdown: str, results: Mapping[str, Mapping[str, Any]], where: str) -> str:
-    """Replace every ``{{ results.page.key[:spec] }}`` in ``markdown`` by its recorded value.
+    """Replace every `{{ results.page.key[:spec] }}` in `markdown` by its recorded value.
 
-    Values are written with ``format(value, spec)`` (``str(value)`` without a spec); a value
-    recorded as ``None`` (not applicable) is shown as a dash.  ``{{ data.<name> }}`` blocks are
+    Values are written with `format(value, spec)` (`str(value)` without a spec); a value
+    recorded as `None` (not applicable) is shown as a dash.  `{{ data.<name> }}` blocks are
     left for the caller.
 
     Raises
     ------
     PlaceholderError
         For a missing value, a spec that does not fit the value, or a malformed placeholder;
-        the message names the placeholder and ``where``.
+        the message names the placeholder and `where`.
     """
 
     def replace(match: re.Match) -> str:
@@ -232,7 +232,7 @@ def fill(markdown: str, results: Mapping[str, Mapping[str, Any]], where: str) ->
 def provenance_markdown(prov: Mapping[str, Any]) -> str:
     """A Markdown table of the archives, then the seed, sizes, scale and package version.
 
-    ``prov`` is a :meth:`notmnist.dataset.Provenance.to_dict`.
+    `prov` is a [`notmnist.dataset.Provenance.to_dict`][notmnist.dataset.Provenance.to_dict].
     """
     rows = ["| archive | file | bytes | SHA-256 |", "|---|---|---:|---|"]
     for a in prov.get("archives", []):

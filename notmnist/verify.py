@@ -2,18 +2,18 @@
 
 The archives have no published hash, so an archive is *verified* when it has
 
-- the exact published byte size (checked by :mod:`notmnist.fetch`),
+- the exact published byte size (checked by [`notmnist.fetch`][notmnist.fetch]),
 - a whole gzip stream whose CRC and length match (checked by reading it to
-  the end, :func:`notmnist.archive.read_archive`), and
+  the end, [`notmnist.archive.read_archive`][notmnist.archive.read_archive]), and
 - readable images per letter equal to the published counts
-  (:func:`notmnist.registry.counts_problem`).
+  ([`notmnist.registry.counts_problem`][notmnist.registry.counts_problem]).
 
 The check runs when the archive is first read.  Its verdict is cached with
-the letters (:func:`read_letters`, entry ``letters-<subset>``) and remembered
-beside the archive (:mod:`notmnist._sidefile`), where ``python -m notmnist
-info`` finds it.  A download is checked before it is kept
-(:func:`contents_check`, passed to :func:`notmnist.fetch.fetch` as
-``verify``), and its letters are cached at the same time, so the first use of
+the letters ([`read_letters`][notmnist.verify.read_letters], entry `letters-<subset>`) and remembered
+in a small side file beside the archive, where `python -m notmnist
+info` finds it.  A download is checked before it is kept
+([`contents_check`][notmnist.verify.contents_check], passed to [`notmnist.fetch.fetch`][notmnist.fetch.fetch] as
+`verify`), and its letters are cached at the same time, so the first use of
 the archive does not read it again.
 """
 
@@ -31,14 +31,14 @@ from .fetch import data_home as _data_home
 from .registry import ARCHIVES, counts_problem
 
 LETTER_ARRAYS = ("images", "labels", "names", "skipped_member", "skipped_reason", "problem")
-"""Arrays of a ``letters-<subset>`` entry; ``problem`` is ``""`` when the counts are the published ones."""
+"""Arrays of a `letters-<subset>` entry; `problem` is `""` when the counts are the published ones."""
 
 
 def read_letters(path: Path, sha256: str, subset: str, data_home=None) -> dict[str, np.ndarray]:
-    """The letters of ``path`` and the verdict on its counts, from the cache or read now.
+    """The letters of `path` and the verdict on its counts, from the cache or read now.
 
     A read that fails (bad gzip CRC or length, truncated, not a tar) raises
-    :class:`~notmnist.archive.ArchiveError`, and for a file of the published
+    [`ArchiveError`][notmnist.archive.ArchiveError], and for a file of the published
     size the failure is remembered beside it.
     """
 
@@ -69,7 +69,7 @@ def read_letters(path: Path, sha256: str, subset: str, data_home=None) -> dict[s
 
 
 def record(path: Path, arrays: dict[str, np.ndarray]) -> str | None:
-    """Remember beside ``path`` the verdict cached with its letters; return what is wrong, or None."""
+    """Remember beside `path` the verdict cached with its letters; return what is wrong, or None."""
     problem = str(arrays["problem"]) or None
     if _sidefile.verification(path) != (problem is None, problem):
         _sidefile.update(path, verified=problem is None, problem=problem)
@@ -77,12 +77,12 @@ def record(path: Path, arrays: dict[str, np.ndarray]) -> str | None:
 
 
 def contents_check(subset: str, data_home=None):
-    """A ``verify`` for :func:`notmnist.fetch.fetch`: read a download, cache its letters, say what is wrong.
+    """A `verify` for [`notmnist.fetch.fetch`][notmnist.fetch.fetch]: read a download, cache its letters, say what is wrong.
 
     Returns
     -------
     callable
-        ``verify(path) -> str | None``: None when the file's gzip stream is
+        `verify(path) -> str | None`: None when the file's gzip stream is
         whole and its per-letter counts are the published ones, else what is wrong.
     """
 
@@ -97,7 +97,7 @@ def contents_check(subset: str, data_home=None):
 
 
 def verify_archive(subset: str, *, data_home=None) -> Path:
-    """Find or download the real archive of ``subset`` and verify its contents.
+    """Find or download the real archive of `subset` and verify its contents.
 
     Returns
     -------
@@ -110,7 +110,7 @@ def verify_archive(subset: str, *, data_home=None) -> Path:
         The archive is absent and could not be downloaded.
     ArchiveError, ArchiveMismatch
         Its contents are not those of the published archive (the verdict is
-        remembered: the next :func:`~notmnist.fetch.fetch` moves it aside and
+        remembered: the next [`fetch`][notmnist.fetch.fetch] moves it aside and
         downloads it again).
     """
     home = _data_home(data_home)

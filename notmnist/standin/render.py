@@ -1,7 +1,7 @@
 """Rendering one design of one letter into a 28x28 glyph, and many in parallel.
 
-A design is a tuple of plain numbers (see :func:`_random_designs`), cheap to
-send to worker processes; :func:`render_glyph` is a pure function of the
+A design is a tuple of plain numbers (see `_random_designs`), cheap to
+send to worker processes; [`render_glyph`][notmnist.standin.render_glyph] is a pure function of the
 design, the letter and the font list.
 """
 
@@ -65,8 +65,8 @@ def variety(n_fonts: int) -> float:
     yield many clearly different designs (weights, obliques, warps, sizes,
     blur, more inversions) or the stand-in is full of near copies and too easy
     to classify.  The amounts were tuned with matplotlib's 24 fonts alone,
-    against the real learning curve and overlap shares (``docs/data.md``).
-    Log-linear between :data:`_VARIETY_FONTS` (1) and :data:`_PLAIN_FONTS` (0).
+    against the real learning curve and overlap shares (`docs/data.md`).
+    Log-linear between `_VARIETY_FONTS` (1) and `_PLAIN_FONTS` (0).
     """
     v = np.log(_PLAIN_FONTS / max(n_fonts, 1)) / np.log(_PLAIN_FONTS / _VARIETY_FONTS)
     return float(np.clip(v, 0.0, 1.0))
@@ -78,9 +78,9 @@ _VARIETY_FONTS, _PLAIN_FONTS = 30, 1000
 def _random_designs(
     rng: np.random.Generator, n: int, n_fonts: int, odd_rate: float, font_weights: np.ndarray | None = None
 ) -> list[tuple]:
-    """Draw ``n`` designs from ``n_fonts`` fonts (their variety set by :func:`variety`).
+    """Draw `n` designs from `n_fonts` fonts (their variety set by `variety`).
 
-    ``font_weights`` (summing to 1) is the chance of each font, uniform if not given.
+    `font_weights` (summing to 1) is the chance of each font, uniform if not given.
     """
     v = variety(n_fonts)
     font = rng.choice(n_fonts, n, p=font_weights) if font_weights is not None else rng.integers(0, n_fonts, n)
@@ -128,11 +128,11 @@ def render_glyph(design: tuple, letter: int, fonts: Sequence[str]) -> np.ndarray
     Parameters
     ----------
     design : tuple
-        As drawn by ``_random_designs``.
+        As drawn by `_random_designs`.
     letter : int
         0 to 9 for A to J.
     fonts : sequence of str
-        Font files indexed by ``design[0]``.
+        Font files indexed by `design[0]`.
 
     Returns
     -------
@@ -187,19 +187,19 @@ def render_glyph(design: tuple, letter: int, fonts: Sequence[str]) -> np.ndarray
 
 
 def _symbol(design: tuple) -> int:
-    """Index into :data:`_SYMBOLS` of the picture a design draws instead of its letter, or -1."""
+    """Index into `_SYMBOLS` of the picture a design draws instead of its letter, or -1."""
     kind, extra = design[7], design[8]
     return extra if kind != _KIND_PADDED else -1
 
 
 @lru_cache(maxsize=256)
 def _gamma(tone: float) -> np.ndarray:
-    """Lookup table of the gamma ``exp(tone)``: black and white stay, greys move a little."""
+    """Lookup table of the gamma `exp(tone)`: black and white stay, greys move a little."""
     return np.round(255 * (np.arange(256) / 255) ** math.exp(tone)).astype(np.uint8)
 
 
 def _distort(im, shear: float, angle: float, warp: float, corners: np.ndarray):
-    """Shear, rotate (degrees) and keystone-warp ``im`` in one resampling, on a canvas grown to fit."""
+    """Shear, rotate (degrees) and keystone-warp `im` in one resampling, on a canvas grown to fit."""
     from PIL import Image
 
     w, h = im.size
@@ -216,7 +216,7 @@ def _distort(im, shear: float, angle: float, warp: float, corners: np.ndarray):
 
 
 def _draw(text: str, font_path: str, outline: int, shadow: int, px: int = _RENDER_PX):
-    """The glyph drawn at size ``px``, cropped to its ink plus a margin; None if it has no ink."""
+    """The glyph drawn at size `px`, cropped to its ink plus a margin; None if it has no ink."""
     from PIL import Image, ImageDraw
 
     font = _font(font_path, px)
@@ -239,12 +239,12 @@ def _draw(text: str, font_path: str, outline: int, shadow: int, px: int = _RENDE
 
 @lru_cache(maxsize=4096)
 def _weight_steps(font_path: str, outline: int, shadow: int, target: float, px: int = _RENDER_PX) -> int:
-    """Erosions (< 0) or dilations (> 0) that bring the design's reference letter near ``target``.
+    """Erosions (< 0) or dilations (> 0) that bring the design's reference letter near `target`.
 
-    The share of bright pixels is measured on ``E`` inside its bounding box
+    The share of bright pixels is measured on `E` inside its bounding box
     (what fills the 28x28 box after the stretch), and the same steps are then
     applied to every letter, so letters keep their natural differences (a
-    stretched ``I`` is brighter than a ``J``).  At most three steps; an
+    stretched `I` is brighter than a `J`).  At most three steps; an
     erosion that would wipe the glyph out is not taken.
     """
     im = _draw("E", font_path, outline, shadow, px)
@@ -274,7 +274,7 @@ def _bright_share(im) -> float:
 
 
 def _morph(im, steps: int):
-    """``steps`` 3x3 dilations (> 0) or erosions (< 0)."""
+    """`steps` 3x3 dilations (> 0) or erosions (< 0)."""
     from PIL import ImageFilter
 
     for _ in range(abs(steps)):
@@ -292,7 +292,7 @@ def _jitter(design: tuple) -> np.ndarray:
 
 
 def _ink_box(arr: np.ndarray, level: int = 40) -> tuple[int, int, int, int] | None:
-    """(left, top, right, bottom) of the pixels brighter than ``level``, or None."""
+    """(left, top, right, bottom) of the pixels brighter than `level`, or None."""
     ink = arr > level
     rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))
     if not len(rows):
@@ -324,12 +324,12 @@ def render_designs(
     n_jobs: int | None = None,
     progress: bool = False,
 ):
-    """Render ``(design, letter)`` jobs, in parallel, in order.
+    """Render `(design, letter)` jobs, in parallel, in order.
 
     Returns
     -------
     ndarray of uint8, shape (len(jobs), 28, 28), or list of bytes
-        The glyphs, or their PNG encodings when ``as_png``.
+        The glyphs, or their PNG encodings when `as_png`.
     """
     fonts = [str(f) for f in fonts]
     order = sorted(range(len(jobs)), key=lambda i: (jobs[i][0][0], i))  # font by font: cache hits

@@ -1,6 +1,6 @@
 """Writing the stand-in archives: which design goes under which name, then the tar files.
 
-See :mod:`notmnist.standin` for what the archives hold and how they are reused.
+See [`notmnist.standin`][notmnist.standin] for what the archives hold and how they are reused.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def _plan(scale: float, seed: int, fonts: Sequence[Path]) -> tuple[list[tuple], 
     designs : list of tuple
         Distinct designs; entries refer to them by index.
     entries : dict
-        ``entries[subset][letter]`` is a list of ``(file name, design index)``;
+        `entries[subset][letter]` is a list of `(file name, design index)`;
         design index -1 marks a planted zero-byte file.
     """
     rng = np.random.default_rng(seed)
@@ -139,8 +139,8 @@ def _near_copies(rng: np.random.Generator, originals: list[tuple]) -> list[tuple
     gamma times 0.82 to 0.95 or 1.05 to 1.22), as the same font under another name,
     re-hinted or re-encoded, gives.  Most stay under the published near-copy criterion, L1 < 10.
 
-    With few fonts every design departs from its font (:func:`render.variety`), which
-    leaves fewer such near copies than notMNIST has; :func:`_plan` plants them back.
+    With few fonts every design departs from its font (`render.variety`), which
+    leaves fewer such near copies than notMNIST has; `_plan` plants them back.
     """
     shift = rng.choice([-1.0, 1.0], len(originals)) * rng.uniform(0.05, 0.2, len(originals))
     return [d[:-1] + (round(d[-1] + float(t), 4),) for d, t in zip(originals, shift)]
@@ -153,7 +153,7 @@ def _family(path: Path) -> str:
 
 
 def _fake_names(rng: np.random.Generator, families: list[str]) -> list[str]:
-    """Distinct font file names, base64-encoded + ``.png``, one per entry, without ``/``."""
+    """Distinct font file names, base64-encoded + `.png`, one per entry, without `/`."""
     n = len(families)
     words = np.array(_NAME_WORDS)
     first = rng.integers(0, len(words), n)
@@ -194,21 +194,21 @@ def write_standin(
     progress: bool = False,
     n_jobs: int | None = None,
 ) -> dict[str, Path]:
-    """Render the stand-in archives into ``out_dir``.
+    """Render the stand-in archives into `out_dir`.
 
     Parameters
     ----------
     out_dir : path-like
-        Folder for ``notMNIST_large.tar.gz``, ``notMNIST_small.tar.gz`` and
-        the manifest ``standin.json``; created if missing.
+        Folder for `notMNIST_large.tar.gz`, `notMNIST_small.tar.gz` and
+        the manifest `standin.json`; created if missing.
     scale : float
-        Readable images per letter are ``round(real_count * scale)``;
-        ``1.0`` gives the real 529,114 + 18,724.
+        Readable images per letter are `round(real_count * scale)`;
+        `1.0` gives the real 529,114 + 18,724.
     seed : int
         Seed of every random choice.
     fonts : sequence of path-like, or {"all", "matplotlib"}, optional
-        Font files to render from, or the font set :func:`find_fonts` should
-        look for (default ``"all"``: every font of the machine plus matplotlib's).
+        Font files to render from, or the font set [`find_fonts`][notmnist.standin.find_fonts] should
+        look for (default `"all"`: every font of the machine plus matplotlib's).
     progress : bool
         Show a tqdm progress bar while rendering.
     n_jobs : int, optional
@@ -217,16 +217,16 @@ def write_standin(
     Returns
     -------
     dict
-        ``{"large": path, "small": path}``.  When ``out_dir`` already holds a
+        `{"large": path, "small": path}`.  When `out_dir` already holds a
         complete stand-in with the same scale, seed, font list and rendering
-        version (:data:`~notmnist.standin.render.RENDER_VERSION`), whose
+        version (`RENDER_VERSION`), whose
         archives still have the size and SHA-256 recorded in its manifest, it is
         returned as is, without rendering; otherwise it is rendered again.
 
     Raises
     ------
     ValueError
-        If ``scale`` is not in (0, 1] or no font is usable.
+        If `scale` is not in (0, 1] or no font is usable.
     """
     if not 0 < scale <= 1:
         raise ValueError(f"scale must be in (0, 1], got {scale!r}: use 1.0 for the real size")
@@ -302,7 +302,7 @@ def _sha256(path: Path) -> str:
 
 
 def _damaged(paths: dict[str, Path], recorded) -> tuple[str, str] | None:
-    """``(archive, what is wrong)`` for the first archive unlike the manifest's record, else None.
+    """`(archive, what is wrong)` for the first archive unlike the manifest's record, else None.
 
     A truncated, replaced or missing archive is rendered again rather than
     reused: the stand-in's archives are checked against the size and SHA-256
@@ -349,7 +349,7 @@ def _pillow_version() -> str:
 
 
 def _write_tar(path: Path, top: str, letters: dict, rendered: dict) -> None:
-    """Write one archive, deterministically, via a temporary file and ``os.replace``."""
+    """Write one archive, deterministically, via a temporary file and `os.replace`."""
     with atomic_write(path) as raw, gzip.GzipFile(
         filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6
     ) as gz, tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar:
@@ -388,7 +388,7 @@ def standin_letters(
     odd_rate: float = 0.0,
     n_jobs: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Render ``n_designs`` random designs of every letter straight into arrays.
+    """Render `n_designs` random designs of every letter straight into arrays.
 
     For experiments (e.g. font-disjoint checks) without writing archives.
 
