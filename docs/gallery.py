@@ -173,7 +173,7 @@ def check(found: bool, what: str, where: str) -> None:
     if not found:
         raise GalleryChanged(
             f"{where}: expected {what} from mkdocs-gallery {GALLERY_VERSION} but found none; "
-            "docs/gallery_pages.py must be updated for the installed mkdocs-gallery"
+            "docs/gallery.py must be updated for the installed mkdocs-gallery"
         )
 
 

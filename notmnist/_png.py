@@ -1,11 +1,10 @@
 """Batch decoding of small 8-bit greyscale PNGs with NumPy.
 
-Opening a 28x28 PNG with Pillow costs about 60 microseconds, almost all of it
-Python-level bookkeeping around a few hundred bytes of zlib data.  Every
+Opening a 28x28 PNG with Pillow is almost all Python-level bookkeeping
+around a few hundred bytes of zlib data.  Every
 notMNIST image is the same simple kind of PNG (8-bit greyscale,
 non-interlaced), so this module decodes a whole batch at once: each file's
-chunks are walked and its image data inflated with `zlib` (a few
-microseconds), then the PNG row filters (None, Sub, Up, Average, Paeth) are
+chunks are walked and its image data inflated with `zlib` (one C call), then the PNG row filters (None, Sub, Up, Average, Paeth) are
 undone for all images together, one row at a time, with vectorised NumPy.
 
 Anything else (another colour type or bit depth, another size, interlacing,

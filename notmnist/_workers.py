@@ -14,8 +14,8 @@ macOS) and `spawn` elsewhere (Windows), and hides the main module's
 `__file__` and `__spec__` while workers start: with nothing to re-import,
 they import only the package module that holds the work (preloaded by the
 fork server, so each worker starts in milliseconds).  It is a
-`concurrent.futures.ProcessPoolExecutor`; `multiprocessing.Pool`
-moved the same batches 20 % slower here.
+`concurrent.futures.ProcessPoolExecutor`, which moved the same batches faster
+than `multiprocessing.Pool` did (`benchmarks/` measures reading).
 """
 
 from __future__ import annotations

@@ -162,7 +162,7 @@ def key(*parts) -> str:
 
 
 def fingerprint(*arrays: np.ndarray) -> str:
-    """SHA-256 of arrays' dtypes, shapes and bytes (about 1.4 GB/s here).
+    """SHA-256 of arrays' dtypes, shapes and bytes (hashed in C by `hashlib`).
 
     A read-only view of an entry of this cache needs no hashing: the entry's
     name already hashes everything its bytes depend on, and entries never

@@ -46,8 +46,6 @@ from .registry import archive_info
 
 log = logging.getLogger(__name__)
 
-"""Environment variable naming the data folder."""
-
 TIMEOUT: tuple[float, float] = (10.0, 60.0)
 """Seconds to wait for a connection, and for the next bytes of a download."""
 

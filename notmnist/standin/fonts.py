@@ -31,10 +31,8 @@ log = logging.getLogger(__name__)
 _FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "~/.local/share/fonts")
 _FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 
-"""What [`find_fonts`][notmnist.standin.find_fonts] looks at: every font of the machine plus matplotlib's, or matplotlib's alone."""
-
 FEW_FONTS = 50
-"""Below this many usable fonts `warn_if_few` says so (see `docs/data.md`, *Fonts*).
+"""Below this many usable fonts, writing the stand-in warns (the data page's *Fonts* says why).
 
 With few fonts the letters come from few typefaces.  Each design then varies more
 (`notmnist.standin.render.variety`), which brings the learning curve and overlap
@@ -203,7 +201,7 @@ def _system_fonts() -> list[Path]:
 
 
 def _file_hash(path: Path) -> str:
-    """SHA-256 of a font file, remembered by path, size and mtime (hashing 1,250 fonts takes 0.35 s)."""
+    """SHA-256 of a font file, remembered by path, size and mtime (a font is read again only when it changed)."""
     path = Path(path)
     stat = path.stat()
     stamp = [stat.st_size, stat.st_mtime_ns]
