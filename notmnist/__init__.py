@@ -1,25 +1,27 @@
 """notMNIST workbook: fetch, read and prepare the notMNIST letters, and analyse them.
 
 Data flows one way, one module per stage; none imports a later one
-(`tests/test_imports.py` checks it)::
+(`tests/test_imports.py` checks it):
 
-    config     the data folder and every NOTMNIST_* environment variable
-    errors     NotMNISTError, the base of every error the package raises on purpose
-    registry   the two archives as data (names, sizes, mirrors, published counts)
-    pixels     normalise / denormalise, grey levels, near-constant images (any stage)
-    fetch      verified downloads with pooch, dropped-in files
-    cache      results on disk, keyed by the data and the code that made them
-    archive    read_archive(path): stream PNG members into uint8 arrays
-    verify     an archive's contents checked against the published counts, once
-    standin    an offline look-alike archive rendered from fonts (fonts, render, write)
-    dataset    archives -> letters -> normalised splits, provenance
-    duplicates exact (digests, groups, overlaps) and near (pruned search, neighbours)
-    sanitise   validation and test sets without copies of train
-    baseline   logistic-regression learning curve
-    fidelity   the stand-in measured against the real statistics
-    plots      glyph grids and figure helpers for the pages
-    results    headline numbers a page hands to the site's home page
-    export     the course's six arrays for assignments 2 to 4
+```text
+config     the data folder and every NOTMNIST_* environment variable
+errors     NotMNISTError, the base of every error the package raises on purpose
+registry   the two archives as data (names, sizes, mirrors, published counts)
+pixels     normalise / denormalise, grey levels, near-constant images (any stage)
+fetch      verified downloads with pooch, dropped-in files
+cache      results on disk, keyed by the data and the code that made them
+archive    read_archive(path): stream PNG members into uint8 arrays
+verify     an archive's contents checked against the published counts, once
+standin    an offline look-alike archive rendered from fonts (fonts, render, write)
+dataset    archives -> letters -> normalised splits, provenance
+duplicates exact (digests, groups, overlaps) and near (pruned search, neighbours)
+sanitise   validation and test sets without copies of train
+baseline   logistic-regression learning curve
+fidelity   the stand-in measured against the real statistics
+plots      glyph grids and figure helpers for the pages
+results    headline numbers a page hands to the site's home page
+export     the course's six arrays for assignments 2 to 4
+```
 
 Private helpers: `_tarstream` (fast tar walk), `_decode` (batches of members decoded in
 worker processes), `_png` (bulk PNG decoding),

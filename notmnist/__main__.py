@@ -1,4 +1,5 @@
-"""Command line: `python -m notmnist fetch | inspect ARCHIVE | prepare | export | standin | info | clear-cache`.
+"""Command line: `python -m notmnist fetch | inspect ARCHIVE | prepare | export | standin | info |
+clear-cache`.
 
 The CLI prints; the library only logs.  A user mistake or a bad file ends in
 one line on stderr (`notmnist: error: ...`) and a non-zero exit status, never

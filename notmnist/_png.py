@@ -4,7 +4,8 @@ Opening a 28x28 PNG with Pillow is almost all Python-level bookkeeping
 around a few hundred bytes of zlib data.  Every
 notMNIST image is the same simple kind of PNG (8-bit greyscale,
 non-interlaced), so this module decodes a whole batch at once: each file's
-chunks are walked and its image data inflated with `zlib` (one C call), then the PNG row filters (None, Sub, Up, Average, Paeth) are
+chunks are walked and its image data inflated with `zlib` (one C call), then the PNG row filters (None, Sub,
+Up, Average, Paeth) are
 undone for all images together, one row at a time, with vectorised NumPy.
 
 Anything else (another colour type or bit depth, another size, interlacing,

@@ -138,7 +138,8 @@ def read_archive(path: str | os.PathLike, *, n_jobs: int | None = None) -> Lette
 
 
 def _read(path: Path, n_jobs: int | None, *, bulk: bool) -> Letters:
-    """[`read_archive`][notmnist.archive.read_archive]; `bulk=False` walks the tar one member at a time (same result, slower)."""
+    """[`read_archive`][notmnist.archive.read_archive]; `bulk=False` walks the tar one member at a time (same
+    result, slower)."""
     _check_gzip(path)
     n_jobs = n_jobs or os.cpu_count() or 1
     skipped: list[Skipped] = []

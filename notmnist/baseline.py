@@ -199,7 +199,8 @@ def fit_logistic(
 
 
 _FITTED = ("coef", "intercept", "classes", "n_iter")
-"""The attributes of a fitted LogisticRegression that [`fit_logistic`][notmnist.baseline.fit_logistic] caches."""
+"""The attributes of a fitted LogisticRegression that [`fit_logistic`][notmnist.baseline.fit_logistic]
+caches."""
 
 
 def _fit(model: LogisticRegression, x: np.ndarray, y: np.ndarray, blas_threads: int | None) -> float:

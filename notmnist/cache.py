@@ -114,7 +114,8 @@ def package_imports(path: str | os.PathLike, root: str | os.PathLike | None = No
 
     Relative imports and `notmnist.` imports count; `from . import name` names a module when
     one exists, else the package's `__init__.py`.  `root` is the package folder (default: this
-    package's).  The one reader of the package's imports: [`code_hash`][notmnist.cache.code_hash] follows it, and
+    package's).  The one reader of the package's imports: [`code_hash`][notmnist.cache.code_hash] follows it,
+    and
     `tests/test_imports.py` checks the import graph with it.
     """
     root = Path(__file__).parent if root is None else Path(root)
@@ -247,7 +248,8 @@ def load(path: Path, names: Iterable[str]) -> dict[str, np.ndarray] | None:
 
 
 def save(path: Path, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Write an entry atomically, with its manifest; return its arrays as [`load`][notmnist.cache.load] would."""
+    """Write an entry atomically, with its manifest; return its arrays as [`load`][notmnist.cache.load]
+    would."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=PART_SUFFIX, dir=path.parent))
     try:
@@ -328,7 +330,8 @@ def _size(entry: Path) -> int:
 
 
 def entries(data_home=None) -> list[tuple[str, int]]:
-    """`(name, bytes)` of every entry, by name (temporary folders excluded: see [`leftovers`][notmnist.cache.leftovers])."""
+    """`(name, bytes)` of every entry, by name (temporary folders excluded: see
+    [`leftovers`][notmnist.cache.leftovers])."""
     root = _data_home(data_home) / "cache"
     if not root.is_dir():
         return []
@@ -345,7 +348,8 @@ def leftovers(data_home=None) -> list[tuple[str, int]]:
 
 @dataclass
 class Cleared:
-    """What [`clear`][notmnist.cache.clear] did: `(name, bytes)` removed, and `(name, why)` it could not remove."""
+    """What [`clear`][notmnist.cache.clear] did: `(name, bytes)` removed, and `(name, why)` it could not
+    remove."""
 
     removed: list[tuple[str, int]] = field(default_factory=list)
     leftovers: list[tuple[str, int]] = field(default_factory=list)

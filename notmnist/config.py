@@ -1,15 +1,13 @@
 """Configuration: the data folder and every environment variable, read here and nowhere else.
 
-=========================== ==========================================================
-`NOTMNIST_DATA_DIR`       the data folder: archives, stand-ins, caches (default: the
-                            platform cache folder, `~/.cache/notmnist` on Linux)
-`NOTMNIST_SOURCE`         `auto` (default), `real` or `standin`
-`NOTMNIST_STANDIN_SCALE`  the stand-in's size as a fraction of the real archives
-                            (default 0.1; read only when the stand-in is used)
-`NOTMNIST_STANDIN_FONTS`  `all` (default) or `matplotlib`: the stand-in's fonts
-`NOTMNIST_RESULTS_DIR`    where problem scripts record headline numbers for the site
-                            (set by the site build; unset, nothing is recorded)
-=========================== ==========================================================
+- `NOTMNIST_DATA_DIR`: the data folder, for archives, stand-ins and caches (default:
+  the platform cache folder, `~/.cache/notmnist` on Linux);
+- `NOTMNIST_SOURCE`: `auto` (default), `real` or `standin`;
+- `NOTMNIST_STANDIN_SCALE`: the stand-in's size as a fraction of the real archives
+  (default 0.1; read only when the stand-in is used);
+- `NOTMNIST_STANDIN_FONTS`: `all` (default) or `matplotlib`, the stand-in's fonts;
+- `NOTMNIST_RESULTS_DIR`: where problem scripts record headline numbers for the site
+  (set by the site build; unset, nothing is recorded).
 
 An explicit argument always wins over the environment.  Everything the package writes lives under
 the data folder.  Bad values raise [`ConfigError`][notmnist.errors.ConfigError] naming the variable.
@@ -86,7 +84,8 @@ def source(value: str | None = None) -> str:
 
 
 def standin_scale(value: float | None = None) -> float:
-    """Return `value`, else `$NOTMNIST_STANDIN_SCALE`, else [`DEFAULT_STANDIN_SCALE`][notmnist.config.DEFAULT_STANDIN_SCALE], checked."""
+    """Return `value`, else `$NOTMNIST_STANDIN_SCALE`, else
+    [`DEFAULT_STANDIN_SCALE`][notmnist.config.DEFAULT_STANDIN_SCALE], checked."""
     origin = "stand-in scale"
     if value is None:
         env = os.environ.get(STANDIN_SCALE)

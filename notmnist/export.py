@@ -5,7 +5,8 @@ a dict of six arrays, `train_dataset`, `train_labels`, `valid_dataset`,
 `valid_labels`, `test_dataset` and `test_labels`; images float32
 (N, 28, 28) normalised as `(p - 127.5) / 255`, labels int32 0-9 (A-J).
 The next assignments start by loading that file.  [`export`][notmnist.export.export] writes the
-same six arrays from the splits the site shows ([`notmnist.dataset.load_splits`][notmnist.dataset.load_splits]),
+same six arrays from the splits the site shows
+([`notmnist.dataset.load_splits`][notmnist.dataset.load_splits]),
 optionally with the validation and test sets sanitised as in problem 5.
 
 Two formats:

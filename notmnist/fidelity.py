@@ -19,7 +19,8 @@ in the project's reference notes, stored below, never results of a build):
 * **nearest neighbours** ([`neighbour_stats`][notmnist.fidelity.neighbour_stats]): 2,000 glyphs against 8,000
   others of one archive, as the real figures were measured: shares identical
   and near at the site's threshold, and the quartiles of the distance;
-* **learning curve** ([`learning_curve_stats`][notmnist.fidelity.learning_curve_stats]): logistic regression of
+* **learning curve** ([`learning_curve_stats`][notmnist.fidelity.learning_curve_stats]): logistic regression
+of
   [`notmnist.baseline`][notmnist.baseline] on the course split, against the published
   .509 / .697 / .833 / .851.
 
@@ -75,7 +76,8 @@ REAL_IN_TRAIN: dict[str, tuple[int, int]] = {"valid": (1_067, 10_000), "test": (
 
 REAL_NEAR_L1: tuple[int, int] = (53, 200)
 """Published: of the first 200 test images, those with a near copy in train at L1 < 10 on
-normalised pixels (`mad` < 3.25 grey levels in [`notmnist.duplicates`][notmnist.duplicates]), identical ones included."""
+normalised pixels (`mad` < 3.25 grey levels in [`notmnist.duplicates`][notmnist.duplicates]), identical ones
+included."""
 
 REAL_CURVE: dict[int, float] = {50: 0.509, 100: 0.697, 1_000: 0.833, 5_000: 0.851}
 """Published test accuracy of logistic regression on the course split, by training size."""
@@ -216,7 +218,8 @@ def neighbour_stats(
 
 
 def real_neighbour_stats(threshold: float = duplicates.DEFAULT_THRESHOLD) -> dict[str, float | str]:
-    """The real counterparts of [`neighbour_stats`][notmnist.fidelity.neighbour_stats], read off [`REAL_NN_SHARES`][notmnist.fidelity.REAL_NN_SHARES].
+    """The real counterparts of [`neighbour_stats`][notmnist.fidelity.neighbour_stats], read off
+    [`REAL_NN_SHARES`][notmnist.fidelity.REAL_NN_SHARES].
 
     Shares between two tabulated distances and quartiles are linearly
     interpolated; a quartile beyond the table is given as `"> 60"`.
@@ -232,7 +235,8 @@ def real_neighbour_stats(threshold: float = duplicates.DEFAULT_THRESHOLD) -> dic
 
 
 def learning_curve_stats(splits: dataset.Splits) -> dict[int, float]:
-    """Test accuracy of [`notmnist.baseline.learning_curve`][notmnist.baseline.learning_curve] at the published sizes.
+    """Test accuracy of [`notmnist.baseline.learning_curve`][notmnist.baseline.learning_curve] at the
+    published sizes.
 
     Sizes not smaller than the training split are left out.  The fits are
     those of problem 6 (same images, same settings), so they come from its cache.
@@ -339,7 +343,8 @@ def table(
 def report(
     paths: Mapping[str, str | os.PathLike], *, seed: int = 0, n_jobs: int | None = None
 ) -> list[Row]:
-    """[`table`][notmnist.fidelity.table] of a stand-in folder, as `python -m notmnist standin --report` prints it.
+    """[`table`][notmnist.fidelity.table] of a stand-in folder, as `python -m notmnist standin --report`
+    prints it.
 
     The course split is drawn as [`notmnist.dataset.load_splits`][notmnist.dataset.load_splits] would,
     with the split sizes of the stand-in's scale (from its manifest).
@@ -425,7 +430,8 @@ def markdown(provenance: Mapping[str, Any]) -> str:
     Parameters
     ----------
     provenance : mapping
-        The provenance the problems recorded ([`notmnist.dataset.Provenance.to_dict`][notmnist.dataset.Provenance.to_dict]).
+        The provenance the problems recorded
+        ([`notmnist.dataset.Provenance.to_dict`][notmnist.dataset.Provenance.to_dict]).
     """
     if provenance.get("source") != "standin":
         return (

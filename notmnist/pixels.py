@@ -3,8 +3,10 @@
 The archives hold 8-bit grey levels (0 black background, 255 white ink); the
 splits hold them normalised as the course did, `(p - 127.5) / 255` in
 float32.  This module converts between the two ([`normalise`][notmnist.pixels.normalise],
-[`denormalise`][notmnist.pixels.denormalise], [`grey_levels`][notmnist.pixels.grey_levels]), checks image arrays
-([`as_rows`][notmnist.pixels.as_rows]) and finds the nearly constant images ([`near_constant`][notmnist.pixels.near_constant]).
+[`denormalise`][notmnist.pixels.denormalise], [`grey_levels`][notmnist.pixels.grey_levels]), checks image
+arrays
+([`as_rows`][notmnist.pixels.as_rows]) and finds the nearly constant images
+([`near_constant`][notmnist.pixels.near_constant]).
 Every function accepts either kind: `uint8` arrays are grey levels, float
 arrays are normalised pixels.
 """
@@ -25,7 +27,8 @@ def normalise(images: np.ndarray) -> np.ndarray:
 
 
 def denormalise(images: np.ndarray) -> np.ndarray:
-    """Undo [`normalise`][notmnist.pixels.normalise]: float pixels back to uint8 grey levels, rounded to the nearest.
+    """Undo [`normalise`][notmnist.pixels.normalise]: float pixels back to uint8 grey levels, rounded to the
+    nearest.
 
     Works through the images a block at a time, so the temporaries stay small
     even for the whole training split.

@@ -84,7 +84,8 @@ SUBSETS: tuple[str, ...] = tuple(ARCHIVES)
 
 
 def archive_info(subset: str) -> ArchiveInfo:
-    """Return the [`ArchiveInfo`][notmnist.registry.ArchiveInfo] of `subset`, with a clear error for a typo."""
+    """Return the [`ArchiveInfo`][notmnist.registry.ArchiveInfo] of `subset`, with a clear error for a
+    typo."""
     try:
         return ARCHIVES[subset]
     except KeyError:

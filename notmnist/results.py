@@ -1,16 +1,19 @@
 """Headline numbers a problem page hands to the site's home page.
 
-The flow, one way::
+The flow, one way:
 
-    problems/plot_5_overlap.py          record("problem5", test_in_train=1324, ...)
-        -> $NOTMNIST_RESULTS_DIR/problem5.json    (merged, written atomically)
-        -> docs/hooks.py: load(dir)             during `mkdocs build`
-        -> docs/index.md: {{ results.problem5.test_in_train }}  replaced by the recorded value
+```text
+problems/plot_5_overlap.py          record("problem5", test_in_train=1324, ...)
+    -> $NOTMNIST_RESULTS_DIR/problem5.json    (merged, written atomically)
+    -> docs/hooks.py: load(dir)             during `mkdocs build`
+    -> docs/index.md: {{ results.problem5.test_in_train }}  replaced by the recorded value
+```
 
 `mkdocs build` (through `docs/hooks.py`) points `NOTMNIST_RESULTS_DIR` at a folder it empties
 at the start of every build, *before* mkdocs-gallery runs the problem scripts, so the home page can
 only show numbers that the same build computed.  A learner running a script from a terminal has no
-such variable set: [`record`][notmnist.results.record] then writes nothing and just hands the values back, so the
+such variable set: [`record`][notmnist.results.record] then writes nothing and just hands the values back, so
+the
 scripts need no special case.
 
 Values must be JSON-serialisable (numbers, strings, booleans, `None`, and lists or dicts of
@@ -119,7 +122,8 @@ def record(page: str, **values: Any) -> dict[str, Any]:
 def record_provenance(provenance: Any) -> dict[str, Any]:
     """Record which data the site's pages ran on (the home and data pages show it).
 
-    `provenance` is a [`notmnist.dataset.Provenance`][notmnist.dataset.Provenance]; one problem records it, once.
+    `provenance` is a [`notmnist.dataset.Provenance`][notmnist.dataset.Provenance]; one problem records it,
+    once.
     """
     return record(
         "data",
@@ -176,7 +180,8 @@ class PlaceholderError(NotMNISTError, ValueError):
 
 
 def lookup(results: Mapping[str, Mapping[str, Any]], page: str, key: str, where: str) -> Any:
-    """The recorded `results.<page>.<key>`, or a [`PlaceholderError`][notmnist.results.PlaceholderError] naming the placeholder."""
+    """The recorded `results.<page>.<key>`, or a [`PlaceholderError`][notmnist.results.PlaceholderError]
+    naming the placeholder."""
     name = f"{{{{ results.{page}.{key} }}}}"
     if page not in results:
         recorded = ", ".join(sorted(results)) or "none"

@@ -9,7 +9,8 @@ score by memory.  Sanitising drops every such image -- identical copies found by
   and how many were dropped for each reason;
 - [`sanitised`][notmnist.sanitise.sanitised] does it for the course's splits, cached, so that problem 5
   computes it and problem 6 reuses it, whichever runs first;
-- [`held_out`][notmnist.sanitise.held_out] and [`near_copies`][notmnist.sanitise.near_copies] are the bookkeeping both share:
+- [`held_out`][notmnist.sanitise.held_out] and [`near_copies`][notmnist.sanitise.near_copies] are the
+  bookkeeping both share:
   validation and test images searched as one set of queries, and which of them
   have a near but not identical copy in train.
 

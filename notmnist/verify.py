@@ -12,7 +12,8 @@ The check runs when the archive is first read.  Its verdict is cached with
 the letters ([`read_letters`][notmnist.verify.read_letters], entry `letters-<subset>`) and remembered
 in a small side file beside the archive, where `python -m notmnist
 info` finds it.  A download is checked before it is kept
-([`contents_check`][notmnist.verify.contents_check], passed to [`notmnist.fetch.fetch`][notmnist.fetch.fetch] as
+([`contents_check`][notmnist.verify.contents_check], passed to [`notmnist.fetch.fetch`][notmnist.fetch.fetch]
+as
 `verify`), and its letters are cached at the same time, so the first use of
 the archive does not read it again.
 """
@@ -77,7 +78,8 @@ def record(path: Path, arrays: dict[str, np.ndarray]) -> str | None:
 
 
 def contents_check(subset: str, data_home=None):
-    """A `verify` for [`notmnist.fetch.fetch`][notmnist.fetch.fetch]: read a download, cache its letters, say what is wrong.
+    """A `verify` for [`notmnist.fetch.fetch`][notmnist.fetch.fetch]: read a download, cache its letters, say
+    what is wrong.
 
     Returns
     -------

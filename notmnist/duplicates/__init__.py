@@ -4,14 +4,18 @@ Two modules, one per question:
 
 - `exact`: identical images, by a join on a 64-bit
   digest of each image's bytes, every match verified on the bytes
-  ([`exact_groups`][notmnist.duplicates.exact_groups], [`overlap`][notmnist.duplicates.overlap], [`overlaps`][notmnist.duplicates.overlaps],
-  [`image_digests`][notmnist.duplicates.image_digests], [`member`][notmnist.duplicates.member], [`tagged`][notmnist.duplicates.tagged]);
+  ([`exact_groups`][notmnist.duplicates.exact_groups], [`overlap`][notmnist.duplicates.overlap],
+  [`overlaps`][notmnist.duplicates.overlaps],
+  [`image_digests`][notmnist.duplicates.image_digests], [`member`][notmnist.duplicates.member],
+  [`tagged`][notmnist.duplicates.tagged]);
 - `near`: pairs closer than a threshold in grey
   levels, and nearest neighbours, by an exact search pruned with a
-  principal-component bound ([`near_duplicates`][notmnist.duplicates.near_duplicates], [`nearest_neighbours`][notmnist.duplicates.nearest_neighbours]).
+  principal-component bound ([`near_duplicates`][notmnist.duplicates.near_duplicates],
+  [`nearest_neighbours`][notmnist.duplicates.nearest_neighbours]).
 
 Sanitised validation and test sets, built from both, are in
-[`notmnist.sanitise`][notmnist.sanitise].  [`near_constant`][notmnist.duplicates.near_constant] (blank or solid images) lives
+[`notmnist.sanitise`][notmnist.sanitise].  [`near_constant`][notmnist.duplicates.near_constant] (blank or
+solid images) lives
 in [`notmnist.pixels`][notmnist.pixels] and is importable from here too.
 """
 

@@ -86,7 +86,8 @@ class Groups:
 class Overlap:
     """Exact copies between two sets `a` and `b`.
 
-    Counting convention: [`n_a_in_b`][notmnist.duplicates.Overlap.n_a_in_b] counts the *images of a* that have an
+    Counting convention: [`n_a_in_b`][notmnist.duplicates.Overlap.n_a_in_b] counts the *images of a* that have
+    an
     identical image anywhere in `b`, each copy in `a` counted (the convention
     of the course's published solutions when they count test images also in
     train).  [`n_shared`][notmnist.duplicates.Overlap.n_shared] counts distinct images present in both sets.
@@ -271,7 +272,8 @@ def exact_groups(images: np.ndarray) -> Groups:
     Returns
     -------
     Groups
-        Only groups of two or more identical images; see [`Groups`][notmnist.duplicates.Groups] for the counts.
+        Only groups of two or more identical images; see [`Groups`][notmnist.duplicates.Groups] for the
+        counts.
     """
     rows = _rows(images)
     ids = _identity([rows])
@@ -303,7 +305,8 @@ def member(keys: np.ndarray, table: np.ndarray) -> np.ndarray:
 
 
 def tagged(digests: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Digest and label as one key: which (image, label) pairs occur, by [`member`][notmnist.duplicates.member].
+    """Digest and label as one key: which (image, label) pairs occur, by
+    [`member`][notmnist.duplicates.member].
 
     The digest is shifted up 4 bits and the label (0 to 15) fills the low 4
     bits, so `member(tagged(d1, y1), tagged(d2, y2))` asks whether each image

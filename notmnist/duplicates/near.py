@@ -4,12 +4,10 @@ Near duplicates are pairs whose pixel difference is small.  Distances are
 measured per pixel in grey levels (0 to 255), whatever the input dtype, so a
 threshold reads the same for raw `uint8` letters and for normalised splits:
 
-`"rms"`
-    root mean square difference, `sqrt(mean((a - b) ** 2))`;
-`"mad"`
-    mean absolute difference, `mean(|a - b|)`.  The published solutions'
-    criterion "L1 distance < 10 on normalised pixels" is `mad < 10 * 255 / 784
-    = 3.25` grey levels.
+- `"rms"`: root mean square difference, `sqrt(mean((a - b) ** 2))`;
+- `"mad"`: mean absolute difference, `mean(|a - b|)`.  The published solutions'
+  criterion "L1 distance < 10 on normalised pixels" is `mad < 10 * 255 / 784
+  = 3.25` grey levels.
 
 The search is exact (it finds every pair under the threshold, checked against
 brute force in the tests) yet fast: every image is projected onto the leading
@@ -45,10 +43,16 @@ METRICS = ("rms", "mad")
 """Near-duplicate distances: per-pixel root mean square or mean absolute difference."""
 
 DEFAULT_METRIC = "rms"
+"""The near-duplicate distance used unless another is asked for: per-pixel root mean square."""
 DEFAULT_THRESHOLDS = {"rms": 12.0, "mad": 10 * 255 / 784}
-"""Default near-duplicate threshold of each metric, in grey levels (see [`near_duplicates`][notmnist.duplicates.near_duplicates]);
+"""Default near-duplicate threshold of each metric, in grey levels (see
+[`near_duplicates`][notmnist.duplicates.near_duplicates]);
 for `"mad"` it is the published criterion, L1 < 10 on normalised pixels."""
 DEFAULT_THRESHOLD = DEFAULT_THRESHOLDS[DEFAULT_METRIC]
+"""Default near-duplicate threshold in grey levels (12.0, for the default metric `"rms"`).
+
+Two images count as near duplicates when their per-pixel root-mean-square difference is below
+it.  Problem 5 and the sanitised sets use it unless told otherwise."""
 
 _CODE = (sys.modules[__name__],)  # with every package module it imports (cache.code_hash)
 """Modules whose source keys the cached near-duplicate and neighbour searches."""
@@ -262,7 +266,8 @@ def near_duplicates(
     when the threshold was chosen.  RMS rather than MAD because a few strongly
     changed pixels (a missing serif) should count more than faint noise spread
     everywhere.  Before changing it, look at each image's distance to its
-    nearest neighbour ([`nearest_neighbours`][notmnist.duplicates.nearest_neighbours]): where true near duplicates
+    nearest neighbour ([`nearest_neighbours`][notmnist.duplicates.nearest_neighbours]): where true near
+    duplicates
     form a separate mode below the bulk, the threshold belongs in the gap.
 
     Exact: every pair under the threshold is returned (no approximation); the
@@ -315,7 +320,8 @@ def near_duplicates(
 
 
 def _near_duplicates(rows_q: np.ndarray, rows_r: np.ndarray, threshold: float, metric: str) -> NearPairs:
-    """[`near_duplicates`][notmnist.duplicates.near_duplicates] on checked `(N, pixels)` rows, without the cache."""
+    """[`near_duplicates`][notmnist.duplicates.near_duplicates] on checked `(N, pixels)` rows, without the
+    cache."""
     # search distinct images only, then expand to every copy: blank and solid
     # images, repeated thousands of times, would otherwise multiply the work
     class_q, class_r = _classes(rows_q), _classes(rows_r)
@@ -413,7 +419,8 @@ def nearest_neighbours(
 
 
 def _nearest_neighbours(rows_q: np.ndarray, rows_r: np.ndarray, k: int, metric: str):
-    """[`nearest_neighbours`][notmnist.duplicates.nearest_neighbours] on checked `(N, pixels)` rows, without the cache."""
+    """[`nearest_neighbours`][notmnist.duplicates.nearest_neighbours] on checked `(N, pixels)` rows, without
+    the cache."""
     q, r = _grey(rows_q, "query"), _grey(rows_r, "reference")
     span = _span(q, r)
     mean, axes = _projection(r, _N_COMPONENTS)

@@ -102,7 +102,8 @@ _warned: set[int] = set()
 
 
 def warn_if_few(n_fonts: int) -> bool:
-    """Warn, once per process, that `n_fonts` is below [`FEW_FONTS`][notmnist.standin.FEW_FONTS]; return whether it is."""
+    """Warn, once per process, that `n_fonts` is below [`FEW_FONTS`][notmnist.standin.FEW_FONTS]; return
+    whether it is."""
     if n_fonts >= FEW_FONTS:
         return False
     if not _warned:
@@ -201,7 +202,8 @@ def _system_fonts() -> list[Path]:
 
 
 def _file_hash(path: Path) -> str:
-    """SHA-256 of a font file, remembered by path, size and mtime (a font is read again only when it changed)."""
+    """SHA-256 of a font file, remembered by path, size and mtime (a font is read again only when it
+    changed)."""
     path = Path(path)
     stat = path.stat()
     stamp = [stat.st_size, stat.st_mtime_ns]
@@ -215,7 +217,8 @@ def _file_hash(path: Path) -> str:
 
 @lru_cache(maxsize=1)
 def _known_hashes() -> dict[str, list]:
-    """`{path: [size, mtime_ns, sha256]}` of font files, from the last run (saved by [`find_fonts`][notmnist.standin.find_fonts])."""
+    """`{path: [size, mtime_ns, sha256]}` of font files, from the last run (saved by
+    [`find_fonts`][notmnist.standin.find_fonts])."""
     try:
         data = json.loads(_hash_cache_file().read_text())
     except (OSError, ValueError):
