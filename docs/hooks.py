@@ -12,7 +12,6 @@ What a build does, in order (``mkdocs build`` and every rebuild of ``mkdocs serv
                      ``{{ results.<page>.<key>[:spec] }}`` and the data page's ``{{ data.* }}``
                      blocks (notmnist.results, notmnist.fidelity); check that every problem page
                      names the data it ran on; name that data in every page's footer
-    on_page_content  reference pages: drop Sphinx roles the docstrings use
     on_post_build    link the package's names in the problems' code to the reference
 
 Never stale: mkdocs-gallery would skip a script whose md5 it has seen, although its results also
@@ -41,7 +40,6 @@ log = logging.getLogger("mkdocs.plugins.notmnist")
 
 RESULTS_SUBDIR = Path("generated") / "results"  # inside docs_dir
 BLOCK = re.compile(r"\{\{\s*data\.(?P<name>[a-z_]+)\s*\}\}")
-_SPHINX_ROLE = re.compile(r":(?:py:)?(?:func|class|mod|meth|attr|data|exc|obj):(?=<code>)")
 
 _state: dict[str, Any] = {"results_dir": None, "results": None}
 
@@ -139,13 +137,6 @@ def on_page_markdown(markdown, page, config, files):
         return results.fill(markdown, _results(), where)
     except results.PlaceholderError as exc:
         raise PluginError(str(exc)) from exc
-
-
-def on_page_content(html, page, config, files):
-    """Reference pages: drop the Sphinx roles (``:func:``) that the package's docstrings use."""
-    if page.file.src_uri.startswith("reference/"):
-        return _SPHINX_ROLE.sub("", html)
-    return html
 
 
 def on_post_build(config):

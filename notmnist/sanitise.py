@@ -1,9 +1,9 @@
 """Sanitised validation and test sets: none of their images repeats training.
 
 A validation or test image that also sits in the training split lets a model
-score by memory.  Sanitising drops every such image -- identical copies found by
-`notmnist.duplicates.exact`, and near copies found by
-`notmnist.duplicates.near` -- and keeps the rest:
+score by memory.  Sanitising drops every such image -- identical copies
+([`exact_groups`][notmnist.duplicates.exact_groups]) and near copies
+([`near_duplicates`][notmnist.duplicates.near_duplicates]) -- and keeps the rest:
 
 - [`sanitise`][notmnist.sanitise.sanitise] decides on arrays: which validation and test images to keep,
   and how many were dropped for each reason;

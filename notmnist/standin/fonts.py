@@ -35,7 +35,7 @@ FEW_FONTS = 50
 """Below this many usable fonts, writing the stand-in warns (the data page's *Fonts* says why).
 
 With few fonts the letters come from few typefaces.  Each design then varies more
-(`notmnist.standin.render.variety`), which brings the learning curve and overlap
+(weights, obliques, warps, sizes, blur, inversions), which brings the learning curve and overlap
 shares near the real ones, but glyphs of one letter stay closer to each other than in
 notMNIST.  The data page's fidelity table shows the figures of the stand-in a build ran on."""
 

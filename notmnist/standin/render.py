@@ -128,7 +128,7 @@ def render_glyph(design: tuple, letter: int, fonts: Sequence[str]) -> np.ndarray
     Parameters
     ----------
     design : tuple
-        As drawn by `_random_designs`.
+        A tuple of plain numbers, as the stand-in's writer draws it.
     letter : int
         0 to 9 for A to J.
     fonts : sequence of str
