@@ -41,6 +41,20 @@ log = logging.getLogger("mkdocs.plugins.notmnist")
 RESULTS_SUBDIR = Path("generated") / "results"  # inside docs_dir
 BLOCK = re.compile(r"\{\{\s*data\.(?P<name>[a-z_]+)\s*\}\}")
 
+# mkdocs-gallery's static files for what the site does not use: binder badges, pandas tables,
+# HTML reprs (capture_repr is empty), and the pictures of failed or figure-less examples (a
+# failing problem stops the build; every problem draws a figure).
+GALLERY_UNUSED = frozenset({
+    "binder_badge_logo.svg",
+    "broken_stamp.svg",
+    "broken_example.png",
+    "no_image.png",
+    "sg_gallery-binder.css",
+    "sg_gallery-dataframe.css",
+    "sg_gallery-rendered-html.css",
+})
+FIGURE_TEXT = gallery.FIGURE_TEXT
+
 _state: dict[str, Any] = {"results_dir": None, "results": None}
 
 
@@ -83,11 +97,19 @@ def _formatwarning(message, category, filename, lineno, line=None) -> str:
 
 
 def on_files(files, config):
-    """Keep the results JSON out of the site: it is build state, not content."""
+    """Keep out of the site what no page uses: the results JSON (build state), the figures'
+    text-size records, and mkdocs-gallery's static files for features the site does not use."""
     prefix = RESULTS_SUBDIR.as_posix() + "/"
-    for file in [f for f in files if f.src_uri.startswith(prefix)]:
+    for file in [f for f in files if f.src_uri.startswith(prefix) or f.src_uri.endswith(FIGURE_TEXT)]:
+        files.remove(file)
+    for file in [f for f in files if f.src_uri in GALLERY_UNUSED]:
         files.remove(file)
     return files
+
+
+def on_pre_build(config):
+    """mkdocs-gallery links its binder, dataframe and HTML-repr styles into every page: unused here."""
+    config["extra_css"] = [css for css in config["extra_css"] if css not in GALLERY_UNUSED]
 
 
 def on_serve(server, config, builder):
@@ -153,6 +175,32 @@ def on_post_build(config):
     if linked == 0:
         raise PluginError("no name in the problems' code was linked to the package reference")
     log.info(f"linked {linked} names in the problems' code to the package reference")
+    not_found = site / "404.html"
+    if not_found.exists() and not config.get("site_url"):
+        not_found.write_text(root_relative_404(not_found.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+_ROOT_URL = re.compile(r'(?P<attr>\b(?:href|src)=")/(?!/)')
+_FIND_ROOT = """<script>(function(){var p=location.pathname.split("/").slice(0,-1);
+for(var n=p.length;n>0;n--){var b=p.slice(0,n).join("/")+"/";var r=new XMLHttpRequest();
+try{r.open("HEAD",b+"assets/extra.css",false);r.send();}catch(e){continue;}
+if(r.status===200){document.write('<base href="'+b+'">');return;}}
+document.write('<base href="/">');})();</script>"""
+
+
+def root_relative_404(html: str) -> str:
+    """The 404 page, working wherever the site is published (no ``site_url`` given).
+
+    A server shows 404.html at any missing address, at any depth, so its links cannot be relative
+    to the page; mkdocs makes them root-absolute, which breaks under a sub-path
+    (``https://host/workbook/``).  Instead they are made relative to a ``<base>`` that a short
+    inline script sets first: the longest prefix of the address under which the site's own
+    stylesheet exists (same-origin requests only).
+    """
+    html = _ROOT_URL.sub(lambda m: m["attr"], html)
+    html = html.replace('__md_scope=new URL("/",location)', '__md_scope=new URL(".",document.baseURI)')
+    html = html.replace('"base": "/"', '"base": "."')
+    return html.replace("<head>", "<head>\n" + _FIND_ROOT, 1)
 
 
 def _check_shows_data(markdown: str, where: str) -> None:
