@@ -15,7 +15,7 @@ within 5 % of the set's mean count per letter.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from notmnist import dataset
+from notmnist import dataset, plots  # noqa: F401 (plots: figures saved when run without a display)
 from notmnist.registry import LETTERS
 
 TOLERANCE = 0.05
@@ -45,7 +45,7 @@ for name, c in counts.items():
 # percent: a perfectly balanced set has no bars at all, and the shaded band is
 # the 5 % tolerance.
 
-fig, ax = plt.subplots(figsize=(9, 4))
+fig, ax = plt.subplots(figsize=(5.4, 5))
 width = 0.8 / len(counts)
 for i, (name, c) in enumerate(counts.items()):
     ax.bar(np.arange(len(LETTERS)) + i * width - 0.4 + width / 2, 100 * (c / c.mean() - 1), width, label=name)
@@ -56,8 +56,8 @@ limit = max(2 * 100 * TOLERANCE, 1.1 * max(100 * np.abs(c / c.mean() - 1).max() 
 ax.set_ylim(-limit, limit)
 ax.set_xlabel("letter")
 ax.set_ylabel("count vs the set's mean (%)")
-ax.set_title("Per-letter counts relative to the mean, per archive and split")
-ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
+ax.set_title("Per-letter counts relative to the mean,\nper archive and split")
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2)
 fig.tight_layout()
 plt.show()
 
@@ -71,10 +71,8 @@ verdicts = {}
 for name, c in counts.items():
     deviation = np.abs(c / c.mean() - 1).max()
     verdicts[name] = deviation <= TOLERANCE
-    print(
-        f"{name:<22} max deviation {100 * deviation:5.2f} %, max - min {int(c.max() - c.min()):>5,} "
-        f"images -> {'balanced' if verdicts[name] else 'NOT balanced'}"
-    )
+    print(f"{name:<22} -> {'balanced' if verdicts[name] else 'NOT balanced'}")
+    print(f"  max deviation {100 * deviation:.2f} %, max - min {int(c.max() - c.min()):,} images")
 
 # %%
 # What that means for training, printed from the verdicts above: a classifier
@@ -84,11 +82,11 @@ archives = [name for name in counts if name.endswith(".tar.gz")]
 unbalanced_archives = [name for name in archives if not verdicts[name]]
 unbalanced_splits = [name for name in counts if name not in archives and not verdicts[name]]
 if unbalanced_archives:
-    print(f"Archives not balanced within {100 * TOLERANCE:g} %: {', '.join(unbalanced_archives)}.")
+    print(f"Archives not balanced within {100 * TOLERANCE:g} %:\n{', '.join(unbalanced_archives)}.")
 else:
     print(f"Both archives are balanced within {100 * TOLERANCE:g} %.")
 if unbalanced_splits:
-    print(f"Splits not balanced within {100 * TOLERANCE:g} %: {', '.join(unbalanced_splits)}:")
+    print(f"Splits not balanced within {100 * TOLERANCE:g} %:\n{', '.join(unbalanced_splits)}:")
     print("weight the classes or resample before training on them.")
 else:
-    print(f"Every split is balanced within {100 * TOLERANCE:g} %: no re-weighting is needed for training.")
+    print(f"Every split is balanced within {100 * TOLERANCE:g} %:\nno re-weighting is needed for training.")

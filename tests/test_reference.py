@@ -57,7 +57,7 @@ def test_reference_names_no_private_module(built_site):
 
     for path in reference_pages(built_site):
         text = parse_page(path).text
-        named = sorted({m[0] for m in re.finditer(r"\b(?:%s)\b" % "|".join(PRIVATE), text)})
+        named = sorted({m[0] for m in re.finditer(rf"\b(?:{'|'.join(PRIVATE)})\b", text)})
         assert named == [], f"{path.name} names {named}"
 
 
@@ -100,7 +100,8 @@ def _public_functions():
                     if any(getattr(d, "id", "") == "property" for d in node.decorator_list):
                         continue
                     a = node.args
-                    names = [x.arg for x in a.posonlyargs + a.args + a.kwonlyargs if x.arg not in ("self", "cls")]
+                    names = [x.arg for x in a.posonlyargs + a.args + a.kwonlyargs]
+                    names = [x for x in names if x not in ("self", "cls")]
                     names += [x.arg for x in (a.vararg, a.kwarg) if x is not None]
                     where = f"{path.relative_to(ROOT)}:{node.lineno}"
                     yield where, prefix + node.name, names, ast.get_docstring(node) or ""
