@@ -66,7 +66,7 @@ results.record(
 # Accuracy against training-set size
 # ----------------------------------
 
-fig, ax = plt.subplots(figsize=(7, 4))
+fig, ax = plt.subplots(figsize=(5.4, 4))
 for name in test_sets:
     ax.plot([p.n_train for p in curve], [p.accuracy[name] for p in curve], marker="o", label=name)
 ax.set_xscale("log")
@@ -94,7 +94,7 @@ print(f"models scoring higher on the raw test set: {sum(g > 0 for g in gap)} of 
 # ------------------------------------------
 
 all_predicted = baseline.predict(model, splits.test_images)
-fig, ax = plt.subplots(figsize=(5.5, 5))
+fig, ax = plt.subplots(figsize=(5.4, 5.4))
 ConfusionMatrixDisplay.from_predictions(
     splits.test_labels,
     all_predicted,
@@ -102,7 +102,7 @@ ConfusionMatrixDisplay.from_predictions(
     display_labels=LETTERS,
     cmap="Blues",
     colorbar=False,
-    text_kw={"fontsize": 7},
+    text_kw={"fontsize": 10},
     ax=ax,
 )
 ax.set_xlabel("predicted letter")
