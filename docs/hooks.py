@@ -54,6 +54,8 @@ GALLERY_UNUSED = frozenset({
     "sg_gallery-rendered-html.css",
 })
 FIGURE_TEXT = gallery.FIGURE_TEXT
+# The problem pages are the lessons: in search they rank above a page that only mentions a word.
+PROBLEM_BOOST = 2.0
 
 _state: dict[str, Any] = {"results_dir": None, "results": None}
 
@@ -141,6 +143,11 @@ def on_page_markdown(markdown, page, config, files):
         if re.fullmatch(r"generated/problems/plot_[^/]*\.md", where):
             _check_shows_data(markdown, where)
             markdown = gallery.problem_page(markdown, f"problems/{Path(where).stem}.py", where)
+            if config.get("repo_url"):  # NOTMNIST_REPO_URL: "Run it yourself" links the repository
+                markdown = markdown.replace(
+                    "the workbook's repository", f"[the workbook's repository]({config['repo_url']})", 1
+                )
+            page.meta.setdefault("search", {}).setdefault("boost", PROBLEM_BOOST)
         elif where == "generated/problems/index.md":
             markdown = gallery.gallery_index(markdown, where)
         elif where == "generated/problems/mg_execution_times.md":

@@ -6,8 +6,8 @@ If a test image also sits in the training set, a model can score on it by
 memory rather than by skill, and the test accuracy flatters it. We measure the
 overlap exactly, by hashing every image (a join, not a loop over pairs), then
 look for *near* duplicates (the same glyph with faint differences) with an
-exact pruned search, and finally build sanitised validation and test sets that
-problem 6 uses.
+exact pruned search, and finally build sanitised (the course: *sanitized*)
+validation and test sets that problem 6 uses.
 """
 
 # %%
