@@ -134,7 +134,7 @@ def fit_logistic(
     * `saga` needs many epochs over the data on dense pixels; `lbfgs` keeps
       float32 input in float32 (half the memory traffic).
 
-    `python benchmarks/run.py --rows fit` measures these settings against
+    `.venv/bin/python benchmarks/run.py --rows fit` measures these settings against
     scikit-learn's defaults on the current data: time and test accuracy of both.
     Whether each fit converged is reported as `CurvePoint.converged`.
 

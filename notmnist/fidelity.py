@@ -25,7 +25,7 @@ of
   .509 / .697 / .833 / .851.
 
 [`markdown`][notmnist.fidelity.markdown] is what the data page shows (computed during the build and
-cached); [`report`][notmnist.fidelity.report] is what `python -m notmnist standin --report` prints.
+cached); [`report`][notmnist.fidelity.report] is what `.venv/bin/python -m notmnist standin --report` prints.
 """
 
 from __future__ import annotations
@@ -343,7 +343,8 @@ def table(
 def report(
     paths: Mapping[str, str | os.PathLike], *, seed: int = 0, n_jobs: int | None = None
 ) -> list[Row]:
-    """[`table`][notmnist.fidelity.table] of a stand-in folder, as `python -m notmnist standin --report`
+    """[`table`][notmnist.fidelity.table] of a stand-in folder, as `.venv/bin/python -m notmnist standin
+    --report`
     prints it.
 
     The course split is drawn as [`notmnist.dataset.load_splits`][notmnist.dataset.load_splits] would,

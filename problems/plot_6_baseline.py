@@ -159,7 +159,7 @@ if len(mistakes):
 # and test sets):
 #
 # ```sh
-# python -m notmnist export     # writes notMNIST.npz
+# .venv/bin/python -m notmnist export     # writes notMNIST.npz
 # ```
 #
 # Two lines load them (likewise `valid_` and `test_`):
