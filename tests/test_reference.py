@@ -135,3 +135,34 @@ def test_docstrings_use_one_markup():
                     if pattern.search(node.value.value):
                         found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {what}")
     assert found == []
+
+
+# --------------------------------------------------------------------------- what the site publishes
+
+GALLERY_LEFTOVERS = ("broken_stamp.svg", "binder_badge_logo.svg", "broken_example.png", "no_image.png",
+                     "sg_gallery-binder.css", "sg_gallery-dataframe.css", "sg_gallery-rendered-html.css")
+
+
+@pytest.mark.slow
+def test_site_ships_no_gallery_leftovers(built_site):
+    """mkdocs-gallery's files for unused features are neither published nor linked from a page."""
+    published = sorted(p.name for p in built_site.site.rglob("*") if p.name in GALLERY_LEFTOVERS)
+    assert published == []
+    assert list(built_site.site.rglob("*.text.json")) == []  # the figures' text records: build state
+    for page in built_site.site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert not [name for name in GALLERY_LEFTOVERS if name in text], page
+
+
+def test_repository_link_is_set_at_build_time(monkeypatch):
+    """NOTMNIST_REPO_URL sets repo_url (unset: no link), drawn without material's GitHub API call."""
+    from sitebuild import read_mkdocs_yml
+
+    monkeypatch.delenv("NOTMNIST_REPO_URL", raising=False)
+    assert not read_mkdocs_yml(ROOT / "mkdocs.yml")["repo_url"]
+    monkeypatch.setenv("NOTMNIST_REPO_URL", "https://example.org/workbook")
+    config = read_mkdocs_yml(ROOT / "mkdocs.yml")
+    assert config["repo_url"] == "https://example.org/workbook"
+    template = ROOT / config["theme"]["custom_dir"] / "partials" / "source.html"
+    assert "config.repo_url" in template.read_text()
+    assert 'data-md-component="source"' not in template.read_text()  # would fetch api.github.com
