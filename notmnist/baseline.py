@@ -223,23 +223,56 @@ def _fit(model: LogisticRegression, x: np.ndarray, y: np.ndarray, blas_threads: 
 
 
 def converged(model: LogisticRegression) -> bool:
-    """Whether a fitted model's solver stopped before its iteration limit."""
+    """Whether a fitted model's solver stopped before its iteration limit.
+
+    Parameters
+    ----------
+    model : LogisticRegression
+        A fitted model.
+    """
     return bool(np.max(model.n_iter_) < model.max_iter)
 
 
 def predict(model: LogisticRegression, images: np.ndarray) -> np.ndarray:
-    """Predicted classes, ndarray of int64, shape (N,)."""
+    """Predicted classes, ndarray of int64, shape (N,).
+
+    Parameters
+    ----------
+    model : LogisticRegression
+        A fitted model.
+    images : ndarray, shape (N, 28, 28) or (N, 784)
+        Normalised images.
+    """
     return model.predict(features(images)).astype(np.int64)
 
 
 def accuracy(model: LogisticRegression, images: np.ndarray, labels: np.ndarray) -> float:
-    """Share of `images` whose predicted class equals `labels`, in [0, 1]."""
+    """Share of `images` whose predicted class equals `labels`, in [0, 1].
+
+    Parameters
+    ----------
+    model : LogisticRegression
+        A fitted model.
+    images : ndarray, shape (N, 28, 28) or (N, 784)
+        Normalised images.
+    labels : ndarray of int, shape (N,)
+        Their true classes, 0 to 9.
+    """
     labels = _check_labels(images, labels)
     return float(np.mean(predict(model, images) == labels))
 
 
 def confusion(model: LogisticRegression, images: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Confusion matrix: row = true letter, column = predicted letter.
+
+    Parameters
+    ----------
+    model : LogisticRegression
+        A fitted model.
+    images : ndarray, shape (N, 28, 28) or (N, 784)
+        Normalised images.
+    labels : ndarray of int, shape (N,)
+        Their true classes, 0 to 9.
 
     Returns
     -------

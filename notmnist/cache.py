@@ -71,7 +71,13 @@ class ManifestMismatch(NotMNISTError, ValueError):
 
 
 def folder(data_home=None) -> Path:
-    """`<data home>/cache`, created if needed."""
+    """`<data home>/cache`, created if needed.
+
+    Parameters
+    ----------
+    data_home : str or PathLike, optional
+        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
+    """
     path = _data_home(data_home) / "cache"
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -85,6 +91,11 @@ def code_hash(*modules) -> str:
     from the package, directly or not, function-level imports included, are found
     in their source ([`code_closure`][notmnist.cache.code_closure]), so no list of files is kept by hand:
     a result keyed by `code_hash(module)` changes with any code that computes it.
+
+    Parameters
+    ----------
+    *modules : module or str
+        Package modules, or their paths relative to the package.
     """
     here = Path(__file__).parent
     digest = hashlib.sha256()
@@ -95,7 +106,13 @@ def code_hash(*modules) -> str:
 
 
 def code_closure(*modules) -> list[Path]:
-    """Source files of `modules` and of every package module they import, sorted."""
+    """Source files of `modules` and of every package module they import, sorted.
+
+    Parameters
+    ----------
+    *modules : module or str
+        Package modules, or their paths relative to the package.
+    """
     here = Path(__file__).parent
     todo = [
         here / module if isinstance(module, str) else Path(module.__file__).resolve() for module in modules
@@ -117,6 +134,13 @@ def package_imports(path: str | os.PathLike, root: str | os.PathLike | None = No
     package's).  The one reader of the package's imports: [`code_hash`][notmnist.cache.code_hash] follows it,
     and
     `tests/test_imports.py` checks the import graph with it.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        A Python source file of the package.
+    root : str or PathLike, optional
+        The package folder; default this package's.
     """
     root = Path(__file__).parent if root is None else Path(root)
     return _imported(Path(path).resolve(), root.resolve())
@@ -158,7 +182,13 @@ def _source(here: Path, parts) -> Path | None:
 
 
 def key(*parts) -> str:
-    """Short hash of `repr(parts)`: strings, numbers, tuples of them."""
+    """Short hash of `repr(parts)`: strings, numbers, tuples of them.
+
+    Parameters
+    ----------
+    *parts : str, int, float or tuple
+        What the key stands for, in order.
+    """
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:20]
 
 
@@ -170,6 +200,11 @@ def fingerprint(*arrays: np.ndarray) -> str:
     change, so the file, byte offset, shape, strides and dtype identify the
     view's content.  That makes fingerprinting the training split free when
     it comes from [`notmnist.dataset.load_splits`][notmnist.dataset.load_splits].
+
+    Parameters
+    ----------
+    *arrays : ndarray
+        Arrays of any dtype and shape, in order.
     """
     digest = hashlib.sha256()
     for array in arrays:
@@ -223,7 +258,15 @@ def _check(name: str, array: np.ndarray, expected: dict) -> None:
 
 
 def load(path: Path, names: Iterable[str]) -> dict[str, np.ndarray] | None:
-    """The arrays of an entry; None when it is missing, unreadable or unlike its manifest (then warn)."""
+    """The arrays of an entry; None when it is missing, unreadable or unlike its manifest (then warn).
+
+    Parameters
+    ----------
+    path : Path
+        The entry's folder.
+    names : iterable of str
+        The arrays expected in it.
+    """
     if not path.is_dir():
         return None
     try:
@@ -249,7 +292,15 @@ def load(path: Path, names: Iterable[str]) -> dict[str, np.ndarray] | None:
 
 def save(path: Path, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Write an entry atomically, with its manifest; return its arrays as [`load`][notmnist.cache.load]
-    would."""
+    would.
+
+    Parameters
+    ----------
+    path : Path
+        The entry's folder (written beside it, then renamed).
+    arrays : mapping of str to ndarray
+        The arrays to store, by name.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=PART_SUFFIX, dir=path.parent))
     try:
@@ -286,6 +337,19 @@ def memo(
 
     When the cache folder cannot be created or written to, the arrays are
     computed and returned all the same, with one warning per process.
+
+    Parameters
+    ----------
+    kind : str
+        What the entry holds (`"letters-small"`, `"near"`, ...): the start of its name.
+    parts : tuple
+        Everything the result depends on (data hashes, settings, `code_hash`).
+    names : iterable of str
+        The names of the arrays `compute` returns.
+    compute : callable
+        Computes the arrays when the entry is missing: `compute() -> {name: array}`.
+    data_home : str or PathLike, optional
+        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
 
     Returns
     -------
@@ -331,7 +395,13 @@ def _size(entry: Path) -> int:
 
 def entries(data_home=None) -> list[tuple[str, int]]:
     """`(name, bytes)` of every entry, by name (temporary folders excluded: see
-    [`leftovers`][notmnist.cache.leftovers])."""
+    [`leftovers`][notmnist.cache.leftovers]).
+
+    Parameters
+    ----------
+    data_home : str or PathLike, optional
+        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
+    """
     root = _data_home(data_home) / "cache"
     if not root.is_dir():
         return []
@@ -339,7 +409,13 @@ def entries(data_home=None) -> list[tuple[str, int]]:
 
 
 def leftovers(data_home=None) -> list[tuple[str, int]]:
-    """`(name, bytes)` of temporary folders and files: saves killed midway, or running right now."""
+    """`(name, bytes)` of temporary folders and files: saves killed midway, or running right now.
+
+    Parameters
+    ----------
+    data_home : str or PathLike, optional
+        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
+    """
     root = _data_home(data_home) / "cache"
     if not root.is_dir():
         return []
@@ -357,7 +433,13 @@ class Cleared:
 
 
 def clear(data_home=None) -> Cleared:
-    """Delete every entry and every temporary folder; report exactly what went and what did not."""
+    """Delete every entry and every temporary folder; report exactly what went and what did not.
+
+    Parameters
+    ----------
+    data_home : str or PathLike, optional
+        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
+    """
     root = _data_home(data_home) / "cache"
     done = Cleared()
     for group, items in ((done.removed, entries(data_home)), (done.leftovers, leftovers(data_home))):

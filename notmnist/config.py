@@ -72,7 +72,13 @@ def data_home(data_home: str | os.PathLike[str] | None = None) -> Path:
 
 
 def source(value: str | None = None) -> str:
-    """Return `value`, else `$NOTMNIST_SOURCE`, else `"auto"`, checked."""
+    """Return `value`, else `$NOTMNIST_SOURCE`, else `"auto"`, checked.
+
+    Parameters
+    ----------
+    value : str, optional
+        `"auto"`, `"real"` or `"standin"` (case and hyphens ignored).
+    """
     chosen = value or os.environ.get(SOURCE) or "auto"
     chosen = chosen.strip().lower().replace("-", "")
     if chosen not in SOURCES:
@@ -85,7 +91,14 @@ def source(value: str | None = None) -> str:
 
 def standin_scale(value: float | None = None) -> float:
     """Return `value`, else `$NOTMNIST_STANDIN_SCALE`, else
-    [`DEFAULT_STANDIN_SCALE`][notmnist.config.DEFAULT_STANDIN_SCALE], checked."""
+    [`DEFAULT_STANDIN_SCALE`][notmnist.config.DEFAULT_STANDIN_SCALE], checked.
+
+    Parameters
+    ----------
+    value : float, optional
+        The stand-in's size as a fraction of the real archives, at least
+        [`MIN_STANDIN_SCALE`][notmnist.config.MIN_STANDIN_SCALE].
+    """
     origin = "stand-in scale"
     if value is None:
         env = os.environ.get(STANDIN_SCALE)
@@ -110,6 +123,11 @@ def standin_fonts(value: str | None = None) -> str:
 
     `"all"` renders from every font of the machine plus matplotlib's;
     `"matplotlib"` from matplotlib's bundled fonts alone, the same on every machine.
+
+    Parameters
+    ----------
+    value : str, optional
+        `"all"` or `"matplotlib"`.
     """
     chosen = (value or os.environ.get(STANDIN_FONTS) or "all").strip().lower()
     if chosen not in FONT_SETS:

@@ -132,7 +132,15 @@ class DataSource:
     note: str | None = None
 
     def provenance(self, subsets=SUBSETS, **extra) -> Provenance:
-        """Provenance of a result computed from `subsets` of this source."""
+        """Provenance of a result computed from `subsets` of this source.
+
+        Parameters
+        ----------
+        subsets : sequence of str
+            The archives the result was computed from (`"large"`, `"small"`).
+        **extra
+            Further fields of the provenance (seed, split sizes, ...).
+        """
         records = tuple(
             ArchiveRecord(s, self.paths[s].name, self.paths[s].stat().st_size, file_sha256(self.paths[s]))
             for s in subsets
@@ -213,6 +221,15 @@ def _locate(
 
 def load_letters(subset: str, *, source: str | None = None, data_home=None) -> Letters:
     """Read the letters of one archive (`"large"` or `"small"`), cached.
+
+    Parameters
+    ----------
+    subset : str
+        `"large"` or `"small"`.
+    source : str, optional
+        `"auto"`, `"real"` or `"standin"`; default [`notmnist.config.source`][notmnist.config.source].
+    data_home : str or PathLike, optional
+        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
 
     Returns
     -------
@@ -306,7 +323,15 @@ class Splits:
 
 
 def split_sizes(scale: float = 1.0, sizes: dict | None = None) -> dict[str, int]:
-    """The course's split sizes times `scale` (multiples of 10), overridden by `sizes`."""
+    """The course's split sizes times `scale` (multiples of 10), overridden by `sizes`.
+
+    Parameters
+    ----------
+    scale : float
+        Fraction of the course's sizes (the stand-in's scale; 1 for the real archives).
+    sizes : dict, optional
+        Sizes to use instead, by split name (`train`, `valid`, `test`).
+    """
     out = {k: 10 * max(1, round(v * scale / 10)) for k, v in COURSE_SIZES.items()}
     for k, v in (sizes or {}).items():
         if k not in out:
@@ -326,6 +351,17 @@ def make_splits(
     go to validation and the next `train/10` to training.  Each letter of the
     small archive is shuffled and its first `test/10` go to test.  Each split
     is then permuted.
+
+    Parameters
+    ----------
+    large : Letters
+        The letters of the large archive (train and validation come from it).
+    small : Letters
+        The letters of the small archive (test comes from it).
+    sizes : dict of str to int
+        Images per split (`train`, `valid`, `test`), multiples of 10.
+    seed : int
+        Seed of the shuffles.
 
     Returns
     -------
@@ -413,5 +449,10 @@ def file_sha256(path: Path) -> str:
 
     The remembered value is used only while the file's size, modification and
     change times and inode are those it was computed for.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
     """
     return _sidefile.sha256(Path(path))

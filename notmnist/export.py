@@ -93,7 +93,15 @@ class Exported:
 
 
 def default_name(format: str = "npz", sanitised: bool = False) -> str:
-    """`notMNIST.npz`, `notMNIST.pickle`, or `notMNIST_sanitised.*` with `sanitised`."""
+    """`notMNIST.npz`, `notMNIST.pickle`, or `notMNIST_sanitised.*` with `sanitised`.
+
+    Parameters
+    ----------
+    format : str
+        `"npz"` or `"pickle"`.
+    sanitised : bool
+        Whether the validation and test sets are the sanitised ones.
+    """
     return f"notMNIST{'_sanitised' if sanitised else ''}.{_check_format(format)}"
 
 
@@ -142,6 +150,17 @@ def provenance_record(
     stand-in), the one-line summary the pages print, the layout (keys,
     normalisation, labels), the counts written, and whether and how the
     validation and test sets were sanitised.
+
+    Parameters
+    ----------
+    splits : Splits
+        The splits exported.
+    arrays : dict of str to ndarray
+        The six arrays written, by key.
+    clean : Sanitised, optional
+        The sanitised sets, when those were exported.
+    threshold : float, optional
+        The near-duplicate threshold they were sanitised with.
     """
     record = splits.provenance.to_dict() if splits.provenance is not None else {}
     record["summary"] = splits.provenance.summary() if splits.provenance is not None else None

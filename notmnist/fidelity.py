@@ -141,7 +141,13 @@ def glyph_stats(images: np.ndarray, labels: np.ndarray) -> dict[str, float]:
 
 
 def count_spread(counts: Mapping[str, int] | Sequence[int]) -> int:
-    """Largest minus smallest per-letter count: 0 for an exactly balanced archive."""
+    """Largest minus smallest per-letter count: 0 for an exactly balanced archive.
+
+    Parameters
+    ----------
+    counts : mapping of str to int, or sequence of int
+        Images per letter.
+    """
     values = list(counts.values()) if isinstance(counts, Mapping) else list(counts)
     if not values:
         raise ValueError("no per-letter counts given")
@@ -150,6 +156,13 @@ def count_spread(counts: Mapping[str, int] | Sequence[int]) -> int:
 
 def overlap_stats(splits: dataset.Splits, clean: sanitise.Sanitised) -> dict[str, float]:
     """Shares of validation and test images that repeat train, as problem 5 counts them.
+
+    Parameters
+    ----------
+    splits : Splits
+        The course's splits.
+    clean : Sanitised
+        Their sanitised validation and test sets.
 
     Returns
     -------
@@ -172,6 +185,11 @@ def near_l1_share(splits: dataset.Splits) -> float:
 
     The published criterion behind [`REAL_NEAR_L1`][notmnist.fidelity.REAL_NEAR_L1] (mean absolute difference
     under `10 * 255 / 784` grey levels), over the whole test split.
+
+    Parameters
+    ----------
+    splits : Splits
+        The course's splits.
     """
     pairs = duplicates.near_duplicates(splits.test_images, splits.train_images, metric="mad")
     return pairs.n_query_near / len(splits.test_labels)
@@ -190,6 +208,19 @@ def neighbour_stats(
     `n_query` glyphs, drawn with `seed`, against `n_reference` other
     glyphs of the same archive (fewer when the archive is smaller, four
     references per query); root-mean-square distance in grey levels.
+
+    Parameters
+    ----------
+    images : ndarray, shape (N, 28, 28)
+        The glyphs of one archive, uint8.
+    threshold : float
+        Near-duplicate threshold, RMS grey levels.
+    seed : int
+        Seed of the drawn queries and references.
+    n_query : int
+        Glyphs whose nearest neighbour is measured.
+    n_reference : int
+        Other glyphs searched (fewer when the archive is smaller).
 
     Returns
     -------
@@ -223,6 +254,11 @@ def real_neighbour_stats(threshold: float = duplicates.DEFAULT_THRESHOLD) -> dic
 
     Shares between two tabulated distances and quartiles are linearly
     interpolated; a quartile beyond the table is given as `"> 60"`.
+
+    Parameters
+    ----------
+    threshold : float
+        Near-duplicate threshold, RMS grey levels.
     """
     d, share = np.array(REAL_NN_SHARES, dtype=float).T
     out: dict[str, float | str] = {
@@ -240,6 +276,11 @@ def learning_curve_stats(splits: dataset.Splits) -> dict[int, float]:
 
     Sizes not smaller than the training split are left out.  The fits are
     those of problem 6 (same images, same settings), so they come from its cache.
+
+    Parameters
+    ----------
+    splits : Splits
+        The course's splits.
     """
     sizes = [n for n in REAL_CURVE if n < len(splits.train_labels)]
     curve = baseline.learning_curve(
@@ -390,6 +431,11 @@ def cached_table(*, seed: int = 0) -> list[Row]:
     source of this module and every package module it imports: the same stand-in and code give
     the same table.  The rows are stored as JSON text (nothing is pickled).  The learning curve,
     near duplicates and sanitised sets come from the problems' own caches.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the nearest-neighbour sample.
     """
     from . import cache as _cache
 
@@ -413,7 +459,15 @@ def cached_table(*, seed: int = 0) -> list[Row]:
 
 
 def cell(value: Any, key: str = "") -> str:
-    """A table cell: shares and accuracies with 3 decimals, distances with 1, counts whole."""
+    """A table cell: shares and accuracies with 3 decimals, distances with 1, counts whole.
+
+    Parameters
+    ----------
+    value : Any
+        A number, string or None (shown as a dash).
+    key : str
+        The statistic's name, which says how many decimals it gets.
+    """
     if value is None:
         return "—"
     if isinstance(value, str):

@@ -22,7 +22,13 @@ CHUNK = 2048
 
 
 def normalise(images: np.ndarray) -> np.ndarray:
-    """Map uint8 pixels to float32 `(p - 127.5) / 255`, as the course did."""
+    """Map uint8 pixels to float32 `(p - 127.5) / 255`, as the course did.
+
+    Parameters
+    ----------
+    images : ndarray of uint8
+        Grey levels 0 to 255, any shape.
+    """
     return (images.astype(np.float32) - np.float32(PIXEL_DEPTH / 2)) / np.float32(PIXEL_DEPTH)
 
 
@@ -32,6 +38,11 @@ def denormalise(images: np.ndarray) -> np.ndarray:
 
     Works through the images a block at a time, so the temporaries stay small
     even for the whole training split.
+
+    Parameters
+    ----------
+    images : ndarray of float
+        Normalised pixels, any shape.
     """
     images = np.asarray(images)
     out = np.empty(images.shape, np.uint8)

@@ -146,6 +146,13 @@ def shown_distance(distance: float, decimals: int = 1) -> str:
     Rounding down keeps a caption on the right side of a threshold with at most
     `decimals` decimals: 11.97 under a threshold of 12 shows as `11.9`, never
     as `12.0`.
+
+    Parameters
+    ----------
+    distance : float
+        The distance.
+    decimals : int
+        Decimals shown.
     """
     scale = 10**decimals
     return f"{np.floor(float(distance) * scale) / scale:.{decimals}f}"
@@ -159,8 +166,11 @@ def letter_grid(images, labels, *, per_letter: int = 10, seed: int = 0, title: s
     images : ndarray, shape (n, 28, 28)
     labels : ndarray of int, shape (n,)
     per_letter : int
+        Samples per letter (one row each).
     seed : int
         Seed of the sample.
+    title : str, optional
+        Figure title.
 
     Returns
     -------

@@ -85,7 +85,13 @@ SUBSETS: tuple[str, ...] = tuple(ARCHIVES)
 
 def archive_info(subset: str) -> ArchiveInfo:
     """Return the [`ArchiveInfo`][notmnist.registry.ArchiveInfo] of `subset`, with a clear error for a
-    typo."""
+    typo.
+
+    Parameters
+    ----------
+    subset : str
+        `"large"` or `"small"`.
+    """
     try:
         return ARCHIVES[subset]
     except KeyError:
@@ -93,7 +99,15 @@ def archive_info(subset: str) -> ArchiveInfo:
 
 
 def counts_problem(counts: dict[str, int], subset: str) -> str | None:
-    """How readable images per letter (`{"A": n, ...}`) differ from the published counts, or None."""
+    """How readable images per letter (`{"A": n, ...}`) differ from the published counts, or None.
+
+    Parameters
+    ----------
+    counts : dict of str to int
+        Readable images per letter.
+    subset : str
+        `"large"` or `"small"`: whose published counts to compare with.
+    """
     published = dict(zip(LETTERS, archive_info(subset).counts))
     wrong = [
         f"{k} {counts.get(k, 0):,} (published {v:,})" for k, v in published.items() if counts.get(k) != v

@@ -124,6 +124,11 @@ def record_provenance(provenance: Any) -> dict[str, Any]:
 
     `provenance` is a [`notmnist.dataset.Provenance`][notmnist.dataset.Provenance]; one problem records it,
     once.
+
+    Parameters
+    ----------
+    provenance : Provenance
+        The provenance of the splits the pages show.
     """
     return record(
         "data",
@@ -181,7 +186,19 @@ class PlaceholderError(NotMNISTError, ValueError):
 
 def lookup(results: Mapping[str, Mapping[str, Any]], page: str, key: str, where: str) -> Any:
     """The recorded `results.<page>.<key>`, or a [`PlaceholderError`][notmnist.results.PlaceholderError]
-    naming the placeholder."""
+    naming the placeholder.
+
+    Parameters
+    ----------
+    results : mapping
+        Recorded values by page, then by key (as [`load`][notmnist.results.load] returns them).
+    page : str
+        The page key (`"problem5"`).
+    key : str
+        The value's key on that page.
+    where : str
+        The page the placeholder is on, for the error message.
+    """
     name = f"{{{{ results.{page}.{key} }}}}"
     if page not in results:
         recorded = ", ".join(sorted(results)) or "none"
@@ -204,6 +221,15 @@ def fill(markdown: str, results: Mapping[str, Mapping[str, Any]], where: str) ->
     Values are written with `format(value, spec)` (`str(value)` without a spec); a value
     recorded as `None` (not applicable) is shown as a dash.  `{{ data.<name> }}` blocks are
     left for the caller.
+
+    Parameters
+    ----------
+    markdown : str
+        A page's Markdown.
+    results : mapping
+        Recorded values by page, then by key (as [`load`][notmnist.results.load] returns them).
+    where : str
+        The page's name, for error messages.
 
     Raises
     ------
@@ -238,6 +264,11 @@ def provenance_markdown(prov: Mapping[str, Any]) -> str:
     """A Markdown table of the archives, then the seed, sizes, scale and package version.
 
     `prov` is a [`notmnist.dataset.Provenance.to_dict`][notmnist.dataset.Provenance.to_dict].
+
+    Parameters
+    ----------
+    prov : mapping
+        The provenance, as a dict.
     """
     rows = ["| archive | file | bytes | SHA-256 |", "|---|---|---:|---|"]
     for a in prov.get("archives", []):

@@ -108,6 +108,11 @@ class NearCopies:
 def held_out(splits: Splits) -> np.ndarray:
     """Validation then test images as one array: the queries of the near-duplicate search.
 
+    Parameters
+    ----------
+    splits : Splits
+        The course's splits.
+
     Returns
     -------
     ndarray, shape (n_valid + n_test, 28, 28)

@@ -41,6 +41,17 @@ def read_letters(path: Path, sha256: str, subset: str, data_home=None) -> dict[s
     A read that fails (bad gzip CRC or length, truncated, not a tar) raises
     [`ArchiveError`][notmnist.archive.ArchiveError], and for a file of the published
     size the failure is remembered beside it.
+
+    Parameters
+    ----------
+    path : Path
+        The archive.
+    sha256 : str
+        Its SHA-256 (keys the cache entry).
+    subset : str
+        `"large"` or `"small"`: whose published counts to check against.
+    data_home : str or PathLike, optional
+        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
     """
 
     def read() -> dict[str, np.ndarray]:
@@ -70,7 +81,15 @@ def read_letters(path: Path, sha256: str, subset: str, data_home=None) -> dict[s
 
 
 def record(path: Path, arrays: dict[str, np.ndarray]) -> str | None:
-    """Remember beside `path` the verdict cached with its letters; return what is wrong, or None."""
+    """Remember beside `path` the verdict cached with its letters; return what is wrong, or None.
+
+    Parameters
+    ----------
+    path : Path
+        The archive.
+    arrays : dict of str to ndarray
+        Its cached letters, with the verdict.
+    """
     problem = str(arrays["problem"]) or None
     if _sidefile.verification(path) != (problem is None, problem):
         _sidefile.update(path, verified=problem is None, problem=problem)
@@ -80,6 +99,13 @@ def record(path: Path, arrays: dict[str, np.ndarray]) -> str | None:
 def contents_check(subset: str, data_home=None):
     """A `verify` for [`notmnist.fetch.fetch`][notmnist.fetch.fetch]: read a download, cache its letters, say
     what is wrong.
+
+    Parameters
+    ----------
+    subset : str
+        `"large"` or `"small"`.
+    data_home : str or PathLike, optional
+        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
 
     Returns
     -------
@@ -100,6 +126,13 @@ def contents_check(subset: str, data_home=None):
 
 def verify_archive(subset: str, *, data_home=None) -> Path:
     """Find or download the real archive of `subset` and verify its contents.
+
+    Parameters
+    ----------
+    subset : str
+        `"large"` or `"small"`.
+    data_home : str or PathLike, optional
+        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
 
     Returns
     -------

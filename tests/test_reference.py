@@ -116,10 +116,12 @@ def test_public_functions_document_their_parameters():
         if "Parameters\n----------" not in doc:
             problems.append(f"{where} {name}: no Parameters section")
             continue
-        section = doc.split("Parameters\n----------", 1)[1]
-        for arg in args:
-            if not re.search(rf"(?m)^\*{{0,2}}{arg}\b(?:\s*:|,|\s*$)", section):
-                problems.append(f"{where} {name}: parameter {arg} not described")
+        section = re.split(r"\n\w[\w ]*\n-+\n", doc.split("Parameters\n----------", 1)[1])[0]
+        described = set()
+        for line in section.splitlines():
+            if line and not line[0].isspace():  # "name : type" or "a, b : type" (numpydoc)
+                described.update(n.strip().lstrip("*") for n in line.split(" : ")[0].split(","))
+        problems += [f"{where} {name}: parameter {arg} not described" for arg in args if arg not in described]
     assert problems == [], "\n".join(problems)
 
 

@@ -78,7 +78,13 @@ class Groups:
         return len(self.group) - self.n_redundant
 
     def members(self, g: int) -> np.ndarray:
-        """Indices (int64, ascending) of the images of group `g`."""
+        """Indices (int64, ascending) of the images of group `g`.
+
+        Parameters
+        ----------
+        g : int
+            A group number, `0 <= g < n_groups`.
+        """
         return np.flatnonzero(self.group == g)
 
 

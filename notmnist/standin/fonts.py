@@ -103,7 +103,13 @@ _warned: set[int] = set()
 
 def warn_if_few(n_fonts: int) -> bool:
     """Warn, once per process, that `n_fonts` is below [`FEW_FONTS`][notmnist.standin.FEW_FONTS]; return
-    whether it is."""
+    whether it is.
+
+    Parameters
+    ----------
+    n_fonts : int
+        Usable fonts found.
+    """
     if n_fonts >= FEW_FONTS:
         return False
     if not _warned:
@@ -126,6 +132,11 @@ def font_weights(fonts: Sequence[str | os.PathLike]) -> np.ndarray:
     sources.  With the square root a collection of 400 fonts counts like 20
     single fonts.  Fonts all in one folder (matplotlib's, or a Windows or macOS
     font folder) are drawn uniformly.
+
+    Parameters
+    ----------
+    fonts : sequence of str or PathLike
+        Font files.
 
     Returns
     -------
@@ -151,6 +162,11 @@ def fonts_hash(fonts: Sequence[str | os.PathLike]) -> str:
     The folder sizes are there because they set [`font_weights`][notmnist.standin.font_weights].  Two
     machines with the same fonts, grouped alike under differently named
     folders, get the same hash.
+
+    Parameters
+    ----------
+    fonts : sequence of str or PathLike
+        Font files, in the order the designs index them.
     """
     h = hashlib.sha256()
     for path, size in zip(fonts, _folder_sizes(fonts)):

@@ -67,6 +67,11 @@ def variety(n_fonts: int) -> float:
     to classify.  The amounts were tuned with matplotlib's 24 fonts alone,
     against the real learning curve and overlap shares (`docs/data.md`).
     Log-linear between `_VARIETY_FONTS` (1) and `_PLAIN_FONTS` (0).
+
+    Parameters
+    ----------
+    n_fonts : int
+        Fonts the stand-in is rendered from.
     """
     v = np.log(_PLAIN_FONTS / max(n_fonts, 1)) / np.log(_PLAIN_FONTS / _VARIETY_FONTS)
     return float(np.clip(v, 0.0, 1.0))
@@ -325,6 +330,19 @@ def render_designs(
     progress: bool = False,
 ):
     """Render `(design, letter)` jobs, in parallel, in order.
+
+    Parameters
+    ----------
+    jobs : sequence of (design, letter)
+        What to render; `letter` 0 to 9 for A to J.
+    fonts : sequence of str or PathLike
+        Font files, indexed by `design[0]`.
+    as_png : bool
+        Return PNG bytes instead of arrays.
+    n_jobs : int, optional
+        Worker processes; default: one per core.
+    progress : bool
+        Show a progress bar.
 
     Returns
     -------

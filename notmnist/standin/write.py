@@ -324,7 +324,13 @@ def _damaged(paths: dict[str, Path], recorded) -> tuple[str, str] | None:
 
 
 def read_manifest(out_dir: str | os.PathLike) -> dict | None:
-    """The manifest of a complete stand-in folder, or None if there is none (or it is unreadable)."""
+    """The manifest of a complete stand-in folder, or None if there is none (or it is unreadable).
+
+    Parameters
+    ----------
+    out_dir : str or PathLike
+        A stand-in folder.
+    """
     try:
         data = json.loads((Path(out_dir) / MANIFEST).read_text())
     except (OSError, ValueError):
@@ -391,6 +397,19 @@ def standin_letters(
     """Render `n_designs` random designs of every letter straight into arrays.
 
     For experiments (e.g. font-disjoint checks) without writing archives.
+
+    Parameters
+    ----------
+    fonts : sequence of str or PathLike
+        Font files.
+    n_designs : int
+        Designs drawn; each is rendered for every letter.
+    seed : int
+        Seed of the designs.
+    odd_rate : float
+        Share of designs that draw something other than the letter, as notMNIST has.
+    n_jobs : int, optional
+        Worker processes.
 
     Returns
     -------
