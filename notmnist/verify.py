@@ -10,7 +10,7 @@ The archives have no published hash, so an archive is *verified* when it has
 
 The check runs when the archive is first read.  Its verdict is cached with
 the letters ([`read_letters`][notmnist.verify.read_letters], entry `letters-<subset>`) and remembered
-in a small side file beside the archive, where `python -m notmnist
+in a small side file beside the archive, where `.venv/bin/python -m notmnist
 info` finds it.  A download is checked before it is kept
 ([`contents_check`][notmnist.verify.contents_check], passed to [`notmnist.fetch.fetch`][notmnist.fetch.fetch]
 as

@@ -314,7 +314,7 @@ def test_phone_figure_text_is_legible(phone, server, built_site):
     for stem in PROBLEMS:
         open_page(phone, server + f"generated/problems/{stem}.html")
         shown = phone.eval_on_selector_all(
-            "article img.mkd-glr-single-img, article img.mkd-glr-multi-img",
+            "article img[src^='images/mkd_glr_']",
             "imgs => imgs.map(i => [i.currentSrc || i.src, i.getBoundingClientRect().width])",
         )
         assert shown, f"{stem}: no figures"
@@ -363,12 +363,15 @@ def test_copy_button_not_over_output(browser, server, width):
     context, page = _context(browser, width=width, height=844)
     try:
         open_page(page, server + f"generated/problems/{PROBLEMS[2]}.html")
-        over_output = page.eval_on_selector_all(
-            ".mkd-glr-script-out-disp .md-clipboard", "bs => bs.filter(b => b.offsetParent !== null).length"
+        # material adds the buttons to a code block once it has been on screen
+        page.evaluate(
+            "async () => { for (const p of document.querySelectorAll('article pre')) "
+            "{ p.scrollIntoView(); await new Promise(r => setTimeout(r, 50)); } }"
         )
+        visible = "bs => bs.filter(b => b.offsetParent !== null).length"
+        over_output = page.eval_on_selector_all(".mkd-glr-script-out-disp .md-code__button", visible)
         on_code = page.eval_on_selector_all(
-            ".md-typeset .highlight:not(.mkd-glr-script-out-disp) .md-clipboard",
-            "bs => bs.filter(b => b.offsetParent !== null).length",
+            ".md-typeset .highlight:not(.mkd-glr-script-out-disp) .md-code__button", visible
         )
         assert over_output == 0 and on_code > 0
     finally:

@@ -33,21 +33,29 @@ NOT_RUN = {
     "make serve": "a live-reloading server that runs until stopped",
     "make bench": "times every benchmark row at the default scale (minutes); its rows run below",
     ".venv/bin/python -m notmnist fetch": "downloads from the internet; tests never touch the network",
+    ".venv/bin/python benchmarks/fidelity.py": "renders eight stand-ins, each timed (tens of minutes)",
+    ".venv/bin/python benchmarks/run.py --scale 1.0": "every benchmark at the real archives' size (an hour)",
 }
 SERVERS = ("python3 -m http.server",)  # run until stopped: started, checked alive, stopped
 
 
 def _code_texts(markup: str) -> list[str]:
-    """Text of every <code> element of an HTML page, tags removed, entities decoded."""
-    found = re.findall(r"<code[^>]*>(.*?)</code>", markup, re.S)
-    return [html.unescape(re.sub(r"<[^>]+>", "", text)) for text in found]
+    """Text of every <code> element of an HTML page, tags removed, entities decoded.
+
+    Code blocks keep their lines; inline code is one line however the HTML source wraps it.
+    """
+    texts = []
+    for pre, text in re.findall(r"(<pre[^>]*>(?:<span></span>)?)?<code[^>]*>(.*?)</code>", markup, re.S):
+        text = html.unescape(re.sub(r"<[^>]+>", "", text))
+        texts.append(text if pre else " ".join(text.split()))
+    return texts
 
 
 def _markdown_code(markdown: str) -> list[str]:
     """Inline code spans and fenced-block lines of a Markdown file."""
     blocks = re.findall(r"^```[^\n]*\n(.*?)^```", markdown, re.S | re.M)
     rest = re.sub(r"^```.*?^```", "", markdown, flags=re.S | re.M)
-    return blocks + re.findall(r"`([^`\n]+)`", rest)
+    return blocks + [" ".join(code.split()) for code in re.findall(r"`([^`]+)`", rest)]
 
 
 def shown_commands(site: Path) -> dict[str, set[str]]:
