@@ -54,8 +54,10 @@ GALLERY_UNUSED = frozenset({
     "sg_gallery-rendered-html.css",
 })
 FIGURE_TEXT = gallery.FIGURE_TEXT
-# The problem pages are the lessons: in search they rank above a page that only mentions a word.
+# Search ranks the problem pages, the lessons, above a page that only mentions a word, and the
+# reference (found by its headings, which weigh a thousand times more than text) below both.
 PROBLEM_BOOST = 2.0
+REFERENCE_BOOST = 0.5
 
 _state: dict[str, Any] = {"results_dir": None, "results": None}
 
@@ -155,6 +157,8 @@ def on_page_markdown(markdown, page, config, files):
             markdown = gallery.execution_times(markdown, problems, where)
     except gallery.GalleryChanged as exc:
         raise PluginError(str(exc)) from exc
+    if where.startswith("reference/"):
+        page.meta.setdefault("search", {}).setdefault("boost", REFERENCE_BOOST)
     summary = _results().get("data", {}).get("summary")
     if summary:  # every page's footer, reference and 404 pages included
         config["copyright"] = f"This build ran on: {summary.removeprefix('Data: ')}"
