@@ -29,8 +29,8 @@ _FRAME = "0.55"  # grey of the frame around every glyph
 _PAIR_SIZE = 1.2  # inches per image of a pair grid
 _CHAR_WIDTH = 0.62  # average width of a character of matplotlib's font, in ems
 
-PHONE_COLUMN = 350
-"""Width in CSS pixels of the page's column on a 390 px phone, where a wide figure is shrunk."""
+PHONE_COLUMN = 345
+"""Width in CSS pixels a figure gets on a 390 px phone (the column less a figure's margins)."""
 MIN_TEXT = 9
 """Smallest text, in CSS pixels, a figure may show on that phone."""
 
@@ -41,8 +41,8 @@ def readable_size(width: float) -> float:
 
     A figure is shown at most as wide as the column: on a phone its text shrinks by
     `PHONE_COLUMN / (width * dpi)`, whatever the dpi it was saved at, so the size in points a text
-    needs grows with the figure's width (about 1.85 points per inch).  Figures up to 5.4 inches
-    wide are legible with matplotlib's default sizes (10 points and up).
+    needs grows with the figure's width (about 1.9 points per inch): matplotlib's default sizes
+    (10 points and up) suit figures up to about 5.3 inches wide.
 
     Parameters
     ----------
