@@ -112,3 +112,22 @@ def test_the_walker_sees_function_level_and_relative_imports(tmp_path):
     assert imports_of(pkg / "a.py", pkg) == {"b", "sub.c"}
     assert imports_of(pkg / "b.py", pkg) == {"__init__"}
     assert imports_of(pkg / "sub" / "c.py", pkg) == {"a", "b"}
+
+
+def test_importing_the_package_loads_no_stage_until_a_name_is_used():
+    """``import notmnist`` imports no stage module; a public name imports its own module on first use."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, notmnist\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('notmnist.'))\n"
+        "assert loaded == ['notmnist._version'], loaded\n"
+        "import notmnist.dataset\n"  # binds the submodule notmnist.fetch on the package...
+        "assert callable(notmnist.fetch) and notmnist.fetch.__module__ == 'notmnist.fetch'\n"  # ...not over the function
+        "assert notmnist.load_splits.__module__ == 'notmnist.dataset'\n"
+        "assert set(notmnist.__all__) <= set(dir(notmnist))\n"
+        "try:\n    notmnist.no_such_name\nexcept AttributeError:\n    pass\nelse:\n    raise SystemExit('no error')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=PACKAGE.parent, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
