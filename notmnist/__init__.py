@@ -85,7 +85,7 @@ def __dir__() -> list[str]:
 
 
 class _Package(types.ModuleType):
-    """Keeps ``notmnist.fetch`` the function when the import system binds the module of that name."""
+    """Keeps `notmnist.fetch` the function when the import system binds the module of that name."""
 
     def __setattr__(self, name: str, value) -> None:
         if name == "fetch" and isinstance(value, types.ModuleType):

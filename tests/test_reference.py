@@ -136,7 +136,7 @@ def test_docstrings_use_one_markup():
                 for what, pattern in RAW_MARKUP.items():
                     if pattern.search(node.value.value):
                         found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {what}")
-    assert found == []
+    assert found == [], "\n".join(found)
 
 
 # --------------------------------------------------------------------------- what the site publishes
