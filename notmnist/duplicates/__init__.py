@@ -2,13 +2,13 @@
 
 Two modules, one per question:
 
-- identical images (module `exact`), by a join on a 64-bit
+- identical images ([`exact`][notmnist.duplicates.exact]), by a join on a 64-bit
   digest of each image's bytes, every match verified on the bytes
   ([`exact_groups`][notmnist.duplicates.exact_groups], [`overlap`][notmnist.duplicates.overlap],
   [`overlaps`][notmnist.duplicates.overlaps],
   [`image_digests`][notmnist.duplicates.image_digests], [`member`][notmnist.duplicates.member],
   [`tagged`][notmnist.duplicates.tagged]);
-- near copies (module `near`): pairs closer than a threshold in grey
+- near copies ([`near`][notmnist.duplicates.near]): pairs closer than a threshold in grey
   levels, and nearest neighbours, by an exact search pruned with a
   principal-component bound ([`near_duplicates`][notmnist.duplicates.near_duplicates],
   [`nearest_neighbours`][notmnist.duplicates.nearest_neighbours]).

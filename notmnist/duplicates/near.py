@@ -253,7 +253,7 @@ def near_duplicates(
 ) -> NearPairs:
     """Find every (query, reference) pair closer than `threshold`, exactly.
 
-    Distances are per pixel in grey levels (module docstring): `"rms"` (root
+    Distances are per pixel in grey levels ([`near`][notmnist.duplicates.near]): `"rms"` (root
     mean square difference, the default) or `"mad"` (mean absolute difference;
     the published criterion L1 < 10 on normalised pixels is `mad < 3.25`).
 
@@ -271,7 +271,7 @@ def near_duplicates(
     form a separate mode below the bulk, the threshold belongs in the gap.
 
     Exact: every pair under the threshold is returned (no approximation); the
-    pruning bound (module docstring) only skips pairs that provably cannot
+    pruning bound ([`near`][notmnist.duplicates.near]) only skips pairs that provably cannot
     qualify.  Identical images are searched once and expanded to all their
     copies, so thousands of blank images cost nothing extra.
 

@@ -29,7 +29,7 @@ from .render import _random_designs
 log = logging.getLogger(__name__)
 
 DEFAULT_SCALE: float = DEFAULT_STANDIN_SCALE
-"""Share of the real per-letter counts rendered by default (see the module docstring)."""
+"""Share of the real per-letter counts rendered by default (see [`notmnist.standin`][notmnist.standin])."""
 
 MANIFEST = "standin.json"
 """Name of the manifest written last into the output folder."""
