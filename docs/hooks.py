@@ -8,7 +8,8 @@ What a build does, in order (``mkdocs build`` and every rebuild of ``mkdocs serv
                      (docs/gallery.py: pinned version checked, failing script named in one line)
     on_pre_build     (mkdocs-gallery) run every problems/plot_*.py; each prints its results and
                      calls notmnist.results.record(...) -> docs/generated/results/<page>.json
-    on_page_markdown tidy the gallery's pages for readers (docs/gallery.py); fill
+    on_page_markdown tidy the gallery's pages for readers (docs/gallery.py); keep the text marked
+                     ``<!-- standin -->`` or ``<!-- real -->`` only on a build of that data; fill
                      ``{{ results.<page>.<key>[:spec] }}`` and the data page's ``{{ data.* }}``
                      blocks (notmnist.results, notmnist.fidelity); check that every problem page
                      names the data it ran on; name that data in every page's footer
@@ -58,6 +59,8 @@ FIGURE_TEXT = gallery.FIGURE_TEXT
 # reference (found by its headings, which weigh a thousand times more than text) below both.
 PROBLEM_BOOST = 2.0
 REFERENCE_BOOST = 0.5
+# Text kept only on a build of that source: <!-- standin --> ... <!-- /standin -->, same for real.
+ONLY = re.compile(r"<!-- (?P<kind>standin|real) -->(?P<text>.*?)<!-- /(?P=kind) -->", re.S)
 
 _state: dict[str, Any] = {"results_dir": None, "results": None}
 
@@ -150,8 +153,11 @@ def on_page_markdown(markdown, page, config, files):
                     "the workbook's repository", f"[the workbook's repository]({config['repo_url']})", 1
                 )
             page.meta.setdefault("search", {}).setdefault("boost", PROBLEM_BOOST)
+            markdown = warnings_as_admonitions(markdown)
         elif where == "generated/problems/index.md":
             markdown = gallery.gallery_index(markdown, where)
+        elif where == "reference/index.md":
+            markdown = _modules_in_import_order(markdown, where)
         elif where == "generated/problems/mg_execution_times.md":
             problems = Path(config["config_file_path"]).parent / "problems"
             markdown = gallery.execution_times(markdown, problems, where)
@@ -162,6 +168,8 @@ def on_page_markdown(markdown, page, config, files):
     summary = _results().get("data", {}).get("summary")
     if summary:  # every page's footer, reference and 404 pages included
         config["copyright"] = f"This build ran on: {summary.removeprefix('Data: ')}"
+    if ONLY.search(markdown):
+        markdown = only_for(markdown, _provenance(where).get("source"))
     if BLOCK.search(markdown):
         markdown = BLOCK.sub(lambda m: _block(m["name"], where), markdown)
     if "{{" not in markdown:
@@ -170,6 +178,43 @@ def on_page_markdown(markdown, page, config, files):
         return results.fill(markdown, _results(), where)
     except results.PlaceholderError as exc:
         raise PluginError(str(exc)) from exc
+
+
+def only_for(markdown: str, source: str) -> str:
+    """Keep the text marked ``<!-- standin -->`` or ``<!-- real -->`` only on a build of that source."""
+    return ONLY.sub(lambda m: m["text"] if m["kind"] == source else "", markdown)
+
+
+_OUTPUT = re.compile(
+    r"(?P<label>Out:\n\{: \.mkd-glr-script-out \}\n\n)(?P<fence>```\{\.text \.mkd-glr-script-out-disp \}\n)"
+    r"(?P<body>.*?)(?P<end>^```)",
+    re.S | re.M,
+)
+_WARNING_LINE = re.compile(r"^(?P<category>[A-Z]\w*Warning): (?P<message>.*)\n?", re.M)
+
+
+def warnings_as_admonitions(markdown: str) -> str:
+    """A warning a problem printed (``UserWarning: ...``) becomes an admonition above its output.
+
+    The terminal keeps the Python warning; a reader of the page sees a box, not a log line.  An
+    output block that held nothing but warnings is dropped.
+    """
+
+    def code(text: str) -> str:  # names with underscores, as code: Markdown would read _..._ as emphasis
+        return re.sub(r"[^\s;,()']*_[^\s;,()']*", lambda m: f"`{m[0]}`", text)
+
+    def block(match: re.Match) -> str:
+        found = list(_WARNING_LINE.finditer(match["body"]))
+        if not found:
+            return match[0]
+        texts = [code(w["message"].strip()) for w in found]
+        boxes = "".join(f'!!! warning "Warning"\n\n    {t[:1].upper() + t[1:]}\n\n' for t in texts)
+        body = _WARNING_LINE.sub("", match["body"])
+        if not body.strip():
+            return boxes
+        return boxes + match["label"] + match["fence"] + body + match["end"]
+
+    return _OUTPUT.sub(block, markdown)
 
 
 def on_post_build(config):
@@ -223,6 +268,51 @@ def _check_shows_data(markdown: str, where: str) -> None:
             f"{' or '.join(prefixes)} in its output): print the provenance summary, "
             "e.g. print(splits.provenance.summary())"
         )
+
+
+_MODULE_ROW = re.compile(r"^\| \[`notmnist\.(?P<name>\w+)`\].*\|$", re.M)
+
+
+def _modules_in_import_order(markdown: str, where: str) -> str:
+    """Order the reference index's module rows so that none imports a later one (as its text says).
+
+    The imports are read from the source by :func:`notmnist.cache.package_imports`, function
+    bodies included; a module not in the table (``_io``, ...) passes its imports on to its
+    importers.  Among modules free to go first, the table's written order wins.
+    """
+    import notmnist
+    from notmnist.cache import package_imports
+
+    rows = {m["name"]: m[0] for m in _MODULE_ROW.finditer(markdown)}
+    package = Path(notmnist.__file__).parent
+
+    def module(path: Path) -> str:  # notmnist/duplicates/near.py -> duplicates
+        return path.relative_to(package).with_suffix("").parts[0]
+
+    direct: dict[str, set[str]] = {}
+    for path in package.rglob("*.py"):
+        direct.setdefault(module(path), set()).update(module(p) for p in package_imports(path))
+
+    def needs(name: str, seen: set[str]) -> set[str]:  # the listed modules ``name`` imports, at any depth
+        out = set()
+        for other in direct.get(name, ()) - seen - {name}:
+            seen.add(other)
+            out |= {other} if other in rows else needs(other, seen)
+        return out
+
+    waiting = {name: needs(name, {name}) for name in rows}
+    order = []
+    while waiting:
+        ready = [name for name in rows if name in waiting and not waiting[name] - set(order)]
+        if not ready:
+            raise PluginError(f"{where}: these modules import each other in a cycle: {sorted(waiting)}")
+        order.append(ready[0])
+        del waiting[ready[0]]
+    table = "\n".join(rows[name] for name in order)
+    first, last = (m := list(_MODULE_ROW.finditer(markdown)))[0].start(), m[-1].end()
+    if markdown[first:last].count("\n") != len(rows) - 1:
+        raise PluginError(f"{where}: the module table must be one row per module, with nothing between rows")
+    return markdown[:first] + table + markdown[last:]
 
 
 # --------------------------------------------------------------------------- the data page

@@ -58,7 +58,10 @@ _EXPORTS = {
     "read_archive": "archive",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [  # the names above, spelt out for linters and documentation tools
+    "ARCHIVES", "LETTERS", "NotMNISTError", "ArchiveError", "DataUnavailable", "Letters", "Skipped",
+    "Splits", "__version__", "data_home", "fetch", "load_letters", "load_splits", "locate", "read_archive",
+]
 
 if TYPE_CHECKING:  # for type checkers and documentation tools, which do not run __getattr__
     from .archive import ArchiveError, Letters, Skipped, read_archive

@@ -18,6 +18,7 @@ import time
 import warnings
 from pathlib import Path
 
+from ._text import plural
 from ._version import __version__
 from .errors import NotMNISTError
 from .registry import SUBSETS
@@ -229,8 +230,8 @@ def _inspect(args) -> None:
     groups = exact_groups(letters.images)
     print()
     print(
-        f"exact duplicates: {groups.n_groups:,} groups holding {groups.n_images:,} images "
-        f"({groups.n_redundant:,} redundant copies)"
+        f"exact duplicates: {plural(groups.n_groups, 'group')} holding {plural(groups.n_images, 'image')} "
+        f"({plural(groups.n_redundant, 'redundant copy', 'redundant copies')})"
     )
     blank = near_constant(letters.images)
     print(f"near-constant images (blank or solid): {int(blank.sum()):,} ({100 * blank.mean():.1f} %)")
@@ -322,7 +323,8 @@ def _info(args) -> None:
         size = sum(f.stat().st_size for f in folder.glob("*.tar.gz"))
         print(f"  {folder.name}: {size / 1e6:.1f} MB")
     entries = cache.entries(home)
-    print(f"cache: {len(entries)} entries, {sum(size for _, size in entries) / 1e6:.1f} MB")
+    total = sum(size for _, size in entries) / 1e6
+    print(f"cache: {plural(len(entries), 'entry', 'entries')}, {total:.1f} MB")
     for name, size in entries:
         print(f"  {name}: {size / 1e6:.1f} MB")
     leftovers = cache.leftovers(home)

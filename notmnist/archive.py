@@ -182,7 +182,8 @@ def _read(path: Path, n_jobs: int | None, *, bulk: bool) -> Letters:
     missing = [letter for letter, n in letters.counts.items() if n == 0]
     if missing:
         raise ArchiveError(
-            f"{path.name}: no readable image for letter(s) {', '.join(missing)} "
+            f"{path.name}: no readable image for {'letter' if len(missing) == 1 else 'letters'} "
+            f"{', '.join(missing)} "
             f"(counts: {_format_counts(letters.counts)}); a notMNIST archive holds one "
             "top folder with folders A to J of PNG files"
         )

@@ -1,10 +1,13 @@
 """The off-the-shelf baseline: scikit-learn's logistic regression on raw pixels.
 
-A model sees each image as a flat vector of 784 normalised pixels.  The
-solver settings are chosen for speed on the whole training split (see
-[`fit_logistic`][notmnist.baseline.fit_logistic]; `benchmarks/run.py` measures them against
-scikit-learn's defaults).  `ConvergenceWarning` never reaches the pages: it is caught, logged, and
-reported as `CurvePoint.converged`.
+A model sees each image as a flat vector of 784 normalised pixels ([`features`][notmnist.baseline.features]).
+Problem 6 builds and fits the estimator itself; this module holds the solver settings
+([`SETTINGS`][notmnist.baseline.SETTINGS], chosen for speed on the whole training split;
+`benchmarks/run.py` measures them against scikit-learn's defaults),
+[`cached`][notmnist.baseline.cached], which makes a fit reusable and timed, and
+[`overlap_gap`][notmnist.baseline.overlap_gap], which says whether a model scores higher on the
+raw test set than on the sanitised one, beyond noise.  `ConvergenceWarning` never reaches the
+pages: it is caught, logged, and reported as `CurvePoint.converged`.
 
 scikit-learn is imported inside the functions that need it.
 """
@@ -106,6 +109,78 @@ def _check_labels(images: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return labels.astype(np.int64, copy=False)
 
 
+SETTINGS: dict = {"solver": SOLVER, "tol": TOL, "max_iter": MAX_ITER, "C": C, "random_state": 0}
+"""Keyword arguments of scikit-learn's `LogisticRegression` for the learning curve.
+
+Chosen for speed on the whole training split on 2 cores; the reasons hold whatever the data:
+
+* `tol=1e-3` stops `lbfgs` once the loss has all but stopped falling;
+  scikit-learn's defaults (`tol=1e-4`, `max_iter=100`) ask for more
+  precision than an accuracy needs, and on large training sets they can
+  stop on `max_iter` first, with a `ConvergenceWarning`;
+* `saga` needs many epochs over the data on dense pixels; `lbfgs` keeps
+  float32 input in float32 (half the memory traffic).
+
+`python benchmarks/run.py --rows fit` measures them against scikit-learn's defaults on the
+current data: time and test accuracy of both.
+"""
+
+
+def cached(model: LogisticRegression, *, blas_threads: int | None = BLAS_THREADS, data_home=None):
+    """Make `model.fit(x, y)` reuse an identical earlier fit, and time the fit.
+
+    Returns the same estimator, whose `fit` now: looks up the package's cache
+    ([`notmnist.cache`][notmnist.cache]) under the SHA-256 of `x` and `y`, the estimator's
+    parameters, scikit-learn's version and this module's source; on a hit, restores the
+    fitted attributes onto the estimator (nothing is unpickled); otherwise runs
+    scikit-learn's own `fit` with BLAS limited to `blas_threads` (scikit-learn already
+    runs the loss on every core with OpenMP; BLAS threads next to it oversubscribe a small
+    machine) and stores the result.  `ConvergenceWarning` is logged, not raised.
+
+    Parameters
+    ----------
+    model : sklearn.linear_model.LogisticRegression
+        An unfitted estimator.
+    blas_threads : int or None, default 1
+        BLAS threads during the fit (`None`: leave as is).
+    data_home : path-like, optional
+        Data folder whose `cache` holds the fits.
+
+    Returns
+    -------
+    sklearn.linear_model.LogisticRegression
+        `model` itself.  After `fit`, `model.fit_seconds_` is the wall-clock time of the
+        fit (of the original fit, when restored from the cache).
+    """
+    import sklearn
+
+    own_fit = type(model).fit.__get__(model)
+
+    def fit(x, y):
+        x = features(x)
+        y = _check_labels(x, y)
+        if len(np.unique(y)) < 2:
+            raise ValueError("labels hold a single class: a classifier needs at least two")
+
+        def compute() -> dict[str, np.ndarray]:
+            seconds = _fit(own_fit, x, y, blas_threads)
+            return {name: getattr(model, f"{name}_") for name in _FITTED} | {"seconds": np.float64(seconds)}
+
+        params = sorted((k, repr(v)) for k, v in model.get_params().items())
+        parts = (_cache.fingerprint(x, y), params, sklearn.__version__, _cache.code_hash(*_CODE))
+        arrays, hit = _cache.memo("logistic", parts, (*_FITTED, "seconds"), compute, data_home=data_home)
+        if hit:
+            for name in _FITTED:
+                setattr(model, f"{name}_", np.array(arrays[name]))
+            model.n_features_in_ = x.shape[1]
+            log.info("logistic regression on %d images: reused the cached fit", len(y))
+        model.fit_seconds_ = float(arrays["seconds"])
+        return model
+
+    model.fit = fit
+    return model
+
+
 def fit_logistic(
     images: np.ndarray,
     labels: np.ndarray,
@@ -118,27 +193,7 @@ def fit_logistic(
     cache: bool = True,
     data_home=None,
 ) -> tuple[LogisticRegression, float]:
-    """Fit a multinomial logistic regression on flattened pixels.
-
-    The defaults (`lbfgs`, `tol=1e-3`, `max_iter=300`, float32 input,
-    one BLAS thread) were chosen for the whole training split on 2 cores, and
-    the reasons hold whatever the data:
-
-    * `tol=1e-3` stops `lbfgs` once the loss has all but stopped falling;
-      scikit-learn's defaults (`tol=1e-4`, `max_iter=100`) ask for more
-      precision than an accuracy needs, and on large training sets they can
-      stop on `max_iter` first, with a `ConvergenceWarning`;
-    * scikit-learn already runs the loss on every core with OpenMP; letting
-      BLAS start its own threads next to it oversubscribes a small machine and
-      makes the same fit several times slower;
-    * `saga` needs many epochs over the data on dense pixels; `lbfgs` keeps
-      float32 input in float32 (half the memory traffic).
-
-    `.venv/bin/python benchmarks/run.py --rows fit` measures these settings against
-    scikit-learn's defaults on the current data: time and test accuracy of both.
-    Whether each fit converged is reported as `CurvePoint.converged`.
-
-    The fit is deterministic.
+    """Fit a multinomial logistic regression on flattened pixels ([`SETTINGS`][notmnist.baseline.SETTINGS]).
 
     Parameters
     ----------
@@ -148,13 +203,9 @@ def fit_logistic(
     solver, tol, max_iter, C
         Passed to `sklearn.linear_model.LogisticRegression`.
     blas_threads : int or None, default 1
-        BLAS threads during the fit (`None`: leave as is).  scikit-learn's
-        loss already runs on every core with OpenMP.
+        BLAS threads during the fit (`None`: leave as is).
     cache : bool, default True
-        Reuse the fit of an earlier run ([`notmnist.cache`][notmnist.cache]): keyed by the
-        SHA-256 of the pixels and labels, the settings above, scikit-learn's
-        version and this module's source.  The fitted attributes are restored
-        onto a new estimator; nothing is unpickled.
+        Reuse the fit of an earlier run ([`cached`][notmnist.baseline.cached]).
     data_home : path-like, optional
         Data folder whose `cache` holds the fits.
 
@@ -165,46 +216,27 @@ def fit_logistic(
     seconds : float
         Wall-clock time of the fit (of the original fit, when reused from the cache).
     """
-    import sklearn
     from sklearn.linear_model import LogisticRegression
 
+    settings = SETTINGS | {"solver": solver, "tol": tol, "max_iter": max_iter, "C": C}
+    model = LogisticRegression(**settings)
+    if cache:
+        model = cached(model, blas_threads=blas_threads, data_home=data_home)
+        model.fit(images, labels)
+        return model, model.fit_seconds_
     x = features(images)
-    y = _check_labels(images, labels)
+    y = _check_labels(x, labels)
     if len(np.unique(y)) < 2:
         raise ValueError("labels hold a single class: a classifier needs at least two")
-    model = LogisticRegression(solver=solver, tol=tol, max_iter=max_iter, C=C, random_state=0)
-
-    def fit() -> dict[str, np.ndarray]:
-        seconds = _fit(model, x, y, blas_threads)
-        return {name: getattr(model, f"{name}_") for name in _FITTED} | {"seconds": np.float64(seconds)}
-
-    if not cache:
-        return model, float(fit()["seconds"])
-    parts = (
-        _cache.fingerprint(x, y),
-        solver,
-        tol,
-        max_iter,
-        C,
-        sklearn.__version__,
-        _cache.code_hash(*_CODE),
-    )
-    arrays, hit = _cache.memo("logistic", parts, (*_FITTED, "seconds"), fit, data_home=data_home)
-    if hit:
-        for name in _FITTED:
-            setattr(model, f"{name}_", np.array(arrays[name]))
-        model.n_features_in_ = x.shape[1]
-        log.info("logistic regression on %d images: reused the cached fit", len(y))
-    return model, float(arrays["seconds"])
+    return model, _fit(model.fit, x, y, blas_threads)
 
 
 _FITTED = ("coef", "intercept", "classes", "n_iter")
-"""The attributes of a fitted LogisticRegression that [`fit_logistic`][notmnist.baseline.fit_logistic]
-caches."""
+"""The attributes of a fitted LogisticRegression that [`cached`][notmnist.baseline.cached] stores."""
 
 
-def _fit(model: LogisticRegression, x: np.ndarray, y: np.ndarray, blas_threads: int | None) -> float:
-    """Fit in place with BLAS limited to `blas_threads`; report non-convergence; return seconds."""
+def _fit(fit, x: np.ndarray, y: np.ndarray, blas_threads: int | None) -> float:
+    """`fit(x, y)` with BLAS limited to `blas_threads`; report non-convergence; return seconds."""
     from sklearn.exceptions import ConvergenceWarning
     from threadpoolctl import threadpool_limits
 
@@ -212,7 +244,7 @@ def _fit(model: LogisticRegression, x: np.ndarray, y: np.ndarray, blas_threads: 
     with limits, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         start = time.perf_counter()
-        model.fit(x, y)
+        fit(x, y)
         seconds = time.perf_counter() - start
     for w in caught:
         if issubclass(w.category, ConvergenceWarning):
@@ -282,6 +314,98 @@ def confusion(model: LogisticRegression, images: np.ndarray, labels: np.ndarray)
     labels = _check_labels(images, labels)
     n = len(LETTERS)
     return np.bincount(labels * n + predict(model, images), minlength=n * n).reshape(n, n)
+
+
+@dataclass(frozen=True)
+class OverlapGap:
+    """Raw minus sanitised test accuracy, with a 95 % interval.
+
+    The raw test set is the kept (sanitised) images plus the dropped ones (those with a copy
+    in train), so raw minus sanitised accuracy is `w * (accuracy_dropped - accuracy_kept)`,
+    `w` the dropped share.  The two accuracies are independent samples; the interval is
+    Newcombe's for a difference of two proportions (from the Wilson interval of each), scaled
+    by `w`.  Unlike `difference ± 2 standard errors`, it stays honest for a handful of
+    dropped images that are all right or all wrong.
+
+    Attributes
+    ----------
+    difference : float
+        Raw minus sanitised accuracy.
+    low, high : float
+        The 95 % interval of `difference` (the dropped share held fixed).
+    accuracy_kept, accuracy_dropped : float
+        Accuracy on the kept and on the dropped images (`nan` for an empty group).
+    n_kept, n_dropped : int
+    """
+
+    difference: float
+    low: float
+    high: float
+    accuracy_kept: float
+    accuracy_dropped: float
+    n_kept: int
+    n_dropped: int
+
+    @property
+    def verdict(self) -> str:
+        """`"within noise"` (interval holds 0), `"raw higher"`, `"raw lower"` or `"nothing to compare"`."""
+        if self.n_dropped == 0 or self.n_kept == 0:
+            return "nothing to compare"
+        if self.low <= 0 <= self.high:
+            return "within noise"
+        return "raw higher" if self.low > 0 else "raw lower"
+
+
+_Z95 = 1.959964  # two-sided 95 % normal quantile
+
+
+def _wilson(k: int, n: int) -> tuple[float, float]:
+    """Wilson score 95 % interval of a proportion `k / n` (`(0, 1)` when `n` is 0)."""
+    if n == 0:
+        return 0.0, 1.0
+    z2 = _Z95**2
+    centre = (k + z2 / 2) / (n + z2)
+    half = _Z95 * np.sqrt(k * (n - k) / n + z2 / 4) / (n + z2)
+    return float(centre - half), float(centre + half)
+
+
+def overlap_gap(correct: np.ndarray, keep: np.ndarray) -> OverlapGap:
+    """Compare a model's accuracy on the raw and on the sanitised test set.
+
+    Parameters
+    ----------
+    correct : ndarray of bool, shape (N,)
+        The model got test image `i` right.
+    keep : ndarray of bool, shape (N,)
+        Test image `i` is in the sanitised test set.
+
+    Returns
+    -------
+    OverlapGap
+    """
+    correct, keep = np.asarray(correct, bool), np.asarray(keep, bool)
+    if correct.shape != keep.shape or correct.ndim != 1:
+        raise ValueError(f"correct and keep must be 1-d of one length, got {correct.shape} and {keep.shape}")
+    n_k, n_d = int(keep.sum()), int((~keep).sum())
+    k_k, k_d = int(correct[keep].sum()), int(correct[~keep].sum())
+    nan = float("nan")
+    p_k, p_d = (k_k / n_k if n_k else nan), (k_d / n_d if n_d else nan)
+    if not (n_k and n_d):
+        return OverlapGap(0.0 if n_k else nan, nan, nan, p_k, p_d, n_k, n_d)
+    (lo_k, hi_k), (lo_d, hi_d) = _wilson(k_k, n_k), _wilson(k_d, n_d)
+    d = p_d - p_k
+    low = d - np.sqrt((p_d - lo_d) ** 2 + (hi_k - p_k) ** 2)
+    high = d + np.sqrt((hi_d - p_d) ** 2 + (p_k - lo_k) ** 2)
+    share = n_d / len(keep)
+    return OverlapGap(
+        difference=float(correct.mean() - p_k),
+        low=float(share * low),
+        high=float(share * high),
+        accuracy_kept=p_k,
+        accuracy_dropped=p_d,
+        n_kept=n_k,
+        n_dropped=n_d,
+    )
 
 
 def learning_curve(

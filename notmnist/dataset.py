@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _sidefile, cache, config
+from ._text import plural
 from ._version import __version__
 from .archive import Letters, Skipped
 from .errors import NotMNISTError
@@ -378,8 +379,8 @@ def make_splits(
             need = sum(per[n] for n in names)
             if len(where) < need:
                 raise DataError(
-                    f"{letters.path.name}: letter {letter} has {len(where):,} images, the splits need "
-                    f"{need:,} ({' + '.join(f'{n} {per[n]:,}' for n in names)} per letter); "
+                    f"{letters.path.name}: letter {letter} has {plural(len(where), 'image')}, "
+                    f"the splits need {need:,} ({' + '.join(f'{n} {per[n]:,}' for n in names)} per letter); "
                     "ask for smaller sizes"
                 )
             where = rng.permutation(where)
@@ -388,6 +389,30 @@ def make_splits(
                 parts[n].append(where[start : start + per[n]])
                 start += per[n]
     return {f"{k}_index": rng.permutation(np.concatenate(v)).astype(np.int64) for k, v in parts.items()}
+
+
+def provenance(
+    *, source: str | None = None, data_home=None, seed: int = DEFAULT_SEED, sizes: dict | None = None
+) -> Provenance:
+    """The provenance of [`load_splits`][notmnist.dataset.load_splits] with the same arguments, without
+    drawing the splits.
+
+    Its [`summary`][notmnist.dataset.Provenance.summary] is the one line every page shows,
+    also on a page that reads only the archives.
+
+    Parameters
+    ----------
+    source : str, optional
+        `"auto"`, `"real"` or `"standin"`, as for [`load_splits`][notmnist.dataset.load_splits].
+    data_home : str or PathLike, optional
+        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
+    seed : int
+        Seed of the splits.
+    sizes : dict, optional
+        Split sizes, as for [`load_splits`][notmnist.dataset.load_splits].
+    """
+    src = locate(source, data_home=data_home)
+    return src.provenance(seed=seed, sizes=split_sizes(src.scale, sizes))
 
 
 def load_splits(
@@ -412,8 +437,8 @@ def load_splits(
     Splits
     """
     src = locate(source, data_home=data_home)
-    sizes = split_sizes(src.scale, sizes)
-    prov = src.provenance(seed=seed, sizes=sizes)
+    prov = provenance(source=source, data_home=data_home, seed=seed, sizes=sizes)
+    sizes = prov.sizes
 
     def draw() -> dict[str, np.ndarray]:
         large, small = _letters(src, "large", data_home), _letters(src, "small", data_home)

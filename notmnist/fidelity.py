@@ -506,7 +506,7 @@ def markdown(provenance: Mapping[str, Any]) -> str:
         if n_fonts < FEW_FONTS:
             out += (
                 f'\n!!! warning "Few fonts"\n\n    Fewer than {FEW_FONTS} fonts were found, so most '
-                "designs are variations of a few typefaces: see *Fonts* below for what that "
+                "designs are variations of a few typefaces: see *Fonts* above for what that "
                 "changes and how to add fonts.\n"
             )
     return out

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._text import plural
 from .registry import LETTERS
 
 _PAD = 5  # pixels between glyphs (each glyph also gets a thin grey frame, so white tiles never merge)
@@ -238,8 +239,8 @@ def _save_open_figures() -> None:
         path = folder / f"{stem}_{k}.png"
         plt.figure(num).savefig(path, dpi=100)
     print(
-        f"\nNo display: {len(numbers)} figure(s) saved as {folder / stem}_*.png "
-        "(the rendered site shows them too)."
+        f"\nNo display: {plural(len(numbers), 'figure')} saved as {folder / stem}_*.png "
+        f"(the rendered site shows {'it' if len(numbers) == 1 else 'them'} too)."
     )
 
 

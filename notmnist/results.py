@@ -12,9 +12,8 @@ problems/plot_5_overlap.py          record("problem5", test_in_train=1324, ...)
 `mkdocs build` (through `docs/hooks.py`) points `NOTMNIST_RESULTS_DIR` at a folder it empties
 at the start of every build, *before* mkdocs-gallery runs the problem scripts, so the home page can
 only show numbers that the same build computed.  A learner running a script from a terminal has no
-such variable set: [`record`][notmnist.results.record] then writes nothing and just hands the values back, so
-the
-scripts need no special case.
+such variable set: [`record`][notmnist.results.record] then writes nothing and just hands
+the values back, so the scripts need no special case.
 
 Values must be JSON-serialisable (numbers, strings, booleans, `None`, and lists or dicts of
 those); NumPy scalars are converted to Python numbers.
@@ -32,9 +31,10 @@ from typing import Any
 
 from . import config
 from ._io import atomic_write
+from ._text import plural  # public here: the pages' words for counts
 from .errors import NotMNISTError
 
-__all__ = ["ENV_VAR", "PlaceholderError", "fill", "load", "provenance_markdown", "record",
+__all__ = ["ENV_VAR", "PlaceholderError", "fill", "load", "plural", "provenance_markdown", "record",
            "record_provenance", "results_dir"]
 
 logger = logging.getLogger(__name__)
@@ -172,10 +172,13 @@ def load(folder: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
 # --------------------------------------------------------------------------- the site's end
 
 PLACEHOLDER = re.compile(
-    r"\{\{\s*results\.(?P<page>[a-z0-9_]+)\.(?P<key>[A-Za-z0-9_]+)"
-    r"(?:\s*:\s*(?P<spec>[^}\s]+))?\s*\}\}"
+    r"\{\{\s*results\.(?P<page>[a-z0-9_]+)\.(?P<key>[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)"
+    r"(?:\s*/\s*(?P<per>[A-Za-z0-9_]+))?(?:\s*:\s*(?P<spec>[^}\s]+))?\s*\}\}"
 )
-"""`{{ results.<page>.<key> }}`, optionally with a format spec: `{{ results.problem6.acc_50:.3f }}`."""
+"""`{{ results.<page>.<key> }}`, with options: an entry of a recorded mapping
+(`{{ results.problem6.test.50 }}`), a share of another value of the page
+(`{{ results.problem5.test_in_train/n_test }}`), a format spec (`{{ results.problem6.test.50:.3f }}`).
+"""
 _BLOCK = re.compile(r"\{\{\s*data\.[a-z_]+\s*\}\}")
 _LOOSE = re.compile(r"\{\{\s*(?:results|data)\.[^}]*\}\}")
 
@@ -185,8 +188,10 @@ class PlaceholderError(NotMNISTError, ValueError):
 
 
 def lookup(results: Mapping[str, Mapping[str, Any]], page: str, key: str, where: str) -> Any:
-    """The recorded `results.<page>.<key>`, or a [`PlaceholderError`][notmnist.results.PlaceholderError]
-    naming the placeholder.
+    """The recorded `results.<page>.<key>`, or a [`PlaceholderError`][notmnist.results.PlaceholderError].
+
+    `key` may name an entry of a recorded mapping, `table.entry`: an entry the page did not
+    record (e.g. a training size larger than the split) is `None`, not applicable.
 
     Parameters
     ----------
@@ -200,26 +205,40 @@ def lookup(results: Mapping[str, Mapping[str, Any]], page: str, key: str, where:
         The page the placeholder is on, for the error message.
     """
     name = f"{{{{ results.{page}.{key} }}}}"
+    first, *rest = key.split(".")
     if page not in results:
         recorded = ", ".join(sorted(results)) or "none"
         raise PlaceholderError(
             f"{where}: placeholder {name} has no value: nothing was recorded for '{page}' "
             f"(pages recorded: {recorded}); the problem script must call "
-            f"notmnist.results.record({page!r}, {key}=...)"
+            f"notmnist.results.record({page!r}, {first}=...)"
         )
-    if key not in results[page]:
+    if first not in results[page]:
         raise PlaceholderError(
             f"{where}: placeholder {name} has no value: '{page}' recorded only "
             f"{', '.join(sorted(results[page])) or 'nothing'}"
         )
-    return results[page][key]
+    value = results[page][first]
+    for part in rest:
+        if not isinstance(value, Mapping):
+            raise PlaceholderError(f"{where}: placeholder {name}: {page}.{first} is not a table of entries")
+        value = value.get(part)
+    return value
+
+
+def _share(count: Any, total: Any) -> Any:
+    """`count / total`, or `None` (not applicable) when either is missing or the total is zero."""
+    if count is None or total is None or total == 0:
+        return None
+    return count / total
 
 
 def fill(markdown: str, results: Mapping[str, Mapping[str, Any]], where: str) -> str:
-    """Replace every `{{ results.page.key[:spec] }}` in `markdown` by its recorded value.
+    """Replace every `{{ results.page.key[/per][:spec] }}` in `markdown` by its recorded value.
 
-    Values are written with `format(value, spec)` (`str(value)` without a spec); a value
-    recorded as `None` (not applicable) is shown as a dash.  `{{ data.<name> }}` blocks are
+    `key/per` is the share `key / per` (a dash when `per` is zero).  Values are written with
+    `format(value, spec)` (`str(value)` without a spec); a value recorded as `None` (not
+    applicable) is shown as a dash.  `{{ data.<name> }}` blocks are
     left for the caller.
 
     Parameters
@@ -240,6 +259,8 @@ def fill(markdown: str, results: Mapping[str, Mapping[str, Any]], where: str) ->
 
     def replace(match: re.Match) -> str:
         value = lookup(results, match["page"], match["key"], where)
+        if match["per"]:
+            value = _share(value, lookup(results, match["page"], match["per"], where))
         if value is None:  # recorded as not applicable, e.g. 5,000 samples from a smaller split
             return "—"
         spec = match["spec"] or ""

@@ -5,8 +5,8 @@ Problem 1: look at the raw glyphs
 Before trusting any number, look at the data. We stream both archives straight
 into arrays, without extracting half a million files, and draw random samples
 of every letter. Each image should be a letter from A to J in some font; we
-also look at the files that could not be read and at the images that are not
-really letters at all.
+also look at the files that could not be read, at the images that are nearly
+constant, and at the most unusual ones.
 """
 
 # %%
@@ -24,7 +24,7 @@ from notmnist.registry import LETTERS
 
 large = dataset.load_letters("large")
 small = dataset.load_letters("small")
-print(large.provenance.summary())
+print(dataset.provenance().summary())
 
 # %%
 # How many images could be read?
@@ -35,7 +35,7 @@ print(large.provenance.summary())
 for letters in (large, small):
     counts = ", ".join(f"{k} {v:,}" for k, v in letters.counts.items())
     print(f"{letters.path.name}: {len(letters):,} readable images ({counts})")
-    print(f"{letters.path.name}: {len(letters.skipped)} members skipped")
+    print(f"{letters.path.name}: members skipped: {len(letters.skipped)}")
     for skipped in letters.skipped:
         print(f"    {skipped.member}: {skipped.reason}")
 
@@ -51,41 +51,54 @@ fig = plots.letter_grid(
 plt.show()
 
 # %%
-# Every glyph comes from a font, and the archive's file names say which: each
-# is the base64-encoded name of the font file the glyph was drawn from.
+# Every glyph comes from a font. In notMNIST each file name is the
+# base64-encoded name of the font file the glyph was drawn from, so decoding a
+# few shows which fonts; a name that is not base64 text is said to be so.
 
 import base64
 
 rng = np.random.default_rng(2)
 for i in rng.choice(len(small), size=5, replace=False):
     name = small.names[i].decode()
-    font = base64.b64decode(name.removesuffix(".png") + "==").decode("utf-8", "replace")
-    print(f"{LETTERS[small.labels[i]]}: {name} -> {font!r}")
+    try:
+        font = repr(base64.b64decode(name.removesuffix(".png") + "==").decode("utf-8"))
+    except UnicodeDecodeError:
+        font = "(not a font name: this archive's file names are not base64 text)"
+    print(f"{LETTERS[small.labels[i]]}: {name} -> {font}")
 
 # %%
-# Images that are not really letters
-# ----------------------------------
-# Some images are nearly constant: blank, or a solid block. Others are pictures
-# drawn by symbol fonts, or glyphs whose shape has little to do with the letter
-# they are filed under. One way to find those is to look for images far from
-# the average image of their letter.
+# Nearly constant images
+# ----------------------
+# Some images are nearly constant: the same grey level almost everywhere. What
+# they are depends on the data, so it is measured: dark ones are blanks; white
+# ones are solid blocks, which is what a plain I or a filled design gives once
+# stretched to fill the box.
 
-blank = near_constant(small.images)
-print(
-    f"near-constant images in {small.path.name}: {int(blank.sum())} of {len(small):,} "
-    f"({100 * blank.mean():.1f} %)"
-)
+constant = near_constant(small.images)
+white = constant & (small.images.mean(axis=(1, 2)) > 127)
+dark = constant & ~white
+share = 100 * constant.mean()
+print(f"near-constant images in {small.path.name}: {int(constant.sum())} of {len(small):,} ({share:.1f} %)")
+for what, chosen in (("dark (blank)", dark), ("white (solid)", white)):
+    letters = np.bincount(small.labels[chosen], minlength=len(LETTERS))
+    filed = ", ".join(f"{LETTERS[k]} {n}" for k, n in enumerate(letters) if n) or "none"
+    print(f"    {what:<14} {int(chosen.sum()):>5,}  filed under: {filed}")
 
 # %%
-# The near-constant images are counted above, so they are left out here: among
-# the others, the 20 farthest from the mean image of their letter (Euclidean
-# distance between pixel vectors).
+# The most unusual images
+# -----------------------
+# Among the images that are not nearly constant, the 20 farthest from the mean
+# image of their letter (Euclidean distance between pixel vectors). Far from
+# the mean means unusual, not necessarily wrong: an inverted or filled design,
+# a decorative or script font, a picture drawn by a symbol font, or a letter
+# filed under another letter (label noise a classifier has to live with). The
+# figure is for the eye to judge which.
 
 pixels = small.images.reshape(len(small), -1).astype(np.float32)
 means = np.stack([pixels[small.labels == k].mean(axis=0) for k in range(len(LETTERS))])
 distance = np.linalg.norm(pixels - means[small.labels], axis=1)
-distance[blank] = -np.inf
-odd = np.argsort(distance)[::-1][: min(20, int((~blank).sum()))]
+distance[constant] = -np.inf
+odd = np.argsort(distance)[::-1][: min(20, int((~constant).sum()))]
 fig = plots.glyph_grid(
     small.images[odd],
     [LETTERS[k] for k in small.labels[odd]],
@@ -95,14 +108,12 @@ fig = plots.glyph_grid(
 plt.show()
 
 # %%
-# What the outliers are made of, measured rather than eyeballed: an image is
-# *mostly bright* (a filled or inverted design) when more than half of its
-# pixels are brighter than mid-grey. Whatever is left is for the eye to judge
-# in the figure: symbols, unusual designs, or letters filed under another
-# letter, which is label noise a classifier has to live with.
+# One thing the eye can be helped with: how many of them are *mostly bright*,
+# more than half of their pixels brighter than mid-grey. An inverted or filled
+# design is, but so is an ordinary bold letter stretched to fill the box, so
+# the share among all images is printed beside it.
 
 bright = (small.images[odd] > 127).mean(axis=(1, 2)) > 0.5
-print(f"mostly bright (filled or inverted designs): {int(bright.sum())} of {len(odd)}")
-print(f"mostly dark, like an ordinary glyph:       {int((~bright).sum())} of {len(odd)}")
-overall = (small.images[~blank] > 127).mean(axis=(1, 2)) > 0.5
-print(f"for comparison, mostly bright among all non-constant images: {100 * overall.mean():.1f} %")
+overall = (small.images[~constant] > 127).mean(axis=(1, 2)) > 0.5
+print(f"mostly bright among these {len(odd)}: {int(bright.sum())}")
+print(f"mostly bright among all images that are not near-constant: {100 * overall.mean():.1f} %")

@@ -14,6 +14,7 @@ within 5 % of the set's mean count per letter.
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import PercentFormatter
 
 from notmnist import dataset, plots  # noqa: F401 (plots: figures saved when run without a display)
 from notmnist.registry import LETTERS
@@ -41,23 +42,31 @@ for name, c in counts.items():
 # %%
 # Deviation from a perfect balance
 # --------------------------------
-# Each bar is a letter's count relative to its set's mean count per letter, in
-# percent: a perfectly balanced set has no bars at all, and the shaded band is
-# the 5 % tolerance.
+# Each dot is a letter's count relative to its set's mean count per letter, in
+# percent, on a scale that fits the largest deviation: in a perfectly balanced
+# set every dot sits on the zero line. The shaded band is the 5 % tolerance,
+# where the scale reaches it.
 
-fig, ax = plt.subplots(figsize=(5.4, 5))
+deviations = {name: 100 * (c / c.mean() - 1) for name, c in counts.items()}
+largest = max(np.abs(d).max() for d in deviations.values())
+limit = 1.2 * largest if largest else 1.2 * 100 * TOLERANCE
+
+fig, ax = plt.subplots(figsize=(5.4, 5.4))
 width = 0.8 / len(counts)
-for i, (name, c) in enumerate(counts.items()):
-    ax.bar(np.arange(len(LETTERS)) + i * width - 0.4 + width / 2, 100 * (c / c.mean() - 1), width, label=name)
-ax.axhspan(-100 * TOLERANCE, 100 * TOLERANCE, color="0.9", zorder=0, label="tolerance")
-ax.axhline(0, color="black", linewidth=0.8)
+for i, (name, d) in enumerate(deviations.items()):
+    label = name if d.any() else f"{name} (all equal)"
+    ax.plot(np.arange(len(LETTERS)) + i * width - 0.4 + width / 2, d, "o", label=label)
+if limit > 100 * TOLERANCE:
+    ax.axhspan(-100 * TOLERANCE, 100 * TOLERANCE, color="0.9", zorder=0, label="tolerance")
+ax.axhline(0, color="black", linewidth=0.8, zorder=0)
 ax.set_xticks(range(len(LETTERS)), LETTERS)
-limit = max(2 * 100 * TOLERANCE, 1.1 * max(100 * np.abs(c / c.mean() - 1).max() for c in counts.values()))
 ax.set_ylim(-limit, limit)
+ax.yaxis.set_major_formatter(PercentFormatter(decimals=None))
 ax.set_xlabel("letter")
-ax.set_ylabel("count vs the set's mean (%)")
-ax.set_title("Per-letter counts relative to the mean,\nper archive and split")
-ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2)
+ax.set_ylabel("count vs the set's mean")
+far = "" if limit > 100 * TOLERANCE else f"\n(the {100 * TOLERANCE:g} % tolerance is far off this scale)"
+ax.set_title("Per-letter counts relative to the mean" + far)
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=2)
 fig.tight_layout()
 plt.show()
 
@@ -65,7 +74,7 @@ plt.show()
 # Verdict
 # -------
 # The largest relative deviation from the mean count, per set, against the 5 %
-# tolerance, and the largest difference between two letters in images.
+# tolerance, and the largest difference between two letters, in images.
 
 verdicts = {}
 for name, c in counts.items():

@@ -127,3 +127,16 @@ def archive_factory(tmp_path):
         return make_archive(tmp_path / name, **kwargs)
 
     return factory
+
+
+@pytest.fixture(scope="session")
+def real_site(tmp_path_factory, _own_home):
+    """The whole site, built once per session on real glyphs (tests/realsample.py); skips without them."""
+    import realsample
+
+    if not realsample.sample_available():
+        pytest.skip(f"the real-glyph sample is not at {realsample.SAMPLE}")
+    built = realsample.build(tmp_path_factory.getbasetemp() / "real-site-build")
+    if isinstance(built, str):
+        pytest.fail(built, pytrace=False)
+    return built

@@ -108,7 +108,7 @@ def test_unsafe_members_are_never_followed(archive_factory, tmp_path):
 def test_missing_letter_folder_is_a_clear_error(archive_factory):
     """An archive without letter C fails with a message naming C and the counts."""
     path = archive_factory(letters="ABDEFGHIJ")
-    with pytest.raises(ArchiveError, match=r"letter\(s\) C .*A 5"):
+    with pytest.raises(ArchiveError, match=r"for letter C .*A 5"):
         read_archive(path, n_jobs=1)
 
 

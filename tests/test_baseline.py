@@ -130,3 +130,45 @@ def test_other_data_or_settings_fit_again(monkeypatch):
     baseline.fit_logistic(x, y, C=0.5)
     baseline.fit_logistic(x, y, cache=False)
     assert len(calls) == 4
+
+
+def test_cached_estimator_fits_as_the_page_writes_it(monkeypatch):
+    """`cached(LogisticRegression(...)).fit(x, y)` fits once, then restores; other settings refit."""
+    from sklearn.linear_model import LogisticRegression
+
+    x, y = _problem(300, seed=5)
+    xt = baseline.features(_problem(100, seed=6)[0])
+    model = baseline.cached(LogisticRegression(**baseline.SETTINGS))
+    assert model.fit(x, y) is model and model.fit_seconds_ >= 0
+    monkeypatch.setattr(baseline, "_fit", lambda *a: pytest.fail("fit not reused"))
+    again = baseline.cached(LogisticRegression(**baseline.SETTINGS)).fit(x, y)
+    assert again.fit_seconds_ == model.fit_seconds_
+    np.testing.assert_array_equal(again.predict(xt), model.predict(xt))
+    with pytest.raises(pytest.fail.Exception, match="fit not reused"):  # other settings: a refit
+        baseline.cached(LogisticRegression(**baseline.SETTINGS | {"C": 0.5})).fit(x, y)
+    fit_again, _ = baseline.fit_logistic(x, y)  # the package's own entry point shares the cache
+    np.testing.assert_array_equal(fit_again.coef_, model.coef_)
+
+
+def test_overlap_gap_is_raw_minus_sanitised_with_its_noise():
+    """The gap equals raw minus sanitised accuracy; its interval says noise or not, also for few copies."""
+    rng = np.random.default_rng(0)
+    keep = rng.random(1000) < 0.85
+    same = rng.random(1000) < 0.8  # copies no easier than the others
+    gap = baseline.overlap_gap(same, keep)
+    assert gap.difference == pytest.approx(same.mean() - same[keep].mean())
+    assert gap.low < gap.difference < gap.high
+    assert gap.n_kept + gap.n_dropped == 1000
+    assert gap.verdict == "within noise"
+    assert baseline.overlap_gap(same | ~keep, keep).verdict == "raw higher"  # every copy right
+    assert baseline.overlap_gap(same & keep, keep).verdict == "raw lower"  # every copy wrong
+    assert baseline.overlap_gap(same, np.ones(1000, bool)).verdict == "nothing to compare"
+    # 9 copies all right against 78 % on 391 others: Fisher's exact test gives p = 0.78 ** 9 = 0.11
+    few = np.r_[np.ones(9, bool), np.arange(391) < 305]
+    kept = np.r_[np.zeros(9, bool), np.ones(391, bool)]
+    assert baseline.overlap_gap(few, kept).verdict == "within noise"
+    # 40 copies all right against 78 %: p = 0.78 ** 40 < 1e-4
+    many = np.r_[np.ones(40, bool), np.arange(391) < 305]
+    assert baseline.overlap_gap(many, np.r_[np.zeros(40, bool), np.ones(391, bool)]).verdict == "raw higher"
+    with pytest.raises(ValueError, match="one length"):
+        baseline.overlap_gap(same, keep[:10])

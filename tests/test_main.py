@@ -27,7 +27,7 @@ def test_inspect_prints_counts_skipped_duplicates_and_blanks(archive_factory, ca
     assert "42 readable images, 1 skipped" in out
     assert "     B       5" in out and "     A       4" in out
     assert f"{top}/A/empty.png: empty file (0 bytes)" in out
-    assert "exact duplicates: 1 groups holding 2 images" in out
+    assert "exact duplicates: 1 group holding 2 images (1 redundant copy)" in out
     assert "near-constant images (blank or solid): 2" in out
 
 
@@ -62,7 +62,7 @@ def test_info_shows_data_folder_archives_and_caches(tmp_path, capsys):
     assert (
         "notMNIST_small.tar.gz: " in out and "verified" not in out.split("notMNIST_small")[1].split("\n")[0]
     )
-    assert "cache: 1 entries" in out and "splits-abc" in out
+    assert "cache: 1 entry," in out and "splits-abc" in out
 
 
 def test_prepare_prints_provenance_and_split_shapes(archive_factory, tmp_path, monkeypatch, capsys):

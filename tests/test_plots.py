@@ -96,7 +96,7 @@ def test_problem_script_without_display_saves_its_figures(tmp_path):
     env["MPLBACKEND"] = "Agg"
     run = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
-    assert "2 figure(s) saved as figures/plot_demo_*.png" in run.stdout
+    assert "2 figures saved as figures/plot_demo_*.png" in run.stdout
     assert (tmp_path / "figures" / "plot_demo_1.png").stat().st_size > 0
     assert (tmp_path / "figures" / "plot_demo_2.png").stat().st_size > 0
     assert "non-interactive" not in run.stderr
@@ -110,3 +110,16 @@ def test_shown_distance_never_rounds_up_to_the_threshold():
     assert plots.shown_distance(0.0) == "0.0"
     for d in np.linspace(11.0, 12.0, 1001)[:-1]:
         assert float(plots.shown_distance(d)) < 12.0
+
+
+def test_a_long_title_fits_a_narrow_grid():
+    """A grid of a few glyphs wraps its title to its width instead of cutting it off."""
+    images = np.zeros((2, 28, 28), np.uint8)
+    title = "Distinct test images (top) and a copy of each in train (bottom)"
+    fig = plots.glyph_grid(images, ["a", "b"], ncols=2, title=title)
+    fig.canvas.draw()
+    shown = fig.axes[0].title
+    assert " ".join(shown.get_text().split()) == title
+    extent = shown.get_window_extent(fig.canvas.get_renderer())
+    assert extent.x0 >= 0 and extent.x1 <= fig.bbox.width, (extent, fig.bbox.width)
+    plt.close(fig)

@@ -155,3 +155,30 @@ def test_provenance_table_lists_archives_and_seed():
     assert "| large | `notMNIST_large.tar.gz` | 1,234,567 | `" + "a" * 64 + "` |" in text
     assert "`notMNIST_small.tar.gz` | 4,567 |" in text
     assert "seed: 133" in text and "stand-in scale: 0.05" in text and "train 10,000" in text
+
+
+def test_shares_and_table_entries_are_derived_when_the_page_is_filled():
+    """`key/per` is a share of two recorded counts; `table.entry` an entry of a recorded table."""
+    recorded = {
+        "problem5": {"test_in_train": 119, "n_test": 1000, "n_none": 0},
+        "problem6": {"test": {"50": 0.5912, "all": 0.88}, "n_train": 20000},
+    }
+    assert results.fill(
+        "{{ results.problem5.test_in_train/n_test:.1% }} · {{ results.problem6.test.50:.3f }} · "
+        "{{ results.problem6.test.all:.2f }} · {{ results.problem6.test.5000:.3f }} · "
+        "{{ results.problem5.test_in_train/n_none:.1% }}",
+        recorded, "index.md",
+    ) == "11.9% · 0.591 · 0.88 · — · —"  # an entry not recorded, a share of nothing: not applicable
+    with pytest.raises(results.PlaceholderError, match="recorded only.*n_test"):
+        results.fill("{{ results.problem5.test_in_train/n_tset }}", recorded, "index.md")
+    with pytest.raises(results.PlaceholderError, match="not a table"):
+        results.fill("{{ results.problem5.n_test.50 }}", recorded, "index.md")
+
+
+def test_plural_agrees_with_its_number():
+    """1 group, 2 groups, 1,035 groups; an irregular plural when given."""
+    assert results.plural(1, "group") == "1 group"
+    assert results.plural(0, "group") == "0 groups"
+    assert results.plural(1035, "group") == "1,035 groups"
+    assert results.plural(1, "copy", "copies") == "1 copy"
+    assert results.plural(3, "copy", "copies") == "3 copies"

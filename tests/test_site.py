@@ -261,7 +261,7 @@ def test_no_external_assets(built_site):
 
 # What problem 5 prints, by home-page key: a regex whose group 1 is the number.
 PRINTED_5 = {
-    "train_within": r"train:\s+[\d,]+ images,.*?\(([\d,]+) redundant copies\)",
+    "train_within": r"train:\s+[\d,]+ images,.*?\(([\d,]+) redundant cop(?:y|ies)\)",
     "valid_in_train": r"valid images also in train: ([\d,]+) of",
     "test_in_train": r"test images also in train: ([\d,]+) of",
     "valid_in_test": r"valid images also in test: +([\d,]+) of",
@@ -314,6 +314,55 @@ def test_home_overlap_equals_problem_5_output(built_site):
     assert set(shown) == set(HOME_5.values())
     for key, value in shown.items():
         assert shown_equal(value, printed[key]), f"{key}: home {value}, printed {printed[key]}"
+
+
+def pair_figures_show_distinct_images(output: str) -> None:
+    """Problem 5 prints, under each pair figure, how many images its top row shows and how many differ."""
+    shown = re.findall(r"(test|query) images shown: (\d+), distinct: (\d+)", output)
+    assert [kind for kind, *_ in shown] == ["test", "query"], output
+    for kind, n, distinct in shown:
+        assert int(n) > 0 and n == distinct, f"{kind} pair figure shows {n} images, {distinct} distinct"
+
+
+@pytest.mark.slow
+def test_problems_5_and_6_show_the_solution_on_the_page(built_site):
+    """The learner's lines run on the page: the hash join and brute force of problem 5, the
+    estimator and its fit in problem 6, each checked against the package where it takes over."""
+    overlap = built_site.problem("plot_5_overlap").text
+    for line in ("hashlib.sha256(image.tobytes())", "where[b] for d in digests[a]",
+                 "np.sqrt(np.mean((train_pixels", "assert n == ", "assert np.allclose(nn_distance"):
+        assert line in overlap, f"problem 5 does not show {line!r}"
+    learner = built_site.problem("plot_6_baseline").text
+    for line in ("LogisticRegression(**baseline.SETTINGS)", ".fit(x_train[:n], y_train[:n])",
+                 ".predict(x_test)"):
+        assert line in learner, f"problem 6 does not show {line!r}"
+
+
+@pytest.mark.slow
+def test_problem_5_pair_figures_show_distinct_images(built_site):
+    """Each pair figure of problem 5 shows every picture once (not one test image per train copy)."""
+    pair_figures_show_distinct_images(built_site.problem("plot_5_overlap").output)
+
+
+def overlap_verdicts_follow_their_numbers(output: str) -> None:
+    """Problem 6's verdict on each model's raw-minus-sanitised gap agrees with its printed interval."""
+    row = r"^\s*([\d,]+)\s+([+-]\d\.\d+)\s+\[([+-]\d\.\d+), ([+-]\d\.\d+)\]\s+\S+\s+\S+\s+(.+)$"
+    rows = re.findall(row, output, re.M)
+    assert len(rows) >= 2, output
+    for n, gap, low, high, verdict in rows:
+        low, high = float(low), float(high)
+        assert low <= float(gap) <= high, (n, gap, low, high)
+        expected = "within noise" if low < 0 < high else "raw higher" if low > 0 else "raw lower"
+        if 0 in (low, high):  # an end that rounds to zero: either verdict can be right
+            expected = {"within noise", expected}
+        allowed = {expected} if isinstance(expected, str) else expected
+        assert verdict.strip() in allowed, (n, low, high, verdict)
+
+
+@pytest.mark.slow
+def test_problem_6_says_whether_the_gap_is_noise(built_site):
+    """Every model's gap between raw and sanitised test accuracy comes with its uncertainty and verdict."""
+    overlap_verdicts_follow_their_numbers(built_site.problem("plot_6_baseline").output)
 
 
 @pytest.mark.slow
@@ -519,3 +568,54 @@ def test_every_internal_link_names_an_existing_file(built_site):
                 if parts.fragment not in ids[target]:
                     broken.append(f"{page.relative_to(built_site.site)}: {url} (no such anchor)")
     assert broken == [], "\n".join(broken[:20])
+
+
+# --------------------------------------------------------------------------- real glyphs
+
+
+@pytest.mark.slow
+def test_site_holds_on_real_glyphs(real_site):
+    """On archives of real glyphs (tests/realsample.py) the whole site builds, so every guard of every
+    problem held; every page says the data is real, and the home and data pages say nothing of a
+    stand-in (outside the home page's instructions on choosing the data)."""
+    summary = real_site.results["data"]["summary"]
+    assert real_site.results["data"]["source"] == "real"
+    assert summary.startswith("Data: real notMNIST archives · notMNIST_large.tar.gz"), summary
+    assert "notMNIST_small.tar.gz" in summary and "seed 133" in summary
+    for stem in PROBLEMS:
+        page = real_site.problem(stem)
+        assert page.outputs and page.outputs[0].splitlines()[0] == summary, f"{stem}: {page.outputs[:1]}"
+        assert "stand-in" not in page.output, f"{stem} speaks of a stand-in"
+    home, data = real_site.page("index.html"), real_site.page("data.html")
+    assert summary in home.text and summary in data.text
+    assert "This build ran on the real notMNIST archives" in data.text
+    described, _, instructions = home.text.partition("How to run it")
+    assert instructions, "the home page has no 'How to run it' section"
+    for where, text in (("home page", described), ("data page", data.text)):
+        found = re.search(r".{0,80}stand-?in.{0,80}", text, re.I)
+        assert not found, f"{where} speaks of a stand-in: {found[0]!r}"
+    pair_figures_show_distinct_images(real_site.problem("plot_5_overlap").output)
+    overlap_verdicts_follow_their_numbers(real_site.problem("plot_6_baseline").output)
+
+
+@pytest.mark.slow
+def test_real_glyph_pages_describe_their_data(real_site):
+    """Problem 1 names near-constant images by their pixels; problem 3 charts equal counts too."""
+    import numpy as np
+
+    from notmnist.archive import read_archive
+    from notmnist.pixels import near_constant
+
+    small = read_archive(real_site.data_home / "notMNIST_small.tar.gz")
+    constant = near_constant(small.images)
+    white = constant & (small.images.mean(axis=(1, 2)) > 127)
+    output = real_site.problem("plot_1_raw_glyphs").output
+    assert f"near-constant images in notMNIST_small.tar.gz: {constant.sum()} of {len(small):,}" in output
+    assert re.search(rf"white \(solid\) +{white.sum()} ", output) and re.search(
+        rf"dark \(blank\) +{(constant & ~white).sum()} ", output
+    )
+    assert white.sum() > 0 and "filled or inverted" not in output
+    balance = real_site.problem("plot_3_class_balance")
+    large = read_archive(real_site.data_home / "notMNIST_large.tar.gz")
+    assert all((np.bincount(a.labels) == len(a) // 10).all() for a in (small, large))  # so do the splits
+    assert balance.images, "problem 3 drew no chart for equal counts"
