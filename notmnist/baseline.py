@@ -121,7 +121,7 @@ Chosen for speed on the whole training split on 2 cores; the reasons hold whatev
 * `saga` needs many epochs over the data on dense pixels; `lbfgs` keeps
   float32 input in float32 (half the memory traffic).
 
-`python benchmarks/run.py --rows fit` measures them against scikit-learn's defaults on the
+`.venv/bin/python benchmarks/run.py --rows fit` measures them against scikit-learn's defaults on the
 current data: time and test accuracy of both.
 """
 
