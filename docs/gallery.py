@@ -10,7 +10,9 @@ Patches of its internals, installed by :func:`patch` from ``docs/hooks.py``:
   script's globals once its page is written (the six problems' arrays would otherwise pile up,
   9 GB at full scale), and turns an exception of a problem into a one-line build error naming the
   script and line;
-- :func:`ignore_own_writes`: ``mkdocs serve`` ignores the files the build writes itself.
+- :func:`ignore_own_writes`: ``mkdocs serve`` ignores the files the build writes itself;
+- :func:`patch_python_314`: the Python 3.14 shim, the gallery's docstring parser without the
+  ``ast`` names 3.14 removed (``tests/test_toolchain.py`` runs it with them deleted).
 
 Rewrites of the pages it generates, pure functions of text (tested in ``tests/test_gallery.py``):
 
@@ -95,8 +97,12 @@ def check_version() -> None:
 
 
 def patch() -> None:
-    """Wrap ``gen_single.generate_file_md`` (once per process; mkdocs serve rebuilds in-process)."""
+    """Wrap ``gen_single.generate_file_md`` (once per process; mkdocs serve rebuilds in-process).
+
+    Also installs the Python 3.14 shim (:func:`patch_python_314`).
+    """
     check_version()
+    patch_python_314()
     from mkdocs_gallery import gen_single
 
     original = gen_single.generate_file_md
@@ -114,6 +120,69 @@ def patch() -> None:
 
     generate_file_md.notmnist_wrapped = True
     gen_single.generate_file_md = generate_file_md
+
+
+# --------------------------------------------------------------------------- Python 3.14 shim
+# mkdocs-gallery 0.10.4 (its last release) reads a script's docstring with ``ast.Str`` and the
+# constant's ``.s``, deprecated since Python 3.8, warning since 3.12, removed in 3.14, in one
+# function: ``py_source_parser._get_docstring_and_rest``.  The shim replaces that function by the
+# same logic on ``ast.Constant``; everything else the gallery does with ``ast`` works on 3.14.
+
+
+def patch_python_314() -> None:
+    """Replace ``py_source_parser._get_docstring_and_rest`` by a copy that uses ``ast.Constant``.
+
+    Only for :data:`GALLERY_VERSION` (:func:`check_version` first); its callers look the function
+    up as a module global, so replacing it there is enough.  Idempotent.
+    """
+    check_version()
+    from mkdocs_gallery import py_source_parser
+
+    if getattr(py_source_parser._get_docstring_and_rest, "notmnist_wrapped", False):
+        return
+    py_source_parser._get_docstring_and_rest = get_docstring_and_rest
+
+
+def get_docstring_and_rest(file: Path):
+    """mkdocs-gallery 0.10.4's ``_get_docstring_and_rest``, without the names Python 3.14 removed.
+
+    Returns ``(docstring, rest, lineno, node)`` as the original does: the module docstring (with
+    a leading newline if the string starts with one), the source after the docstring's last line,
+    the number of the line after it, and the parsed module.
+    """
+    import tokenize
+    from io import BytesIO
+
+    from mkdocs_gallery.errors import ExtensionError
+    from mkdocs_gallery.py_source_parser import SYNTAX_ERROR_DOCSTRING, parse_source_file
+
+    node, content = parse_source_file(file)
+    if node is None:
+        return SYNTAX_ERROR_DOCSTRING, content, 1, node
+    if not isinstance(node, ast.Module):
+        raise ExtensionError(f"This function only supports modules. You provided {type(node).__name__}")
+    first = node.body[0].value if node.body and isinstance(node.body[0], ast.Expr) else None
+    if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+        raise ExtensionError(
+            f'Could not find docstring in file "{file}". A docstring is required by mkdocs-gallery '
+            'unless the file is ignored by "ignore_pattern"'
+        )
+    docstring = ast.get_docstring(node)
+    if first.value.startswith("\n"):
+        docstring = "\n" + docstring
+    lineno = 0
+    for token in tokenize.tokenize(BytesIO(content.encode()).readline):
+        if token.exact_type == tokenize.STRING:  # the first string ends the docstring
+            lineno = token.end[0]
+            break
+    rest = "\n".join(content.split("\n")[lineno:])
+    return docstring, rest, lineno + 1, node
+
+
+get_docstring_and_rest.notmnist_wrapped = True
+
+
+# --------------------------------------------------------------------------- end of the shim
 
 
 def failure_message(exc: BaseException, script: Path) -> str:
@@ -391,5 +460,5 @@ def _scraper(block, script, **kwargs):
 
 
 def _get_sg_image_scraper():
-    """Named in mkdocs.yml (``image_scrapers: [gallery]``): mkdocs-gallery imports this module."""
+    """Named in mkdocs.yml (`image_scrapers: [gallery]`): mkdocs-gallery imports this module."""
     return _scraper

@@ -1,5 +1,4 @@
-"""Command line: `python -m notmnist fetch | inspect ARCHIVE | prepare | export | standin | info |
-clear-cache`.
+"""Command line: `python -m notmnist fetch | inspect | prepare | export | standin | info | clear-cache`.
 
 The CLI prints; the library only logs.  A user mistake or a bad file ends in
 one line on stderr (`notmnist: error: ...`) and a non-zero exit status, never
@@ -87,7 +86,12 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m notmnist", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m notmnist",
+        description="The notMNIST workbook's data: fetch and check the archives, build the splits, "
+        "export them for the course's next assignments. 'python -m notmnist COMMAND --help' "
+        "says more about each command.",
+    )
     parser.add_argument("--version", action="version", version=f"notmnist {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
@@ -134,37 +138,50 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument(f"--{split}", type=_split_size, metavar="N", help=f"{split} size (multiple of 10)")
     data_home(p)
 
+    from .config import DEFAULT_STANDIN_SCALE
+    from .export import COURSE_FILE, SIDECAR_SUFFIX
+
     p = command(
         "export",
         _export,
-        "write the six arrays of the splits in the course's shape (notMNIST.pickle keys) for assignment 2",
+        f"write the splits as the six arrays of the course's {COURSE_FILE}, for assignments 2 to 4",
+    )
+    p.description = (
+        "Write the train, valid and test splits the site shows as the six arrays of the course's "
+        f"{COURSE_FILE} (train_dataset, train_labels, ...), and their provenance beside them in "
+        f"<file>{SIDECAR_SUFFIX}. For the course's notebooks: --format pickle, which writes "
+        f"{COURSE_FILE}. On the stand-in (no real archives in the data folder) the splits are "
+        f"{_standin_share(DEFAULT_STANDIN_SCALE)} of the course's size: train / valid / test "
+        f"{_sizes(DEFAULT_STANDIN_SCALE)} against {_sizes(1.0)}; NOTMNIST_STANDIN_SCALE=1 renders a "
+        "stand-in of the course's size, and 'python -m notmnist fetch' gets the real archives."
     )
     p.add_argument(
         "--out",
         type=Path,
         default=None,
         metavar="PATH",
-        help="file, or folder for notMNIST[_sanitised].npz|pickle (default: the current folder); "
-        "an existing file is replaced",
+        help="file, or folder for notMNIST.npz, notMNIST.pickle or notMNIST_sanitised.* (default: the "
+        f"current folder); an existing file is replaced. --out {COURSE_FILE} with --sanitised gives "
+        "the sanitised sets the course's file name",
     )
     p.add_argument(
         "--sanitised",
         action="store_true",
-        help="drop valid and test images with an identical or near copy in train, as problem 5 does",
+        help="drop valid and test images with an identical or near copy in train, as problem 5 does "
+        "(file notMNIST_sanitised.*, unless --out names it)",
     )
     p.add_argument(
         "--format",
         choices=["npz", "pickle"],
         default=None,
-        help="npz (loads with np.load(path, allow_pickle=False)) or pickle, the course's notMNIST.pickle "
-        "for its notebooks (default: from PATH's suffix, else npz); writing a pickle is safe, loading "
-        "one from an untrusted source is not",
+        help=f"pickle: the course's {COURSE_FILE}, for its notebooks (pickle.load); npz: for your own "
+        "code, loads with np.load(path, allow_pickle=False). Default: from PATH's suffix, else npz. "
+        "Writing a pickle is safe; loading one from an untrusted source is not",
     )
     p.add_argument(
         "--source", choices=["auto", "real", "standin"], help="default: $NOTMNIST_SOURCE, else auto"
     )
     data_home(p)
-
     p = command("standin", _standin, "render the offline stand-in archives from fonts")
     p.add_argument(
         "--scale", type=float, default=None, help="1.0 = the real counts (default: the site's scale)"
@@ -255,8 +272,18 @@ def _prepare(args) -> None:
         )
 
 
+def _standin_share(scale: float) -> str:
+    return "a tenth" if scale == 0.1 else f"{scale:g} times"
+
+
+def _sizes(scale: float) -> str:
+    from .dataset import split_sizes
+
+    return " / ".join(f"{n:,}" for n in split_sizes(scale).values())
+
+
 def _export(args) -> None:
-    from .export import IMAGE_DTYPE, LABEL_DTYPE, export
+    from .export import COURSE_FILE, IMAGE_DTYPE, LABEL_DTYPE, export
 
     start = time.perf_counter()
     done = export(
@@ -275,6 +302,14 @@ def _export(args) -> None:
             f"sanitised: dropped {s['valid_dropped_identical']:,} + {s['valid_dropped_near']:,} valid and "
             f"{s['test_dropped_identical']:,} + {s['test_dropped_near']:,} test images "
             "(identical + near copies of train)"
+        )
+    print(f"provenance: {done.provenance_path}")
+    if done.format == "npz":
+        print(f"for the course's notebooks, which open {COURSE_FILE}: add --format pickle")
+    elif done.path.name != COURSE_FILE:
+        print(
+            f"the course's notebooks open {COURSE_FILE}: set pickle_file = {done.path.name!r} in "
+            f"assignment 2's first cell, or export with --out {COURSE_FILE}"
         )
 
 

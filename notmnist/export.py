@@ -9,21 +9,27 @@ same six arrays from the splits the site shows
 ([`notmnist.dataset.load_splits`][notmnist.dataset.load_splits]),
 optionally with the validation and test sets sanitised as in problem 5.
 
-Two formats:
+Two formats, each holding exactly the course's six arrays:
 
-- `npz` (default): `np.savez`, uncompressed; loads with
-  `np.load(path, allow_pickle=False)`.  Provenance is an extra key,
-  `provenance`: a JSON string stored as a 0-d unicode array, because an
-  `.npz` holds only arrays and a dict would need an object array, which
-  cannot load with `allow_pickle=False`.
-- `pickle`: the course's `notMNIST.pickle` layout, for the course's own
-  notebooks.  Provenance is an extra key, `provenance`, holding a plain dict
-  (str, int, float, list, None only): a pickle can hold one natively, and the
-  notebooks read only the six keys they know.  Arrays are pickled as
-  `numpy.ndarray` and `numpy.dtype` with their raw bytes (protocol 4), so the
-  file names no NumPy-private module and loads with NumPy 1.x and 2.x alike.
+- `pickle`: the course's `notMNIST.pickle`, the file the course's notebooks
+  for assignments 2 to 4 open (`pickle.load`), unchanged.  Arrays are pickled
+  as `numpy.ndarray` and `numpy.dtype` with their raw bytes (protocol 4), so
+  the file names no NumPy-private module and loads with NumPy 1.x and 2.x alike.
   Writing a pickle is safe; *loading* one from an untrusted source is not, since
   unpickling can run arbitrary code.
+- `npz` (the default when no name says otherwise): `np.savez`, uncompressed;
+  loads with `np.load(path, allow_pickle=False)`, without unpickling, for one's
+  own code.
+
+The two are not interchangeable: `pickle.load` cannot read an `.npz`
+(renamed, it fails with `UnpicklingError`), so a `.pickle` name with the npz
+format, or an `.npz` name with the pickle format, is refused.
+
+Provenance goes beside the data, in `<file>.provenance.json` ([`sidecar`][notmnist.export.sidecar]):
+where the arrays come from, how they were made, and what was sanitised.  Not
+inside: learners treat the course's dict as six arrays (`len(save) == 6`,
+`a, b, c, d, e, f = save.values()`, `for k in save: save[k].shape`), and a
+seventh key breaks each of those habits; a JSON file also reads without Python.
 
 Every file is written atomically (to a temporary file, then renamed): a failed
 or interrupted export leaves no partial file.
@@ -59,6 +65,9 @@ LABEL_DTYPE = np.dtype(np.int32)
 """The course's dtypes: `make_arrays` allocated float32 images and int32 labels."""
 FORMATS = ("npz", "pickle")
 SUFFIXES = {".npz": "npz", ".pickle": "pickle", ".pkl": "pickle"}
+COURSE_FILE = "notMNIST.pickle"
+"""The file name the course's notebooks for assignments 2 to 4 open."""
+SIDECAR_SUFFIX = ".provenance.json"
 PICKLE_PROTOCOL = 4
 """Python >= 3.4; with `_PortablePickler` the file loads with NumPy 1.x and 2.x."""
 PICKLE_WARNING = (
@@ -83,13 +92,30 @@ class Exported:
     shapes : dict
         Course key -> shape of the array written.
     provenance : dict
-        The provenance record stored beside the arrays.
+        The provenance record, written to [`provenance_path`][notmnist.export.Exported.provenance_path].
     """
 
     path: Path
     format: str
     shapes: dict[str, tuple[int, ...]]
     provenance: dict
+
+    @property
+    def provenance_path(self) -> Path:
+        """The provenance file beside `path` ([`sidecar`][notmnist.export.sidecar])."""
+        return sidecar(self.path)
+
+
+def sidecar(path: str | os.PathLike) -> Path:
+    """The provenance file of an export: `notMNIST.pickle` -> `notMNIST.pickle.provenance.json`.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The exported file.
+    """
+    path = Path(path)
+    return path.with_name(path.name + SIDECAR_SUFFIX)
 
 
 def default_name(format: str = "npz", sanitised: bool = False) -> str:
@@ -191,7 +217,7 @@ def export(
     source: str | None = None,
     data_home=None,
 ) -> Exported:
-    """Write the course's six arrays, with provenance, to one file.
+    """Write the course's six arrays to one file, and their provenance beside it.
 
     Parameters
     ----------
@@ -236,16 +262,16 @@ def export(
 def write(
     path: str | os.PathLike, arrays: dict[str, np.ndarray], provenance: dict, *, format: str = "npz"
 ) -> Path:
-    """Write `arrays` and `provenance` to `path` atomically.
+    """Write `arrays` to `path` and `provenance` to [`sidecar`][notmnist.export.sidecar] of it, atomically.
 
     Parameters
     ----------
     path : path-like
         The file; its folder must exist.
     arrays : dict
-        The six course arrays ([`course_arrays`][notmnist.export.course_arrays]).
+        The six course arrays ([`course_arrays`][notmnist.export.course_arrays]); only they go into the file.
     provenance : dict
-        JSON-serialisable; stored under the key `provenance`.
+        JSON-serialisable; written to `<path>.provenance.json`.
     format : {"npz", "pickle"}
 
     Returns
@@ -261,18 +287,20 @@ def write(
     path = Path(path)
     format = _check_format(format)
     _check_folder(path)
+    _check_folder(sidecar(path))  # the provenance file is written, and replaced, like the data
     missing = [k for k in COURSE_KEYS if k not in arrays]
     if missing:
         raise ValueError(f"missing course arrays: {', '.join(missing)}")
-    text = json.dumps(provenance, sort_keys=True)
+    text = json.dumps(provenance, indent=2, sort_keys=True) + "\n"
+    save = {k: arrays[k] for k in COURSE_KEYS}
     try:
-        with atomic_write(path, "wb") as f:
+        # Both files go to temporary names and are renamed only once both are written.
+        with atomic_write(sidecar(path), "wb") as side, atomic_write(path, "wb") as f:
             if format == "npz":
-                np.savez(f, **{k: arrays[k] for k in COURSE_KEYS}, provenance=np.array(text))
+                np.savez(f, **save)
             else:
-                save = {k: arrays[k] for k in COURSE_KEYS}
-                save["provenance"] = json.loads(text)  # a plain copy: str, int, float, list, dict, None
                 _PortablePickler(f, protocol=PICKLE_PROTOCOL).dump(save)
+            side.write(text.encode("utf-8"))
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise ExportError(f"cannot write {path}: {reason.lower()}; nothing was written") from exc
@@ -296,6 +324,13 @@ class _PortablePickler(pickle.Pickler):
         return NotImplemented
 
 
+_MISMATCH = {  # (name's format, --format) -> what goes wrong
+    ("pickle", "npz"): "an npz archive, which pickle.load cannot read (the course's notebooks stop with "
+    "UnpicklingError)",
+    ("npz", "pickle"): "a pickle, which np.load refuses without allow_pickle=True",
+}
+
+
 def _check_format(format: str) -> str:
     if format not in FORMATS:
         raise ConfigError(f"unknown export format {format!r}: choose one of {', '.join(FORMATS)}")
@@ -314,8 +349,8 @@ def _target(out, format: str | None, sanitised: bool) -> tuple[Path, str]:
         format = implied or "npz"
     elif implied is not None and implied != format:
         raise ConfigError(
-            f"{path.name} ends in {path.suffix} but the format is {format}: "
-            f"name the file *.{format}, or choose --format {implied}"
+            f"{path.name} names a {implied} file, but --format {format} writes "
+            f"{_MISMATCH[implied, format]}: name the file {path.stem}.{format}, or choose --format {implied}"
         )
     _check_folder(path)
     return path, format

@@ -158,15 +158,17 @@ if len(mistakes):
 # Next: assignment 2
 # ------------------
 # Assignments 2 to 4 of the course start by loading the six arrays that
-# assignment 1 saves. One command writes them from the splits on these pages,
-# under the course's key names (add `--sanitised` for problem 5's validation
-# and test sets):
+# assignment 1 saves in `notMNIST.pickle`. One command writes that file from
+# the splits on these pages, under the course's key names, for the course's
+# notebooks to open unchanged (with `--sanitised`, problem 5's validation and
+# test sets; add `--out notMNIST.pickle` to keep the course's file name):
 #
 # ```sh
-# .venv/bin/python -m notmnist export     # writes notMNIST.npz
+# .venv/bin/python -m notmnist export --format pickle   # writes notMNIST.pickle
 # ```
 #
-# Two lines load them (likewise `valid_` and `test_`):
+# For your own code, `export` alone writes `notMNIST.npz`, which loads
+# without unpickling (likewise `valid_` and `test_`):
 #
 # ```python
 # data = np.load("notMNIST.npz", allow_pickle=False)

@@ -1,4 +1,4 @@
-"""Tests of notmnist.export: the course's six arrays, in .npz and in the course's pickle, with provenance."""
+"""Tests of notmnist.export: the six course arrays, in .npz and in the course's pickle, provenance beside."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def folder(tmp_path):
 
 def check_course_shape(arrays, splits) -> None:
     """The six arrays have the course's keys, shapes, dtypes and value range, and are the splits'."""
-    assert [k for k in arrays if k != "provenance"] == list(export.COURSE_KEYS)
+    assert list(arrays) == list(export.COURSE_KEYS)  # exactly the six: provenance is beside the file
     for split, (images, labels) in splits.sets.items():
         x, y = arrays[f"{split}_dataset"], arrays[f"{split}_labels"]
         assert x.dtype == np.float32 and x.shape == (len(images), 28, 28)
@@ -76,18 +76,18 @@ def test_npz_round_trips_in_the_course_shape(source, folder):
     with np.load(done.path, allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files}
     check_course_shape(arrays, dataset.load_splits())
-    assert arrays["provenance"].shape == () and arrays["provenance"].dtype.kind == "U"
-    check_provenance(json.loads(arrays["provenance"].item()), source)
+    check_provenance(json.loads(done.provenance_path.read_text()), source)
+    assert done.provenance_path == folder / "notMNIST.npz.provenance.json"
 
 
 def test_pickle_round_trips_in_the_course_shape(source, folder):
     """--format pickle writes the course's dict: same keys, shapes, dtypes, writable arrays, provenance."""
-    path = export.export(folder / "notMNIST.pickle").path
-    with open(path, "rb") as f:
+    done = export.export(folder / "notMNIST.pickle")
+    with open(done.path, "rb") as f:
         save = pickle.load(f)  # this test wrote the file
     check_course_shape(save, dataset.load_splits())
     assert all(save[k].flags.writeable for k in export.COURSE_KEYS)
-    check_provenance(save["provenance"], source)
+    check_provenance(json.loads((folder / "notMNIST.pickle.provenance.json").read_text()), source)
 
 
 def test_pickle_names_no_private_numpy_module(source, folder):
@@ -112,7 +112,7 @@ def test_sanitised_sets_hold_no_image_of_train(source, folder):
     np.testing.assert_array_equal(clean["valid_dataset"], splits.valid_images[keep.valid_keep])
     np.testing.assert_array_equal(clean["test_labels"], splits.test_labels[keep.test_keep])
     np.testing.assert_array_equal(clean["train_dataset"], raw["train_dataset"])
-    record = json.loads(clean["provenance"].item())
+    record = json.loads(export.sidecar(folder / "notMNIST_sanitised.npz").read_text())
     assert record["exported"] == {"train": 200, "valid": keep.n_valid, "test": keep.n_test}
     assert record["sanitised"]["test_dropped_identical"] == keep.test_in_train
 
@@ -122,7 +122,7 @@ def test_command_writes_the_file_and_says_what_it_holds(source, folder, capsys):
     assert main(["export", "--out", str(folder), "--sanitised", "--format", "pickle"]) == 0
     out = capsys.readouterr().out
     path = folder / "notMNIST_sanitised.pickle"
-    assert path.exists() and os.listdir(folder) == [path.name]
+    assert sorted(os.listdir(folder)) == [path.name, path.name + ".provenance.json"]
     assert "Data: real notMNIST archives" in out and f"wrote {path} (pickle" in out
     assert "train_dataset float32 (200, 28, 28)" in out and "test_labels" in out
     assert "sanitised: dropped" in out
