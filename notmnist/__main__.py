@@ -81,6 +81,13 @@ def _split_size(text: str) -> int:
     return value
 
 
+def _printable(text: str) -> str:
+    """`text` with control characters (escape codes, newlines, ...) as backslash escapes."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     print(f"notmnist: warning: {message}", file=sys.stderr)
 
@@ -208,8 +215,11 @@ def _clear_cache(args) -> int:
     line = f"removed {len(done.removed)} cache entries, {sum(size for _, size in done.removed) / 1e6:.1f} MB"
     if done.leftovers:
         size = sum(size for _, size in done.leftovers)
-        line += f", and {len(done.leftovers)} temporary folders of interrupted saves, {size / 1e6:.1f} MB"
+        n = len(done.leftovers)
+        line += f", and {n} temporary files and folders of interrupted writes, {size / 1e6:.1f} MB"
     print(line)
+    if done.foreign:
+        print(f"left alone (not made by notmnist): {', '.join(_printable(n) for n in done.foreign)}")
     if done.failed:
         names = "; ".join(f"{name} ({why})" for name, why in done.failed)
         print(f"notmnist: error: could not remove {len(done.failed)} cache entries: {names}", file=sys.stderr)
@@ -218,10 +228,10 @@ def _clear_cache(args) -> int:
 
 
 def _fetch(args) -> None:
-    from .verify import verify_archive
+    from .fetch import fetch
 
     for subset in dict.fromkeys(args.subset):
-        path = verify_archive(subset, data_home=args.data_home)
+        path = fetch(subset, data_home=args.data_home)  # verified before it is returned
         print(f"{path}: verified (size, gzip CRC and length, readable images per letter)")
 
 
@@ -243,7 +253,7 @@ def _inspect(args) -> None:
     print()
     print(f"skipped members: {len(letters.skipped):,}")
     for s in letters.skipped:
-        print(f"  {s.member}: {s.reason}")
+        print(f"  {_printable(s.member)}: {_printable(s.reason)}")
     groups = exact_groups(letters.images)
     print()
     print(
@@ -366,11 +376,14 @@ def _info(args) -> None:
     if leftovers:
         size = sum(size for _, size in leftovers)
         print(
-            f"temporary folders (saves interrupted, or running now): {len(leftovers)}, {size / 1e6:.1f} MB; "
-            "clear-cache removes them"
+            f"temporary files and folders (writes interrupted, or running now): {len(leftovers)}, "
+            f"{size / 1e6:.1f} MB; clear-cache removes them"
         )
         for name, size in leftovers:
-            print(f"  {name}: {size / 1e6:.1f} MB")
+            print(f"  {_printable(name)}: {size / 1e6:.1f} MB")
+    foreign = cache.foreign(home)
+    if foreign:
+        print(f"not made by notmnist, left alone in cache/: {', '.join(_printable(n) for n in foreign)}")
 
 
 if __name__ == "__main__":

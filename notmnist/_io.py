@@ -6,17 +6,95 @@ same folder, which is renamed over the target only once it is complete, and
 removed on any error (Ctrl-C included).  Two processes writing the same target
 at once both succeed; the last rename wins, and either version is complete.
 Every file the package writes gets the same mode, `file_mode` (0644 under
-the usual umask 022), and every folder `folder_mode`.
+the usual umask 022), and every folder `folder_mode`.  Only a regular
+file is ever replaced: a folder, fifo, device or symbolic link under the
+target's name is refused (`NotAFile`), and files the package reads are
+opened without blocking on a fifo (`open_regular`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
+
+from .errors import NotMNISTError
+
+_KINDS = {
+    stat.S_IFDIR: "folder", stat.S_IFIFO: "fifo (named pipe)", stat.S_IFCHR: "character device",
+    stat.S_IFBLK: "block device", stat.S_IFSOCK: "socket", stat.S_IFLNK: "symbolic link",
+}
+
+
+class NotAFile(NotMNISTError, OSError):
+    """A path where the package expects a regular file holds something else (folder, fifo, device, link)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.strerror = message
+
+
+def kind(mode: int) -> str:
+    """`"regular file"`, `"folder"`, `"fifo (named pipe)"`, ... for an `st_mode`."""
+    return "regular file" if stat.S_ISREG(mode) else _KINDS.get(stat.S_IFMT(mode), "special file")
+
+
+def check_replaceable(path: str | os.PathLike) -> None:
+    """Raise `NotAFile` unless `path` is absent or a regular file (a symbolic link is refused)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):
+        raise NotAFile(
+            f"{path} is a {kind(mode)}, not a regular file: it is never replaced; "
+            "remove it or choose another path"
+        )
+
+
+def open_regular(path: str | os.PathLike, *, streams: bool = False) -> IO[bytes]:
+    """Open `path` for reading without blocking on a fifo; `NotAFile` unless a regular file.
+
+    With `streams=True` a pipe, fifo or character device is accepted too (to be read once, in order);
+    a fifo without a writer then reads as empty instead of waiting for one.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        stream = stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
+        if not (stat.S_ISREG(mode) or (streams and stream)):
+            raise NotAFile(f"{path} is a {kind(mode)}, not a regular file; remove it or name a file")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_json(path: str | os.PathLike):
+    """The JSON value in the regular file `path`.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file there.
+    ValueError
+        Not a regular file, not JSON, or nested too deeply to parse.
+    """
+    try:
+        with open_regular(path) as f:
+            text = f.read()
+    except NotAFile as exc:
+        raise ValueError(str(exc)) from None
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 def _umask() -> int:
@@ -54,13 +132,35 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", *, encoding: str | N
         The temporary file, to write to.
     """
     path = Path(path)
+    check_replaceable(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=PART_SUFFIX, dir=path.parent)
     try:
         text = "b" not in mode
-        with os.fdopen(fd, mode, encoding=(encoding or "utf-8") if text else None) as f:
-            yield f
+        try:
+            with os.fdopen(fd, mode, encoding=(encoding or "utf-8") if text else None) as f:
+                yield f
+        except OSError as exc:
+            if exc.filename is not None or isinstance(exc, NotMNISTError):
+                raise
+            # A full disk says only "[Errno 28] No space left on device": name the file.
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
         os.chmod(tmp, file_mode())  # mkstemp makes 600; these files are meant to be shared
+        check_replaceable(path)  # nothing else has appeared under the name meanwhile
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+PART_SUFFIX = ".part"
+"""Suffix of the temporary files and folders the package writes before renaming them."""
+
+
+def is_temporary(name: str, target: str | None = None) -> bool:
+    """Whether `name` is a temporary file of `atomic_write` (`.<target>.<random>.part`)."""
+    if not (name.startswith(".") and name.endswith(PART_SUFFIX)):
+        return False
+    stem, _, random = name[1 : -len(PART_SUFFIX)].rpartition(".")
+    return bool(stem) and len(random) == 8 and random.replace("_", "a").isalnum() and (
+        target is None or stem == target
+    )

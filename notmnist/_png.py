@@ -9,8 +9,9 @@ Up, Average, Paeth) are
 undone for all images together, one row at a time, with vectorised NumPy.
 
 Anything else (another colour type or bit depth, another size, interlacing,
-damage of any kind, including a bad checksum in any chunk before the image
-data, which Pillow refuses too) is left for the caller, who falls back to
+damage of any kind, including a bad checksum or a chunk type other than four
+letters, digits or underscores in any chunk before the image data, which
+Pillow refuses too) is left for the caller, who falls back to
 Pillow and gets Pillow's verdict for the reason.  One verdict is this module's
 own: image data that inflates to more than the image holds is refused
 (`TOO_MUCH_DATA`); it is never inflated beyond one byte more than that
@@ -21,6 +22,7 @@ cannot claim gigabytes of memory.
 from __future__ import annotations
 
 import functools
+import re
 import struct
 import zlib
 
@@ -28,6 +30,8 @@ import numpy as np
 
 _MAGIC = b"\x89PNG\r\n\x1a\n"
 _ONE_SHOT = 4096  # image data up to this many bytes is inflated in one call (deflate expands <= 1032x)
+# Chunk types Pillow accepts before the image data: four of [A-Za-z0-9_] (its ``is_cid``, rb"\w\w\w\w").
+_CHUNK_TYPE = re.compile(rb"[A-Za-z0-9_]{4}")
 
 
 TOO_MUCH_DATA = "image data inflates to more than a 28x28 image holds (decompression bomb?)"
@@ -59,6 +63,8 @@ def _scanlines(data: bytes, size: int) -> bytes | str | None:
             idat.append(data[pos + 8 : stop])
         elif idat or kind == b"IEND":  # image data is one run of IDAT chunks
             break
+        elif not _CHUNK_TYPE.fullmatch(kind):
+            return None  # Pillow refuses a chunk type that is not four word characters
         elif zlib.crc32(data[pos + 4 : stop]) != int.from_bytes(data[stop : stop + 4], "big"):
             return None  # Pillow checks the CRC of every chunk before the image data
         pos = stop + 4

@@ -15,9 +15,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from pathlib import Path
 
-from ._io import atomic_write
+from ._io import atomic_write, read_json
 
 SUFFIX = ".sha256.json"
 
@@ -34,16 +35,36 @@ def side_path(path: Path) -> Path:
 
 
 def read(path: str | os.PathLike) -> dict:
-    """The record of `path` if it describes the file as it is now, else `{}`."""
+    """The record of `path` if it describes the file as it is now, else `{}`.
+
+    A record that is not one (not a JSON object, nested too deeply, not a regular file) is
+    ignored with a warning; the next `update` replaces it, if it is a file.
+    """
     path = Path(path)
     try:
         now = stamp(path)
-        saved = json.loads(side_path(path).read_text())
-    except (OSError, ValueError):
+        saved = read_json(side_path(path))
+    except FileNotFoundError:
         return {}
-    if not isinstance(saved, dict) or {k: saved.get(k) for k in now} != now:
+    except (OSError, ValueError) as exc:
+        _warn(path, str(exc))
+        return {}
+    if not isinstance(saved, dict) or not all(isinstance(saved.get(k, 0), int) for k in now):
+        _warn(path, "not a record of this package")
+        return {}
+    if {k: saved.get(k) for k in now} != now:
         return {}
     return saved
+
+
+_WARNED: set[Path] = set()
+
+
+def _warn(path: Path, why: str) -> None:
+    if path not in _WARNED:
+        _WARNED.add(path)
+        warnings.warn(f"{side_path(path)} is unreadable ({why}); ignoring it and checking the file again",
+                      stacklevel=3)
 
 
 def update(path: str | os.PathLike, **fields) -> None:
@@ -76,6 +97,35 @@ def sha256(path: str | os.PathLike, *, remember: bool = True) -> str:
 def verification(path: str | os.PathLike) -> tuple[bool, str | None] | None:
     """`(True, None)` if the contents were verified, `(False, why)` if they failed, None if unchecked."""
     record = read(path)
-    if "verified" not in record:
+    if not isinstance(record.get("verified"), bool):
         return None
-    return bool(record["verified"]), record.get("problem")
+    problem = record.get("problem")
+    return record["verified"], problem if isinstance(problem, str) else None
+
+
+INVALID_SUFFIX = ".invalid"
+
+
+def aside(target: Path) -> Path:
+    """Move a wrong file to `<name>.invalid`, or `<name>.<n>.invalid` if taken; return where.
+
+    Never overwrites an earlier copy; the record of `target` goes with it.
+    """
+    n = 1
+    while True:
+        moved = target.with_name(f"{target.name}{'' if n == 1 else f'.{n}'}{INVALID_SUFFIX}")
+        try:
+            os.link(target, moved)  # never overwrites an earlier copy
+        except FileExistsError:
+            n += 1
+            continue
+        except OSError:  # no hard links here: check, then rename
+            if moved.exists() or moved.is_symlink():
+                n += 1
+                continue
+            os.replace(target, moved)
+            side_path(target).unlink(missing_ok=True)
+            return moved
+        target.unlink()
+        side_path(target).unlink(missing_ok=True)
+        return moved

@@ -18,8 +18,10 @@ Memory is bounded whatever the archive holds: a member larger than
 batch is sent off once it holds [`BATCH_BYTES`][notmnist.archive.BATCH_BYTES], only a few batches are in
 flight, and a PNG's image data is never inflated beyond what a 28x28 image
 holds.  The whole gzip stream is read, so its CRC and length are checked.
-macOS metadata (`__MACOSX/`, `._*`) and members whose name is not UTF-8
-are skipped with a reason (such a name is shown with backslash escapes).
+macOS metadata (`__MACOSX/`, `._*`), members whose name is not UTF-8
+(shown with backslash escapes), names over `MAX_NAME` bytes (shown cut
+short) and GNU sparse files are skipped with a reason.  The archive is read
+once, in order, so it may be a pipe (`/dev/stdin`); a folder is refused.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from . import _decode, _tarstream, _workers
-from ._tarstream import DIRECTORY, HARDLINK, REGULAR, SYMLINK, Block, TarStreamError, members
+from ._io import NotAFile, open_regular
+from ._tarstream import DIRECTORY, HARDLINK, REGULAR, SPARSE, SYMLINK, Block, TarStreamError, members
 from .errors import NotMNISTError
 from .registry import IMAGE_SIZE, LETTERS
 
@@ -45,6 +48,10 @@ BATCH_BYTES = 1 << 24
 """A decoding task holds at most about this many bytes of PNG files."""
 MAX_MEMBER = 1 << 20
 """Members larger than this (bytes) are skipped unread; a notMNIST PNG is under 1 KB."""
+MAX_NAME = 255
+"""Members whose name is longer than this (bytes, UTF-8) are skipped: names are kept in arrays as wide
+as the longest one, so one long name would multiply their memory."""
+_SHOWN = 100  # characters of a skipped member's name (or link) kept for its report
 EAGER_BYTES = 1 << 22
 """Archives this large (bytes) start their worker processes at once; smaller ones at their second batch."""
 _LABEL = {letter: i for i, letter in enumerate(LETTERS)}
@@ -117,7 +124,7 @@ def read_archive(path: str | os.PathLike, *, n_jobs: int | None = None) -> Lette
     ----------
     path : path-like
         A `.tar.gz` whose single top folder holds folders `A` ... `J` of
-        28x28 8-bit greyscale PNG files.
+        28x28 8-bit greyscale PNG files; or a pipe or fifo carrying one (read once).
     n_jobs : int, optional
         Worker processes that decode PNGs; default: all cores.  `1` decodes
         in this process.
@@ -140,15 +147,17 @@ def read_archive(path: str | os.PathLike, *, n_jobs: int | None = None) -> Lette
 def _read(path: Path, n_jobs: int | None, *, bulk: bool) -> Letters:
     """[`read_archive`][notmnist.archive.read_archive]; `bulk=False` walks the tar one member at a time (same
     result, slower)."""
-    _check_gzip(path)
     n_jobs = n_jobs or os.cpu_count() or 1
     skipped: list[Skipped] = []
     decoders = _Decoders(n_jobs)
+    file = _open(path)  # once: a pipe cannot be opened twice
     try:
-        if path.stat().st_size >= EAGER_BYTES:  # workers will be needed: start them now
+        head = file.read(512)
+        _check_gzip(path, head)
+        if os.fstat(file.fileno()).st_size >= EAGER_BYTES:  # workers will be needed: start them now
             decoders.start()
         batcher = _decode.Batcher(_BATCH, BATCH_BYTES)
-        for item in _walk(path, bulk=bulk):
+        for item in _walk(path, bulk=bulk, file=file, head=head):
             if isinstance(item, Skipped):
                 skipped.append(item)
             elif isinstance(item, _decode.Batch):
@@ -164,6 +173,7 @@ def _read(path: Path, n_jobs: int | None, *, bulk: bool) -> Letters:
         results = decoders.results()  # (labels, names, images, failures) per batch, in order
     finally:
         decoders.close()
+        file.close()
 
     labels = np.concatenate([r[0] for r in results] or [np.empty(0, np.int64)])
     names = np.concatenate([r[1] for r in results] or [np.empty(0, "S1")])
@@ -195,12 +205,17 @@ def _format_counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{k} {v:,}" for k, v in counts.items())
 
 
-def _check_gzip(path: Path) -> None:
+def _open(path: Path):
+    """`path` open for reading: a regular file, or a pipe, fifo or device to read once."""
     try:
-        with open(path, "rb") as f:
-            head = f.read(512)
+        return open_regular(path, streams=True)
     except FileNotFoundError:
         raise ArchiveError(f"{path}: no such file") from None
+    except NotAFile as exc:
+        raise ArchiveError(str(exc)) from None
+
+
+def _check_gzip(path: Path, head: bytes) -> None:
     if head[:2] != b"\x1f\x8b":
         what = (
             "an HTML page"
@@ -215,6 +230,13 @@ def _check_gzip(path: Path) -> None:
 def _escaped(name: str) -> str:
     """`name` printable: bytes that are not UTF-8 become backslash escapes."""
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _shown(text: str) -> str:
+    """`text` cut to `_SHOWN` characters for a report, saying how long it was."""
+    if len(text) <= _SHOWN:
+        return text
+    return f"{text[:_SHOWN]}... ({len(text.encode('utf-8', 'surrogateescape')):,} bytes)"
 
 
 def _parts(name: str) -> tuple[str, ...]:
@@ -239,6 +261,9 @@ class _Rules:
         self, name: str, kind: str, link: str, data: bytes | None
     ) -> tuple[int, str, str | None] | None:
         """`(label, name, reason)`: `reason` None means decode; None for a folder, ignored."""
+        if len(name) > MAX_NAME and len(name.encode("utf-8", "surrogateescape")) > MAX_NAME:
+            size = len(name.encode("utf-8", "surrogateescape"))
+            return -1, _shown(_escaped(name)), f"name of {size:,} bytes, over {MAX_NAME}: not read"
         if not name.isascii():
             try:
                 name.encode("utf-8")
@@ -248,9 +273,11 @@ class _Rules:
         if name.startswith("/") or ".." in parts:
             return -1, name, "unsafe path (absolute or '..'): not read"
         if kind in (SYMLINK, HARDLINK):
-            return -1, name, f"{kind} to {link!r}: not followed"
+            return -1, name, f"{kind} to {_shown(link)!r}: not followed"
         if kind == DIRECTORY:
             return None
+        if kind == SPARSE:
+            return -1, name, "GNU sparse file: not a notMNIST image, not read"
         if kind != REGULAR:
             return -1, name, "not a regular file"
         if parts and parts[0] == "__MACOSX":
@@ -294,15 +321,19 @@ class _Rules:
         )
 
 
-def _walk(path: Path, *, bulk: bool = True):
+def _walk(path: Path, *, bulk: bool = True, file=None, head: bytes = b""):
     """Yield, in archive order, a Skipped for each member skipped, and the members to decode.
 
     Members to decode come one at a time as `(label, name, data)`, or many at
-    once as a `notmnist._decode.Batch` (from a bulk run of the tar).
+    once as a `notmnist._decode.Batch` (from a bulk run of the tar).  `file`
+    is `path` already open, `head` the bytes already read from it.
     """
     rules = _Rules()
+    source = path if file is None else file
     walk = (
-        _tarstream.walk(path, max_size=MAX_MEMBER) if bulk else members(path, max_size=MAX_MEMBER, bulk=False)
+        _tarstream.walk(source, max_size=MAX_MEMBER, head=head)
+        if bulk
+        else members(source, max_size=MAX_MEMBER, bulk=False, head=head)
     )
     try:
         for item in walk:

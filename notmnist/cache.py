@@ -7,7 +7,7 @@ key hashes everything the result depends on: the archives' SHA-256 or the
 arrays' own bytes ([`fingerprint`][notmnist.cache.fingerprint]), the parameters, and the source of
 the modules that compute it ([`code_hash`][notmnist.cache.code_hash]).  Change any of them and the
 key changes, so a stale entry is never read; it is simply no longer used
-(`.venv/bin/python -m notmnist info` lists entries, `.venv/bin/python -m notmnist clear-cache`
+(`python -m notmnist info` lists entries, `python -m notmnist clear-cache`
 removes them).
 
 Entries are written to a temporary folder and renamed into place, so a reader
@@ -26,12 +26,16 @@ inside a large array (images) that keeps its dtype and shape.
 
 A data folder that cannot be written to still works: results are computed
 without caching, with one warning per process.  [`clear`][notmnist.cache.clear] reports exactly
-what it removed and what it could not remove; temporary folders left by a
-killed process (`.<entry>.<random>.part`) are listed by [`leftovers`][notmnist.cache.leftovers].
+what it removed and what it could not remove; temporary folders and files left
+by a killed process (`.<name>.<random>.part`, in `cache/`, the data folder
+and the stand-in folders) are listed by [`leftovers`][notmnist.cache.leftovers].  Only names of the
+package's own making are ever removed: anything else in `cache/` (another
+program's folder, a symbolic link) is named by `foreign` and left alone.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import json
@@ -48,20 +52,20 @@ from pathlib import Path
 
 import numpy as np
 
-from ._io import folder_mode
+from ._io import PART_SUFFIX, check_replaceable, folder_mode, is_temporary, read_json
 from .config import data_home as _data_home
 from .errors import NotMNISTError
 
 log = logging.getLogger(__name__)
 
 _ENTRY_NAME = re.compile(r"[a-z0-9_-]+-[0-9a-f]{20}")  # kind-key, as memo names entries
+_PART_NAME = re.compile(r"\.([a-z0-9_-]+-[0-9a-f]{20})\.[a-z0-9_]{8}\.part")  # save()'s temporary folders
 
 MMAP_BYTES = 1 << 20
 """Arrays at least this large are memory-mapped when loaded; smaller ones are read."""
 CHECKSUM_BYTES = 1 << 26
 """Arrays up to this size are checked against the SHA-256 in their entry's manifest on every load."""
 MANIFEST = "manifest.json"
-PART_SUFFIX = ".part"
 
 _UNWRITABLE: set[Path] = set()  # cache folders already warned about in this process
 
@@ -193,7 +197,7 @@ def key(*parts) -> str:
 
 
 def fingerprint(*arrays: np.ndarray) -> str:
-    """SHA-256 of arrays' dtypes, shapes and bytes (hashed in C by `hashlib`).
+    """SHA-256 of arrays' dtypes, shapes and bytes (about 1.4 GB/s here).
 
     A read-only view of an entry of this cache needs no hashing: the entry's
     name already hashes everything its bytes depend on, and entries never
@@ -270,12 +274,16 @@ def load(path: Path, names: Iterable[str]) -> dict[str, np.ndarray] | None:
     if not path.is_dir():
         return None
     try:
-        manifest = json.loads((path / MANIFEST).read_text())["arrays"]
+        manifest = read_json(path / MANIFEST)
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("arrays"), dict):
+            raise ManifestMismatch(f"{MANIFEST} is not a manifest (no table of arrays)")
+        manifest = manifest["arrays"]
         arrays = {}
         for name in names:
             file = path / f"{name}.npy"
-            if name not in manifest:
-                raise ManifestMismatch(f"{name}.npy is not in the entry's manifest")
+            if not isinstance(manifest.get(name), dict):
+                raise ManifestMismatch(f"{name}.npy is not described in the entry's manifest")
+            check_replaceable(file)  # a regular file, not a fifo to hang on or a link
             if file.stat().st_size >= MMAP_BYTES:  # a plain ndarray view of the read-only map
                 arrays[name] = np.asarray(np.load(file, mmap_mode="r", allow_pickle=False))
             else:
@@ -291,8 +299,7 @@ def load(path: Path, names: Iterable[str]) -> dict[str, np.ndarray] | None:
 
 
 def save(path: Path, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Write an entry atomically, with its manifest; return its arrays as [`load`][notmnist.cache.load]
-    would.
+    """Write an entry atomically, with its manifest; return its arrays as [`load`][notmnist.cache.load] would.
 
     Parameters
     ----------
@@ -307,7 +314,7 @@ def save(path: Path, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         manifest = {}
         for name, array in arrays.items():
             array = np.asarray(array)
-            np.save(tmp / f"{name}.npy", array, allow_pickle=False)
+            _save_array(tmp / f"{name}.npy", array)
             manifest[name] = _describe(array)
         (tmp / MANIFEST).write_text(json.dumps({"arrays": manifest}))
         os.chmod(tmp, folder_mode())  # mkdtemp makes 700; entries are meant to be shared
@@ -323,6 +330,17 @@ def save(path: Path, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     if loaded is None:  # the entry that won a race was unreadable (and is now gone)
         raise OSError(f"cache entry {path} could not be read back")
     return loaded
+
+
+def _save_array(file: Path, array: np.ndarray) -> None:
+    """`np.save`, with a full disk reported as such, naming the file."""
+    try:
+        np.save(file, array, allow_pickle=False)
+    except OSError as exc:
+        if exc.errno is not None:
+            raise
+        # NumPy's short write says only "(3136000 requested and 1829856 written)".
+        raise OSError(errno.ENOSPC, f"No space left on device? Writing {file} stopped short ({exc})") from exc
 
 
 def memo(
@@ -403,13 +421,30 @@ def entries(data_home=None) -> list[tuple[str, int]]:
         The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
     """
     root = _data_home(data_home) / "cache"
-    if not root.is_dir():
-        return []
-    return [(e.name, _size(e)) for e in sorted(root.iterdir()) if not e.name.startswith(".")]
+    return [(e.name, _size(e)) for e in _listing(root) if _ENTRY_NAME.fullmatch(e.name) and _real_dir(e)]
 
 
 def leftovers(data_home=None) -> list[tuple[str, int]]:
-    """`(name, bytes)` of temporary folders and files: saves killed midway, or running right now.
+    """`(name, bytes)` of temporary folders and files: writes killed midway, or running right now.
+
+    Names are relative to the data folder: `cache/.<entry>.<random>.part` (a save), and
+    `.<file>.<random>.part` in the data folder and in `standin/<folder>/` (an archive,
+    manifest or side file being written).
+
+    Parameters
+    ----------
+    data_home : str or PathLike, optional
+        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
+    """
+    home = _data_home(data_home)
+    found = [e for e in _listing(home / "cache") if _PART_NAME.fullmatch(e.name) and _real_dir(e)]
+    folders = [home, *(f for f in _listing(home / "standin") if _real_dir(f))]
+    found += [f for folder in folders for f in _listing(folder) if is_temporary(f.name) and _real_file(f)]
+    return [(e.relative_to(home).as_posix(), _size(e)) for e in found]
+
+
+def foreign(data_home=None) -> list[str]:
+    """Names in `cache/` that the package did not make (never removed, only named).
 
     Parameters
     ----------
@@ -417,37 +452,58 @@ def leftovers(data_home=None) -> list[tuple[str, int]]:
         The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
     """
     root = _data_home(data_home) / "cache"
-    if not root.is_dir():
+    ours = {name for name, _ in entries(data_home)}
+    ours |= {Path(name).name for name, _ in leftovers(data_home) if name.startswith("cache/")}
+    return [e.name for e in _listing(root) if e.name not in ours]
+
+
+def _listing(folder: Path) -> list[Path]:
+    try:
+        return sorted(folder.iterdir()) if _real_dir(folder) else []
+    except OSError:
         return []
-    return [(e.name, _size(e)) for e in sorted(root.iterdir()) if e.name.startswith(".")]
+
+
+def _real_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+def _real_file(path: Path) -> bool:
+    return path.is_file() and not path.is_symlink()
 
 
 @dataclass
 class Cleared:
-    """What [`clear`][notmnist.cache.clear] did: `(name, bytes)` removed, and `(name, why)` it could not
-    remove."""
+    """What [`clear`][notmnist.cache.clear] did.
+
+    `removed`: `(name, bytes)` of entries; `leftovers`: of temporary folders and files;
+    `failed`: `(name, why)` it could not remove; `foreign`: names in `cache/` it left
+    alone because the package did not make them.
+    """
 
     removed: list[tuple[str, int]] = field(default_factory=list)
     leftovers: list[tuple[str, int]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)
 
 
 def clear(data_home=None) -> Cleared:
-    """Delete every entry and every temporary folder; report exactly what went and what did not.
+    """Delete every entry and temporary folder or file; report what went, what did not, what is not ours.
 
     Parameters
     ----------
     data_home : str or PathLike, optional
         The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
     """
-    root = _data_home(data_home) / "cache"
-    done = Cleared()
-    for group, items in ((done.removed, entries(data_home)), (done.leftovers, leftovers(data_home))):
+    home = _data_home(data_home)
+    done = Cleared(foreign=foreign(home))
+    groups = ((done.removed, entries(home), home / "cache"), (done.leftovers, leftovers(home), home))
+    for group, items, base in groups:
         for name, size in items:
-            entry = root / name
+            entry = base / name
             why = "still there"
             try:
-                if entry.is_dir() and not entry.is_symlink():
+                if _real_dir(entry):
                     shutil.rmtree(entry)
                 else:
                     entry.unlink()

@@ -15,6 +15,7 @@ the data folder.  Bad values raise [`ConfigError`][notmnist.errors.ConfigError] 
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -65,10 +66,27 @@ def data_home(data_home: str | os.PathLike[str] | None = None) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OSError(
-            f"cannot create the data folder {folder} ({exc.strerror or exc}); "
+            f"cannot create the data folder {folder} ({_why_not_a_folder(folder, exc)}); "
             f"pass data_home= or set {DATA_DIR} to a writable folder"
         ) from exc
     return folder
+
+
+def _why_not_a_folder(folder: Path, exc: OSError) -> str:
+    """What is in the way of `folder`: "File exists" says nothing of a broken or looping link."""
+    for path in (folder, *folder.parents):
+        if path.is_symlink() and not path.exists():
+            try:
+                path.resolve(strict=True)
+            except RuntimeError:
+                return f"{path} is a symbolic link in a loop"
+            except OSError as error:
+                if error.errno == errno.ELOOP:
+                    return f"{path} is a symbolic link in a loop"
+            return f"{path} is a symbolic link to nothing ({os.readlink(path)})"
+        if path.exists() and not path.is_dir():
+            return f"{path} is a file, not a folder"
+    return exc.strerror or str(exc)
 
 
 def source(value: str | None = None) -> str:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -36,10 +37,10 @@ from ._text import plural
 from ._version import __version__
 from .archive import Letters, Skipped
 from .errors import NotMNISTError
-from .fetch import DataUnavailable, fetch
+from .fetch import ArchiveMismatch, DataUnavailable, fetch
 from .pixels import denormalise, normalise  # noqa: F401 (denormalise: re-exported for the pages)
 from .registry import ARCHIVES, LETTERS, SUBSETS, archive_info
-from .verify import contents_check, read_letters, record, verify_archive  # noqa: F401
+from .verify import contents_check, read_letters  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -188,26 +189,22 @@ def _locate(
     note = None
     if kind in ("real", "auto"):
         try:
-            paths = {
-                s: fetch(
-                    s,
-                    data_home=home,
-                    download_if_missing=download_if_missing,
-                    verify=contents_check(s, home),
-                )
-                for s in SUBSETS
-            }
+            # fetch() verifies every archive before returning it: one that fails is refused the
+            # first time it is met, exactly as every time after.
+            paths = {s: fetch(s, data_home=home, download_if_missing=download_if_missing) for s in SUBSETS}
             return DataSource("real", paths)
         except DataUnavailable as exc:
             if kind == "real":
                 raise
             note = "the real archives are not in the data folder and could not be downloaded"
+            # Say why when a file was there but is not the archive (not when it is simply absent).
+            why = f" ({' '.join(str(exc).split())})" if getattr(exc, "found", False) else ""
             log.info("%s", exc)
             warnings.warn(
-                f"{note}; using the offline stand-in rendered from fonts instead "
+                f"{note}{why}; using the offline stand-in rendered from fonts instead "
                 "(set NOTMNIST_SOURCE=standin to silence this, or drop the real archives into "
                 "the data folder, NOTMNIST_DATA_DIR; 'python -m notmnist info' shows where it is)",
-                stacklevel=4,  # the caller of load_letters / load_splits
+                stacklevel=caller_stacklevel(),
             )
     from .standin import write_standin
 
@@ -256,18 +253,20 @@ def _letters(src: DataSource, subset: str, data_home) -> Letters:
     skipped = [Skipped(str(m), str(r)) for m, r in zip(arrays["skipped_member"], arrays["skipped_reason"])]
     letters = Letters(arrays["images"], arrays["labels"], arrays["names"], skipped, path)
     letters.provenance = prov
-    if src.kind == "real" and path.stat().st_size == ARCHIVES[subset].size:
-        # A file of the published size: fetch() vouches for nothing more, so the
-        # verdict of the first read (cached with the letters) is recorded beside it.
-        problem = record(path, arrays)
-        if problem and path not in _WARNED:
-            _WARNED.add(path)
-            warnings.warn(f"{path} is not the published archive: {problem}", stacklevel=3)
+    problem = str(arrays["problem"])  # fetch() verified the archive: a problem means it changed since
+    if src.kind == "real" and problem and path.stat().st_size == ARCHIVES[subset].size:
+        raise ArchiveMismatch(f"{path} is not the published archive: {problem}; fetch it again")
     _check_minimum(letters, subset, src.scale)
     return letters
 
 
-_WARNED: set[Path] = set()
+def caller_stacklevel() -> int:
+    """The `stacklevel` that attributes a warning to the first caller outside this package."""
+    package = os.path.join(str(Path(__file__).parent), "")
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _check_minimum(letters: Letters, subset: str, scale: float) -> None:

@@ -41,6 +41,7 @@ import json
 import logging
 import os
 import pickle
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,7 +49,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import dataset
-from ._io import atomic_write
+from ._io import atomic_write, check_replaceable, is_temporary
 from .dataset import Splits
 from .errors import ConfigError, NotMNISTError
 
@@ -357,10 +358,32 @@ def _target(out, format: str | None, sanitised: bool) -> tuple[Path, str]:
 
 
 def _check_folder(path: Path) -> None:
-    """A clear error now rather than after loading the splits: the folder must exist and be writable."""
+    """A clear error now rather than after loading the splits: the folder must exist and be writable,
+    and `path` be absent or a regular file (a device, fifo, folder or link is never replaced)."""
+    check_replaceable(path)
+    _remove_stale_parts(path)
     folder = path.parent
     if not folder.is_dir():
         what = "is not a folder" if folder.exists() else "does not exist"
         raise ExportError(f"cannot write {path}: {folder} {what}; create it or choose another path")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ExportError(f"cannot write {path}: no permission to write in {folder}; choose another folder")
+
+
+STALE_AFTER = 3600.0
+"""A temporary file of an export untouched for this many seconds was left by a killed export."""
+
+
+def _remove_stale_parts(path: Path) -> None:
+    """Delete the temporary files (`.<name>.<random>.part`) a killed export of `path` left beside it."""
+    try:
+        found = [p for p in path.parent.iterdir() if is_temporary(p.name, path.name)]
+    except OSError:
+        return
+    for part in found:
+        try:
+            if part.is_file() and not part.is_symlink() and time.time() - part.stat().st_mtime > STALE_AFTER:
+                part.unlink()
+                log.warning("removed %s, left by an interrupted export", part)
+        except OSError:
+            pass

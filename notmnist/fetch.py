@@ -4,22 +4,23 @@ The data folder is chosen in one place, [`notmnist.config.data_home`][notmnist.c
 argument, else the `NOTMNIST_DATA_DIR` environment variable, else the platform
 cache folder.
 
-[`fetch`][notmnist.fetch.fetch] returns the path of an archive whose exact byte size matches the
-registry and that starts with the gzip signature.  A file the user copied into
-the data folder by hand is used as is, without any network; its contents are
-verified when it is first read ([`notmnist.dataset`][notmnist.dataset]), and the verdict is
-remembered in a small side file beside it.  Otherwise the mirrors are
+[`fetch`][notmnist.fetch.fetch] returns the path of a verified archive ([`notmnist.verify`][notmnist.verify]
+says what that means and checks it).  A file the user copied into the data
+folder by hand is used without any network once it passes the same check as a
+download, the first time it is met; the verdict is remembered beside it
+(in a small side file).  Otherwise the mirrors are
 tried in registry order with pooch's `HTTPDownloader` (tqdm
 progress bar, finite timeouts).  Each attempt writes to a temporary file beside
 the target (`<name>.<random>.part`), is checked (size, gzip signature, then
-the caller's `verify`: the whole gzip stream and the per-letter counts), and
+the whole gzip stream and the per-letter counts, or the caller's `verify`), and
 only then renamed to the final name, with the same mode as every file the
 package writes; a file that fails is deleted and the next mirror tried.  The
 temporary file is removed on any error, Ctrl-C included, so a partial or wrong
 file never sits under the final name.  A wrong file found under the final name
 (HTML error page, truncated copy, contents that failed verification) is moved
 aside to `<name>.invalid` (`<name>.2.invalid`, ... when that is taken)
-before downloading again.
+before downloading again; a folder, fifo or device under the name is refused
+and left alone.
 
 When nothing works the error, [`DataUnavailable`][notmnist.fetch.DataUnavailable], is one line naming the
 file, every URL tried with what went wrong, and the exact path to drop the
@@ -32,6 +33,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 import tempfile
 import time
 from collections.abc import Callable
@@ -39,19 +41,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import _sidefile
-from ._io import file_mode
+from ._io import file_mode, kind
 from .config import data_home
 from .errors import NotMNISTError
 from .registry import archive_info
+from .verify import contents_check, file_problem
 
 log = logging.getLogger(__name__)
+
+"""Environment variable naming the data folder."""
 
 TIMEOUT: tuple[float, float] = (10.0, 60.0)
 """Seconds to wait for a connection, and for the next bytes of a download."""
 
-GZIP_MAGIC = b"\x1f\x8b"
 PART_SUFFIX = ".part"
-INVALID_SUFFIX = ".invalid"
+INVALID_SUFFIX = _sidefile.INVALID_SUFFIX
 STALE_AFTER = 3600.0
 """A temporary file untouched for this many seconds belongs to a killed process."""
 
@@ -62,11 +66,27 @@ _STANDIN_HINT = "or use the offline stand-in with NOTMNIST_SOURCE=standin"
 
 
 class DataUnavailable(NotMNISTError, OSError):
-    """The archive is not in the data folder and could not be downloaded."""
+    """The archive is not in the data folder and could not be downloaded.
+
+    `found` is True when a file was under the archive's name but was not the archive.
+    """
+
+    found = False
 
 
 class ArchiveMismatch(DataUnavailable):
     """A file under the archive's name is not the published archive."""
+
+    found = True
+
+
+def _not_regular(path: Path) -> str | None:
+    """What `path` is when it exists but is not a regular file (nor a link to one), else None."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return None
+    return None if stat.S_ISREG(mode) else kind(mode)
 
 
 @dataclass(frozen=True)
@@ -122,9 +142,12 @@ def archive_status(
     """
     info = archive_info(subset)
     path = _data_home(data_home) / info.filename
+    other = _not_regular(path)
+    if other:
+        return ArchiveStatus(subset, path, True, None, info.size, False, f"a {other}, not a regular file")
     if not path.is_file():
         return ArchiveStatus(subset, path, False, None, info.size, False, "not in the data folder")
-    problem = _problem(path, info.size)
+    problem = file_problem(path, info.size)
     if problem is None:
         checked = _sidefile.verification(path)
         if checked is None:
@@ -154,10 +177,13 @@ def fetch(
     download_if_missing : bool, default True
         Download the archive when the data folder does not hold it.
     verify : callable, optional
-        Checks the contents of a download of the right size before it is
-        kept: returns None, or what is wrong (then the file is deleted and the
-        next mirror tried).  [`notmnist.dataset`][notmnist.dataset] passes one that reads the
-        archive and compares the per-letter counts with the registry's.
+        Checks the contents of a file of the right size, a download before it
+        is kept or a file found in the data folder before it is first used:
+        returns None, or what is wrong (then a download is deleted and the
+        next mirror tried; a file found is moved aside).  Default:
+        [`notmnist.verify.contents_check`][notmnist.verify.contents_check], which reads the archive
+        (caching its letters) and compares the per-letter counts with the
+        registry's.
 
     Returns
     -------
@@ -170,7 +196,8 @@ def fetch(
     ValueError
         `subset` is not one of the known subsets.
     ArchiveMismatch
-        A wrong file sits under the archive's name and `download_if_missing` is False.
+        A wrong file sits under the archive's name and `download_if_missing` is False,
+        or a folder, fifo or device does (whatever `download_if_missing`).
     DataUnavailable
         The archive is absent and downloading is off or failed on every mirror.
     """
@@ -178,10 +205,22 @@ def fetch(
     folder = _data_home(data_home)
     target = folder / info.filename
     urls = tuple(info.urls)
+    verify = verify or contents_check(subset, folder)
     moved = ""
+    other = _not_regular(target)
+    if other:
+        raise ArchiveMismatch(
+            f"{target} is a {other}, not the archive: it is left alone; move it out of the data "
+            f"folder, {_STANDIN_HINT}"
+        )
     if target.exists():
-        problem = _problem(target, info.size)
+        problem = file_problem(target, info.size)
         checked = _sidefile.verification(target) if problem is None else None
+        if problem is None and checked is None:  # never checked: as a download is, before any use
+            log.info("verifying %s", target)
+            why = verify(target)
+            _sidefile.update(target, verified=why is None, problem=why)
+            checked = (why is None, why)
         if checked is not None and not checked[0]:
             problem = f"its contents failed verification ({checked[1]})"
         if problem is None:
@@ -193,7 +232,7 @@ def fetch(
                 f"call again with download_if_missing=True, or replace it with the right file "
                 f"({info.size:,} bytes, from {' or '.join(urls)})"
             )
-        aside = _aside(target)
+        aside = _sidefile.aside(target)
         moved = f" (a wrong file found there was moved to {aside})"
         log.warning("%s is not the published archive: %s; moved it to %s", target, problem, aside)
     elif not download_if_missing:
@@ -212,11 +251,13 @@ def fetch(
             return target
         log.info("could not download %s: %s", url, error)
         failures.append(f"{url}: {error}")
-    raise DataUnavailable(
+    error = DataUnavailable(
         f"{info.filename} is not in {folder} and could not be downloaded{moved} "
         f"(tried: {'; '.join(failures)}). Download it on a machine with internet and copy "
         f"it to {target}, {_STANDIN_HINT}."
     )
+    error.found = bool(moved)
+    raise error
 
 
 def _data_home(path: str | os.PathLike[str] | None) -> Path:
@@ -235,34 +276,12 @@ def _downloader() -> Callable[..., object]:
     )
 
 
-def _aside(target: Path) -> Path:
-    """Move a wrong file to `<name>.invalid`, or `<name>.<n>.invalid` if taken; return where."""
-    n = 1
-    while True:
-        aside = target.with_name(f"{target.name}{'' if n == 1 else f'.{n}'}{INVALID_SUFFIX}")
-        try:
-            os.link(target, aside)  # never overwrites an earlier copy
-        except FileExistsError:
-            n += 1
-            continue
-        except OSError:  # no hard links here: check, then rename
-            if aside.exists():
-                n += 1
-                continue
-            os.replace(target, aside)
-            _sidefile.side_path(target).unlink(missing_ok=True)
-            return aside
-        target.unlink()
-        _sidefile.side_path(target).unlink(missing_ok=True)
-        return aside
-
-
 def _download(
     downloader: Callable[..., object],
     url: str,
     target: Path,
     size: int,
-    verify: Callable[[Path], str | None] | None = None,
+    verify: Callable[[Path], str | None],
 ) -> str | None:
     """Download `url` to `target` through a temporary file; return None or what went wrong."""
     try:
@@ -277,34 +296,19 @@ def _download(
             downloader(url=url, output_file=str(part), pooch=None)
         except OSError as exc:  # requests' errors are OSErrors, and so are disk errors
             return _describe(exc)
-        problem = _problem(part, size)
-        if problem is None and verify is not None:
+        problem = file_problem(part, size)
+        if problem is None:
             log.info("verifying %s", url)
             problem = verify(part)
         if problem is not None:
             return f"received a wrong file: {problem}"
         os.chmod(part, file_mode())  # mkstemp makes 600; like every file the package writes
         os.replace(part, target)
-        if verify is not None:
-            _sidefile.update(target, verified=True, problem=None)
+        _sidefile.update(target, verified=True, problem=None)
         log.info("saved %s (%s bytes)", target, f"{size:,}")
         return None
     finally:
         part.unlink(missing_ok=True)
-
-
-def _problem(path: Path, size: int) -> str | None:
-    """Return why `path` is not the archive of `size` bytes, or None if it looks right."""
-    found = path.stat().st_size
-    with open(path, "rb") as f:
-        head = f.read(512)
-    problems = []
-    if found != size:
-        problems.append(f"it is {found:,} bytes, expected {size:,}")
-    if head and not head.startswith(GZIP_MAGIC):
-        html = head.lstrip().startswith(b"<") or b"<html" in head.lower()
-        problems.append("it is an HTML page, not a gzip file" if html else "it is not a gzip file")
-    return "; ".join(problems) or None
 
 
 def _describe(exc: OSError) -> str:

@@ -141,7 +141,7 @@ def record_provenance(provenance: Any) -> dict[str, Any]:
 def _read(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise ValueError(
             f"results file {path} is not valid JSON ({exc}); delete it and rebuild"
         ) from exc

@@ -415,3 +415,219 @@ def test_batches_hold_their_members_not_the_chunks_they_came_from(tmp_path, monk
     letters, peak = traced(lambda: read_archive(path, n_jobs=1))
     assert len(letters) == 320 and len(letters.skipped) == 300
     assert peak < 8 << 20, f"peak {peak / 1e6:.0f} MB"
+
+
+# hostile inputs: long names, GNU sparse members, pipes and fifos, names that drive the terminal -----
+
+
+def test_a_long_member_name_is_skipped_and_memory_stays_bounded(archive_factory, tmp_path):
+    """One 600 kB pax name among 300 images: skipped with its reason; memory and cache entry stay small."""
+    from notmnist import cache, verify
+
+    long_name = "notMNIST_small/A/" + "x" * 600_000 + ".png"
+    path = archive_factory(per_letter=30, extra=[(long_name, png_bytes(glyph(0, 99)))])
+    letters, peak = traced(lambda: read_archive(path, n_jobs=1))
+    assert len(letters) == 300 and letters.names.itemsize <= archive.MAX_NAME
+    [skip] = letters.skipped
+    assert skip.reason == f"name of {len(long_name):,} bytes, over {archive.MAX_NAME}: not read"
+    assert len(skip.member) < 150 and skip.member.startswith("notMNIST_small/A/xxx")
+    assert peak < 30e6, f"peak {peak / 1e6:.0f} MB"  # names as wide as the long one: 180 MB
+    verify.read_letters(path, "0" * 64, "small", data_home=tmp_path)
+    [(_, size)] = cache.entries(tmp_path)
+    assert size < 2e6
+
+
+def _gnu_member(name: str, data: bytes = b"", kind: bytes = tarfile.REGTYPE) -> bytes:
+    info = tarfile.TarInfo(name)
+    info.type, info.size, info.mtime = kind, len(data), 0
+    return info.tobuf(tarfile.GNU_FORMAT) + data + bytes(-len(data) % 512)
+
+
+def _with_checksum(header: bytearray) -> bytes:
+    header[148:156] = b" " * 8
+    header[148:156] = b"%06o\0 " % sum(header)
+    return bytes(header)
+
+
+def test_crafted_gnu_sparse_member_is_skipped_and_the_walk_goes_on(tmp_path):
+    """An old-GNU sparse member with an extension header: skipped with a reason, every later member read."""
+    before = [_gnu_member(f"top/A/{font_name(0, v)}", png_bytes(glyph(0, v))) for v in range(3)]
+    sparse = bytearray(tarfile.TarInfo("top/A/sparse.png").tobuf(tarfile.GNU_FORMAT))
+    sparse[156:157] = b"S"
+    sparse[124:136] = b"%011o\0" % 1024  # stored bytes
+    sparse[482] = 1  # an extension header follows
+    extension = bytearray(512)  # its last flag (byte 504) is 0: the last one
+    after = [
+        _gnu_member(f"top/{letter}/{font_name(label, v)}", png_bytes(glyph(label, v)))
+        for label, letter in enumerate(LETTERS)
+        for v in range(3 if letter != "A" else 0)
+    ]
+    tar = b"".join(before) + _with_checksum(sparse) + bytes(extension) + bytes(1024) + b"".join(after)
+    path = tmp_path / "sparse.tar.gz"
+    path.write_bytes(gzip.compress(tar + bytes(1024)))
+    with tarfile.open(path) as check:  # Python's reader agrees on the members
+        assert [m.name for m in check.getmembers()][3] == "top/A/sparse.png"
+    for bulk in (True, False):
+        letters = archive._read(path, 1, bulk=bulk)
+        assert letters.counts == dict.fromkeys(LETTERS, 3)
+        assert [(s.member, s.reason) for s in letters.skipped] == [
+            ("top/A/sparse.png", "GNU sparse file: not a notMNIST image, not read")
+        ]
+
+
+def test_real_gnu_tar_sparse_archive_is_read(tmp_path):
+    """`tar --sparse --format=gnu` with a file of many holes: the sparse member skipped, the others read."""
+    import shutil
+
+    if shutil.which("tar") is None:
+        pytest.skip("no tar command")
+    top = tmp_path / "src" / "top"
+    names = []
+    for label, letter in enumerate(LETTERS):
+        (top / letter).mkdir(parents=True)
+        for v in range(2):
+            (top / letter / font_name(label, v)).write_bytes(png_bytes(glyph(label, v)))
+            names.append(f"top/{letter}/{font_name(label, v)}")
+    holes = top / "A" / "holes.png"
+    with open(holes, "wb") as f:
+        for i in range(12):  # 12 data regions: more than the 4 map entries of the header
+            f.seek(i * (1 << 16))
+            f.write(b"x")
+        f.truncate(12 << 16)
+    path = tmp_path / "sparse.tar.gz"
+    subprocess.run(
+        ["tar", "--sparse", "--format=gnu", "-czf", str(path), "-C", str(tmp_path / "src"),
+         "top/A/holes.png", *names],
+        check=True,
+    )
+    with tarfile.open(path) as check:
+        if not check.getmember("top/A/holes.png").issparse():
+            pytest.skip("this file system stores no holes, so tar wrote no sparse member")
+    letters = read_archive(path, n_jobs=1)
+    assert letters.counts == dict.fromkeys(LETTERS, 2)
+    assert [s.member for s in letters.skipped] == ["top/A/holes.png"]
+    assert "sparse" in letters.skipped[0].reason
+
+
+def _inspect(args, **kwargs):
+    return subprocess.run(
+        [sys.executable, "-m", "notmnist", "inspect", "--jobs", "1", *args],
+        capture_output=True, text=True, timeout=60, **kwargs,
+    )
+
+
+def test_inspect_reads_a_pipe_once(archive_factory):
+    """`cat a.tar.gz | python -m notmnist inspect /dev/stdin`: read once, all images, not "truncated"."""
+    path = archive_factory(per_letter=3)
+    done = subprocess.run(  # through a real pipe: /dev/stdin cannot be opened twice
+        f"cat {path} | {sys.executable} -m notmnist inspect --jobs 1 /dev/stdin",
+        shell=True, capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "30 readable images, 0 skipped" in done.stdout
+
+
+def test_inspect_reads_a_fifo_with_a_writer_and_refuses_one_without(archive_factory, tmp_path):
+    """A fifo fed by a writer is read like a file; a fifo nobody writes to is an empty file, not a hang."""
+    import os
+    import threading
+
+    path = archive_factory(per_letter=3)
+    fifo = tmp_path / "archive.fifo"
+    os.mkfifo(fifo)
+
+    def feed():
+        with open(fifo, "wb") as f:
+            f.write(path.read_bytes())
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    done = _inspect([str(fifo)])
+    writer.join(10)
+    assert done.returncode == 0, done.stderr
+    assert "30 readable images" in done.stdout
+    alone = _inspect([str(fifo)])
+    assert alone.returncode == 1 and alone.stderr.count("\n") == 1 and "empty" in alone.stderr
+
+
+def test_inspect_of_a_folder_is_one_line(tmp_path):
+    """A folder named like an archive: one line saying what it is."""
+    folder = tmp_path / "notMNIST_small.tar.gz"
+    folder.mkdir()
+    done = _inspect([str(folder)])
+    assert done.returncode == 1 and done.stderr.count("\n") == 1 and "is a folder" in done.stderr
+
+
+def test_inspect_escapes_control_characters_in_member_names(archive_factory):
+    """A member name carrying an escape sequence and a newline cannot retitle the terminal or forge a line."""
+    evil = "notMNIST_small/A/\x1b]0;pwned\x07\nexact duplicates: 0 groups.png"
+    path = archive_factory(per_letter=3, extra=[(evil, b"not a png")])
+    done = _inspect([str(path)])
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout
+    assert "\\x1b]0;pwned\\x07\\nexact duplicates: 0 groups.png" in done.stdout
+    report = [line for line in done.stdout.splitlines() if line.startswith("exact duplicates")]
+    assert len(report) == 1 and "groups holding" in report[0]  # no forged line
+
+
+def _descendants(pid: int) -> set[int]:
+    """Processes started by ``pid``, and by them, from /proc."""
+    import os
+
+    found, todo = set(), [pid]
+    while todo:
+        p = todo.pop()
+        for task in os.listdir(f"/proc/{p}/task") if os.path.isdir(f"/proc/{p}/task") else []:
+            try:
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    kids = {int(k) for k in f.read().split()}
+            except OSError:
+                continue
+            todo += sorted(kids - found)
+            found |= kids
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_workers_end_when_their_parent_is_killed(tmp_path):
+    """kill -9 of the process that started workers: workers, fork server and resource tracker all end."""
+    import os
+    import signal
+    import time
+
+    script = tmp_path / "pool.py"
+    script.write_text(
+        "import os, time\n"
+        "from notmnist import _workers\n"
+        "pool = _workers.start(2, 'notmnist._decode')\n"
+        "pids = {pool.submit(os.getpid).result() for _ in range(8)}\n"
+        "pool.submit(time.sleep, 600)\n"
+        "print('up', flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    main = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    started: set[int] = set()
+    try:
+        assert main.stdout.readline().strip() == "up"
+        started = _descendants(main.pid)
+        assert len(started) >= 3  # fork server, resource tracker, workers
+        os.kill(main.pid, signal.SIGKILL)
+        main.wait(10)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(_running(p) for p in started):
+            time.sleep(0.2)
+        assert not [p for p in started if _running(p)], "processes outlived their killed parent"
+    finally:  # whatever this test started and is still running (only those pids)
+        main.kill()
+        for p in started | _descendants(main.pid):
+            if _running(p):
+                os.kill(p, signal.SIGKILL)

@@ -265,8 +265,9 @@ def test_clear_reports_what_it_removed_and_what_it_could_not(tmp_path, monkeypat
     """An entry that cannot be deleted is reported as failed with the reason, never as removed."""
     cache.memo("thing", (), ("small",), lambda: {"small": np.ones(2)}, data_home=tmp_path)
     cache.memo("other", (), ("small",), lambda: {"small": np.ones(3)}, data_home=tmp_path)
-    (tmp_path / "cache" / ".thing-x.abc.part").mkdir()
-    (tmp_path / "cache" / ".thing-x.abc.part" / "a.npy").write_bytes(b"x" * 100)
+    part = f".thing-{'0' * 20}.abc_1234.part"  # as save() names its temporary folder
+    (tmp_path / "cache" / part).mkdir()
+    (tmp_path / "cache" / part / "a.npy").write_bytes(b"x" * 100)
     stuck = next(p for p in (tmp_path / "cache").iterdir() if p.name.startswith("other-"))
     real_rmtree = cache.shutil.rmtree
 
@@ -278,10 +279,10 @@ def test_clear_reports_what_it_removed_and_what_it_could_not(tmp_path, monkeypat
         real_rmtree(path, ignore_errors=ignore_errors, **kwargs)
 
     monkeypatch.setattr(cache.shutil, "rmtree", immutable)
-    assert [name for name, _ in cache.leftovers(tmp_path)] == [".thing-x.abc.part"]
+    assert [name for name, _ in cache.leftovers(tmp_path)] == [f"cache/{part}"]
     done = cache.clear(tmp_path)
     assert len(done.removed) == 1 and done.removed[0][0].startswith("thing-")
-    assert done.leftovers == [(".thing-x.abc.part", 100)]
+    assert done.leftovers == [(f"cache/{part}", 100)]
     assert done.failed == [(stuck.name, "Operation not permitted")]
     assert [p.name for p in (tmp_path / "cache").iterdir()] == [stuck.name]
 
@@ -299,3 +300,54 @@ def test_code_hash_covers_every_module_the_code_imports():
     base = {p.relative_to(here).as_posix() for p in cache.code_closure(baseline)}
     assert {"baseline.py", "pixels.py", "cache.py"} <= base and "dataset.py" not in base
     assert cache.code_hash(baseline) == cache.code_hash("baseline.py") != cache.code_hash(sanitise)
+
+
+# hostile manifests, fifos, full disks ----------------------------------------------------------------
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        "null", "[]", '{"arrays": null}', '{"arrays": {"big": null, "small": null}}',
+        DEEP, '{"arrays": ' + DEEP + "}",
+    ],
+)
+def test_a_manifest_that_is_not_one_is_rebuilt_with_a_warning(tmp_path, manifest):
+    """null, [], null entries, 100,000-deep nesting: a warning and a rebuilt entry, never a traceback."""
+    entry = _entry(tmp_path)
+    (entry / cache.MANIFEST).write_text(manifest)
+    with pytest.warns(UserWarning, match="rebuilding it"):
+        got, hit = cache.memo("thing", (), ("big", "small"), arrays, data_home=tmp_path)
+    assert not hit
+    np.testing.assert_array_equal(got["small"], arrays()["small"])
+    assert cache.memo("thing", (), ("big", "small"), arrays, data_home=tmp_path)[1]  # sound again
+
+
+def test_a_fifo_in_place_of_an_array_is_rebuilt_without_waiting(tmp_path):
+    """A fifo named like an entry's .npy file is never opened (that would wait for a writer forever)."""
+    import os
+
+    entry = _entry(tmp_path)
+    (entry / "small.npy").unlink()
+    os.mkfifo(entry / "small.npy")
+    with pytest.warns(UserWarning, match="fifo"):
+        got, hit = cache.memo("thing", (), ("big", "small"), arrays, data_home=tmp_path)
+    assert not hit and got["small"].shape == arrays()["small"].shape
+
+
+def test_a_full_disk_while_caching_names_the_file_and_says_so(tmp_path, monkeypatch):
+    """NumPy's short write ("3136000 requested and 1829856 written") reads "no space left", names the file."""
+
+    def short_write(file, array, allow_pickle=False):
+        raise OSError("3136000 requested and 1829856 written")
+
+    monkeypatch.setattr(cache.np, "save", short_write)
+    monkeypatch.setattr(cache, "_UNWRITABLE", set())
+    with pytest.warns(UserWarning) as caught:
+        got, hit = cache.memo("thing", (), ("big", "small"), arrays, data_home=tmp_path)
+    [warning] = [str(w.message) for w in caught]
+    assert "No space left on device? Writing " in warning and "big.npy stopped short" in warning
+    assert not hit and got["small"].shape == arrays()["small"].shape
+    assert cache.leftovers(tmp_path) == [] and cache.entries(tmp_path) == []

@@ -95,3 +95,19 @@ def test_stand_in_font_caches_live_in_the_data_folder(tmp_path, monkeypatch):
     written = {p.name for p in (tmp_path / "data").iterdir()}
     assert any(name.startswith("standin-font") for name in written), written
     assert not (tmp_path / "xdg").exists()
+
+
+def test_a_data_folder_on_a_symlink_loop_says_so(tmp_path):
+    """A data folder that is a link in a loop: the error names the link and the loop, not "File exists"."""
+    from notmnist.config import data_home
+
+    loop = tmp_path / "loop"
+    loop.symlink_to(tmp_path / "loop")
+    with pytest.raises(OSError, match=rf"{loop} is a symbolic link in a loop"):
+        data_home(loop)
+    with pytest.raises(OSError, match=rf"{loop} is a symbolic link in a loop"):
+        data_home(loop / "sub")
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "nowhere" / "deeper")
+    with pytest.raises(OSError, match="is a symbolic link to nothing"):
+        data_home(dangling)

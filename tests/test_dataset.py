@@ -217,39 +217,106 @@ def published(source, monkeypatch):
     return publish
 
 
-def test_first_read_records_the_verdict_beside_the_archive(source, published):
-    """Reading an archive of the published size records "verified" when its counts are the published ones."""
+@pytest.fixture
+def dropped(archive_factory, tmp_path, monkeypatch):
+    """Archives dropped into a data folder by hand, the registry's sizes theirs, every mirror refusing."""
+    import socket
+    from dataclasses import replace
+
+    from notmnist import registry
+
+    home = tmp_path / "home"
+    home.mkdir()
+    paths = {
+        "large": archive_factory("notMNIST_large.tar.gz", per_letter=60),
+        "small": archive_factory("notMNIST_small.tar.gz", per_letter=5),
+    }
+    for subset, path in paths.items():
+        paths[subset] = path.rename(home / path.name)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))  # bound, not listening: connections are refused at once
+    monkeypatch.setattr(registry, "MIRRORS", (f"http://127.0.0.1:{sock.getsockname()[1]}/",))
+    monkeypatch.setenv("NOTMNIST_DATA_DIR", str(home))
+    monkeypatch.setenv("NOTMNIST_STANDIN_SCALE", "0.002")
+    monkeypatch.setenv("NOTMNIST_STANDIN_FONTS", "matplotlib")
+    dataset._locate.cache_clear()
+
+    def publish(small_counts=(5,) * 10):
+        for subset, counts in (("large", (60,) * 10), ("small", small_counts)):
+            info = replace(
+                registry.ARCHIVES[subset], size=paths[subset].stat().st_size, counts=counts, min_per_letter=1
+            )
+            monkeypatch.setitem(registry.ARCHIVES, subset, info)
+
+    yield paths, publish
+    sock.close()
+    dataset._locate.cache_clear()
+
+
+def test_dropped_archive_is_verified_before_its_first_use(dropped):
+    """An archive of the published size and counts is checked on its first use, and the verdict kept."""
     from notmnist import _sidefile
 
-    published((5,) * 10)
-    assert _sidefile.verification(source.paths["small"]) is None
-    load_letters("small")
-    assert _sidefile.verification(source.paths["small"]) == (True, None)
+    paths, publish = dropped
+    publish()
+    assert _sidefile.verification(paths["small"]) is None
+    assert load_letters("small", source="real").counts == dict.fromkeys("ABCDEFGHIJ", 5)
+    assert _sidefile.verification(paths["small"]) == (True, None)
 
 
-def test_wrong_counts_are_recorded_and_warned_about(source, published):
-    """An archive of the published size whose per-letter counts differ is not verified, and says so."""
-    from notmnist import _sidefile
+def test_archive_failing_verification_is_refused_the_first_time_as_the_second(dropped):
+    """Wrong per-letter counts at the published size: refused on the first run, never used as "real"."""
+    from notmnist.fetch import DataUnavailable
 
-    published((5,) * 9 + (6,))
-    with pytest.warns(UserWarning, match=r"not the published archive: .*J 5 \(published 6\)"):
-        load_letters("small")
-    ok, problem = _sidefile.verification(source.paths["small"])
-    assert not ok and "J 5 (published 6)" in problem
+    paths, publish = dropped
+    publish((5,) * 9 + (6,))
+    wrong = paths["small"].read_bytes()
+    errors = []
+    for _ in range(2):
+        dataset._locate.cache_clear()
+        with pytest.raises(DataUnavailable) as caught:
+            load_splits(source="real", sizes={"train": 100, "valid": 10, "test": 10})
+        errors.append(str(caught.value))
+    assert "moved to" in errors[0] and "J 5 (published 6)" not in errors[1]  # the second finds nothing
+    assert (paths["small"].parent / "notMNIST_small.tar.gz.invalid").read_bytes() == wrong
+    assert not paths["small"].exists()
 
 
-def test_right_size_file_of_zeros_fails_verification(source, published):
-    """A file of the published size holding the gzip magic then zeros is an error and recorded as failed."""
-    from notmnist import _sidefile
-    from notmnist.archive import ArchiveError
+def test_export_of_a_wrong_archive_writes_nothing(dropped, tmp_path, capsys):
+    """`export --source real` on an archive failing verification: status 1, no file, no "real" data."""
+    from notmnist.__main__ import main
 
-    path = source.paths["small"]
-    published((5,) * 10)
-    path.write_bytes(b"\x1f\x8b" + bytes(path.stat().st_size - 2))
-    with pytest.raises(ArchiveError, match="corrupt"):
-        load_letters("small")
-    ok, problem = _sidefile.verification(path)
-    assert not ok and "corrupt" in problem
+    paths, publish = dropped
+    publish((5,) * 9 + (6,))
+    out = tmp_path / "out.npz"
+    assert main(["export", "--source", "real", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("notmnist: error: ") and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_auto_with_a_wrong_archive_uses_the_standin_from_the_first_build(dropped):
+    """auto never shows a failing archive as real: the first build already falls back, warning the caller."""
+    paths, publish = dropped
+    publish((5,) * 9 + (6,))
+    with pytest.warns(UserWarning, match="stand-in") as caught:
+        src = dataset.locate("auto")
+    assert src.kind == "standin"
+    warning = next(w for w in caught if "stand-in" in str(w.message))
+    assert warning.filename == __file__  # attributed to the caller, not to a module of the package
+    assert "not the published archive" in str(warning.message) or "moved to" in str(warning.message)
+
+
+def test_a_folder_named_like_the_archive_falls_back_with_a_warning(dropped):
+    """auto with a folder named notMNIST_large.tar.gz: the stand-in, a warning naming it, the folder kept."""
+    paths, publish = dropped
+    publish()
+    paths["large"].unlink()
+    paths["large"].mkdir()
+    (paths["large"] / "keep").write_text("user's")
+    with pytest.warns(UserWarning, match="is a folder, not the archive"):
+        assert dataset.locate("auto").kind == "standin"
+    assert (paths["large"] / "keep").read_text() == "user's"
 
 
 def test_download_check_caches_the_letters_it_read(source, published, monkeypatch, tmp_path):
@@ -306,3 +373,33 @@ def test_standin_scale_matters_only_for_the_standin(monkeypatch, tmp_path, archi
     with pytest.raises(ValueError, match="NOTMNIST_STANDIN_SCALE='abc' is not a number"):
         dataset.locate("standin", data_home=tmp_path)
     assert not (tmp_path / "standin").exists()
+
+
+@pytest.mark.parametrize("content", ["null", "[]", '{"size": "x"}', "[" * 100_000 + "]" * 100_000])
+def test_a_side_file_that_is_not_a_record_is_ignored_with_a_warning(tmp_path, content):
+    """<archive>.sha256.json holding null, [], junk or deep nesting: a warning, hashed again, replaced."""
+    from notmnist import _sidefile
+
+    path = tmp_path / "a.tar.gz"
+    path.write_bytes(b"contents")
+    _sidefile.side_path(path).write_text(content)
+    _sidefile._WARNED.clear()
+    with pytest.warns(UserWarning, match="sha256.json is unreadable"):
+        assert dataset.file_sha256(path) == hashlib.sha256(b"contents").hexdigest()
+    assert _sidefile.read(path)["sha256"] == hashlib.sha256(b"contents").hexdigest()  # rewritten
+
+
+def test_a_fifo_in_place_of_the_side_file_is_never_waited_on(tmp_path):
+    """A fifo named like the side file: the SHA-256 is computed, nothing hangs, the fifo is left alone."""
+    import os
+    import stat
+
+    from notmnist import _sidefile
+
+    path = tmp_path / "a.tar.gz"
+    path.write_bytes(b"contents")
+    os.mkfifo(_sidefile.side_path(path))
+    _sidefile._WARNED.clear()
+    with pytest.warns(UserWarning, match="fifo"):
+        assert dataset.file_sha256(path) == hashlib.sha256(b"contents").hexdigest()
+    assert stat.S_ISFIFO(os.lstat(_sidefile.side_path(path)).st_mode)

@@ -7,6 +7,7 @@ import json
 import os
 import pickle
 import pickletools
+import stat
 
 import numpy as np
 import pytest
@@ -195,3 +196,51 @@ def test_a_write_refused_midway_leaves_no_file(source, folder, capsys, monkeypat
     err = capsys.readouterr().err
     assert err == f"notmnist: error: cannot write {target}: no space left on device; nothing was written\n"
     assert os.listdir(folder) == []
+
+
+@pytest.mark.parametrize("kind", ["fifo", "symlink", "device"])
+def test_out_naming_a_device_fifo_or_link_is_refused(source, folder, capsys, kind):
+    """--out naming a device node, a fifo or a symbolic link: one line, and the node is left as it was."""
+    target = folder / "notMNIST.npz"
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "symlink":
+        (folder / "real.npz").write_bytes(b"user's")
+        target.symlink_to(folder / "real.npz")
+    else:
+        try:
+            os.mknod(target, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # a null device, inside tmp_path
+        except (PermissionError, OSError) as exc:
+            pytest.skip(f"cannot make a device node here ({exc})")
+    before = os.lstat(target)
+    assert main(["export", "--out", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"notmnist: error: {target} is a ") and len(err.strip().splitlines()) == 1
+    assert "not a regular file" in err
+    after = os.lstat(target)
+    assert (after.st_mode, after.st_ino, after.st_rdev) == (before.st_mode, before.st_ino, before.st_rdev)
+    expected = ["notMNIST.npz"] + (["real.npz"] if kind == "symlink" else [])
+    assert sorted(os.listdir(folder)) == sorted(expected)
+
+
+def test_write_refuses_a_node_that_appears_under_the_name(source, folder):
+    """export.write itself (not only the command line) never renames over a fifo."""
+    target = folder / "x.npz"
+    os.mkfifo(target)
+    arrays = {k: np.zeros((1, 28, 28) if k.endswith("dataset") else 1) for k in export.COURSE_KEYS}
+    with pytest.raises(OSError, match="fifo"):
+        export.write(target, arrays, {})
+    assert stat.S_ISFIFO(os.lstat(target).st_mode)
+
+
+def test_stale_temporary_file_of_a_killed_export_is_removed(source, folder):
+    """The .part file an interrupted export left beside its target goes with the next export to it."""
+    stale = folder / ".notMNIST.npz.ab12cd34.part"
+    stale.write_bytes(bytes(1000))
+    os.utime(stale, (0, 0))
+    fresh = folder / ".notMNIST.npz.zz12cd34.part"  # another export writing right now
+    fresh.write_bytes(b"")
+    other = folder / ".mine.part"
+    other.write_bytes(b"user's")
+    export.export(folder / "notMNIST.npz")
+    assert not stale.exists() and fresh.exists() and other.exists() and (folder / "notMNIST.npz").exists()

@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from conftest import font_name, glyph, png_bytes
 
 from notmnist import _sidefile, registry
 from notmnist._io import atomic_write
@@ -29,6 +30,7 @@ from notmnist.fetch import (
     data_home,
     fetch,
 )
+from notmnist.registry import LETTERS
 
 # `notmnist.fetch` the attribute is the function (re-exported by the package); this is the module.
 fetch_module = importlib.import_module("notmnist.fetch")
@@ -37,13 +39,14 @@ NAME = "notMNIST_small.tar.gz"
 
 
 def _tiny_archive() -> bytes:
-    """A valid tar.gz with the notMNIST layout and one member."""
+    """A valid tar.gz with the notMNIST layout and one image per letter (the tiny registry's counts)."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        payload = b"\x89PNG\r\n\x1a\n" + bytes(64)
-        member = tarfile.TarInfo("notMNIST_small/A/eA==.png")
-        member.size = len(payload)
-        tar.addfile(member, io.BytesIO(payload))
+        for label, letter in enumerate(LETTERS):
+            payload = png_bytes(glyph(label, 0))
+            member = tarfile.TarInfo(f"notMNIST_small/{letter}/{font_name(label, 0)}")
+            member.size = len(payload)
+            tar.addfile(member, io.BytesIO(payload))
     return buffer.getvalue()
 
 
@@ -109,7 +112,7 @@ def small(monkeypatch):
     monkeypatch.delenv("NOTMNIST_DATA_DIR", raising=False)
     for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(var, raising=False)
-    info = replace(registry.ARCHIVES["small"], size=len(ARCHIVE))
+    info = replace(registry.ARCHIVES["small"], size=len(ARCHIVE), counts=(1,) * len(LETTERS))
     monkeypatch.setitem(registry.ARCHIVES, "small", info)
     return info
 
@@ -120,8 +123,8 @@ def use_mirrors(monkeypatch, *mirrors: str) -> None:
 
 
 def leftovers(folder: Path) -> list[str]:
-    """Names in ``folder`` other than the archive itself."""
-    return sorted(p.name for p in folder.iterdir() if p.name != NAME)
+    """Names in ``folder`` but the archive, its record (verdict, SHA-256) and the cache of its letters."""
+    return sorted(p.name for p in folder.iterdir() if p.name not in (NAME, NAME + _sidefile.SUFFIX, "cache"))
 
 
 # data folder ----------------------------------------------------------------------------------
@@ -440,13 +443,13 @@ def test_download_failing_verification_is_deleted_and_next_mirror_tried(tmp_path
 
     path = fetch("small", data_home=tmp_path, verify=verify)
     assert path.read_bytes() == ARCHIVE and checked == [False, True]
-    assert leftovers(tmp_path) == [NAME + _sidefile.SUFFIX]
+    assert leftovers(tmp_path) == []
     assert archive_status("small", data_home=tmp_path).verified
     use_mirrors(monkeypatch, server.mirror("zeros", body=wrong))
     (tmp_path / NAME).unlink()
     with pytest.raises(DataUnavailable, match="received a wrong file: corrupt gzip data"):
         fetch("small", data_home=tmp_path, verify=verify)
-    assert leftovers(tmp_path) == [NAME + _sidefile.SUFFIX]
+    assert leftovers(tmp_path) == []
 
 
 def test_file_that_failed_verification_is_moved_aside(tmp_path, server, monkeypatch):
@@ -485,3 +488,55 @@ def test_downloaded_archive_has_the_mode_of_every_file_the_package_writes(
         os.umask(old)
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
     assert (tmp_path / "other.json").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+# verification of every archive, whoever asks; files that are not files ------------------------------
+
+
+def test_library_fetch_verifies_a_download_without_being_asked(tmp_path, server, monkeypatch):
+    """fetch() without verify= still reads a right-size download before keeping it; a wrong one goes."""
+    wrong = b"\x1f\x8b" + bytes(len(ARCHIVE) - 2)  # the right size, the gzip signature, nothing inside
+    use_mirrors(monkeypatch, server.mirror("zeros", body=wrong))
+    with pytest.raises(DataUnavailable, match="received a wrong file: .*gzip"):
+        fetch("small", data_home=tmp_path)
+    assert not (tmp_path / NAME).exists() and leftovers(tmp_path) == []
+    use_mirrors(monkeypatch, server.mirror("m1"))
+    assert fetch("small", data_home=tmp_path).read_bytes() == ARCHIVE
+    assert _sidefile.verification(tmp_path / NAME) == (True, None)
+
+
+def test_dropped_in_file_failing_verification_is_refused_the_first_time(tmp_path, server, monkeypatch):
+    """A right-size drop-in with the wrong contents is refused on its first use, not returned unchecked."""
+    use_mirrors(monkeypatch, server.mirror("m1"))
+    target = tmp_path / NAME
+    wrong = b"\x1f\x8b" + bytes(len(ARCHIVE) - 2)
+    target.write_bytes(wrong)
+    with pytest.raises(ArchiveMismatch, match="contents failed verification"):
+        fetch("small", data_home=tmp_path, download_if_missing=False)
+    assert target.read_bytes() == wrong  # kept where it was: downloads are off
+    assert archive_status("small", data_home=tmp_path).problem.startswith("contents failed verification")
+    assert server.requests == []
+
+
+@pytest.mark.parametrize("what", ["fifo", "folder"])
+def test_a_fifo_or_folder_under_the_archive_name_is_refused_at_once(tmp_path, server, monkeypatch, what):
+    """A fifo (no writer: opening it would wait forever) or a folder: one error naming it; kept."""
+    use_mirrors(monkeypatch, server.mirror("m1"))
+    target = tmp_path / NAME
+    os.mkfifo(target) if what == "fifo" else target.mkdir()
+    done = []
+    worker = threading.Thread(target=lambda: done.append(_outcome(tmp_path)), daemon=True)
+    worker.start()
+    worker.join(20)
+    assert done, "fetch waited on the fifo"
+    assert isinstance(done[0], ArchiveMismatch) and f"is a {what}" in str(done[0])
+    assert server.requests == [] and (target.is_dir() if what == "folder" else target.is_fifo())
+    status = archive_status("small", data_home=tmp_path)
+    assert status.present and not status.verified and f"a {what}" in status.problem
+
+
+def _outcome(home):
+    try:
+        return fetch("small", data_home=home)
+    except Exception as exc:  # the test looks at it
+        return exc

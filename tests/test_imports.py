@@ -19,8 +19,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "notmnist"
 STAGES: dict[str, int] = {
     "_version": 0, "registry": 0, "config": 0, "pixels": 0, "_io": 0, "_workers": 0, "_sidefile": 0,
     "errors": 0, "_text": 0,
-    "fetch": 1, "cache": 1, "_tarstream": 1, "_png": 1, "_decode": 1,
-    "archive": 2, "verify": 2,
+    "cache": 1, "_tarstream": 1, "_png": 1, "_decode": 1,
+    "archive": 2, "verify": 2, "fetch": 2,
     "standin": 3,
     "dataset": 4,
     "duplicates": 5, "sanitise": 5, "baseline": 5,

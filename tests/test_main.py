@@ -12,6 +12,8 @@ from conftest import png_bytes
 from notmnist import dataset
 from notmnist.__main__ import main
 
+H = "0123456789abcdef0123"  # the key part of a cache entry's name
+
 
 def test_inspect_prints_counts_skipped_duplicates_and_blanks(archive_factory, capsys):
     """inspect lists per-letter counts, each skipped member with its reason, duplicates and blanks."""
@@ -53,8 +55,8 @@ def test_unknown_subset_is_a_clear_error(tmp_path, capsys):
 def test_info_shows_data_folder_archives_and_caches(tmp_path, capsys):
     """info names the data folder, the state of each archive and the caches."""
     (tmp_path / "notMNIST_small.tar.gz").write_bytes(b"short")
-    (tmp_path / "cache" / "splits-abc").mkdir(parents=True)
-    np.save(tmp_path / "cache" / "splits-abc" / "x.npy", np.zeros(3))
+    (tmp_path / "cache" / f"splits-{H}").mkdir(parents=True)
+    np.save(tmp_path / "cache" / f"splits-{H}" / "x.npy", np.zeros(3))
     assert main(["info", "--data-home", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert f"data folder: {tmp_path}" in out
@@ -62,7 +64,7 @@ def test_info_shows_data_folder_archives_and_caches(tmp_path, capsys):
     assert (
         "notMNIST_small.tar.gz: " in out and "verified" not in out.split("notMNIST_small")[1].split("\n")[0]
     )
-    assert "cache: 1 entry," in out and "splits-abc" in out
+    assert "cache: 1 entry," in out and f"splits-{H}" in out
 
 
 def test_prepare_prints_provenance_and_split_shapes(archive_factory, tmp_path, monkeypatch, capsys):
@@ -81,11 +83,12 @@ def test_prepare_prints_provenance_and_split_shapes(archive_factory, tmp_path, m
     assert "valid:      10 images" in out
 
 
+
 def test_clear_cache_removes_entries_but_not_archives(tmp_path, capsys):
     """clear-cache empties the cache folder, says how much went, and leaves the archives alone."""
-    (tmp_path / "cache" / "splits-abc").mkdir(parents=True)
-    np.save(tmp_path / "cache" / "splits-abc" / "x.npy", np.zeros(1000))
-    (tmp_path / "cache" / ".near-x.part").mkdir()
+    (tmp_path / "cache" / f"splits-{H}").mkdir(parents=True)
+    np.save(tmp_path / "cache" / f"splits-{H}" / "x.npy", np.zeros(1000))
+    (tmp_path / "cache" / f".near-{H}.abcd1234.part").mkdir()
     (tmp_path / "notMNIST_small.tar.gz").write_bytes(b"archive")
     assert main(["clear-cache", "--data-home", str(tmp_path)]) == 0
     assert "removed 1 cache entries" in capsys.readouterr().out
@@ -102,29 +105,29 @@ def test_info_says_unchecked_and_counts_leftover_temporary_folders(tmp_path, cap
     archive = tmp_path / "notMNIST_small.tar.gz"
     archive.write_bytes(b"\x1f\x8b" + bytes(98))
     monkeypatch.setitem(registry.ARCHIVES, "small", replace(registry.ARCHIVES["small"], size=100))
-    part = tmp_path / "cache" / ".splits-0123.abc.part"
+    part = tmp_path / "cache" / f".splits-{H}.abcd1234.part"
     part.mkdir(parents=True)
     (part / "train_images.npy").write_bytes(bytes(2_000_000))
     assert main(["info", "--data-home", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "notMNIST_small.tar.gz: size matches, contents not yet checked" in out
     assert "cache: 0 entries" in out
-    assert "temporary folders (saves interrupted, or running now): 1, 2.0 MB" in out
-    assert ".splits-0123.abc.part" in out
+    assert "temporary files and folders (writes interrupted, or running now): 1, 2.0 MB" in out
+    assert f"cache/.splits-{H}.abcd1234.part" in out
 
 
 def test_clear_cache_counts_leftovers_and_fails_on_what_stays(tmp_path, capsys, monkeypatch):
     """clear-cache counts temporary folders it removed, and exits 1 naming entries it could not remove."""
     from notmnist import cache
 
-    for name in ("splits-abc", "near-def"):
+    for name in (f"splits-{H}", f"near-{H}"):
         (tmp_path / "cache" / name).mkdir(parents=True)
         np.save(tmp_path / "cache" / name / "x.npy", np.zeros(1000))
-    (tmp_path / "cache" / ".near-x.part").mkdir()
+    (tmp_path / "cache" / f".near-{H}.abcd1234.part").mkdir()
     real_rmtree = cache.shutil.rmtree
 
     def immutable(path, ignore_errors=False, **kwargs):
-        if path.name == "near-def":
+        if path.name == f"near-{H}":
             if not ignore_errors:
                 raise PermissionError(1, "Operation not permitted")
             return
@@ -133,11 +136,50 @@ def test_clear_cache_counts_leftovers_and_fails_on_what_stays(tmp_path, capsys, 
     monkeypatch.setattr(cache.shutil, "rmtree", immutable)
     assert main(["clear-cache", "--data-home", str(tmp_path)]) == 1
     out, err = capsys.readouterr()
-    assert "removed 1 cache entries, 0.0 MB, and 1 temporary folders of interrupted saves" in out
+    assert "removed 1 cache entries, 0.0 MB, and 1 temporary files and folders of interrupted writes" in out
     assert err.strip() == (
-        "notmnist: error: could not remove 1 cache entries: near-def (Operation not permitted)"
+        f"notmnist: error: could not remove 1 cache entries: near-{H} (Operation not permitted)"
     )
-    assert [p.name for p in (tmp_path / "cache").iterdir()] == ["near-def"]
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [f"near-{H}"]
+
+
+def test_clear_cache_leaves_what_it_did_not_make(tmp_path, capsys):
+    """Another program's folder, a stray file and a symbolic link in cache/ stay, named; entries go."""
+    cache = tmp_path / "cache"
+    (cache / "apt").mkdir(parents=True)
+    (cache / "apt" / "pkg.deb").write_bytes(b"deb")
+    (cache / "notes.txt").write_text("mine")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "keep").write_bytes(bytes(1000))
+    (cache / f"letters-{H}").symlink_to(outside)  # named like an entry, but a link the package never makes
+    (cache / f"splits-{H}").mkdir()
+    (cache / f"splits-{H}" / "x.npy").write_bytes(b"x")
+    assert main(["clear-cache", "--data-home", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "removed 1 cache entries, 0.0 MB" in out
+    assert f"left alone (not made by notmnist): apt, letters-{H}, notes.txt" in out
+    assert (cache / "apt" / "pkg.deb").read_bytes() == b"deb" and (cache / "notes.txt").exists()
+    assert (cache / f"letters-{H}").is_symlink() and (outside / "keep").exists()
+    assert not (cache / f"splits-{H}").exists()
+
+
+def test_leftovers_of_standin_writes_are_listed_and_cleared(tmp_path, capsys):
+    """A killed stand-in or side-file write leaves .part files: info lists them, clear-cache removes them."""
+    folder = tmp_path / "standin" / "scale-0.02-seed-0"
+    folder.mkdir(parents=True)
+    (folder / ".notMNIST_large.tar.gz.ab_cd123.part").write_bytes(bytes(3000))
+    (folder / "notMNIST_large.tar.gz").write_bytes(b"kept")
+    (tmp_path / ".notMNIST_small.tar.gz.sha256.json.x1y2z3w4.part").write_text("{")
+    (tmp_path / ".hidden-but-not-ours.part").write_text("user's")
+    assert main(["info", "--data-home", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "temporary files and folders (writes interrupted, or running now): 2" in out
+    assert "standin/scale-0.02-seed-0/.notMNIST_large.tar.gz.ab_cd123.part" in out
+    assert main(["clear-cache", "--data-home", str(tmp_path)]) == 0
+    assert "and 2 temporary files and folders of interrupted writes" in capsys.readouterr().out
+    assert sorted(p.name for p in folder.iterdir()) == ["notMNIST_large.tar.gz"]
+    assert (tmp_path / ".hidden-but-not-ours.part").exists()
 
 
 @pytest.mark.parametrize(

@@ -196,3 +196,29 @@ def test_image_data_that_inflates_too_far_is_refused_in_bounded_memory():
     assert not ok[0] and refused == {0: TOO_MUCH_DATA}
     assert len(images) == 0 and failures[0][1] == TOO_MUCH_DATA
     assert peak < 8 << 20, f"peak {peak / 1e6:.0f} MB"
+
+
+@pytest.mark.parametrize(
+    "kind, pillow_reads",
+    [(b"a!b@", False), (b"\0\0\0\0", False), (b"ab c", False), (b"\xff\xfe\xfd\xfc", False),
+     (b"a1b_", True), (b"prVt", True)],
+)
+def test_chunk_types_before_the_image_data_are_judged_as_pillow_does(kind, pillow_reads):
+    """A chunk type Pillow refuses (not four of A-Z, a-z, 0-9, _), with a correct CRC: not decoded either."""
+    pixels = np.arange(28 * 28, dtype=np.uint8).reshape(28, 28)
+    blob = encode_with_filters(pixels, [1], ancillary=(chunk(kind, b"private data"),))
+    try:
+        with Image.open(io.BytesIO(blob)) as im:
+            np.testing.assert_array_equal(np.asarray(im), pixels)
+        read = True
+    except (SyntaxError, OSError, UnidentifiedImageError):
+        read = False
+    assert read == pillow_reads
+    images, ok, refused = decode_grey([blob])
+    assert bool(ok[0]) == pillow_reads and refused == {}
+    _, _, decoded, failures = decode_members([(0, "top/A/x.png", blob)])
+    assert len(decoded) == int(pillow_reads)
+    if pillow_reads:
+        np.testing.assert_array_equal(decoded[0], pixels)
+    else:
+        assert "broken PNG file" in failures[0][1]

@@ -168,16 +168,25 @@ def test_complete_folder_is_reused_without_rendering(tmp_path, fonts, monkeypatc
         standin.write_standin(tmp_path, scale=SCALE, seed=2, fonts=fonts, n_jobs=1)
 
 
-def test_folder_without_manifest_is_regenerated(tmp_path, fonts):
-    """Archives without a manifest (an interrupted run) are rendered again."""
+def test_an_interrupted_render_is_rendered_again(tmp_path, fonts, monkeypatch):
+    """A render killed between its two archives leaves an incomplete manifest: the next run renders again."""
     paths = standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
-    good = paths["large"].read_bytes()
-    (tmp_path / standin.MANIFEST).unlink()
-    paths["large"].write_bytes(b"half-written")
+    good = {s: p.read_bytes() for s, p in paths.items()}
+    real_write_tar = write._write_tar
+
+    def killed_after_the_first(path, *args):
+        real_write_tar(path, *args)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(write, "_write_tar", killed_after_the_first)
+    with pytest.raises(KeyboardInterrupt):
+        standin.write_standin(tmp_path, scale=SCALE, seed=2, fonts=fonts, n_jobs=1)
+    assert standin.read_manifest(tmp_path) is None  # incomplete: never reused
+    monkeypatch.setattr(write, "_write_tar", real_write_tar)
     standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
-    assert paths["large"].read_bytes() == good
-    assert standin.read_manifest(tmp_path) is not None
-    assert not list(tmp_path.glob("*.part"))
+    assert {s: p.read_bytes() for s, p in paths.items()} == good
+    assert standin.read_manifest(tmp_path)["seed"] == 1
+    assert not list(tmp_path.glob("*.part")) and not list(tmp_path.glob("*.invalid"))
 
 
 def test_bad_arguments_give_clear_errors(tmp_path, fonts):
@@ -259,17 +268,94 @@ def test_truncated_archive_is_rendered_again(tmp_path, fonts):
     assert len(read_archive(paths["small"], n_jobs=1)) == expected
 
 
-def test_rendering_version_is_part_of_the_reuse_key(tmp_path, fonts, monkeypatch):
-    """A stand-in written by another rendering version is rendered again."""
-    standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
-    assert standin.read_manifest(tmp_path)["render_version"] == render.RENDER_VERSION
-    monkeypatch.setattr(render, "RENDER_VERSION", render.RENDER_VERSION + 1)
+def test_an_edit_of_the_rendering_code_renders_again(tmp_path):
+    """Changing a constant in render.py (of a copy of the package) renders the stand-in again."""
+    import shutil
 
-    def fail(*args, **kwargs):
-        raise AssertionError("rendered again")
+    import notmnist
 
-    monkeypatch.setattr(render, "render_designs", fail)
-    with pytest.raises(AssertionError, match="rendered again"):
+    package = tmp_path / "pkg" / "notmnist"
+    shutil.copytree(Path(notmnist.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    out = tmp_path / "out"
+    script = textwrap.dedent(f"""
+        import warnings
+        warnings.simplefilter("ignore")
+        from notmnist.standin import fonts, render, write
+        names = ["DejaVuSans.ttf", "DejaVuSerif-Italic.ttf"]
+        calls = []
+        real = render.render_designs
+        render.render_designs = lambda *a, **k: calls.append(1) or real(*a, **k)
+        write.write_standin({str(out)!r}, scale={SCALE}, seed=1, n_jobs=1,
+                            fonts=[fonts._bundled_font(n) for n in names])
+        print("rendered" if calls else "reused")
+    """)
+    env = {**os.environ, "PYTHONPATH": str(package.parent), "NOTMNIST_DATA_DIR": str(tmp_path / "data")}
+
+    def run() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert run() == "rendered"
+    assert run() == "reused"
+    render_py = package / "standin" / "render.py"
+    source = render_py.read_text()
+    assert "_RENDER_PX = 48" in source
+    render_py.write_text(source.replace("_RENDER_PX = 48", "_RENDER_PX = 47"))
+    assert run() == "rendered"
+    assert run() == "reused"
+
+
+def test_real_archives_in_the_out_folder_are_never_overwritten(tmp_path, fonts):
+    """A folder without a stand-in manifest that holds an archive: refused, the file untouched."""
+    real = tmp_path / "notMNIST_small.tar.gz"
+    real.write_bytes(b"\x1f\x8b" + b"published bytes" * 100)
+    before = real.read_bytes()
+    with pytest.raises(write.NotOurs, match="was not written by the stand-in"):
+        standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
+    assert real.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notMNIST_small.tar.gz"]
+
+
+def test_out_folder_refusal_is_one_line_on_the_command_line(tmp_path, capsys, monkeypatch):
+    """`standin --out <data folder>` holding the real archive: one line, status 1, archive kept."""
+    from notmnist.__main__ import main
+
+    real = tmp_path / "notMNIST_large.tar.gz"
+    real.write_bytes(b"\x1f\x8b" + bytes(1000))
+    monkeypatch.setenv("NOTMNIST_STANDIN_FONTS", "matplotlib")
+    assert main(["standin", "--scale", str(SCALE), "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"notmnist: error: {real} was not written by the stand-in") and err.count("\n") == 1
+    assert real.read_bytes() == b"\x1f\x8b" + bytes(1000)
+
+
+def test_an_archive_replaced_in_a_standin_folder_is_moved_aside(tmp_path, fonts):
+    """In a stand-in folder, an archive unlike its manifest's record is kept as .invalid, then re-rendered."""
+    paths = standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
+    good = paths["small"].read_bytes()
+    paths["small"].write_bytes(b"someone else's file")
+    standin.write_standin(tmp_path, scale=SCALE, seed=2, fonts=fonts, n_jobs=1)  # another key: a new render
+    assert (tmp_path / "notMNIST_small.tar.gz.invalid").read_bytes() == b"someone else's file"
+    assert paths["small"].read_bytes() != good and read_archive(paths["small"], n_jobs=1)
+
+
+@pytest.mark.parametrize("content", ["null", "[]", "{}", "[" * 100_000 + "]" * 100_000, "\xff"])
+def test_a_manifest_that_is_not_one_is_rewritten_with_a_warning(tmp_path, fonts, content):
+    """standin.json holding null, [], {}, deep nesting or junk: a warning and a new stand-in, no traceback."""
+    paths = standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
+    (tmp_path / write.MANIFEST).write_text(content, encoding="latin-1")
+    with pytest.warns(UserWarning, match="standin.json"):
+        again = standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
+    assert again == paths and standin.read_manifest(tmp_path)["seed"] == 1
+
+
+def test_a_fifo_in_place_of_the_manifest_is_refused_without_waiting(tmp_path, fonts):
+    """A fifo named standin.json is never opened for a blocking read: one error naming it."""
+    os.mkfifo(tmp_path / write.MANIFEST)
+    with pytest.warns(UserWarning, match="fifo"), pytest.raises(OSError, match="fifo"):
         standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
 
 
@@ -361,3 +447,47 @@ def test_font_set_env_var_is_read_by_dataset(monkeypatch):
     monkeypatch.setenv("NOTMNIST_STANDIN_FONTS", "comic")
     with pytest.raises(ValueError, match="NOTMNIST_STANDIN_FONTS"):
         dataset.standin_fonts()
+
+
+@pytest.mark.parametrize("content", ["[]", "null", "[" * 100_000 + "]" * 100_000])
+@pytest.mark.parametrize("which", ["verdicts", "hashes"])
+def test_a_font_cache_that_is_not_one_is_rebuilt_with_a_warning(tmp_path, monkeypatch, which, content):
+    """A font cache (verdicts or hashes) holding [], null or deep nesting: a warning, the fonts found."""
+    monkeypatch.setenv("NOTMNIST_DATA_DIR", str(tmp_path))
+    standin_fonts._known_hashes.cache_clear()
+    file = standin_fonts._verdict_cache_file() if which == "verdicts" else standin_fonts._hash_cache_file()
+    file.write_text(content)
+    try:
+        with pytest.warns(UserWarning, match="font cache .* is unreadable"):
+            fonts = standin_fonts.find_fonts("matplotlib")
+    finally:
+        standin_fonts._known_hashes.cache_clear()
+    assert len(fonts) >= 10
+    assert isinstance(json.loads(file.read_text()), dict)  # rewritten as a cache
+
+
+def test_a_font_cache_ruling_out_every_font_is_not_believed(tmp_path, monkeypatch):
+    """Verdicts marking every font unusable (a damaged cache) are checked again, not "install some fonts"."""
+    monkeypatch.setenv("NOTMNIST_DATA_DIR", str(tmp_path))
+    standin_fonts._known_hashes.cache_clear()
+    try:
+        found = standin_fonts.find_fonts("matplotlib")
+        verdicts = json.loads(standin_fonts._verdict_cache_file().read_text())
+        standin_fonts._verdict_cache_file().write_text(json.dumps(dict.fromkeys(verdicts, "unusable")))
+        assert standin_fonts.find_fonts("matplotlib") == found
+    finally:
+        standin_fonts._known_hashes.cache_clear()
+
+
+def test_a_full_disk_while_writing_names_the_archive(tmp_path, fonts, monkeypatch):
+    """ENOSPC while an archive is written: the error names that archive, and no temporary file is left."""
+
+    class Full(write.gzip.GzipFile):
+        def write(self, data):
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(write.gzip, "GzipFile", Full)
+    with pytest.raises(OSError, match="No space left on device") as caught:
+        standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
+    assert caught.value.filename == str(tmp_path / "notMNIST_large.tar.gz")
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]

@@ -65,7 +65,8 @@ font list and Pillow/FreeType versions give byte-identical archives.
 
 The folder holds a manifest, `standin.json`, written last: a folder with a
 manifest is complete, and [`write_standin`][notmnist.standin.write_standin] reuses it when scale, seed and
-font-list hash (names, contents, folder sizes) and rendering version match.
+font-list hash (names, contents, folder sizes) and the rendering code (the
+source of `write` and every module it imports) match.
 """
 
 from .fonts import FEW_FONTS, FONT_SETS, find_fonts, font_weights, fonts_hash

