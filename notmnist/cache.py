@@ -7,7 +7,7 @@ key hashes everything the result depends on: the archives' SHA-256 or the
 arrays' own bytes ([`fingerprint`][notmnist.cache.fingerprint]), the parameters, and the source of
 the modules that compute it ([`code_hash`][notmnist.cache.code_hash]).  Change any of them and the
 key changes, so a stale entry is never read; it is simply no longer used
-(`python -m notmnist info` lists entries, `python -m notmnist clear-cache`
+(`.venv/bin/python -m notmnist info` lists entries, `.venv/bin/python -m notmnist clear-cache`
 removes them).
 
 Entries are written to a temporary folder and renamed into place, so a reader

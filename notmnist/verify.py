@@ -15,7 +15,7 @@ hand: an archive that fails is refused the first time it is met, never used.
 The verdict is cached with the letters ([`read_letters`][notmnist.verify.read_letters], entry
 `letters-<subset>`), so the first use of a verified archive does not read it
 again, and remembered in a small side file beside the archive, where
-`python -m notmnist info` finds it.
+`.venv/bin/python -m notmnist info` finds it.
 """
 
 from __future__ import annotations
