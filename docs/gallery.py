@@ -242,7 +242,7 @@ def check(found: bool, what: str, where: str) -> None:
     if not found:
         raise GalleryChanged(
             f"{where}: expected {what} from mkdocs-gallery {GALLERY_VERSION} but found none; "
-            "docs/gallery_pages.py must be updated for the installed mkdocs-gallery"
+            "docs/gallery.py must be updated for the installed mkdocs-gallery"
         )
 
 
@@ -412,3 +412,53 @@ def link_code(html: str, anchors: dict[str, str], to_reference: str) -> tuple[st
     html = _ATTR.sub(attr, html)
     html = _MODULE.sub(module, html)
     return html, count
+
+
+# --------------------------------------------------------------------------- figures on phones
+
+FIGURE_TEXT = ".text.json"
+"""Suffix of the record written beside each figure: its width and every text's size, in points."""
+
+
+def figure_text(fig) -> dict:
+    """Width (inches) and the size in points of every text the figure draws, in drawing order.
+
+    The texts are those the renderer draws (hidden ticks and empty labels are not), so a page's
+    test can compute the smallest text a reader sees once the figure is scaled to the column.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+
+    drawn = []
+    original = RendererAgg.draw_text
+
+    def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        if str(s).strip():
+            drawn.append([str(s)[:40], round(float(prop.get_size_in_points()), 2)])
+        return original(self, gc, x, y, s, prop, angle, ismath, mtext)
+
+    RendererAgg.draw_text = draw_text
+    try:
+        FigureCanvasAgg(fig).draw() if not isinstance(fig.canvas, FigureCanvasAgg) else fig.canvas.draw()
+    finally:
+        RendererAgg.draw_text = original
+    return {"width_in": round(float(fig.get_figwidth()), 3), "texts": drawn}
+
+
+def _scraper(block, script, **kwargs):
+    """mkdocs-gallery's matplotlib scraper, recording each figure's text sizes beside its PNG."""
+    import json
+
+    import matplotlib.pyplot as plt
+    from mkdocs_gallery.scrapers import matplotlib_scraper
+
+    records = [figure_text(plt.figure(num)) for num in plt.get_fignums()]
+    done = len(script.run_vars.image_path_iterator)
+    markdown = matplotlib_scraper(block, script, **kwargs)
+    for path, record in zip(script.run_vars.image_path_iterator.paths[done:], records):
+        Path(str(path) + FIGURE_TEXT).write_text(json.dumps(record), encoding="utf-8")
+    return markdown
+
+
+def _get_sg_image_scraper():
+    """Named in mkdocs.yml (`image_scrapers: [gallery]`): mkdocs-gallery imports this module."""
+    return _scraper

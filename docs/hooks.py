@@ -13,7 +13,6 @@ What a build does, in order (``mkdocs build`` and every rebuild of ``mkdocs serv
                      ``{{ results.<page>.<key>[:spec] }}`` and the data page's ``{{ data.* }}``
                      blocks (notmnist.results, notmnist.fidelity); check that every problem page
                      names the data it ran on; name that data in every page's footer
-    on_page_content  reference pages: drop Sphinx roles the docstrings use
     on_post_build    link the package's names in the problems' code to the reference
 
 Never stale: mkdocs-gallery would skip a script whose md5 it has seen, although its results also
@@ -42,9 +41,26 @@ log = logging.getLogger("mkdocs.plugins.notmnist")
 
 RESULTS_SUBDIR = Path("generated") / "results"  # inside docs_dir
 BLOCK = re.compile(r"\{\{\s*data\.(?P<name>[a-z_]+)\s*\}\}")
+
+# mkdocs-gallery's static files for what the site does not use: binder badges, pandas tables,
+# HTML reprs (capture_repr is empty), and the pictures of failed or figure-less examples (a
+# failing problem stops the build; every problem draws a figure).
+GALLERY_UNUSED = frozenset({
+    "binder_badge_logo.svg",
+    "broken_stamp.svg",
+    "broken_example.png",
+    "no_image.png",
+    "sg_gallery-binder.css",
+    "sg_gallery-dataframe.css",
+    "sg_gallery-rendered-html.css",
+})
+FIGURE_TEXT = gallery.FIGURE_TEXT
+# Search ranks the problem pages, the lessons, above a page that only mentions a word, and the
+# reference (found by its headings, which weigh a thousand times more than text) below both.
+PROBLEM_BOOST = 2.0
+REFERENCE_BOOST = 0.5
 # Text kept only on a build of that source: <!-- standin --> ... <!-- /standin -->, same for real.
 ONLY = re.compile(r"<!-- (?P<kind>standin|real) -->(?P<text>.*?)<!-- /(?P=kind) -->", re.S)
-_SPHINX_ROLE = re.compile(r":(?:py:)?(?:func|class|mod|meth|attr|data|exc|obj):(?=<code>)")
 
 _state: dict[str, Any] = {"results_dir": None, "results": None}
 
@@ -88,11 +104,19 @@ def _formatwarning(message, category, filename, lineno, line=None) -> str:
 
 
 def on_files(files, config):
-    """Keep the results JSON out of the site: it is build state, not content."""
+    """Keep out of the site what no page uses: the results JSON (build state), the figures'
+    text-size records, and mkdocs-gallery's static files for features the site does not use."""
     prefix = RESULTS_SUBDIR.as_posix() + "/"
-    for file in [f for f in files if f.src_uri.startswith(prefix)]:
+    for file in [f for f in files if f.src_uri.startswith(prefix) or f.src_uri.endswith(FIGURE_TEXT)]:
+        files.remove(file)
+    for file in [f for f in files if f.src_uri in GALLERY_UNUSED]:
         files.remove(file)
     return files
+
+
+def on_pre_build(config):
+    """mkdocs-gallery links its binder, dataframe and HTML-repr styles into every page: unused here."""
+    config["extra_css"] = [css for css in config["extra_css"] if css not in GALLERY_UNUSED]
 
 
 def on_serve(server, config, builder):
@@ -124,6 +148,11 @@ def on_page_markdown(markdown, page, config, files):
         if re.fullmatch(r"generated/problems/plot_[^/]*\.md", where):
             _check_shows_data(markdown, where)
             markdown = gallery.problem_page(markdown, f"problems/{Path(where).stem}.py", where)
+            if config.get("repo_url"):  # NOTMNIST_REPO_URL: "Run it yourself" links the repository
+                markdown = markdown.replace(
+                    "the workbook's repository", f"[the workbook's repository]({config['repo_url']})", 1
+                )
+            page.meta.setdefault("search", {}).setdefault("boost", PROBLEM_BOOST)
             markdown = warnings_as_admonitions(markdown)
         elif where == "generated/problems/index.md":
             markdown = gallery.gallery_index(markdown, where)
@@ -134,6 +163,8 @@ def on_page_markdown(markdown, page, config, files):
             markdown = gallery.execution_times(markdown, problems, where)
     except gallery.GalleryChanged as exc:
         raise PluginError(str(exc)) from exc
+    if where.startswith("reference/"):
+        page.meta.setdefault("search", {}).setdefault("boost", REFERENCE_BOOST)
     summary = _results().get("data", {}).get("summary")
     if summary:  # every page's footer, reference and 404 pages included
         config["copyright"] = f"This build ran on: {summary.removeprefix('Data: ')}"
@@ -186,13 +217,6 @@ def warnings_as_admonitions(markdown: str) -> str:
     return _OUTPUT.sub(block, markdown)
 
 
-def on_page_content(html, page, config, files):
-    """Reference pages: drop the Sphinx roles (``:func:``) that the package's docstrings use."""
-    if page.file.src_uri.startswith("reference/"):
-        return _SPHINX_ROLE.sub("", html)
-    return html
-
-
 def on_post_build(config):
     """Link the package's names in the problems' code to the reference; sharp lightbox figures."""
     site = Path(config["site_dir"])
@@ -207,6 +231,32 @@ def on_post_build(config):
     if linked == 0:
         raise PluginError("no name in the problems' code was linked to the package reference")
     log.info(f"linked {linked} names in the problems' code to the package reference")
+    not_found = site / "404.html"
+    if not_found.exists() and not config.get("site_url"):
+        not_found.write_text(root_relative_404(not_found.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+_ROOT_URL = re.compile(r'(?P<attr>\b(?:href|src)=")/(?!/)')
+_FIND_ROOT = """<script>(function(){var p=location.pathname.split("/").slice(0,-1);
+for(var n=p.length;n>0;n--){var b=p.slice(0,n).join("/")+"/";var r=new XMLHttpRequest();
+try{r.open("HEAD",b+"assets/extra.css",false);r.send();}catch(e){continue;}
+if(r.status===200){document.write('<base href="'+b+'">');return;}}
+document.write('<base href="/">');})();</script>"""
+
+
+def root_relative_404(html: str) -> str:
+    """The 404 page, working wherever the site is published (no ``site_url`` given).
+
+    A server shows 404.html at any missing address, at any depth, so its links cannot be relative
+    to the page; mkdocs makes them root-absolute, which breaks under a sub-path
+    (``https://host/workbook/``).  Instead they are made relative to a ``<base>`` that a short
+    inline script sets first: the longest prefix of the address under which the site's own
+    stylesheet exists (same-origin requests only).
+    """
+    html = _ROOT_URL.sub(lambda m: m["attr"], html)
+    html = html.replace('__md_scope=new URL("/",location)', '__md_scope=new URL(".",document.baseURI)')
+    html = html.replace('"base": "/"', '"base": "."')
+    return html.replace("<head>", "<head>\n" + _FIND_ROOT, 1)
 
 
 def _check_shows_data(markdown: str, where: str) -> None:

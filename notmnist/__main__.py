@@ -1,9 +1,9 @@
-"""Command line: ``python -m notmnist fetch | inspect | prepare | export | standin | info | clear-cache``.
+"""Command line: `python -m notmnist fetch | inspect | prepare | export | standin | info | clear-cache`.
 
 The CLI prints; the library only logs.  A user mistake or a bad file ends in
-one line on stderr (``notmnist: error: ...``) and a non-zero exit status, never
+one line on stderr (`notmnist: error: ...`) and a non-zero exit status, never
 a traceback; a bad option value names the option.  Output cut short by the
-reader (``info | head -1``) ends quietly with status 141, as Unix tools killed
+reader (`info | head -1`) ends quietly with status 141, as Unix tools killed
 by SIGPIPE do.
 """
 
@@ -56,7 +56,7 @@ def _broken_pipe() -> int:
 
 
 def _count(name: str, minimum: int):
-    """An argparse type: an integer of at least ``minimum`` (the option is named by argparse)."""
+    """An argparse type: an integer of at least `minimum` (the option is named by argparse)."""
 
     def parse(text: str) -> int:
         try:
@@ -82,7 +82,7 @@ def _split_size(text: str) -> int:
 
 
 def _printable(text: str) -> str:
-    """``text`` with control characters (escape codes, newlines, ...) as backslash escapes."""
+    """`text` with control characters (escape codes, newlines, ...) as backslash escapes."""
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

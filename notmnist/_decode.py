@@ -3,9 +3,9 @@
 A batch is one bytes object and a few arrays, not a list of members: the
 bytes hold the members' contents, and the arrays say where each starts, its
 size, its label and its name.  A bulk run of the tar
-(:class:`notmnist._tarstream.Block`) becomes a batch that points into the
+(`notmnist._tarstream.Block`) becomes a batch that points into the
 inflated tar itself, with no work per member; it joins the batch being
-filled as a compact copy of just its members' contents (:func:`compact`),
+filled as a compact copy of just its members' contents (`compact`),
 so a batch never keeps the tar alive, and sending one to a worker process is
 one copy of about 1.7 MB per 4,096 glyphs, not the pickling of thousands of
 small objects.
@@ -34,14 +34,14 @@ class Batch:
     data : bytes or memoryview
         Holds the members' contents (and possibly other bytes between them).
     starts, sizes : ndarray of int64, shape (n,)
-        Where each member's content starts in ``data``, and its length.
+        Where each member's content starts in `data`, and its length.
     labels : ndarray of int64, shape (n,)
         Class of each member.
     names : ndarray of bytes, shape (n,)
         Member names, UTF-8; a name that NumPy would not keep exactly (one
-        ending in NUL) is in ``exact``.
+        ending in NUL) is in `exact`.
     exact : dict of int to str
-        Names by position, for those not exactly in ``names``.
+        Names by position, for those not exactly in `names`.
     """
 
     data: bytes | memoryview
@@ -55,11 +55,11 @@ class Batch:
         return len(self.sizes)
 
     def name(self, i: int) -> str:
-        """The member name of position ``i``."""
+        """The member name of position `i`."""
         return self.exact.get(i) or self.names[i].decode("utf-8", "surrogateescape")
 
     def split(self, n: int) -> tuple[Batch, Batch]:
-        """The first ``n`` members, and the others."""
+        """The first `n` members, and the others."""
         first = {i: v for i, v in self.exact.items() if i < n}
         rest = {i - n: v for i, v in self.exact.items() if i >= n}
         part = (self.starts, self.sizes, self.labels, self.names)
@@ -70,7 +70,7 @@ class Batch:
 
 
 def batch_of(members: list[tuple[int, str, bytes]]) -> Batch:
-    """A batch of ``(label, name, data)`` members."""
+    """A batch of `(label, name, data)` members."""
     sizes = np.array([len(data) for _, _, data in members], np.int64)
     starts = np.cumsum(sizes) - sizes
     names = [name for _, name, _ in members]
@@ -87,7 +87,7 @@ def batch_of(members: list[tuple[int, str, bytes]]) -> Batch:
 
 
 def compact(batch: Batch) -> Batch:
-    """``batch`` with only its members' contents, back to back, in a bytes object of its own.
+    """`batch` with only its members' contents, back to back, in a bytes object of its own.
 
     A batch cut from a bulk run refers to the whole chunk of tar it came
     from; a compact one holds just what it decodes, so a batch waiting to be
@@ -103,7 +103,7 @@ def compact(batch: Batch) -> Batch:
 
 
 def concatenate(parts: list[Batch]) -> Batch:
-    """One compact batch of compact ``parts``."""
+    """One compact batch of compact `parts`."""
     if len(parts) == 1:
         return parts[0]
     exact, count = {}, 0
@@ -122,7 +122,7 @@ def concatenate(parts: list[Batch]) -> Batch:
 
 
 class Batcher:
-    """Gathers members into batches of at most ``max_members``, sent once they hold ``max_bytes``."""
+    """Gathers members into batches of at most `max_members`, sent once they hold `max_bytes`."""
 
     def __init__(self, max_members: int, max_bytes: int):
         self.max_members, self.max_bytes = max_members, max_bytes
@@ -138,7 +138,7 @@ class Batcher:
         return self._take() if self._full() else None
 
     def add_batch(self, batch: Batch) -> list[Batch]:
-        """Add the members of ``batch``, in order; return the batches they filled."""
+        """Add the members of `batch`, in order; return the batches they filled."""
         self._settle()
         full = []
         while len(batch):
@@ -176,10 +176,10 @@ def decode_batch(batch: Batch):
     """Decode a batch of PNG members; return labels, names, images, failures.
 
     The common case (28x28 8-bit greyscale) is decoded in bulk by
-    :func:`notmnist._png.decode_grey`; anything else goes through Pillow, which
-    either reads it as 28x28 greyscale or says why it is unusable.  ``names``
-    are the member names relative to their letter folder (bytes), ``failures``
-    ``(member name, reason)`` pairs.
+    `notmnist._png.decode_grey`; anything else goes through Pillow, which
+    either reads it as 28x28 greyscale or says why it is unusable.  `names`
+    are the member names relative to their letter folder (bytes), `failures`
+    `(member name, reason)` pairs.
     """
     data = batch.data
     blobs = [data[s : s + n] for s, n in zip(batch.starts.tolist(), batch.sizes.tolist())]
@@ -198,7 +198,7 @@ def decode_batch(batch: Batch):
 
 
 def decode_members(members: list[tuple[int, str, bytes]]):
-    """:func:`decode_batch` of ``(label, name, data)`` members."""
+    """`decode_batch` of `(label, name, data)` members."""
     return decode_batch(batch_of(members))
 
 

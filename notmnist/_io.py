@@ -1,15 +1,15 @@
 """Atomic file writes: a reader never sees a half-written file under its final name.
 
 Every cache, archive and result file of the package is written through
-:func:`atomic_write`: the data goes to a uniquely named temporary file in the
+`atomic_write`: the data goes to a uniquely named temporary file in the
 same folder, which is renamed over the target only once it is complete, and
 removed on any error (Ctrl-C included).  Two processes writing the same target
 at once both succeed; the last rename wins, and either version is complete.
-Every file the package writes gets the same mode, :func:`file_mode` (0644 under
-the usual umask 022), and every folder :func:`folder_mode`.  Only a regular
+Every file the package writes gets the same mode, `file_mode` (0644 under
+the usual umask 022), and every folder `folder_mode`.  Only a regular
 file is ever replaced: a folder, fifo, device or symbolic link under the
-target's name is refused (:class:`NotAFile`), and files the package reads are
-opened without blocking on a fifo (:func:`open_regular`).
+target's name is refused (`NotAFile`), and files the package reads are
+opened without blocking on a fifo (`open_regular`).
 """
 
 from __future__ import annotations
@@ -40,12 +40,12 @@ class NotAFile(NotMNISTError, OSError):
 
 
 def kind(mode: int) -> str:
-    """``"regular file"``, ``"folder"``, ``"fifo (named pipe)"``, ... for an ``st_mode``."""
+    """`"regular file"`, `"folder"`, `"fifo (named pipe)"`, ... for an `st_mode`."""
     return "regular file" if stat.S_ISREG(mode) else _KINDS.get(stat.S_IFMT(mode), "special file")
 
 
 def check_replaceable(path: str | os.PathLike) -> None:
-    """Raise :class:`NotAFile` unless ``path`` is absent or a regular file (a symbolic link is refused)."""
+    """Raise `NotAFile` unless `path` is absent or a regular file (a symbolic link is refused)."""
     try:
         mode = os.lstat(path).st_mode
     except FileNotFoundError:
@@ -58,9 +58,9 @@ def check_replaceable(path: str | os.PathLike) -> None:
 
 
 def open_regular(path: str | os.PathLike, *, streams: bool = False) -> IO[bytes]:
-    """Open ``path`` for reading without blocking on a fifo; :class:`NotAFile` unless a regular file.
+    """Open `path` for reading without blocking on a fifo; `NotAFile` unless a regular file.
 
-    With ``streams=True`` a pipe, fifo or character device is accepted too (to be read once, in order);
+    With `streams=True` a pipe, fifo or character device is accepted too (to be read once, in order);
     a fifo without a writer then reads as empty instead of waiting for one.
     """
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
@@ -77,7 +77,7 @@ def open_regular(path: str | os.PathLike, *, streams: bool = False) -> IO[bytes]
 
 
 def read_json(path: str | os.PathLike):
-    """The JSON value in the regular file ``path``.
+    """The JSON value in the regular file `path`.
 
     Raises
     ------
@@ -104,18 +104,18 @@ def _umask() -> int:
 
 
 def file_mode() -> int:
-    """Mode of a new file as ``open`` would make it: ``0o666`` less the process's umask."""
+    """Mode of a new file as `open` would make it: `0o666` less the process's umask."""
     return 0o666 & ~_umask()
 
 
 def folder_mode() -> int:
-    """Mode of a new folder as ``mkdir`` would make it: ``0o777`` less the process's umask."""
+    """Mode of a new folder as `mkdir` would make it: `0o777` less the process's umask."""
     return 0o777 & ~_umask()
 
 
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "wb", *, encoding: str | None = None) -> Iterator[IO]:
-    """Open a temporary file beside ``path``; rename it to ``path`` when the block succeeds.
+    """Open a temporary file beside `path`; rename it to `path` when the block succeeds.
 
     Parameters
     ----------
@@ -157,7 +157,7 @@ PART_SUFFIX = ".part"
 
 
 def is_temporary(name: str, target: str | None = None) -> bool:
-    """Whether ``name`` is a temporary file of :func:`atomic_write` (``.<target>.<random>.part``)."""
+    """Whether `name` is a temporary file of `atomic_write` (`.<target>.<random>.part`)."""
     if not (name.startswith(".") and name.endswith(PART_SUFFIX)):
         return False
     stem, _, random = name[1 : -len(PART_SUFFIX)].rpartition(".")

@@ -1,11 +1,11 @@
 """Batch decoding of small 8-bit greyscale PNGs with NumPy.
 
-Opening a 28x28 PNG with Pillow costs about 60 microseconds, almost all of it
-Python-level bookkeeping around a few hundred bytes of zlib data.  Every
+Opening a 28x28 PNG with Pillow is almost all Python-level bookkeeping
+around a few hundred bytes of zlib data.  Every
 notMNIST image is the same simple kind of PNG (8-bit greyscale,
 non-interlaced), so this module decodes a whole batch at once: each file's
-chunks are walked and its image data inflated with :mod:`zlib` (a few
-microseconds), then the PNG row filters (None, Sub, Up, Average, Paeth) are
+chunks are walked and its image data inflated with `zlib` (one C call), then the PNG row filters (None, Sub,
+Up, Average, Paeth) are
 undone for all images together, one row at a time, with vectorised NumPy.
 
 Anything else (another colour type or bit depth, another size, interlacing,
@@ -14,7 +14,7 @@ letters, digits or underscores in any chunk before the image data, which
 Pillow refuses too) is left for the caller, who falls back to
 Pillow and gets Pillow's verdict for the reason.  One verdict is this module's
 own: image data that inflates to more than the image holds is refused
-(:data:`TOO_MUCH_DATA`); it is never inflated beyond one byte more than that
+(`TOO_MUCH_DATA`); it is never inflated beyond one byte more than that
 (or a few MB for image data under 4 KB, inflated in one call), so a small file
 cannot claim gigabytes of memory.
 """
@@ -35,18 +35,18 @@ _CHUNK_TYPE = re.compile(rb"[A-Za-z0-9_]{4}")
 
 
 TOO_MUCH_DATA = "image data inflates to more than a 28x28 image holds (decompression bomb?)"
-"""Why :func:`decode_grey` refuses a file on its own, without asking Pillow."""
+"""Why `decode_grey` refuses a file on its own, without asking Pillow."""
 
 
 @functools.lru_cache(maxsize=4)
 def _header(size: int) -> bytes:
-    """Signature and IHDR chunk of a ``size`` x ``size`` 8-bit greyscale, non-interlaced PNG."""
+    """Signature and IHDR chunk of a `size` x `size` 8-bit greyscale, non-interlaced PNG."""
     body = b"IHDR" + struct.pack(">IIBBBBB", size, size, 8, 0, 0, 0, 0)
     return _MAGIC + struct.pack(">I", 13) + body + struct.pack(">I", zlib.crc32(body))
 
 
 def _scanlines(data: bytes, size: int) -> bytes | str | None:
-    """Inflated image data of a plain ``size`` x ``size`` greyscale PNG, the reason to refuse it, or None.
+    """Inflated image data of a plain `size` x `size` greyscale PNG, the reason to refuse it, or None.
 
     None means "not decoded here": the caller asks Pillow.
     """
@@ -86,7 +86,7 @@ def _scanlines(data: bytes, size: int) -> bytes | str | None:
 
 
 def decode_grey(blobs: list[bytes], size: int = 28) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
-    """Decode PNG files that are ``size`` x ``size`` 8-bit greyscale.
+    """Decode PNG files that are `size` x `size` 8-bit greyscale.
 
     Parameters
     ----------
@@ -101,9 +101,9 @@ def decode_grey(blobs: list[bytes], size: int = 28) -> tuple[np.ndarray, np.ndar
         Pixels; rows of images that were not decoded are zero.
     ok : ndarray of bool, shape (len(blobs),)
         Which files were decoded; the others need a general decoder, except
-        those in ``refused``.
+        those in `refused`.
     refused : dict of int to str
-        Files that no decoder should read, with the reason (:data:`TOO_MUCH_DATA`).
+        Files that no decoder should read, with the reason (`TOO_MUCH_DATA`).
     """
     n = len(blobs)
     rows = np.zeros((n, size, size + 1), np.uint8)

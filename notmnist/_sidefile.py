@@ -1,9 +1,9 @@
-"""What the package remembers about an archive, in ``<archive>.sha256.json`` beside it.
+"""What the package remembers about an archive, in `<archive>.sha256.json` beside it.
 
 The record holds the archive's SHA-256 and, once the archive has been read,
 whether its contents were verified (and if not, why).  It is valid only for
 the exact file it describes: it is keyed by the file's size, modification
-time, change time and inode number (:func:`stamp`).  Replacing the archive
+time, change time and inode number (`stamp`).  Replacing the archive
 with another file changes the inode or the change time, even when the size
 and modification time are restored by hand, so an old record is never applied
 to new bytes.  Records are written atomically; a data folder that cannot be
@@ -24,21 +24,21 @@ SUFFIX = ".sha256.json"
 
 
 def stamp(path: Path) -> dict[str, int]:
-    """Size, mtime, ctime (nanoseconds) and inode of ``path``."""
+    """Size, mtime, ctime (nanoseconds) and inode of `path`."""
     st = path.stat()
     return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns, "inode": st.st_ino}
 
 
 def side_path(path: Path) -> Path:
-    """Where the record of ``path`` lives."""
+    """Where the record of `path` lives."""
     return path.with_name(path.name + SUFFIX)
 
 
 def read(path: str | os.PathLike) -> dict:
-    """The record of ``path`` if it describes the file as it is now, else ``{}``.
+    """The record of `path` if it describes the file as it is now, else `{}`.
 
     A record that is not one (not a JSON object, nested too deeply, not a regular file) is
-    ignored with a warning; the next :func:`update` replaces it, if it is a file.
+    ignored with a warning; the next `update` replaces it, if it is a file.
     """
     path = Path(path)
     try:
@@ -68,7 +68,7 @@ def _warn(path: Path, why: str) -> None:
 
 
 def update(path: str | os.PathLike, **fields) -> None:
-    """Add ``fields`` to the record of ``path`` (starting afresh if the record is stale)."""
+    """Add `fields` to the record of `path` (starting afresh if the record is stale)."""
     path = Path(path)
     record = {**read(path), **stamp(path), **fields}
     try:
@@ -95,7 +95,7 @@ def sha256(path: str | os.PathLike, *, remember: bool = True) -> str:
 
 
 def verification(path: str | os.PathLike) -> tuple[bool, str | None] | None:
-    """``(True, None)`` if the contents were verified, ``(False, why)`` if they failed, None if unchecked."""
+    """`(True, None)` if the contents were verified, `(False, why)` if they failed, None if unchecked."""
     record = read(path)
     if not isinstance(record.get("verified"), bool):
         return None
@@ -107,9 +107,9 @@ INVALID_SUFFIX = ".invalid"
 
 
 def aside(target: Path) -> Path:
-    """Move a wrong file to ``<name>.invalid``, or ``<name>.<n>.invalid`` if taken; return where.
+    """Move a wrong file to `<name>.invalid`, or `<name>.<n>.invalid` if taken; return where.
 
-    Never overwrites an earlier copy; the record of ``target`` goes with it.
+    Never overwrites an earlier copy; the record of `target` goes with it.
     """
     n = 1
     while True:

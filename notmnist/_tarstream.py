@@ -1,41 +1,41 @@
-"""A minimal, fast, read-only walk over the members of a ``.tar.gz``.
+"""A minimal, fast, read-only walk over the members of a `.tar.gz`.
 
-Python's :mod:`tarfile` spends about 100 microseconds per member, which is a
-minute for the 529,119 members of ``notMNIST_large.tar.gz``.  This reader
+Python's `tarfile` spends about 100 microseconds per member, which is a
+minute for the 529,119 members of `notMNIST_large.tar.gz`.  This reader
 inflates the gzip stream in large chunks and parses the 512-byte headers
-itself (ustar, GNU long names and pax ``path``/``linkpath``/``size`` records).
+itself (ustar, GNU long names and pax `path`/`linkpath`/`size` records).
 It never writes anything: it only yields members, so callers decide what a
 member is worth.
 
 Two paths give the same members, the same errors, in the same order:
 
-- the per-member path (:func:`members` with ``bulk=False``) parses one header
+- the per-member path (`members` with `bulk=False`) parses one header
   at a time, whatever it is: about 4 microseconds per member, besides
   inflating;
-- the bulk path (:func:`walk`) takes every complete run of plain members
+- the bulk path (`walk`) takes every complete run of plain members
   already inflated (regular files and folders named in their header alone,
-  valid checksum) as one :class:`Block`: a Python loop follows the sizes from
+  valid checksum) as one `Block`: a Python loop follows the sizes from
   header to header, then NumPy checks the checksums and names of the whole
   run at once: well under a microsecond per member (walking the 52,926
   members of a 57 MB tar took 0.136 s, inflating it alone 0.129 s).
   Anything else (pax and GNU long-name records, links, a bad checksum, the
   end of the archive, a member that is not wholly inflated yet or is over
-  ``max_size``) goes through the per-member path, which also inflates the
+  `max_size`) goes through the per-member path, which also inflates the
   next chunk when the run ends: the stream is inflated at the same points
   either way, so a damaged archive gives the same error on both paths.
 
 Hostile input is bounded, never trusted:
 
-- memory: the gzip stream is inflated at most :data:`OUT_CHUNK` bytes at a
+- memory: the gzip stream is inflated at most `OUT_CHUNK` bytes at a
   time, whatever its compression ratio; a regular member larger than
-  ``max_size`` is passed over in those chunks and yielded with ``data=None``,
-  never held whole; long-name and pax records larger than :data:`MAX_RECORD`
+  `max_size` is passed over in those chunks and yielded with `data=None`,
+  never held whole; long-name and pax records larger than `MAX_RECORD`
   are an error;
 - time: every header either advances the stream or is an error (a pax record
   of length 0 is refused, not looped on);
 - integrity: header checksums are verified, the whole gzip stream is read to
   its end so its CRC and length are checked (concatenated gzip members and
-  trailing zero padding are accepted, as ``gzip -d`` accepts them), and a
+  trailing zero padding are accepted, as `gzip -d` accepts them), and a
   stream that ends early is an error.
 """
 
@@ -74,8 +74,8 @@ class TarStreamError(NotMNISTError):
 class _Inflater:
     """Decompressed bytes of a gzip file, served in exact-size reads, inflated in bounded steps.
 
-    ``source`` is a path, or a binary file object (a pipe, say) read once, in order, from
-    where it stands; ``head`` holds bytes already read from it.
+    `source` is a path, or a binary file object (a pipe, say) read once, in order, from
+    where it stands; `head` holds bytes already read from it.
     """
 
     def __init__(self, source, head: bytes = b""):
@@ -96,7 +96,7 @@ class _Inflater:
         return out
 
     def skip(self, n: int) -> int:
-        """Pass over ``n`` bytes without keeping them; return how many there were."""
+        """Pass over `n` bytes without keeping them; return how many there were."""
         done = 0
         while done < n:
             if self._pos == len(self._buf):
@@ -140,11 +140,11 @@ class _Inflater:
                 return
 
     def buffered(self) -> tuple[bytes, int]:
-        """The inflated bytes in hand and the read position in them (for :func:`_bulk`)."""
+        """The inflated bytes in hand and the read position in them (for `_bulk`)."""
         return self._buf, self._pos
 
     def advance(self, n: int) -> None:
-        """Move the read position ``n`` bytes on, within the bytes in hand."""
+        """Move the read position `n` bytes on, within the bytes in hand."""
         self._pos += n
 
     def finish(self) -> None:
@@ -173,7 +173,7 @@ def _number(field: bytes) -> int:
 
 
 def _pax(data: bytes, member: str) -> dict[str, str]:
-    """Records ``"<len> key=value\\n"`` of a pax extended header of ``member``."""
+    """Records `"<len> key=value\\n"` of a pax extended header of `member`."""
     out, pos = {}, 0
     while pos < len(data):
         if not data[pos : pos + 1].isdigit() and data.count(0, pos) == len(data) - pos:
@@ -197,7 +197,7 @@ def _field_name(header: bytes) -> str:
 
 @dataclass(frozen=True)
 class Block:
-    """A run of consecutive plain members: regular files (at most ``max_size``) and folders.
+    """A run of consecutive plain members: regular files (at most `max_size`) and folders.
 
     Each is named by its 100-byte name field alone (NUL-terminated, nothing
     after the NUL, no ustar prefix) and has a valid checksum.
@@ -209,7 +209,7 @@ class Block:
     headers : ndarray of uint8, shape (n, 512)
         The header of each member.
     offsets : ndarray of int64, shape (n,)
-        Where each member's content starts in ``data``.
+        Where each member's content starts in `data`.
     sizes : ndarray of int64, shape (n,)
         Bytes of content of each member (a folder's are never read).
     """
@@ -228,7 +228,8 @@ class Block:
         return np.isin(self.headers[:, 156], _REGULAR_FLAGS)
 
     def member(self, i: int) -> tuple[str, str, str, bytes]:
-        """``(name, type, linkname, data)`` of member ``i``, as :func:`members` yields it."""
+        """`(name, type, linkname, data)` of member `i`, as `members`
+        yields it."""
         header = self.headers[i].tobytes()
         kind = _TYPES[header[156:157]]
         link = header[157:257].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
@@ -245,22 +246,22 @@ def walk(
     Parameters
     ----------
     path : path-like or binary file object
-        The ``.tar.gz``, or a stream of it (read once, in order; not closed here).
+        The `.tar.gz`, or a stream of it (read once, in order; not closed here).
     max_size : int, optional
         Regular members larger than this are passed over unread and yielded
-        with ``data=None``.  Default: no limit.
+        with `data=None`.  Default: no limit.
     head : bytes
-        Bytes already read from the stream ``path``, to be read first.
+        Bytes already read from the stream `path`, to be read first.
 
     Yields
     ------
     Block or (name, type, linkname, data)
-        A :class:`Block`, or one member as :func:`members` yields it.
+        A `Block`, or one member as `members` yields it.
 
     Raises
     ------
     TarStreamError
-        As :func:`members`, for the same archives, at the same member.
+        As `members`, for the same archives, at the same member.
     """
     yield from _walk(path, max_size, bulk=True, head=head)
 
@@ -268,25 +269,25 @@ def walk(
 def members(
     path, *, max_size: int | None = None, bulk: bool = True, head: bytes = b""
 ) -> Iterator[tuple[str, str, str, bytes | None]]:
-    """Yield ``(name, type, linkname, data)`` for each member of a tar.gz, in order.
+    """Yield `(name, type, linkname, data)` for each member of a tar.gz, in order.
 
     Parameters
     ----------
     path : path-like or binary file object
-        The ``.tar.gz``, or a stream of it (see :func:`walk`, as for ``head``).
+        The `.tar.gz`, or a stream of it (see `walk`, as for `head`).
     max_size : int, optional
         Regular members larger than this are passed over unread and yielded
-        with ``data=None``.  Default: no limit.
+        with `data=None`.  Default: no limit.
     bulk : bool
-        Parse runs of plain members in bulk (:func:`walk`); False parses
+        Parse runs of plain members in bulk (`walk`); False parses
         every header alone.  The members and errors are the same.
 
     Yields
     ------
     name, type, linkname, data
-        ``type`` is one of ``"file"``, ``"dir"``, ``"symlink"``, ``"hardlink"``,
-        ``"sparse"``, ``"other"``; ``data`` is the content of regular files (None when over
-        ``max_size``), else ``b""``.  Names that are not UTF-8 keep their bytes
+        `type` is one of `"file"`, `"dir"`, `"symlink"`, `"hardlink"`,
+        `"sparse"`, `"other"`; `data` is the content of regular files (None when over
+        `max_size`), else `b""`.  Names that are not UTF-8 keep their bytes
         as surrogate escapes.
 
     Raises
@@ -322,11 +323,11 @@ def _bulk(stream: _Inflater, max_size: int | None) -> Block | None:
     """The run of plain members that starts at the read position and is wholly in hand, or None.
 
     Never inflates more: a member that is not wholly in hand ends the run,
-    and :func:`_step` reads it (inflating the next chunk) as the per-member
-    path would.  Sizes are read as :func:`_number` reads them; the checks that
+    and `_step` reads it (inflating the next chunk) as the per-member
+    path would.  Sizes are read as `_number` reads them; the checks that
     need the whole header (checksum, name field, prefix) run on the whole run
     at once, and the run stops before the first header that fails one, which
-    :func:`_step` then reads (and refuses, or reads some other way).
+    `_step` then reads (and refuses, or reads some other way).
     """
     buf, start = stream.buffered()
     end = len(buf)
@@ -368,7 +369,7 @@ def _bulk(stream: _Inflater, max_size: int | None) -> Block | None:
 
 
 def _plain(headers: np.ndarray) -> np.ndarray:
-    """Which headers ``_step`` would read exactly as a Block reads them: checksum, name field, no prefix."""
+    """Which headers `_step` would read exactly as a Block reads them: checksum, name field, no prefix."""
     # Checksum: a plain octal field ("0012345\0 ") equal to the unsigned sum, the field counted as spaces.
     # (A zero block, the end-of-archive marker, fails here: its field holds no digit.)
     stored, parsed = _octal(headers[:, 148:156])
@@ -386,7 +387,7 @@ def _plain(headers: np.ndarray) -> np.ndarray:
 
 
 def _octal(fields: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Values of octal fields of the plain form ``digits, then only NULs or spaces``, and which have it."""
+    """Values of octal fields of the plain form `digits, then only NULs or spaces`, and which have it."""
     digit = (fields >= 0x30) & (fields <= 0x37)
     blank = (fields == 0) | (fields == 0x20)
     # Digits first (at least one), then blanks only: no digit after a non-digit.

@@ -1,24 +1,24 @@
 """Worker processes that never re-run the caller's script.
 
 Decoding an archive and rendering the stand-in run in a few worker processes.
-The caller is often a problem script with no ``if __name__ == "__main__"``
+The caller is often a problem script with no `if __name__ == "__main__"`
 guard, or mkdocs-gallery running six of them in one process, so:
 
-- ``fork`` is out: it copies the whole caller (gigabytes of arrays, threads
+- `fork` is out: it copies the whole caller (gigabytes of arrays, threads
   holding locks) and is unsafe on macOS;
-- ``spawn`` and ``forkserver`` re-import the caller's main script in every
+- `spawn` and `forkserver` re-import the caller's main script in every
   worker, which would run the problem again, recursively.
 
-:func:`start` therefore uses ``forkserver`` where the platform has it (Linux,
-macOS) and ``spawn`` elsewhere (Windows), and hides the main module's
-``__file__`` and ``__spec__`` while workers start: with nothing to re-import,
+`start` therefore uses `forkserver` where the platform has it (Linux,
+macOS) and `spawn` elsewhere (Windows), and hides the main module's
+`__file__` and `__spec__` while workers start: with nothing to re-import,
 they import only the package module that holds the work (preloaded by the
 fork server, so each worker starts in milliseconds).  It is a
-:class:`concurrent.futures.ProcessPoolExecutor`; ``multiprocessing.Pool``
+`concurrent.futures.ProcessPoolExecutor`; `multiprocessing.Pool`
 moved the same batches 20 % slower here.
 
-Workers end when the process that started them dies, even by ``kill -9``: each
-watches it (:func:`_end_with`, through a pidfd on Linux, by polling elsewhere)
+Workers end when the process that started them dies, even by `kill -9`: each
+watches it (`_end_with`, through a pidfd on Linux, by polling elsewhere)
 and exits at once, so no worker is left holding memory or waiting on a pipe;
 the fork server and resource tracker then end as their pipes close.
 """
@@ -39,7 +39,7 @@ from contextlib import contextmanager
 class Workers(ProcessPoolExecutor):
     """A process pool whose workers never re-run the caller's script.
 
-    Workers start on demand, inside :meth:`submit` (``map`` submits too), so
+    Workers start on demand, inside `submit` (`map` submits too), so
     that is where the main module is hidden.
     """
 
@@ -57,7 +57,7 @@ class Workers(ProcessPoolExecutor):
 
 
 def _end_with(parent: int) -> None:
-    """Worker initializer: exit this worker as soon as the process ``parent`` has ended."""
+    """Worker initializer: exit this worker as soon as the process `parent` has ended."""
     try:
         fd = os.pidfd_open(parent)  # Linux: readable once the process has ended (zombie or not)
     except (AttributeError, OSError):
@@ -88,7 +88,7 @@ def _alive(pid: int) -> bool:
 
 
 def start(n_jobs: int, module: str) -> Workers | None:
-    """Workers for functions of ``module``, or None (work in this process) when ``n_jobs <= 1``."""
+    """Workers for functions of `module`, or None (work in this process) when `n_jobs <= 1`."""
     return Workers(n_jobs, module) if n_jobs > 1 else None
 
 
@@ -100,7 +100,7 @@ def stop(pool: Workers | None) -> None:
 
 @contextmanager
 def _main_hidden() -> Iterator[None]:
-    """Hide the main module's ``__file__`` and ``__spec__``: workers then have no script to re-run."""
+    """Hide the main module's `__file__` and `__spec__`: workers then have no script to re-run."""
     main = sys.modules.get("__main__")
     saved = {k: getattr(main, k) for k in ("__file__", "__spec__") if hasattr(main, k)}
     try:

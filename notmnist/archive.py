@@ -1,27 +1,27 @@
-"""Read a notMNIST ``.tar.gz`` straight into arrays, without extracting it.
+"""Read a notMNIST `.tar.gz` straight into arrays, without extracting it.
 
-The archive is streamed once (:mod:`notmnist._tarstream`); nothing is written
-to disk, so a member's path (``..``, absolute, link) can never escape
+The archive is streamed once, by a tar reader of the package's own; nothing is written
+to disk, so a member's path (`..`, absolute, link) can never escape
 anywhere.  The walk takes runs of plain members in bulk: the names of a whole
 run are checked against the layout at once, with NumPy, and only a member
 whose name needs a closer look (not ASCII, outside the letter folders, a
 link, ...) goes through the rules one member at a time; the result is the
-same either way.  PNG members of the letter folders (``<top>/A/`` ...
-``<top>/J/``) are decoded in batches (:mod:`notmnist._decode`), here and by a
-small pool of worker processes (:mod:`notmnist._workers`).  Every member that
-is not used becomes a :class:`Skipped` entry with the reason, so the caller
+same either way.  PNG members of the letter folders (`<top>/A/` ...
+`<top>/J/`) are decoded in batches, here and by a
+small pool of worker processes.  Every member that
+is not used becomes a [`Skipped`][notmnist.archive.Skipped] entry with the reason, so the caller
 can count and name them.  The result is sorted by (letter, member name): deterministic
 whatever the order inside the archive or the decoding schedule.
 
 Memory is bounded whatever the archive holds: a member larger than
-:data:`MAX_MEMBER` is passed over unread (no notMNIST image comes near it), a
-batch is sent off once it holds :data:`BATCH_BYTES`, only a few batches are in
+[`MAX_MEMBER`][notmnist.archive.MAX_MEMBER] is passed over unread (no notMNIST image comes near it), a
+batch is sent off once it holds [`BATCH_BYTES`][notmnist.archive.BATCH_BYTES], only a few batches are in
 flight, and a PNG's image data is never inflated beyond what a 28x28 image
 holds.  The whole gzip stream is read, so its CRC and length are checked.
-macOS metadata (``__MACOSX/``, ``._*``), members whose name is not UTF-8
-(shown with backslash escapes), names over :data:`MAX_NAME` bytes (shown cut
+macOS metadata (`__MACOSX/`, `._*`), members whose name is not UTF-8
+(shown with backslash escapes), names over `MAX_NAME` bytes (shown cut
 short) and GNU sparse files are skipped with a reason.  The archive is read
-once, in order, so it may be a pipe (``/dev/stdin``); a folder is refused.
+once, in order, so it may be a pipe (`/dev/stdin`); a folder is refused.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ _LABEL_OF_BYTE[_LETTER_BYTES] = np.arange(len(LETTERS))
 class ArchiveError(NotMNISTError):
     """An archive cannot be read as a notMNIST archive (truncated, not gzip, bad layout).
 
-    ``str(error)`` is the whole message for a user; ``error.reason`` says only
+    `str(error)` is the whole message for a user; `error.reason` says only
     what is wrong with the file (for a record of it), without the path or advice.
     """
 
@@ -89,15 +89,15 @@ class Letters:
     images : ndarray of uint8, shape (N, 28, 28)
         Raw pixels, 0 is black (background), 255 white (ink).
     labels : ndarray of int64, shape (N,)
-        Class of each image, 0 to 9 for ``A`` to ``J``.
+        Class of each image, 0 to 9 for `A` to `J`.
     names : ndarray of bytes, shape (N,)
-        Member name of each image, relative to its letter folder (``b"Um9tYW5h....png"``).
+        Member name of each image, relative to its letter folder (`b"Um9tYW5h....png"`).
     skipped : list of Skipped
         Every member that was not used, with the reason.
     path : Path
         The archive that was read.
     provenance : Provenance or None
-        Where the archive came from, when loaded through :mod:`notmnist.dataset`.
+        Where the archive came from, when loaded through [`notmnist.dataset`][notmnist.dataset].
     """
 
     images: np.ndarray
@@ -112,7 +112,7 @@ class Letters:
 
     @property
     def counts(self) -> dict[str, int]:
-        """Number of readable images per letter, ``{"A": ..., ..., "J": ...}``."""
+        """Number of readable images per letter, `{"A": ..., ..., "J": ...}`."""
         per_label = np.bincount(self.labels, minlength=len(LETTERS))
         return {letter: int(n) for letter, n in zip(LETTERS, per_label)}
 
@@ -123,10 +123,10 @@ def read_archive(path: str | os.PathLike, *, n_jobs: int | None = None) -> Lette
     Parameters
     ----------
     path : path-like
-        A ``.tar.gz`` whose single top folder holds folders ``A`` ... ``J`` of
+        A `.tar.gz` whose single top folder holds folders `A` ... `J` of
         28x28 8-bit greyscale PNG files; or a pipe or fifo carrying one (read once).
     n_jobs : int, optional
-        Worker processes that decode PNGs; default: all cores.  ``1`` decodes
+        Worker processes that decode PNGs; default: all cores.  `1` decodes
         in this process.
 
     Returns
@@ -145,7 +145,8 @@ def read_archive(path: str | os.PathLike, *, n_jobs: int | None = None) -> Lette
 
 
 def _read(path: Path, n_jobs: int | None, *, bulk: bool) -> Letters:
-    """:func:`read_archive`; ``bulk=False`` walks the tar one member at a time (same result, slower)."""
+    """[`read_archive`][notmnist.archive.read_archive]; `bulk=False` walks the tar one member at a time (same
+    result, slower)."""
     n_jobs = n_jobs or os.cpu_count() or 1
     skipped: list[Skipped] = []
     decoders = _Decoders(n_jobs)
@@ -205,7 +206,7 @@ def _format_counts(counts: dict[str, int]) -> str:
 
 
 def _open(path: Path):
-    """``path`` open for reading: a regular file, or a pipe, fifo or device to read once."""
+    """`path` open for reading: a regular file, or a pipe, fifo or device to read once."""
     try:
         return open_regular(path, streams=True)
     except FileNotFoundError:
@@ -227,19 +228,19 @@ def _check_gzip(path: Path, head: bytes) -> None:
 
 
 def _escaped(name: str) -> str:
-    """``name`` printable: bytes that are not UTF-8 become backslash escapes."""
+    """`name` printable: bytes that are not UTF-8 become backslash escapes."""
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _shown(text: str) -> str:
-    """``text`` cut to :data:`_SHOWN` characters for a report, saying how long it was."""
+    """`text` cut to `_SHOWN` characters for a report, saying how long it was."""
     if len(text) <= _SHOWN:
         return text
     return f"{text[:_SHOWN]}... ({len(text.encode('utf-8', 'surrogateescape')):,} bytes)"
 
 
 def _parts(name: str) -> tuple[str, ...]:
-    """``PurePosixPath(name).parts`` for a relative name, at a fraction of the cost."""
+    """`PurePosixPath(name).parts` for a relative name, at a fraction of the cost."""
     parts = name.split("/")
     if "" in parts or "." in parts:
         return PurePosixPath(name).parts
@@ -249,7 +250,7 @@ def _parts(name: str) -> tuple[str, ...]:
 class _Rules:
     """What becomes of each member: decoded with a label, skipped for a reason, or ignored (a folder).
 
-    The top folder is that of the first PNG-like member ``<top>/<letter>/<file>``
+    The top folder is that of the first PNG-like member `<top>/<letter>/<file>`
     that is not metadata or hidden.
     """
 
@@ -259,7 +260,7 @@ class _Rules:
     def __call__(
         self, name: str, kind: str, link: str, data: bytes | None
     ) -> tuple[int, str, str | None] | None:
-        """``(label, name, reason)``: ``reason`` None means decode; None for a folder, ignored."""
+        """`(label, name, reason)`: `reason` None means decode; None for a folder, ignored."""
         if len(name) > MAX_NAME and len(name.encode("utf-8", "surrogateescape")) > MAX_NAME:
             size = len(name.encode("utf-8", "surrogateescape"))
             return -1, _shown(_escaped(name)), f"name of {size:,} bytes, over {MAX_NAME}: not read"
@@ -294,13 +295,13 @@ class _Rules:
         return _LABEL[parts[1]], name, None
 
     def images(self, block: Block) -> np.ndarray:
-        """Which members of ``block`` these rules decode, found from their name fields at once.
+        """Which members of `block` these rules decode, found from their name fields at once.
 
-        True only where :meth:`__call__` says "decode": a regular file named
-        ``<top>/<letter>/<file>`` in ASCII, ``<file>`` neither empty nor
-        hidden (so neither metadata ``._*`` nor ``..``), ``<top>`` the top
-        folder (so not absolute, not ``__MACOSX``).  A False member may be an
-        image still (a name that is not ASCII): ask :meth:`__call__`.
+        True only where `__call__` says "decode": a regular file named
+        `<top>/<letter>/<file>` in ASCII, `<file>` neither empty nor
+        hidden (so neither metadata `._*` nor `..`), `<top>` the top
+        folder (so not absolute, not `__MACOSX`).  A False member may be an
+        image still (a name that is not ASCII): ask `__call__`.
         """
         if self.top is None or not self.top.isascii() or len(self.top) + 4 > 100:
             return np.zeros(len(block), bool)
@@ -323,9 +324,9 @@ class _Rules:
 def _walk(path: Path, *, bulk: bool = True, file=None, head: bytes = b""):
     """Yield, in archive order, a Skipped for each member skipped, and the members to decode.
 
-    Members to decode come one at a time as ``(label, name, data)``, or many at
-    once as a :class:`notmnist._decode.Batch` (from a bulk run of the tar).  ``file``
-    is ``path`` already open, ``head`` the bytes already read from it.
+    Members to decode come one at a time as `(label, name, data)`, or many at
+    once as a `notmnist._decode.Batch` (from a bulk run of the tar).  `file`
+    is `path` already open, `head` the bytes already read from it.
     """
     rules = _Rules()
     source = path if file is None else file
@@ -350,7 +351,7 @@ def _walk(path: Path, *, bulk: bool = True, file=None, head: bytes = b""):
 
 
 def _block(block: Block, rules: _Rules):
-    """:func:`_walk` for the members of a bulk run: the images by their name fields, the rest one by one."""
+    """`_walk` for the members of a bulk run: the images by their name fields, the rest one by one."""
     start = 0
     while rules.top is None and start < len(block):  # until the first image names the top folder
         verdict = rules(*block.member(start))
@@ -383,12 +384,12 @@ class _Decoders:
     """Decode batches, in order: in this process, or in worker processes started in the background.
 
     The first batch is decoded here, so a small archive never starts workers.
-    At the second (or before the first, for a large archive: :meth:`start`),
+    At the second (or before the first, for a large archive: `start`),
     workers start in a background thread: starting them takes a tenth of a
     second or more, which the walk does not wait for.  Until they
     are up, and whenever each already has two batches, a batch is decoded here
     rather than waited for: this process never sits idle, and at most
-    ``2 * n_jobs`` batches are in flight.
+    `2 * n_jobs` batches are in flight.
     """
 
     def __init__(self, n_jobs: int):
@@ -408,7 +409,7 @@ class _Decoders:
             self._starter.start()
 
     def add(self, batch: _decode.Batch) -> None:
-        """Decode ``batch``, here or in a worker."""
+        """Decode `batch`, here or in a worker."""
         if self._results:
             self.start()
         if self.ready.is_set():

@@ -1,13 +1,13 @@
 """The off-the-shelf baseline: scikit-learn's logistic regression on raw pixels.
 
-A model sees each image as a flat vector of 784 normalised pixels (:func:`features`).
+A model sees each image as a flat vector of 784 normalised pixels ([`features`][notmnist.baseline.features]).
 Problem 6 builds and fits the estimator itself; this module holds the solver settings
 ([`SETTINGS`][notmnist.baseline.SETTINGS], chosen for speed on the whole training split;
 `benchmarks/run.py` measures them against scikit-learn's defaults),
 [`cached`][notmnist.baseline.cached], which makes a fit reusable and timed, and
 [`overlap_gap`][notmnist.baseline.overlap_gap], which says whether a model scores higher on the
-raw test set than on the sanitised one, beyond noise.  ``ConvergenceWarning`` never reaches the
-pages: it is caught, logged, and reported as :attr:`CurvePoint.converged`.
+raw test set than on the sanitised one, beyond noise.  `ConvergenceWarning` never reaches the
+pages: it is caught, logged, and reported as `CurvePoint.converged`.
 
 scikit-learn is imported inside the functions that need it.
 """
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SIZES: tuple[int | None, ...] = (50, 100, 1_000, 5_000, None)
-"""Training-set sizes of the course's learning curve; ``None`` is the whole split."""
+"""Training-set sizes of the course's learning curve; `None` is the whole split."""
 
 SOLVER = "lbfgs"
 TOL = 1e-3
@@ -53,7 +53,7 @@ class CurvePoint:
     Attributes
     ----------
     n_train : int
-        Training images actually used (the first ``n_train`` of the split).
+        Training images actually used (the first `n_train` of the split).
     seconds : float
         Wall-clock time of the fit.
     accuracy : dict of str to float
@@ -61,9 +61,9 @@ class CurvePoint:
     n_iter : int
         Solver iterations used.
     converged : bool
-        The solver met its tolerance before ``max_iter``.
+        The solver met its tolerance before `max_iter`.
     model : sklearn.linear_model.LogisticRegression or None
-        The fitted model, to predict with or look inside (not compared, not shown by ``repr``).
+        The fitted model, to predict with or look inside (not compared, not shown by `repr`).
     """
 
     n_train: int
@@ -80,7 +80,7 @@ def features(images: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     images : ndarray of uint8 or float, shape (N, H, W) or (N, H * W)
-        ``uint8`` grey levels are normalised as ``(p - 127.5) / 255``; floats are
+        `uint8` grey levels are normalised as `(p - 127.5) / 255`; floats are
         taken as already normalised.
 
     Returns
@@ -114,42 +114,42 @@ SETTINGS: dict = {"solver": SOLVER, "tol": TOL, "max_iter": MAX_ITER, "C": C, "r
 
 Chosen for speed on the whole training split on 2 cores; the reasons hold whatever the data:
 
-* ``tol=1e-3`` stops ``lbfgs`` once the loss has all but stopped falling;
-  scikit-learn's defaults (``tol=1e-4``, ``max_iter=100``) ask for more
+* `tol=1e-3` stops `lbfgs` once the loss has all but stopped falling;
+  scikit-learn's defaults (`tol=1e-4`, `max_iter=100`) ask for more
   precision than an accuracy needs, and on large training sets they can
-  stop on ``max_iter`` first, with a ``ConvergenceWarning``;
-* ``saga`` needs many epochs over the data on dense pixels; ``lbfgs`` keeps
+  stop on `max_iter` first, with a `ConvergenceWarning`;
+* `saga` needs many epochs over the data on dense pixels; `lbfgs` keeps
   float32 input in float32 (half the memory traffic).
 
-``python benchmarks/run.py --rows fit`` measures them against scikit-learn's defaults on the
+`.venv/bin/python benchmarks/run.py --rows fit` measures them against scikit-learn's defaults on the
 current data: time and test accuracy of both.
 """
 
 
 def cached(model: LogisticRegression, *, blas_threads: int | None = BLAS_THREADS, data_home=None):
-    """Make ``model.fit(x, y)`` reuse an identical earlier fit, and time the fit.
+    """Make `model.fit(x, y)` reuse an identical earlier fit, and time the fit.
 
-    Returns the same estimator, whose ``fit`` now: looks up the package's cache
-    ([`notmnist.cache`][notmnist.cache]) under the SHA-256 of ``x`` and ``y``, the estimator's
+    Returns the same estimator, whose `fit` now: looks up the package's cache
+    ([`notmnist.cache`][notmnist.cache]) under the SHA-256 of `x` and `y`, the estimator's
     parameters, scikit-learn's version and this module's source; on a hit, restores the
     fitted attributes onto the estimator (nothing is unpickled); otherwise runs
-    scikit-learn's own ``fit`` with BLAS limited to ``blas_threads`` (scikit-learn already
+    scikit-learn's own `fit` with BLAS limited to `blas_threads` (scikit-learn already
     runs the loss on every core with OpenMP; BLAS threads next to it oversubscribe a small
-    machine) and stores the result.  ``ConvergenceWarning`` is logged, not raised.
+    machine) and stores the result.  `ConvergenceWarning` is logged, not raised.
 
     Parameters
     ----------
     model : sklearn.linear_model.LogisticRegression
         An unfitted estimator.
     blas_threads : int or None, default 1
-        BLAS threads during the fit (``None``: leave as is).
+        BLAS threads during the fit (`None`: leave as is).
     data_home : path-like, optional
-        Data folder whose ``cache`` holds the fits.
+        Data folder whose `cache` holds the fits.
 
     Returns
     -------
     sklearn.linear_model.LogisticRegression
-        ``model`` itself.  After ``fit``, ``model.fit_seconds_`` is the wall-clock time of the
+        `model` itself.  After `fit`, `model.fit_seconds_` is the wall-clock time of the
         fit (of the original fit, when restored from the cache).
     """
     import sklearn
@@ -201,18 +201,18 @@ def fit_logistic(
     labels : ndarray of int, shape (N,)
         Classes 0 to 9.
     solver, tol, max_iter, C
-        Passed to :class:`sklearn.linear_model.LogisticRegression`.
+        Passed to `sklearn.linear_model.LogisticRegression`.
     blas_threads : int or None, default 1
-        BLAS threads during the fit (``None``: leave as is).
+        BLAS threads during the fit (`None`: leave as is).
     cache : bool, default True
         Reuse the fit of an earlier run ([`cached`][notmnist.baseline.cached]).
     data_home : path-like, optional
-        Data folder whose ``cache`` holds the fits.
+        Data folder whose `cache` holds the fits.
 
     Returns
     -------
     model : sklearn.linear_model.LogisticRegression
-        The fitted model; ``model.n_iter_[0] < max_iter`` when it converged.
+        The fitted model; `model.n_iter_[0] < max_iter` when it converged.
     seconds : float
         Wall-clock time of the fit (of the original fit, when reused from the cache).
     """
@@ -236,7 +236,7 @@ _FITTED = ("coef", "intercept", "classes", "n_iter")
 
 
 def _fit(fit, x: np.ndarray, y: np.ndarray, blas_threads: int | None) -> float:
-    """``fit(x, y)`` with BLAS limited to ``blas_threads``; report non-convergence; return seconds."""
+    """`fit(x, y)` with BLAS limited to `blas_threads`; report non-convergence; return seconds."""
     from sklearn.exceptions import ConvergenceWarning
     from threadpoolctl import threadpool_limits
 
@@ -255,17 +255,41 @@ def _fit(fit, x: np.ndarray, y: np.ndarray, blas_threads: int | None) -> float:
 
 
 def converged(model: LogisticRegression) -> bool:
-    """Whether a fitted model's solver stopped before its iteration limit."""
+    """Whether a fitted model's solver stopped before its iteration limit.
+
+    Parameters
+    ----------
+    model : LogisticRegression
+        A fitted model.
+    """
     return bool(np.max(model.n_iter_) < model.max_iter)
 
 
 def predict(model: LogisticRegression, images: np.ndarray) -> np.ndarray:
-    """Predicted classes, ndarray of int64, shape (N,)."""
+    """Predicted classes, ndarray of int64, shape (N,).
+
+    Parameters
+    ----------
+    model : LogisticRegression
+        A fitted model.
+    images : ndarray, shape (N, 28, 28) or (N, 784)
+        Normalised images.
+    """
     return model.predict(features(images)).astype(np.int64)
 
 
 def accuracy(model: LogisticRegression, images: np.ndarray, labels: np.ndarray) -> float:
-    """Share of ``images`` whose predicted class equals ``labels``, in [0, 1]."""
+    """Share of `images` whose predicted class equals `labels`, in [0, 1].
+
+    Parameters
+    ----------
+    model : LogisticRegression
+        A fitted model.
+    images : ndarray, shape (N, 28, 28) or (N, 784)
+        Normalised images.
+    labels : ndarray of int, shape (N,)
+        Their true classes, 0 to 9.
+    """
     labels = _check_labels(images, labels)
     return float(np.mean(predict(model, images) == labels))
 
@@ -273,10 +297,19 @@ def accuracy(model: LogisticRegression, images: np.ndarray, labels: np.ndarray) 
 def confusion(model: LogisticRegression, images: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Confusion matrix: row = true letter, column = predicted letter.
 
+    Parameters
+    ----------
+    model : LogisticRegression
+        A fitted model.
+    images : ndarray, shape (N, 28, 28) or (N, 784)
+        Normalised images.
+    labels : ndarray of int, shape (N,)
+        Their true classes, 0 to 9.
+
     Returns
     -------
     ndarray of int64, shape (10, 10)
-        ``m[i, j]`` images of class ``i`` predicted as class ``j``.
+        `m[i, j]` images of class `i` predicted as class `j`.
     """
     labels = _check_labels(images, labels)
     n = len(LETTERS)
@@ -384,9 +417,9 @@ def learning_curve(
 ) -> list[CurvePoint]:
     """Fit on growing training subsets and score each fit on every test set.
 
-    Each subset is the *first* ``n`` images of the training split, which is
+    Each subset is the *first* `n` images of the training split, which is
     already shuffled, as the course's published solutions did (so the subsets
-    are nested).  ``None`` means the whole split; a size larger than the split
+    are nested).  `None` means the whole split; a size larger than the split
     is clipped to it.
 
     Parameters
@@ -394,15 +427,15 @@ def learning_curve(
     train_images : ndarray of uint8 or float, shape (N, H, W)
     train_labels : ndarray of int, shape (N,)
     test_sets : mapping of str to (images, labels)
-        E.g. ``{"test": (x, y), "sanitised test": (x[keep], y[keep])}``.
+        E.g. `{"test": (x, y), "sanitised test": (x[keep], y[keep])}`.
     sizes : sequence of int or None, default (50, 100, 1000, 5000, None)
     **fit_options
-        Passed to :func:`fit_logistic` (``solver``, ``tol``, ``max_iter``, ``C``).
+        Passed to [`fit_logistic`][notmnist.baseline.fit_logistic] (`solver`, `tol`, `max_iter`, `C`).
 
     Returns
     -------
     list of CurvePoint
-        One per size, in the order given, each with its fitted ``model``: with
+        One per size, in the order given, each with its fitted `model`: with
         the default sizes the last one is the model of the whole split.
     """
     train_labels = _check_labels(train_images, train_labels)

@@ -2,12 +2,12 @@
 
 Every expensive result -- letters read from an archive, splits, near
 duplicates, model fits -- is an *entry*: a folder
-``<data home>/cache/<kind>-<key>/`` holding one ``.npy`` file per array.  The
+`<data home>/cache/<kind>-<key>/` holding one `.npy` file per array.  The
 key hashes everything the result depends on: the archives' SHA-256 or the
-arrays' own bytes (:func:`fingerprint`), the parameters, and the source of
-the modules that compute it (:func:`code_hash`).  Change any of them and the
+arrays' own bytes ([`fingerprint`][notmnist.cache.fingerprint]), the parameters, and the source of
+the modules that compute it ([`code_hash`][notmnist.cache.code_hash]).  Change any of them and the
 key changes, so a stale entry is never read; it is simply no longer used
-(``python -m notmnist info`` lists entries, ``python -m notmnist clear-cache``
+(`.venv/bin/python -m notmnist info` lists entries, `.venv/bin/python -m notmnist clear-cache`
 removes them).
 
 Entries are written to a temporary folder and renamed into place, so a reader
@@ -17,20 +17,20 @@ read-only memory maps: loading costs nothing until pages are touched, and the
 six problems of a site build share one copy in the operating system's page
 cache.  Nothing is ever unpickled.
 
-Each entry carries a ``manifest.json``: every array's dtype and shape, and the
-SHA-256 of every array under :data:`CHECKSUM_BYTES` (labels, indices, names,
+Each entry carries a `manifest.json`: every array's dtype and shape, and the
+SHA-256 of every array under [`CHECKSUM_BYTES`][notmnist.cache.CHECKSUM_BYTES] (labels, indices, names,
 small results).  Loading checks them all (cheap: the large arrays are not
 read), and an entry that cannot be read or does not match its manifest is
 reported with a warning and rebuilt.  Not detected, by design: bytes changed
 inside a large array (images) that keeps its dtype and shape.
 
 A data folder that cannot be written to still works: results are computed
-without caching, with one warning per process.  :func:`clear` reports exactly
+without caching, with one warning per process.  [`clear`][notmnist.cache.clear] reports exactly
 what it removed and what it could not remove; temporary folders and files left
-by a killed process (``.<name>.<random>.part``, in ``cache/``, the data folder
-and the stand-in folders) are listed by :func:`leftovers`.  Only names of the
-package's own making are ever removed: anything else in ``cache/`` (another
-program's folder, a symbolic link) is named by :func:`foreign` and left alone.
+by a killed process (`.<name>.<random>.part`, in `cache/`, the data folder
+and the stand-in folders) are listed by [`leftovers`][notmnist.cache.leftovers].  Only names of the
+package's own making are ever removed: anything else in `cache/` (another
+program's folder, a symbolic link) is named by `foreign` and left alone.
 """
 
 from __future__ import annotations
@@ -75,7 +75,13 @@ class ManifestMismatch(NotMNISTError, ValueError):
 
 
 def folder(data_home=None) -> Path:
-    """``<data home>/cache``, created if needed."""
+    """`<data home>/cache`, created if needed.
+
+    Parameters
+    ----------
+    data_home : str or PathLike, optional
+        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
+    """
     path = _data_home(data_home) / "cache"
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -85,10 +91,15 @@ def code_hash(*modules) -> str:
     """Hash of the source of package modules and of every package module they import.
 
     Each is a module object of this package or its file's path relative to the
-    package (``"dataset.py"``, ``"duplicates/near.py"``).  The modules they import
+    package (`"dataset.py"`, `"duplicates/near.py"`).  The modules they import
     from the package, directly or not, function-level imports included, are found
-    in their source (:func:`code_closure`), so no list of files is kept by hand:
-    a result keyed by ``code_hash(module)`` changes with any code that computes it.
+    in their source ([`code_closure`][notmnist.cache.code_closure]), so no list of files is kept by hand:
+    a result keyed by `code_hash(module)` changes with any code that computes it.
+
+    Parameters
+    ----------
+    *modules : module or str
+        Package modules, or their paths relative to the package.
     """
     here = Path(__file__).parent
     digest = hashlib.sha256()
@@ -99,7 +110,13 @@ def code_hash(*modules) -> str:
 
 
 def code_closure(*modules) -> list[Path]:
-    """Source files of ``modules`` and of every package module they import, sorted."""
+    """Source files of `modules` and of every package module they import, sorted.
+
+    Parameters
+    ----------
+    *modules : module or str
+        Package modules, or their paths relative to the package.
+    """
     here = Path(__file__).parent
     todo = [
         here / module if isinstance(module, str) else Path(module.__file__).resolve() for module in modules
@@ -114,12 +131,20 @@ def code_closure(*modules) -> list[Path]:
 
 
 def package_imports(path: str | os.PathLike, root: str | os.PathLike | None = None) -> tuple[Path, ...]:
-    """Source files of the package modules that the file ``path`` imports, function bodies included.
+    """Source files of the package modules that the file `path` imports, function bodies included.
 
-    Relative imports and ``notmnist.`` imports count; ``from . import name`` names a module when
-    one exists, else the package's ``__init__.py``.  ``root`` is the package folder (default: this
-    package's).  The one reader of the package's imports: :func:`code_hash` follows it, and
-    ``tests/test_imports.py`` checks the import graph with it.
+    Relative imports and `notmnist.` imports count; `from . import name` names a module when
+    one exists, else the package's `__init__.py`.  `root` is the package folder (default: this
+    package's).  The one reader of the package's imports: [`code_hash`][notmnist.cache.code_hash] follows it,
+    and
+    `tests/test_imports.py` checks the import graph with it.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        A Python source file of the package.
+    root : str or PathLike, optional
+        The package folder; default this package's.
     """
     root = Path(__file__).parent if root is None else Path(root)
     return _imported(Path(path).resolve(), root.resolve())
@@ -161,7 +186,13 @@ def _source(here: Path, parts) -> Path | None:
 
 
 def key(*parts) -> str:
-    """Short hash of ``repr(parts)``: strings, numbers, tuples of them."""
+    """Short hash of `repr(parts)`: strings, numbers, tuples of them.
+
+    Parameters
+    ----------
+    *parts : str, int, float or tuple
+        What the key stands for, in order.
+    """
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:20]
 
 
@@ -172,7 +203,12 @@ def fingerprint(*arrays: np.ndarray) -> str:
     name already hashes everything its bytes depend on, and entries never
     change, so the file, byte offset, shape, strides and dtype identify the
     view's content.  That makes fingerprinting the training split free when
-    it comes from :func:`notmnist.dataset.load_splits`.
+    it comes from [`notmnist.dataset.load_splits`][notmnist.dataset.load_splits].
+
+    Parameters
+    ----------
+    *arrays : ndarray
+        Arrays of any dtype and shape, in order.
     """
     digest = hashlib.sha256()
     for array in arrays:
@@ -187,7 +223,7 @@ def fingerprint(*arrays: np.ndarray) -> str:
 
 
 def _entry_view(array: np.ndarray) -> tuple | None:
-    """``(file, offset, shape, strides, dtype)`` of a read-only view of a cache entry, else None."""
+    """`(file, offset, shape, strides, dtype)` of a read-only view of a cache entry, else None."""
     if not isinstance(array, np.ndarray) or array.flags.writeable:
         return None
     root = array
@@ -215,7 +251,7 @@ def _digest(array: np.ndarray) -> str:
 
 
 def _check(name: str, array: np.ndarray, expected: dict) -> None:
-    """Raise ManifestMismatch when ``array`` is not what the manifest describes."""
+    """Raise ManifestMismatch when `array` is not what the manifest describes."""
     if array.dtype.str != expected.get("dtype") or list(array.shape) != expected.get("shape"):
         raise ManifestMismatch(
             f"{name}.npy is {array.dtype.str} {tuple(array.shape)}, its manifest says "
@@ -226,7 +262,15 @@ def _check(name: str, array: np.ndarray, expected: dict) -> None:
 
 
 def load(path: Path, names: Iterable[str]) -> dict[str, np.ndarray] | None:
-    """The arrays of an entry; None when it is missing, unreadable or unlike its manifest (then warn)."""
+    """The arrays of an entry; None when it is missing, unreadable or unlike its manifest (then warn).
+
+    Parameters
+    ----------
+    path : Path
+        The entry's folder.
+    names : iterable of str
+        The arrays expected in it.
+    """
     if not path.is_dir():
         return None
     try:
@@ -255,7 +299,15 @@ def load(path: Path, names: Iterable[str]) -> dict[str, np.ndarray] | None:
 
 
 def save(path: Path, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Write an entry atomically, with its manifest; return its arrays as :func:`load` would."""
+    """Write an entry atomically, with its manifest; return its arrays as [`load`][notmnist.cache.load] would.
+
+    Parameters
+    ----------
+    path : Path
+        The entry's folder (written beside it, then renamed).
+    arrays : mapping of str to ndarray
+        The arrays to store, by name.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=PART_SUFFIX, dir=path.parent))
     try:
@@ -281,7 +333,7 @@ def save(path: Path, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def _save_array(file: Path, array: np.ndarray) -> None:
-    """``np.save``, with a full disk reported as such, naming the file."""
+    """`np.save`, with a full disk reported as such, naming the file."""
     try:
         np.save(file, array, allow_pickle=False)
     except OSError as exc:
@@ -299,15 +351,28 @@ def memo(
     *,
     data_home=None,
 ) -> tuple[dict[str, np.ndarray], bool]:
-    """The entry ``kind-key(parts)``: loaded if present, else computed and saved.
+    """The entry `kind-key(parts)`: loaded if present, else computed and saved.
 
     When the cache folder cannot be created or written to, the arrays are
     computed and returned all the same, with one warning per process.
 
+    Parameters
+    ----------
+    kind : str
+        What the entry holds (`"letters-small"`, `"near"`, ...): the start of its name.
+    parts : tuple
+        Everything the result depends on (data hashes, settings, `code_hash`).
+    names : iterable of str
+        The names of the arrays `compute` returns.
+    compute : callable
+        Computes the arrays when the entry is missing: `compute() -> {name: array}`.
+    data_home : str or PathLike, optional
+        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
+
     Returns
     -------
     arrays : dict of str to ndarray
-        Read-only arrays named ``names``.
+        Read-only arrays named `names`.
     hit : bool
         Whether they came from the cache.
     """
@@ -347,17 +412,29 @@ def _size(entry: Path) -> int:
 
 
 def entries(data_home=None) -> list[tuple[str, int]]:
-    """``(name, bytes)`` of every entry, by name (temporary folders excluded: see :func:`leftovers`)."""
+    """`(name, bytes)` of every entry, by name (temporary folders excluded: see
+    [`leftovers`][notmnist.cache.leftovers]).
+
+    Parameters
+    ----------
+    data_home : str or PathLike, optional
+        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
+    """
     root = _data_home(data_home) / "cache"
     return [(e.name, _size(e)) for e in _listing(root) if _ENTRY_NAME.fullmatch(e.name) and _real_dir(e)]
 
 
 def leftovers(data_home=None) -> list[tuple[str, int]]:
-    """``(name, bytes)`` of temporary folders and files: writes killed midway, or running right now.
+    """`(name, bytes)` of temporary folders and files: writes killed midway, or running right now.
 
-    Names are relative to the data folder: ``cache/.<entry>.<random>.part`` (a save), and
-    ``.<file>.<random>.part`` in the data folder and in ``standin/<folder>/`` (an archive,
+    Names are relative to the data folder: `cache/.<entry>.<random>.part` (a save), and
+    `.<file>.<random>.part` in the data folder and in `standin/<folder>/` (an archive,
     manifest or side file being written).
+
+    Parameters
+    ----------
+    data_home : str or PathLike, optional
+        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
     """
     home = _data_home(data_home)
     found = [e for e in _listing(home / "cache") if _PART_NAME.fullmatch(e.name) and _real_dir(e)]
@@ -367,7 +444,13 @@ def leftovers(data_home=None) -> list[tuple[str, int]]:
 
 
 def foreign(data_home=None) -> list[str]:
-    """Names in ``cache/`` that the package did not make (never removed, only named)."""
+    """Names in `cache/` that the package did not make (never removed, only named).
+
+    Parameters
+    ----------
+    data_home : str or PathLike, optional
+        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
+    """
     root = _data_home(data_home) / "cache"
     ours = {name for name, _ in entries(data_home)}
     ours |= {Path(name).name for name, _ in leftovers(data_home) if name.startswith("cache/")}
@@ -391,10 +474,10 @@ def _real_file(path: Path) -> bool:
 
 @dataclass
 class Cleared:
-    """What :func:`clear` did.
+    """What [`clear`][notmnist.cache.clear] did.
 
-    ``removed``: ``(name, bytes)`` of entries; ``leftovers``: of temporary folders and files;
-    ``failed``: ``(name, why)`` it could not remove; ``foreign``: names in ``cache/`` it left
+    `removed`: `(name, bytes)` of entries; `leftovers`: of temporary folders and files;
+    `failed`: `(name, why)` it could not remove; `foreign`: names in `cache/` it left
     alone because the package did not make them.
     """
 
@@ -405,7 +488,13 @@ class Cleared:
 
 
 def clear(data_home=None) -> Cleared:
-    """Delete every entry and temporary folder or file; report what went, what did not, what is not ours."""
+    """Delete every entry and temporary folder or file; report what went, what did not, what is not ours.
+
+    Parameters
+    ----------
+    data_home : str or PathLike, optional
+        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
+    """
     home = _data_home(data_home)
     done = Cleared(foreign=foreign(home))
     groups = ((done.removed, entries(home), home / "cache"), (done.leftovers, leftovers(home), home))

@@ -1,18 +1,16 @@
 """Configuration: the data folder and every environment variable, read here and nowhere else.
 
-=========================== ==========================================================
-``NOTMNIST_DATA_DIR``       the data folder: archives, stand-ins, caches (default: the
-                            platform cache folder, ``~/.cache/notmnist`` on Linux)
-``NOTMNIST_SOURCE``         ``auto`` (default), ``real`` or ``standin``
-``NOTMNIST_STANDIN_SCALE``  the stand-in's size as a fraction of the real archives
-                            (default 0.1; read only when the stand-in is used)
-``NOTMNIST_STANDIN_FONTS``  ``all`` (default) or ``matplotlib``: the stand-in's fonts
-``NOTMNIST_RESULTS_DIR``    where problem scripts record headline numbers for the site
-                            (set by the site build; unset, nothing is recorded)
-=========================== ==========================================================
+- `NOTMNIST_DATA_DIR`: the data folder, for archives, stand-ins and caches (default:
+  the platform cache folder, `~/.cache/notmnist` on Linux);
+- `NOTMNIST_SOURCE`: `auto` (default), `real` or `standin`;
+- `NOTMNIST_STANDIN_SCALE`: the stand-in's size as a fraction of the real archives
+  (default 0.1; read only when the stand-in is used);
+- `NOTMNIST_STANDIN_FONTS`: `all` (default) or `matplotlib`, the stand-in's fonts;
+- `NOTMNIST_RESULTS_DIR`: where problem scripts record headline numbers for the site
+  (set by the site build; unset, nothing is recorded).
 
 An explicit argument always wins over the environment.  Everything the package writes lives under
-the data folder.  Bad values raise :class:`~notmnist.errors.ConfigError` naming the variable.
+the data folder.  Bad values raise [`ConfigError`][notmnist.errors.ConfigError] naming the variable.
 """
 
 from __future__ import annotations
@@ -44,13 +42,13 @@ def data_home(data_home: str | os.PathLike[str] | None = None) -> Path:
     Parameters
     ----------
     data_home : str or PathLike, optional
-        The folder to use.  Default: ``$NOTMNIST_DATA_DIR`` if set, else the
-        platform cache folder (``platformdirs.user_cache_dir("notmnist")``).
+        The folder to use.  Default: `$NOTMNIST_DATA_DIR` if set, else the
+        platform cache folder (`platformdirs.user_cache_dir("notmnist")`).
 
     Returns
     -------
     Path
-        Absolute path of the folder, ``~`` expanded.
+        Absolute path of the folder, `~` expanded.
 
     Raises
     ------
@@ -75,7 +73,7 @@ def data_home(data_home: str | os.PathLike[str] | None = None) -> Path:
 
 
 def _why_not_a_folder(folder: Path, exc: OSError) -> str:
-    """What is in the way of ``folder``: "File exists" says nothing of a broken or looping link."""
+    """What is in the way of `folder`: "File exists" says nothing of a broken or looping link."""
     for path in (folder, *folder.parents):
         if path.is_symlink() and not path.exists():
             try:
@@ -92,7 +90,13 @@ def _why_not_a_folder(folder: Path, exc: OSError) -> str:
 
 
 def source(value: str | None = None) -> str:
-    """Return ``value``, else ``$NOTMNIST_SOURCE``, else ``"auto"``, checked."""
+    """Return `value`, else `$NOTMNIST_SOURCE`, else `"auto"`, checked.
+
+    Parameters
+    ----------
+    value : str, optional
+        `"auto"`, `"real"` or `"standin"` (case and hyphens ignored).
+    """
     chosen = value or os.environ.get(SOURCE) or "auto"
     chosen = chosen.strip().lower().replace("-", "")
     if chosen not in SOURCES:
@@ -104,7 +108,15 @@ def source(value: str | None = None) -> str:
 
 
 def standin_scale(value: float | None = None) -> float:
-    """Return ``value``, else ``$NOTMNIST_STANDIN_SCALE``, else :data:`DEFAULT_STANDIN_SCALE`, checked."""
+    """Return `value`, else `$NOTMNIST_STANDIN_SCALE`, else
+    [`DEFAULT_STANDIN_SCALE`][notmnist.config.DEFAULT_STANDIN_SCALE], checked.
+
+    Parameters
+    ----------
+    value : float, optional
+        The stand-in's size as a fraction of the real archives, at least
+        [`MIN_STANDIN_SCALE`][notmnist.config.MIN_STANDIN_SCALE].
+    """
     origin = "stand-in scale"
     if value is None:
         env = os.environ.get(STANDIN_SCALE)
@@ -125,10 +137,15 @@ def standin_scale(value: float | None = None) -> float:
 
 
 def standin_fonts(value: str | None = None) -> str:
-    """Return ``value``, else ``$NOTMNIST_STANDIN_FONTS``, else ``"all"``: the stand-in's font set.
+    """Return `value`, else `$NOTMNIST_STANDIN_FONTS`, else `"all"`: the stand-in's font set.
 
-    ``"all"`` renders from every font of the machine plus matplotlib's;
-    ``"matplotlib"`` from matplotlib's bundled fonts alone, the same on every machine.
+    `"all"` renders from every font of the machine plus matplotlib's;
+    `"matplotlib"` from matplotlib's bundled fonts alone, the same on every machine.
+
+    Parameters
+    ----------
+    value : str, optional
+        `"all"` or `"matplotlib"`.
     """
     chosen = (value or os.environ.get(STANDIN_FONTS) or "all").strip().lower()
     if chosen not in FONT_SETS:
@@ -145,6 +162,6 @@ def standin_settings() -> tuple[str | None, str | None]:
 
 
 def results_dir() -> Path | None:
-    """The folder named by ``$NOTMNIST_RESULTS_DIR``, or ``None`` when unset or empty."""
+    """The folder named by `$NOTMNIST_RESULTS_DIR`, or `None` when unset or empty."""
     value = os.environ.get(RESULTS_DIR, "").strip()
     return Path(value) if value else None

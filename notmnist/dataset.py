@@ -2,19 +2,19 @@
 
 This is the one place that decides *which* data a page shows:
 
-- :func:`locate` picks the source: ``"real"`` archives (dropped in or
-  downloaded), the ``"standin"`` rendered from fonts, or ``"auto"`` (real when
+- [`locate`][notmnist.dataset.locate] picks the source: `"real"` archives (dropped in or
+  downloaded), the `"standin"` rendered from fonts, or `"auto"` (real when
   possible, else the stand-in with a warning).  Argument, else the
-  ``NOTMNIST_SOURCE`` environment variable, else ``"auto"``.
-- :func:`load_letters` reads one archive into uint8 arrays.
-- :func:`load_splits` draws train / validation / test as the course did: each
+  `NOTMNIST_SOURCE` environment variable, else `"auto"`.
+- [`load_letters`][notmnist.dataset.load_letters] reads one archive into uint8 arrays.
+- [`load_splits`][notmnist.dataset.load_splits] draws train / validation / test as the course did: each
   letter shuffled, validation then training taken from the large archive, test
   from the small one, each split permuted; pixels normalised to
-  ``(p - 127.5) / 255`` as float32.
+  `(p - 127.5) / 255` as float32.
 
-Every result carries a :class:`Provenance` (source, archive names, sizes and
+Every result carries a [`Provenance`][notmnist.dataset.Provenance] (source, archive names, sizes and
 SHA-256, seed, sizes, package version).  Letters and splits are cached by
-:mod:`notmnist.cache`, keyed by the archives' SHA-256, the parameters and the
+[`notmnist.cache`][notmnist.cache], keyed by the archives' SHA-256, the parameters and the
 source code of the modules that produce them, so a different archive, seed,
 size or code never reuses a stale entry.  Their arrays are read-only (memory
 maps of the cache): copy one before changing it in place.
@@ -80,7 +80,7 @@ class Provenance:
     Attributes
     ----------
     source : str
-        ``"real"`` or ``"standin"``.
+        `"real"` or `"standin"`.
     archives : tuple of ArchiveRecord
         The archives read.
     scale : float
@@ -88,11 +88,11 @@ class Provenance:
     seed : int or None
         Seed of the splits (None for letters read straight from an archive).
     sizes : dict or None
-        Split sizes ``{"train": ..., "valid": ..., "test": ...}``.
+        Split sizes `{"train": ..., "valid": ..., "test": ...}`.
     version : str
-        ``notmnist`` package version.
+        `notmnist` package version.
     note : str or None
-        Why ``auto`` chose the stand-in, if it did.
+        Why `auto` chose the stand-in, if it did.
     """
 
     source: str
@@ -126,7 +126,7 @@ class Provenance:
 
 @dataclass(frozen=True)
 class DataSource:
-    """The archives chosen by :func:`locate`."""
+    """The archives chosen by [`locate`][notmnist.dataset.locate]."""
 
     kind: str
     paths: dict[str, Path]
@@ -134,7 +134,15 @@ class DataSource:
     note: str | None = None
 
     def provenance(self, subsets=SUBSETS, **extra) -> Provenance:
-        """Provenance of a result computed from ``subsets`` of this source."""
+        """Provenance of a result computed from `subsets` of this source.
+
+        Parameters
+        ----------
+        subsets : sequence of str
+            The archives the result was computed from (`"large"`, `"small"`).
+        **extra
+            Further fields of the provenance (seed, split sizes, ...).
+        """
         records = tuple(
             ArchiveRecord(s, self.paths[s].name, self.paths[s].stat().st_size, file_sha256(self.paths[s]))
             for s in subsets
@@ -148,22 +156,22 @@ standin_fonts = config.standin_fonts
 
 
 def locate(source: str | None = None, *, data_home=None, download_if_missing: bool = True) -> DataSource:
-    """Find (or make) the archives of ``source``.
+    """Find (or make) the archives of `source`.
 
     Parameters
     ----------
     source : {"auto", "real", "standin"}, optional
-        Default: ``$NOTMNIST_SOURCE``, else ``"auto"``.
+        Default: `$NOTMNIST_SOURCE`, else `"auto"`.
     data_home : path-like, optional
-        Data folder; default ``$NOTMNIST_DATA_DIR``, else the platform cache.
+        Data folder; default `$NOTMNIST_DATA_DIR`, else the platform cache.
     download_if_missing : bool
         For the real archives.
 
     Returns
     -------
     DataSource
-        ``kind`` is ``"real"`` or ``"standin"``; ``paths`` maps ``"large"`` and
-        ``"small"`` to archive paths.
+        `kind` is `"real"` or `"standin"`; `paths` maps `"large"` and
+        `"small"` to archive paths.
     """
     kind = config.source(source)
     if kind == "standin":
@@ -177,7 +185,7 @@ def locate(source: str | None = None, *, data_home=None, download_if_missing: bo
 def _locate(
     kind: str, home: Path, download_if_missing: bool, env_scale: str | None, env_fonts: str | None
 ) -> DataSource:
-    """:func:`locate`, decided once per process (one download attempt, one warning)."""
+    """[`locate`][notmnist.dataset.locate], decided once per process (one download attempt, one warning)."""
     note = None
     if kind in ("real", "auto"):
         try:
@@ -210,13 +218,22 @@ def _locate(
 
 
 def load_letters(subset: str, *, source: str | None = None, data_home=None) -> Letters:
-    """Read the letters of one archive (``"large"`` or ``"small"``), cached.
+    """Read the letters of one archive (`"large"` or `"small"`), cached.
+
+    Parameters
+    ----------
+    subset : str
+        `"large"` or `"small"`.
+    source : str, optional
+        `"auto"`, `"real"` or `"standin"`; default [`notmnist.config.source`][notmnist.config.source].
+    data_home : str or PathLike, optional
+        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
 
     Returns
     -------
     Letters
-        ``images`` uint8 (N, 28, 28), ``labels`` int64 (N,), ``names``,
-        ``skipped``, ``path``, and ``provenance``.
+        `images` uint8 (N, 28, 28), `labels` int64 (N,), `names`,
+        `skipped`, `path`, and `provenance`.
 
     Raises
     ------
@@ -244,7 +261,7 @@ def _letters(src: DataSource, subset: str, data_home) -> Letters:
 
 
 def caller_stacklevel() -> int:
-    """The ``stacklevel`` that attributes a warning to the first caller outside this package."""
+    """The `stacklevel` that attributes a warning to the first caller outside this package."""
     package = os.path.join(str(Path(__file__).parent), "")
     frame, level = sys._getframe(1), 1
     while frame is not None and frame.f_code.co_filename.startswith(package):
@@ -273,11 +290,11 @@ class Splits:
     Attributes
     ----------
     train_images, valid_images, test_images : ndarray of float32, shape (n, 28, 28)
-        Normalised pixels ``(p - 127.5) / 255``, in about [-0.5, 0.5].
+        Normalised pixels `(p - 127.5) / 255`, in about [-0.5, 0.5].
     train_labels, valid_labels, test_labels : ndarray of int64, shape (n,)
         0 to 9 for A to J.
     train_index, valid_index, test_index : ndarray of int64, shape (n,)
-        Position of each image in its archive's :class:`~notmnist.archive.Letters`
+        Position of each image in its archive's [`Letters`][notmnist.archive.Letters]
         (train and valid: large; test: small).
     provenance : Provenance
     data_home : Path
@@ -298,7 +315,7 @@ class Splits:
 
     @property
     def sets(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """``{"train": (images, labels), "valid": ..., "test": ...}``."""
+        """`{"train": (images, labels), "valid": ..., "test": ...}`."""
         return {
             name: (getattr(self, f"{name}_images"), getattr(self, f"{name}_labels"))
             for name in ("train", "valid", "test")
@@ -306,7 +323,15 @@ class Splits:
 
 
 def split_sizes(scale: float = 1.0, sizes: dict | None = None) -> dict[str, int]:
-    """The course's split sizes times ``scale`` (multiples of 10), overridden by ``sizes``."""
+    """The course's split sizes times `scale` (multiples of 10), overridden by `sizes`.
+
+    Parameters
+    ----------
+    scale : float
+        Fraction of the course's sizes (the stand-in's scale; 1 for the real archives).
+    sizes : dict, optional
+        Sizes to use instead, by split name (`train`, `valid`, `test`).
+    """
     out = {k: 10 * max(1, round(v * scale / 10)) for k, v in COURSE_SIZES.items()}
     for k, v in (sizes or {}).items():
         if k not in out:
@@ -322,16 +347,27 @@ def make_splits(
 ) -> dict[str, np.ndarray]:
     """Draw the splits' indices as the course did, from an explicit seed.
 
-    Each letter of the large archive is shuffled; its first ``valid/10`` images
-    go to validation and the next ``train/10`` to training.  Each letter of the
-    small archive is shuffled and its first ``test/10`` go to test.  Each split
+    Each letter of the large archive is shuffled; its first `valid/10` images
+    go to validation and the next `train/10` to training.  Each letter of the
+    small archive is shuffled and its first `test/10` go to test.  Each split
     is then permuted.
+
+    Parameters
+    ----------
+    large : Letters
+        The letters of the large archive (train and validation come from it).
+    small : Letters
+        The letters of the small archive (test comes from it).
+    sizes : dict of str to int
+        Images per split (`train`, `valid`, `test`), multiples of 10.
+    seed : int
+        Seed of the shuffles.
 
     Returns
     -------
     dict
-        ``train_index``, ``valid_index``, ``test_index``: int64 positions into
-        ``large`` (train, valid) and ``small`` (test).
+        `train_index`, `valid_index`, `test_index`: int64 positions into
+        `large` (train, valid) and `small` (test).
     """
     rng = np.random.default_rng(seed)
     per = {k: v // len(LETTERS) for k, v in sizes.items()}
@@ -357,10 +393,22 @@ def make_splits(
 def provenance(
     *, source: str | None = None, data_home=None, seed: int = DEFAULT_SEED, sizes: dict | None = None
 ) -> Provenance:
-    """The provenance of :func:`load_splits` with the same arguments, without drawing the splits.
+    """The provenance of [`load_splits`][notmnist.dataset.load_splits] with the same arguments, without
+    drawing the splits.
 
-    Its :meth:`~Provenance.summary` is the one line every page shows, also on a page that reads
-    only the archives.
+    Its [`summary`][notmnist.dataset.Provenance.summary] is the one line every page shows,
+    also on a page that reads only the archives.
+
+    Parameters
+    ----------
+    source : str, optional
+        `"auto"`, `"real"` or `"standin"`, as for [`load_splits`][notmnist.dataset.load_splits].
+    data_home : str or PathLike, optional
+        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
+    seed : int
+        Seed of the splits.
+    sizes : dict, optional
+        Split sizes, as for [`load_splits`][notmnist.dataset.load_splits].
     """
     src = locate(source, data_home=data_home)
     return src.provenance(seed=seed, sizes=split_sizes(src.scale, sizes))
@@ -374,13 +422,13 @@ def load_splits(
     Parameters
     ----------
     source : {"auto", "real", "standin"}, optional
-        See :func:`locate`.
+        See [`locate`][notmnist.dataset.locate].
     data_home : path-like, optional
         Data folder.
     seed : int
         Seed of the shuffles.
     sizes : dict, optional
-        Any of ``train``, ``valid``, ``test`` (multiples of 10).  Default: the
+        Any of `train`, `valid`, `test` (multiples of 10).  Default: the
         course's 200,000 / 10,000 / 10,000, times the stand-in's scale.
 
     Returns
@@ -421,9 +469,14 @@ def load_splits(
 
 
 def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, remembered beside it (:func:`notmnist._sidefile.sha256`).
+    """SHA-256 of a file, remembered in a small side file beside it.
 
     The remembered value is used only while the file's size, modification and
     change times and inode are those it was computed for.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
     """
     return _sidefile.sha256(Path(path))

@@ -1,36 +1,37 @@
 """Export the prepared splits in the course's shape, for assignments 2 to 4.
 
-Assignment 1 of the course ends by saving its splits into ``notMNIST.pickle``:
-a dict of six arrays, ``train_dataset``, ``train_labels``, ``valid_dataset``,
-``valid_labels``, ``test_dataset`` and ``test_labels``; images float32
-(N, 28, 28) normalised as ``(p - 127.5) / 255``, labels int32 0-9 (A-J).
-The next assignments start by loading that file.  :func:`export` writes the
-same six arrays from the splits the site shows (:func:`notmnist.dataset.load_splits`),
+Assignment 1 of the course ends by saving its splits into `notMNIST.pickle`:
+a dict of six arrays, `train_dataset`, `train_labels`, `valid_dataset`,
+`valid_labels`, `test_dataset` and `test_labels`; images float32
+(N, 28, 28) normalised as `(p - 127.5) / 255`, labels int32 0-9 (A-J).
+The next assignments start by loading that file.  [`export`][notmnist.export.export] writes the
+same six arrays from the splits the site shows
+([`notmnist.dataset.load_splits`][notmnist.dataset.load_splits]),
 optionally with the validation and test sets sanitised as in problem 5.
 
 Two formats, each holding exactly the course's six arrays:
 
-- ``pickle``: the course's ``notMNIST.pickle``, the file the course's notebooks
-  for assignments 2 to 4 open (``pickle.load``), unchanged.  Arrays are pickled
-  as ``numpy.ndarray`` and ``numpy.dtype`` with their raw bytes (protocol 4), so
+- `pickle`: the course's `notMNIST.pickle`, the file the course's notebooks
+  for assignments 2 to 4 open (`pickle.load`), unchanged.  Arrays are pickled
+  as `numpy.ndarray` and `numpy.dtype` with their raw bytes (protocol 4), so
   the file names no NumPy-private module and loads with NumPy 1.x and 2.x alike.
   Writing a pickle is safe; *loading* one from an untrusted source is not, since
   unpickling can run arbitrary code.
-- ``npz`` (the default when no name says otherwise): ``np.savez``, uncompressed;
-  loads with ``np.load(path, allow_pickle=False)``, without unpickling, for one's
+- `npz` (the default when no name says otherwise): `np.savez`, uncompressed;
+  loads with `np.load(path, allow_pickle=False)`, without unpickling, for one's
   own code.
 
-The two are not interchangeable: ``pickle.load`` cannot read an ``.npz``
-(renamed, it fails with ``UnpicklingError``), so a ``.pickle`` name with the npz
-format, or an ``.npz`` name with the pickle format, is refused.
+The two are not interchangeable: `pickle.load` cannot read an `.npz`
+(renamed, it fails with `UnpicklingError`), so a `.pickle` name with the npz
+format, or an `.npz` name with the pickle format, is refused.
 
-Provenance goes beside the data, in ``<file>.provenance.json`` (:func:`sidecar`):
+Provenance goes beside the data, in `<file>.provenance.json` ([`sidecar`][notmnist.export.sidecar]):
 where the arrays come from, how they were made, and what was sanitised.  Not
-inside: learners treat the course's dict as six arrays (``len(save) == 6``,
-``a, b, c, d, e, f = save.values()``, ``for k in save: save[k].shape``), and a
+inside: learners treat the course's dict as six arrays (`len(save) == 6`,
+`a, b, c, d, e, f = save.values()`, `for k in save: save[k].shape`), and a
 seventh key breaks each of those habits; a JSON file also reads without Python.
 
-Every file is written atomically (:func:`notmnist._io.atomic_write`): a failed
+Every file is written atomically (to a temporary file, then renamed): a failed
 or interrupted export leaves no partial file.
 """
 
@@ -62,14 +63,14 @@ COURSE_KEYS = tuple(f"{split}_{what}" for split in SPLITS for what in ("dataset"
 """The course's key names, in the course's order."""
 IMAGE_DTYPE = np.dtype(np.float32)
 LABEL_DTYPE = np.dtype(np.int32)
-"""The course's dtypes: ``make_arrays`` allocated float32 images and int32 labels."""
+"""The course's dtypes: `make_arrays` allocated float32 images and int32 labels."""
 FORMATS = ("npz", "pickle")
 SUFFIXES = {".npz": "npz", ".pickle": "pickle", ".pkl": "pickle"}
 COURSE_FILE = "notMNIST.pickle"
 """The file name the course's notebooks for assignments 2 to 4 open."""
 SIDECAR_SUFFIX = ".provenance.json"
 PICKLE_PROTOCOL = 4
-"""Python >= 3.4; with :class:`_PortablePickler` the file loads with NumPy 1.x and 2.x."""
+"""Python >= 3.4; with `_PortablePickler` the file loads with NumPy 1.x and 2.x."""
 PICKLE_WARNING = (
     "writing a pickle is safe; loading one from an untrusted source is not (unpickling can run any code)"
 )
@@ -81,18 +82,18 @@ class ExportError(NotMNISTError, OSError):
 
 @dataclass(frozen=True)
 class Exported:
-    """What :func:`export` wrote.
+    """What [`export`][notmnist.export.export] wrote.
 
     Attributes
     ----------
     path : Path
         The file.
     format : str
-        ``"npz"`` or ``"pickle"``.
+        `"npz"` or `"pickle"`.
     shapes : dict
         Course key -> shape of the array written.
     provenance : dict
-        The provenance record, written to :attr:`provenance_path`.
+        The provenance record, written to [`provenance_path`][notmnist.export.Exported.provenance_path].
     """
 
     path: Path
@@ -102,38 +103,52 @@ class Exported:
 
     @property
     def provenance_path(self) -> Path:
-        """The provenance file beside :attr:`path` (:func:`sidecar`)."""
+        """The provenance file beside `path` ([`sidecar`][notmnist.export.sidecar])."""
         return sidecar(self.path)
 
 
 def sidecar(path: str | os.PathLike) -> Path:
-    """The provenance file of an export: ``notMNIST.pickle`` -> ``notMNIST.pickle.provenance.json``."""
+    """The provenance file of an export: `notMNIST.pickle` -> `notMNIST.pickle.provenance.json`.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The exported file.
+    """
     path = Path(path)
     return path.with_name(path.name + SIDECAR_SUFFIX)
 
 
 def default_name(format: str = "npz", sanitised: bool = False) -> str:
-    """``notMNIST.npz``, ``notMNIST.pickle``, or ``notMNIST_sanitised.*`` with ``sanitised``."""
+    """`notMNIST.npz`, `notMNIST.pickle`, or `notMNIST_sanitised.*` with `sanitised`.
+
+    Parameters
+    ----------
+    format : str
+        `"npz"` or `"pickle"`.
+    sanitised : bool
+        Whether the validation and test sets are the sanitised ones.
+    """
     return f"notMNIST{'_sanitised' if sanitised else ''}.{_check_format(format)}"
 
 
 def course_arrays(splits: Splits, *, clean: Sanitised | None = None) -> dict[str, np.ndarray]:
-    """The six arrays of ``splits`` under the course's key names and dtypes.
+    """The six arrays of `splits` under the course's key names and dtypes.
 
     Parameters
     ----------
     splits : Splits
-        From :func:`notmnist.dataset.load_splits`.
+        From [`notmnist.dataset.load_splits`][notmnist.dataset.load_splits].
     clean : notmnist.sanitise.Sanitised, optional
-        From :func:`notmnist.sanitise.sanitised`: keep only its validation and
+        From [`notmnist.sanitise.sanitised`][notmnist.sanitise.sanitised]: keep only its validation and
         test images.
 
     Returns
     -------
     dict
-        ``{split}_dataset``: float32 (n, 28, 28), C-contiguous (the cached
+        `{split}_dataset`: float32 (n, 28, 28), C-contiguous (the cached
         array itself when no copy is needed, so read-only);
-        ``{split}_labels``: int32 (n,), 0-9 for A-J.
+        `{split}_labels`: int32 (n,), 0-9 for A-J.
     """
     keep = {"train": None}
     if clean is not None:
@@ -158,10 +173,21 @@ def provenance_record(
     """Where the exported arrays come from, as a JSON-serialisable dict.
 
     Holds the splits' provenance (source, archives with size and SHA-256,
-    scale, seed, split sizes drawn, package version, why ``auto`` chose the
+    scale, seed, split sizes drawn, package version, why `auto` chose the
     stand-in), the one-line summary the pages print, the layout (keys,
     normalisation, labels), the counts written, and whether and how the
     validation and test sets were sanitised.
+
+    Parameters
+    ----------
+    splits : Splits
+        The splits exported.
+    arrays : dict of str to ndarray
+        The six arrays written, by key.
+    clean : Sanitised, optional
+        The sanitised sets, when those were exported.
+    threshold : float, optional
+        The near-duplicate threshold they were sanitised with.
     """
     record = splits.provenance.to_dict() if splits.provenance is not None else {}
     record["summary"] = splits.provenance.summary() if splits.provenance is not None else None
@@ -197,16 +223,16 @@ def export(
     Parameters
     ----------
     out : path-like, optional
-        The file, or an existing folder to write :func:`default_name` into.
-        Default: :func:`default_name` in the current folder.  An existing file
+        The file, or an existing folder to write [`default_name`][notmnist.export.default_name] into.
+        Default: [`default_name`][notmnist.export.default_name] in the current folder.  An existing file
         is replaced.
     sanitised : bool
         Drop validation and test images with an identical or near copy in
-        train, as problem 5 does (:func:`notmnist.sanitise.sanitised`).
+        train, as problem 5 does ([`notmnist.sanitise.sanitised`][notmnist.sanitise.sanitised]).
     format : {"npz", "pickle"}, optional
-        Default: from ``out``'s suffix (``.pickle`` or ``.pkl`` -> pickle), else npz.
+        Default: from `out`'s suffix (`.pickle` or `.pkl` -> pickle), else npz.
     source, data_home
-        As for :func:`notmnist.dataset.load_splits`.
+        As for [`notmnist.dataset.load_splits`][notmnist.dataset.load_splits].
 
     Returns
     -------
@@ -215,9 +241,9 @@ def export(
     Raises
     ------
     ExportError
-        If the folder of ``out`` does not exist or cannot be written to.
+        If the folder of `out` does not exist or cannot be written to.
     ValueError
-        If ``format`` is unknown or contradicts ``out``'s suffix.
+        If `format` is unknown or contradicts `out`'s suffix.
     """
     path, format = _target(out, format, sanitised)
     splits = dataset.load_splits(source=source, data_home=data_home)
@@ -237,22 +263,22 @@ def export(
 def write(
     path: str | os.PathLike, arrays: dict[str, np.ndarray], provenance: dict, *, format: str = "npz"
 ) -> Path:
-    """Write ``arrays`` to ``path`` and ``provenance`` to :func:`sidecar` of it, atomically.
+    """Write `arrays` to `path` and `provenance` to [`sidecar`][notmnist.export.sidecar] of it, atomically.
 
     Parameters
     ----------
     path : path-like
         The file; its folder must exist.
     arrays : dict
-        The six course arrays (:func:`course_arrays`); only they go into the file.
+        The six course arrays ([`course_arrays`][notmnist.export.course_arrays]); only they go into the file.
     provenance : dict
-        JSON-serialisable; written to ``<path>.provenance.json``.
+        JSON-serialisable; written to `<path>.provenance.json`.
     format : {"npz", "pickle"}
 
     Returns
     -------
     Path
-        ``path``.
+        `path`.
 
     Raises
     ------
@@ -284,11 +310,11 @@ def write(
 
 
 class _PortablePickler(pickle.Pickler):
-    """Pickle arrays as ``numpy.ndarray`` + ``numpy.dtype`` + raw bytes.
+    """Pickle arrays as `numpy.ndarray` + `numpy.dtype` + raw bytes.
 
-    NumPy 2 pickles arrays through ``numpy._core``, a module NumPy 1.x lacks
-    before 1.26 (and protocol 5 needs ``numpy._core.numeric``, which no 1.x has).
-    ``ndarray.__setstate__`` with a version-1 state has loaded in every NumPy
+    NumPy 2 pickles arrays through `numpy._core`, a module NumPy 1.x lacks
+    before 1.26 (and protocol 5 needs `numpy._core.numeric`, which no 1.x has).
+    `ndarray.__setstate__` with a version-1 state has loaded in every NumPy
     release, and the arrays it restores are writable, as the course's were.
     """
 
@@ -333,7 +359,7 @@ def _target(out, format: str | None, sanitised: bool) -> tuple[Path, str]:
 
 def _check_folder(path: Path) -> None:
     """A clear error now rather than after loading the splits: the folder must exist and be writable,
-    and ``path`` be absent or a regular file (a device, fifo, folder or link is never replaced)."""
+    and `path` be absent or a regular file (a device, fifo, folder or link is never replaced)."""
     check_replaceable(path)
     _remove_stale_parts(path)
     folder = path.parent
@@ -349,7 +375,7 @@ STALE_AFTER = 3600.0
 
 
 def _remove_stale_parts(path: Path) -> None:
-    """Delete the temporary files (``.<name>.<random>.part``) a killed export of ``path`` left beside it."""
+    """Delete the temporary files (`.<name>.<random>.part`) a killed export of `path` left beside it."""
     try:
         found = [p for p in path.parent.iterdir() if is_temporary(p.name, path.name)]
     except OSError:

@@ -1,28 +1,28 @@
 """Find or download the notMNIST archives, verified, in the data folder.
 
-The data folder is chosen in one place, :func:`notmnist.config.data_home`: the
-argument, else the ``NOTMNIST_DATA_DIR`` environment variable, else the platform
+The data folder is chosen in one place, [`notmnist.config.data_home`][notmnist.config.data_home]: the
+argument, else the `NOTMNIST_DATA_DIR` environment variable, else the platform
 cache folder.
 
-:func:`fetch` returns the path of a verified archive (:mod:`notmnist.verify`
+[`fetch`][notmnist.fetch.fetch] returns the path of a verified archive ([`notmnist.verify`][notmnist.verify]
 says what that means and checks it).  A file the user copied into the data
 folder by hand is used without any network once it passes the same check as a
 download, the first time it is met; the verdict is remembered beside it
-(:mod:`notmnist._sidefile`).  Otherwise the mirrors are
-tried in registry order with pooch's :class:`~pooch.HTTPDownloader` (tqdm
+(in a small side file).  Otherwise the mirrors are
+tried in registry order with pooch's `HTTPDownloader` (tqdm
 progress bar, finite timeouts).  Each attempt writes to a temporary file beside
-the target (``<name>.<random>.part``), is checked (size, gzip signature, then
-the whole gzip stream and the per-letter counts, or the caller's ``verify``), and
+the target (`<name>.<random>.part`), is checked (size, gzip signature, then
+the whole gzip stream and the per-letter counts, or the caller's `verify`), and
 only then renamed to the final name, with the same mode as every file the
 package writes; a file that fails is deleted and the next mirror tried.  The
 temporary file is removed on any error, Ctrl-C included, so a partial or wrong
 file never sits under the final name.  A wrong file found under the final name
 (HTML error page, truncated copy, contents that failed verification) is moved
-aside to ``<name>.invalid`` (``<name>.2.invalid``, ... when that is taken)
+aside to `<name>.invalid` (`<name>.2.invalid`, ... when that is taken)
 before downloading again; a folder, fifo or device under the name is refused
 and left alone.
 
-When nothing works the error, :class:`DataUnavailable`, is one line naming the
+When nothing works the error, [`DataUnavailable`][notmnist.fetch.DataUnavailable], is one line naming the
 file, every URL tried with what went wrong, and the exact path to drop the
 archive in by hand.  Offline, it comes within a fraction of a second when name
 resolution fails, and within the connect timeout otherwise.
@@ -68,7 +68,7 @@ _STANDIN_HINT = "or use the offline stand-in with NOTMNIST_SOURCE=standin"
 class DataUnavailable(NotMNISTError, OSError):
     """The archive is not in the data folder and could not be downloaded.
 
-    ``found`` is True when a file was under the archive's name but was not the archive.
+    `found` is True when a file was under the archive's name but was not the archive.
     """
 
     found = False
@@ -81,7 +81,7 @@ class ArchiveMismatch(DataUnavailable):
 
 
 def _not_regular(path: Path) -> str | None:
-    """What ``path`` is when it exists but is not a regular file (nor a link to one), else None."""
+    """What `path` is when it exists but is not a regular file (nor a link to one), else None."""
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
@@ -91,16 +91,16 @@ def _not_regular(path: Path) -> str | None:
 
 @dataclass(frozen=True)
 class ArchiveStatus:
-    """What the data folder holds for one archive (see :func:`archive_status`).
+    """What the data folder holds for one archive (see [`archive_status`][notmnist.fetch.archive_status]).
 
     Attributes
     ----------
     subset : str
-        ``"large"`` or ``"small"``.
+        `"large"` or `"small"`.
     path : Path
         Where the archive is, or would be, in the data folder.
     present : bool
-        A file exists at ``path``.
+        A file exists at `path`.
     size : int or None
         Its size in bytes, None when absent.
     expected_size : int
@@ -110,8 +110,8 @@ class ArchiveStatus:
         first read: the whole gzip stream (CRC and length) and the readable
         images per letter equal to the published counts.
     problem : str or None
-        Why it is not verified (``"not in the data folder"`` when absent,
-        ``"size matches, contents not yet checked"`` before its first read);
+        Why it is not verified (`"not in the data folder"` when absent,
+        `"size matches, contents not yet checked"` before its first read);
         None when verified.
     """
 
@@ -127,14 +127,14 @@ class ArchiveStatus:
 def archive_status(
     subset: str, *, data_home: str | os.PathLike[str] | None = None
 ) -> ArchiveStatus:
-    """Describe the archive of ``subset`` in the data folder, without any network.
+    """Describe the archive of `subset` in the data folder, without any network.
 
     Parameters
     ----------
     subset : {"large", "small"}
         Which archive.
     data_home : str or PathLike, optional
-        Data folder; see :func:`data_home`.
+        Data folder; see [`data_home`][notmnist.config.data_home].
 
     Returns
     -------
@@ -166,14 +166,14 @@ def fetch(
     download_if_missing: bool = True,
     verify: Callable[[Path], str | None] | None = None,
 ) -> Path:
-    """Return the path of the verified archive of ``subset``, downloading it if needed.
+    """Return the path of the verified archive of `subset`, downloading it if needed.
 
     Parameters
     ----------
     subset : {"large", "small"}
-        Which archive: ``notMNIST_large.tar.gz`` or ``notMNIST_small.tar.gz``.
+        Which archive: `notMNIST_large.tar.gz` or `notMNIST_small.tar.gz`.
     data_home : str or PathLike, optional
-        Data folder; see :func:`data_home`.
+        Data folder; see [`data_home`][notmnist.config.data_home].
     download_if_missing : bool, default True
         Download the archive when the data folder does not hold it.
     verify : callable, optional
@@ -181,23 +181,23 @@ def fetch(
         is kept or a file found in the data folder before it is first used:
         returns None, or what is wrong (then a download is deleted and the
         next mirror tried; a file found is moved aside).  Default:
-        :func:`notmnist.verify.contents_check`, which reads the archive
+        [`notmnist.verify.contents_check`][notmnist.verify.contents_check], which reads the archive
         (caching its letters) and compares the per-letter counts with the
         registry's.
 
     Returns
     -------
     Path
-        ``<data_home>/<file name>``, of the published byte size, starting with
+        `<data_home>/<file name>`, of the published byte size, starting with
         the gzip signature, and not known to have failed verification.
 
     Raises
     ------
     ValueError
-        ``subset`` is not one of the known subsets.
+        `subset` is not one of the known subsets.
     ArchiveMismatch
-        A wrong file sits under the archive's name and ``download_if_missing`` is False,
-        or a folder, fifo or device does (whatever ``download_if_missing``).
+        A wrong file sits under the archive's name and `download_if_missing` is False,
+        or a folder, fifo or device does (whatever `download_if_missing`).
     DataUnavailable
         The archive is absent and downloading is off or failed on every mirror.
     """
@@ -283,7 +283,7 @@ def _download(
     size: int,
     verify: Callable[[Path], str | None],
 ) -> str | None:
-    """Download ``url`` to ``target`` through a temporary file; return None or what went wrong."""
+    """Download `url` to `target` through a temporary file; return None or what went wrong."""
     try:
         fd, name = tempfile.mkstemp(prefix=target.name + ".", suffix=PART_SUFFIX, dir=target.parent)
     except OSError as exc:
@@ -333,9 +333,9 @@ def _describe(exc: OSError) -> str:
 
 
 def _remove_stale_parts(folder: Path, filename: str) -> None:
-    """Delete temporary files of ``filename`` left by a killed process (untouched for an hour).
+    """Delete temporary files of `filename` left by a killed process (untouched for an hour).
 
-    A live download writes to its file at least every ``TIMEOUT[1]`` seconds, so
+    A live download writes to its file at least every `TIMEOUT[1]` seconds, so
     the temporary file of a download still running in another process is kept.
     """
     now = time.time()

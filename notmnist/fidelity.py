@@ -1,36 +1,37 @@
 """How close the stand-in is to notMNIST: its statistics next to the real archives'.
 
-The stand-in (:mod:`notmnist.standin`) is rendered from fonts; this module
+The stand-in ([`notmnist.standin`][notmnist.standin]) is rendered from fonts; this module
 measures it the way a reader of the problems would, after the whole pipeline,
 and puts each figure next to the same figure of the real data (facts gathered
 in the project's reference notes, stored below, never results of a build):
 
-* **glyphs** (:func:`glyph_stats`): pixel statistics of the small archive,
-  against the 2,000 real glyphs of the sample of ``notMNIST_small`` the
-  project is calibrated on (:data:`REAL_GLYPHS`);
-* **per-letter counts** (:func:`count_spread`): how unbalanced each archive
-  is, against the published counts in :mod:`notmnist.registry`;
-* **overlap** (:func:`overlap_stats`): validation and test images with an
+* **glyphs** ([`glyph_stats`][notmnist.fidelity.glyph_stats]): pixel statistics of the small archive,
+  against the 2,000 real glyphs of the sample of `notMNIST_small` the
+  project is calibrated on ([`REAL_GLYPHS`][notmnist.fidelity.REAL_GLYPHS]);
+* **per-letter counts** ([`count_spread`][notmnist.fidelity.count_spread]): how unbalanced each archive
+  is, against the published counts in [`notmnist.registry`][notmnist.registry];
+* **overlap** ([`overlap_stats`][notmnist.fidelity.overlap_stats]): validation and test images with an
   identical copy in train, as problem 5 counts them, against the published
   1,067 and 1,324 of 10,000; and the share problem 5 drops (identical or near
-  copies at :data:`notmnist.duplicates.DEFAULT_THRESHOLD`);
-* **near copies** (:func:`near_l1`): of the first 200 test images, those
+  copies at [`notmnist.duplicates.DEFAULT_THRESHOLD`][notmnist.duplicates.DEFAULT_THRESHOLD]);
+* **near copies** ([`near_l1`][notmnist.fidelity.near_l1]): of the first 200 test images, those
   with a copy in train under the published criterion, L1 < 10 on normalised
   pixels, against the published 53 of 200 (the count problem 5 and the home
   page show);
-* **nearest neighbours** (:func:`neighbour_stats`): 360 glyphs of the small
+* **nearest neighbours** ([`neighbour_stats`][notmnist.fidelity.neighbour_stats]): 360 glyphs of the small
   archive against 1,440 others of it, and the same for the real sample:
   shares identical and near at the site's threshold, quartiles of the distance;
-* **learning curve** (:func:`learning_curve_stats`): logistic regression of
-  :mod:`notmnist.baseline` on the course split, against the published
+* **learning curve** ([`learning_curve_stats`][notmnist.fidelity.learning_curve_stats]):
+  logistic regression of
+  [`notmnist.baseline`][notmnist.baseline] on the course split, against the published
   .509 / .697 / .833 / .851;
-* **transfer** (:func:`transfer_stats`), where the real sample is present:
+* **transfer** ([`transfer_stats`][notmnist.fidelity.transfer_stats]), where the real sample is present:
   logistic regression trained on stand-in images and scored on the real
   glyphs, next to the same model trained on real glyphs (cross-validated on
   the sample).
 
-:func:`markdown` is what the data page shows (computed during the build and
-cached); :func:`report` is what ``python -m notmnist standin --report`` prints.
+[`markdown`][notmnist.fidelity.markdown] is what the data page shows (computed during the build and
+cached); [`report`][notmnist.fidelity.report] is what `.venv/bin/python -m notmnist standin --report` prints.
 """
 
 from __future__ import annotations
@@ -63,18 +64,20 @@ GLYPH_DEFINITIONS: dict[str, str] = {
     "near_constant": "share of images that are near-constant (notmnist.pixels.near_constant)",
     "repeated_distinct": "share of distinct images that occur twice or more (grows with the sample's size)",
 }
-"""What each key of :func:`glyph_stats` (and :data:`REAL_GLYPHS`) measures, on raw grey levels 0-255."""
+"""What each key of [`glyph_stats`][notmnist.fidelity.glyph_stats] (and
+[`REAL_GLYPHS`][notmnist.fidelity.REAL_GLYPHS]) measures, on raw grey levels 0-255."""
 
 REAL_SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "notMNIST_small_sample.tar.gz"
-"""2,000 real glyphs of ``notMNIST_small`` (200 per letter), beside the project's folder in a checkout.
+"""2,000 real glyphs of `notMNIST_small` (200 per letter), beside the project's folder in a checkout.
 
 Never part of the package or the site: where it is absent (an installed package,
 a fresh clone) the rows that need it are left out."""
 
 REAL_GLYPHS: dict[str, float] = dict(_real_glyphs.FIGURES["glyphs"])
-""":func:`glyph_stats` of the real sample (:data:`REAL_SAMPLE`), with the definitions of
-:data:`GLYPH_DEFINITIONS`; written into :mod:`notmnist._real_glyphs` by
-``python benchmarks/real_glyphs.py``, never typed in."""
+"""[`glyph_stats`][notmnist.fidelity.glyph_stats] of the real sample
+([`REAL_SAMPLE`][notmnist.fidelity.REAL_SAMPLE]), with the definitions of
+[`GLYPH_DEFINITIONS`][notmnist.fidelity.GLYPH_DEFINITIONS]; written into `notmnist/_real_glyphs.py` by
+`.venv/bin/python benchmarks/real_glyphs.py`, never typed in."""
 
 NN_QUERIES, NN_REFERENCES = 360, 1_440
 """The nearest-neighbour protocol: queries against other glyphs of one small archive.
@@ -83,15 +86,16 @@ NN_QUERIES, NN_REFERENCES = 360, 1_440
 scale 0.1 (1,870), so both sides are measured alike."""
 
 REAL_NEIGHBOURS: dict[str, float] = dict(_real_glyphs.FIGURES["neighbours"])
-""":func:`neighbour_stats` of the real sample at :data:`NN_QUERIES` against
-:data:`NN_REFERENCES`, seed 0, at the threshold stored beside them."""
+"""[`neighbour_stats`][notmnist.fidelity.neighbour_stats] of the real sample at `NN_QUERIES` against
+`NN_REFERENCES`, seed 0, at the threshold stored beside them."""
 
 REAL_IN_TRAIN: dict[str, tuple[int, int]] = {"valid": (1_067, 10_000), "test": (1_324, 10_000)}
 """Published images of each split with an identical copy in train, of the split's size."""
 
 REAL_NEAR_L1: tuple[int, int] = (53, 200)
 """Published: of the first 200 test images, those with a near copy in train at L1 < 10 on
-normalised pixels (``mad`` < 3.25 grey levels in :mod:`notmnist.duplicates`), identical ones included."""
+normalised pixels (`mad` < 3.25 grey levels in [`notmnist.duplicates`][notmnist.duplicates]), identical
+ones included."""
 
 TRANSFER_SIZES: tuple[int, ...] = (1_600, 20_000)
 """Training sizes of the transfer rows: the real sample's cross-validation folds, and the course's 20,000."""
@@ -114,7 +118,7 @@ class Row(NamedTuple):
 
 
 def glyph_stats(images: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-    """Pixel statistics of glyphs, comparable with :data:`REAL_GLYPHS`.
+    """Pixel statistics of glyphs, comparable with [`REAL_GLYPHS`][notmnist.fidelity.REAL_GLYPHS].
 
     Parameters
     ----------
@@ -126,7 +130,7 @@ def glyph_stats(images: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     Returns
     -------
     dict
-        The keys of :data:`REAL_GLYPHS`.
+        The keys of [`REAL_GLYPHS`][notmnist.fidelity.REAL_GLYPHS].
     """
     images, labels = np.asarray(images), np.asarray(labels)
     if images.ndim != 3 or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE) or len(images) != len(labels):
@@ -169,8 +173,8 @@ def overlap_stats(splits: dataset.Splits, clean: sanitise.Sanitised) -> dict[str
     Returns
     -------
     dict
-        ``valid_in_train`` and ``test_in_train``: share with an identical copy
-        in train; ``valid_dropped`` and ``test_dropped``: share dropped by the
+        `valid_in_train` and `test_in_train`: share with an identical copy
+        in train; `valid_dropped` and `test_dropped`: share dropped by the
         sanitised sets (identical or near copy in train).
     """
     n_valid, n_test = len(splits.valid_labels), len(splits.test_labels)
@@ -185,15 +189,15 @@ def overlap_stats(splits: dataset.Splits, clean: sanitise.Sanitised) -> dict[str
 def near_l1(
     test_images: np.ndarray, train_images: np.ndarray, first: int = REAL_NEAR_L1[1]
 ) -> tuple[int, int]:
-    """Of the first ``first`` test images, how many have a copy in train at L1 < 10 on normalised pixels.
+    """Of the first `first` test images, how many have a copy in train at L1 < 10 on normalised pixels.
 
-    The published criterion behind :data:`REAL_NEAR_L1` (a mean absolute
-    difference under ``10 * 255 / 784`` grey levels), identical copies included.
+    The published criterion behind [`REAL_NEAR_L1`][notmnist.fidelity.REAL_NEAR_L1] (a mean absolute
+    difference under `10 * 255 / 784` grey levels), identical copies included.
 
     Returns
     -------
     found, n : int
-        Images with such a copy, and images looked at (``first``, or fewer in a smaller test split).
+        Images with such a copy, and images looked at (`first`, or fewer in a smaller test split).
     """
     query = test_images[:first]
     pairs = duplicates.near_duplicates(query, train_images, metric="mad")
@@ -210,17 +214,17 @@ def neighbour_stats(
 ) -> dict[str, float]:
     """Nearest-neighbour distances within one archive, as the real figures were measured.
 
-    ``n_query`` glyphs, drawn with ``seed``, against ``n_reference`` other
+    `n_query` glyphs, drawn with `seed`, against `n_reference` other
     glyphs of the same archive (fewer when the archive is smaller, four
     references per query); root-mean-square distance in grey levels.  The
-    real figures (:data:`REAL_NEIGHBOURS`) were measured the same way on the
+    real figures ([`REAL_NEIGHBOURS`][notmnist.fidelity.REAL_NEIGHBOURS]) were measured the same way on the
     real sample.
 
     Returns
     -------
     dict
-        ``nn_identical`` (share with an identical neighbour), ``nn_near``
-        (closer than ``threshold``), ``nn_q1``, ``nn_median``, ``nn_q3``
+        `nn_identical` (share with an identical neighbour), `nn_near`
+        (closer than `threshold`), `nn_q1`, `nn_median`, `nn_q3`
         (quartiles of the distance).
     """
     images = np.asarray(images)
@@ -243,14 +247,17 @@ def neighbour_stats(
 
 
 def _nn_sizes(n: int, n_query: int = NN_QUERIES, n_reference: int = NN_REFERENCES) -> tuple[int, int]:
-    """Queries and references of :func:`neighbour_stats` for ``n`` glyphs (fewer when ``n`` is smaller)."""
+    """Queries and references of [`neighbour_stats`][notmnist.fidelity.neighbour_stats] for `n` glyphs.
+
+    Fewer when `n` is smaller.
+    """
     total = min(n, n_query + n_reference)
     n_q = min(max(1, round(total * n_query / (n_query + n_reference))), total - 1)
     return n_q, total - n_q
 
 
 def learning_curve_stats(splits: dataset.Splits) -> dict[int, float]:
-    """Test accuracy of :func:`notmnist.baseline.learning_curve` at the published sizes.
+    """Test accuracy of [`learning_curve`][notmnist.baseline.learning_curve] at the published sizes.
 
     Sizes not smaller than the training split are left out.  The fits are
     those of problem 6 (same images, same settings), so they come from its cache.
@@ -264,7 +271,7 @@ def learning_curve_stats(splits: dataset.Splits) -> dict[int, float]:
 
 
 def real_sample():
-    """The real sample's glyphs (:data:`REAL_SAMPLE`), or None where it is absent.
+    """The real sample's glyphs ([`REAL_SAMPLE`][notmnist.fidelity.REAL_SAMPLE]), or None where it is absent.
 
     Returns
     -------
@@ -282,20 +289,20 @@ def transfer_stats(
     train_images: np.ndarray, train_labels: np.ndarray, real_images: np.ndarray, real_labels: np.ndarray,
     *, folds: int = 5,
 ) -> dict[str, float | None]:
-    """How well a model trained on ``train`` reads real glyphs, next to one trained on real glyphs.
+    """How well a model trained on `train` reads real glyphs, next to one trained on real glyphs.
 
-    Logistic regression (:func:`notmnist.baseline.fit_logistic`) trained on the
-    first ``n`` training images for each ``n`` in :data:`TRANSFER_SIZES` (those the
+    Logistic regression ([`notmnist.baseline.fit_logistic`][notmnist.baseline.fit_logistic]) trained on the
+    first `n` training images for each `n` in [`TRANSFER_SIZES`][notmnist.fidelity.TRANSFER_SIZES] (those the
     split holds), scored on every real glyph.  The real-trained figure is
-    ``folds``-fold cross-validation on the real glyphs: trained on four fifths
+    `folds`-fold cross-validation on the real glyphs: trained on four fifths
     (1,600 of 2,000), scored on the rest, accuracy over all of them.
 
     Returns
     -------
     dict
-        ``transfer_<n>`` (accuracy on the real glyphs, None if the split is
-        smaller than ``n``) and ``real_cv`` (the real-trained accuracy) with
-        ``real_cv_n`` (its training size per fold).
+        `transfer_<n>` (accuracy on the real glyphs, None if the split is
+        smaller than `n`) and `real_cv` (the real-trained accuracy) with
+        `real_cv_n` (its training size per fold).
     """
     out: dict[str, float | None] = {}
     for n in TRANSFER_SIZES:
@@ -340,7 +347,7 @@ def table(
     seed: int = 0,
     real: Any = None,
 ) -> list[Row]:
-    """Every fidelity row: ``(key, label, real, stand-in)``.
+    """Every fidelity row: `(key, label, real, stand-in)`.
 
     Parameters
     ----------
@@ -353,12 +360,13 @@ def table(
     seed : int
         Seed of the nearest-neighbour sample.
     real : notmnist.archive.Letters, optional
-        Real glyphs (:func:`real_sample`) for the transfer rows; without them those rows are left out.
+        Real glyphs ([`real_sample`][notmnist.fidelity.real_sample]) for the transfer rows; without
+        them those rows are left out.
 
     Returns
     -------
     list of Row
-        ``standin`` is None for a learning-curve or transfer size the split is too small for.
+        `standin` is None for a learning-curve or transfer size the split is too small for.
     """
     threshold = duplicates.DEFAULT_THRESHOLD
     glyphs = glyph_stats(small.images, small.labels)
@@ -421,16 +429,18 @@ def table(
 def report(
     paths: Mapping[str, str | os.PathLike], *, seed: int = 0, n_jobs: int | None = None
 ) -> list[Row]:
-    """:func:`table` of a stand-in folder, as ``python -m notmnist standin --report`` prints it.
+    """[`table`][notmnist.fidelity.table] of a stand-in folder.
 
-    The course split is drawn as :func:`notmnist.dataset.load_splits` would,
+    As `.venv/bin/python -m notmnist standin --report` prints it.
+
+    The course split is drawn as [`notmnist.dataset.load_splits`][notmnist.dataset.load_splits] would,
     with the split sizes of the stand-in's scale (from its manifest).
 
     Parameters
     ----------
     paths : dict
-        ``{"large": path, "small": path}``, as returned by
-        :func:`notmnist.standin.write_standin`.
+        `{"large": path, "small": path}`, as returned by
+        [`notmnist.standin.write_standin`][notmnist.standin.write_standin].
     seed : int
         Seed of the nearest-neighbour sample.
     n_jobs : int, optional
@@ -460,9 +470,9 @@ def report(
 
 
 def cached_table(*, seed: int = 0) -> list[Row]:
-    """:func:`table` of the data the problems run on, kept in the data folder's cache.
+    """[`table`][notmnist.fidelity.table] of the data the problems run on, kept in the data folder's cache.
 
-    An entry of :func:`notmnist.cache.memo` keyed by the archives' SHA-256, the seed and the
+    An entry of [`notmnist.cache.memo`][notmnist.cache.memo] keyed by the archives' SHA-256, the seed and the
     source of this module and every package module it imports: the same stand-in and code give
     the same table.  The rows are stored as JSON text (nothing is pickled).  The learning curve,
     near duplicates and sanitised sets come from the problems' own caches.
@@ -510,7 +520,8 @@ def markdown(provenance: Mapping[str, Any]) -> str:
     Parameters
     ----------
     provenance : mapping
-        The provenance the problems recorded (:meth:`notmnist.dataset.Provenance.to_dict`).
+        The provenance the problems recorded
+        ([`Provenance.to_dict`][notmnist.dataset.Provenance.to_dict]).
     """
     if provenance.get("source") != "standin":
         return (

@@ -1,11 +1,13 @@
 """Pixels: normalised floats and grey levels, and the helpers every stage uses.
 
 The archives hold 8-bit grey levels (0 black background, 255 white ink); the
-splits hold them normalised as the course did, ``(p - 127.5) / 255`` in
-float32.  This module converts between the two (:func:`normalise`,
-:func:`denormalise`, :func:`grey_levels`), checks image arrays
-(:func:`as_rows`) and finds the nearly constant images (:func:`near_constant`).
-Every function accepts either kind: ``uint8`` arrays are grey levels, float
+splits hold them normalised as the course did, `(p - 127.5) / 255` in
+float32.  This module converts between the two ([`normalise`][notmnist.pixels.normalise],
+[`denormalise`][notmnist.pixels.denormalise], [`grey_levels`][notmnist.pixels.grey_levels]), checks image
+arrays
+([`as_rows`][notmnist.pixels.as_rows]) and finds the nearly constant images
+([`near_constant`][notmnist.pixels.near_constant]).
+Every function accepts either kind: `uint8` arrays are grey levels, float
 arrays are normalised pixels.
 """
 
@@ -20,15 +22,27 @@ CHUNK = 2048
 
 
 def normalise(images: np.ndarray) -> np.ndarray:
-    """Map uint8 pixels to float32 ``(p - 127.5) / 255``, as the course did."""
+    """Map uint8 pixels to float32 `(p - 127.5) / 255`, as the course did.
+
+    Parameters
+    ----------
+    images : ndarray of uint8
+        Grey levels 0 to 255, any shape.
+    """
     return (images.astype(np.float32) - np.float32(PIXEL_DEPTH / 2)) / np.float32(PIXEL_DEPTH)
 
 
 def denormalise(images: np.ndarray) -> np.ndarray:
-    """Undo :func:`normalise`: float pixels back to uint8 grey levels, rounded to the nearest.
+    """Undo [`normalise`][notmnist.pixels.normalise]: float pixels back to uint8 grey levels, rounded to the
+    nearest.
 
     Works through the images a block at a time, so the temporaries stay small
     even for the whole training split.
+
+    Parameters
+    ----------
+    images : ndarray of float
+        Normalised pixels, any shape.
     """
     images = np.asarray(images)
     out = np.empty(images.shape, np.uint8)
@@ -45,7 +59,7 @@ def denormalise(images: np.ndarray) -> np.ndarray:
 
 
 def as_rows(images: np.ndarray, name: str = "images") -> np.ndarray:
-    """Images as a C-contiguous ``(N, pixels)`` array, with a clear error for bad input.
+    """Images as a C-contiguous `(N, pixels)` array, with a clear error for bad input.
 
     Parameters
     ----------
@@ -56,12 +70,12 @@ def as_rows(images: np.ndarray, name: str = "images") -> np.ndarray:
     Returns
     -------
     ndarray, shape (N, pixels)
-        Same dtype as ``images``; a view when the input is already contiguous.
+        Same dtype as `images`; a view when the input is already contiguous.
 
     Raises
     ------
     ValueError
-        If ``images`` is not an array of images, or neither ``uint8`` nor float.
+        If `images` is not an array of images, or neither `uint8` nor float.
     """
     images = np.asarray(images)
     if images.ndim < 2:
@@ -77,7 +91,7 @@ def as_rows(images: np.ndarray, name: str = "images") -> np.ndarray:
 
 
 def grey_levels(images: np.ndarray, name: str = "images", index: np.ndarray | None = None) -> np.ndarray:
-    """Images (or rows ``index`` of them) as float32 grey levels 0 to 255, shape ``(n, pixels)``.
+    """Images (or rows `index` of them) as float32 grey levels 0 to 255, shape `(n, pixels)`.
 
     Normalised 8-bit pixels are rounded back to exact integers, so that sums
     of squared or absolute differences of them are exact in float32 up to 2**24.
@@ -119,7 +133,7 @@ def near_constant(images: np.ndarray, *, max_std: float = 16.0) -> np.ndarray:
     Parameters
     ----------
     images : ndarray of uint8 or float, shape (N, H, W)
-        Grey levels, or normalised floats ``(p - 127.5) / 255``.
+        Grey levels, or normalised floats `(p - 127.5) / 255`.
     max_std : float, default 16.0
         An image whose pixels have a standard deviation below this many grey
         levels is near-constant.

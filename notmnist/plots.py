@@ -1,13 +1,13 @@
 """Figure helpers the problem pages share: glyph grids, pairs, bars.
 
 Glyphs are drawn in grey with no ticks, white ink on black as in the archives.
-Every helper returns the :class:`~matplotlib.figure.Figure` so a page can add
-to it; pages call ``plt.show()`` at the end of a figure cell.
+Every helper returns the `Figure` so a page can add
+to it; pages call `plt.show()` at the end of a figure cell.
 
 When a problem script runs from a terminal with no display (matplotlib's
 non-interactive Agg backend) and not under mkdocs-gallery, importing this
 module arranges for the open figures to be saved as PNG files under
-``./figures/`` when the script ends, and says where.
+`./figures/` when the script ends, and says where.
 """
 
 from __future__ import annotations
@@ -26,6 +26,36 @@ from .registry import LETTERS
 _PAD = 5  # pixels between glyphs (each glyph also gets a thin grey frame, so white tiles never merge)
 _CAPTION = 13  # pixels under a glyph for its caption
 _FRAME = "0.55"  # grey of the frame around every glyph
+
+_PAIR_SIZE = 1.2  # inches per image of a pair grid
+_CHAR_WIDTH = 0.62  # average width of a character of matplotlib's font, in ems
+
+PHONE_COLUMN = 345
+"""Width in CSS pixels a figure gets on a 390 px phone (the column less a figure's margins)."""
+MIN_TEXT = 9
+"""Smallest text, in CSS pixels, a figure may show on that phone."""
+
+
+def readable_size(width: float) -> float:
+    """Smallest font size (points) that stays [`MIN_TEXT`][notmnist.plots.MIN_TEXT] pixels tall
+    when a figure `width` inches wide is shrunk to a phone's column.
+
+    A figure is shown at most as wide as the column: on a phone its text shrinks by
+    `PHONE_COLUMN / (width * dpi)`, whatever the dpi it was saved at, so the size in points a text
+    needs grows with the figure's width (about 1.9 points per inch): matplotlib's default sizes
+    (10 points and up) suit figures up to about 5.3 inches wide.
+
+    Parameters
+    ----------
+    width : float
+        Width of the figure in inches.
+
+    Returns
+    -------
+    float
+        Font size in points.
+    """
+    return MIN_TEXT * 72 / PHONE_COLUMN * width
 
 
 def glyph_grid(
@@ -46,9 +76,10 @@ def glyph_grid(
     captions : sequence of str, optional
         One short caption under each image ("" for none).
     ncols : int
-        Images per row.
+        Images per row, at most: fewer when the captions would not fit under the images at a
+        size legible on a phone ([`readable_size`][notmnist.plots.readable_size]).
     title : str, optional
-        Figure title.
+        Figure title, wrapped to the figure's width.
     marked : sequence of bool, optional
         Draw a red frame around the images where True (mistakes, duplicates).
     size : float
@@ -63,7 +94,7 @@ def glyph_grid(
 
     images = np.asarray(images)
     n, h, w = images.shape
-    ncols = max(1, min(ncols, n))
+    ncols = _fit_columns(max(1, min(ncols, n)), size, captions)
     nrows = max(1, -(-n // ncols))
     below = _CAPTION if captions is not None else 0
     cell_h, cell_w = h + _PAD + below, w + _PAD
@@ -73,9 +104,10 @@ def glyph_grid(
         y, x = _PAD + (i // ncols) * cell_h, _PAD + (i % ncols) * cell_w
         mosaic[y : y + h, x : x + w] = pixels[i]
     width = ncols * size + 0.2
-    if title:  # wrapped to the figure's width, so a narrow grid shows all of it
-        title = textwrap.fill(title, max(16, int(width * 10)))
-    top = 0.25 + 0.2 * (title.count("\n") + 1) if title else 0.05
+    title_size = max(12.0, readable_size(width))
+    if title:
+        title = textwrap.fill(title, max(20, int(72 * width / (_CHAR_WIDTH * title_size))))
+    top = (title.count("\n") + 1) * 1.3 * title_size / 72 + 0.2 if title else 0.05
     height = nrows * size * cell_h / cell_w + top + 0.05
     fig, ax = plt.subplots(figsize=(width, height))
     # the mosaic fills the figure but for fixed margins (tight_layout would measure every caption)
@@ -83,7 +115,7 @@ def glyph_grid(
     cmap = plt.get_cmap("gray").with_extremes(bad="white")
     ax.imshow(mosaic, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
     ax.set_axis_off()
-    fontsize = 11 * min(1.0, size / 0.9)
+    fontsize = max(11 * min(1.0, size / 0.9), readable_size(width))
     for i in range(n):
         y, x = _PAD + (i // ncols) * cell_h, _PAD + (i % ncols) * cell_w
         if captions is not None and captions[i]:
@@ -97,31 +129,49 @@ def glyph_grid(
                 Rectangle((x - 1, y - 1), w + 1, h + 1, fill=False, edgecolor=_FRAME, linewidth=0.6)
             )
     if title:
-        ax.set_title(title)
+        ax.set_title(title, fontsize=title_size)
     return fig
 
 
+def _fit_columns(ncols: int, size: float, captions) -> int:
+    """At most `ncols` columns of `size` inches, fewer if the longest caption would not fit."""
+    longest = max((len(str(c)) for c in captions), default=0) if captions is not None else 0
+    while ncols > 1 and longest * _CHAR_WIDTH * readable_size(ncols * size + 0.2) > 72 * size:
+        ncols -= 1
+    return ncols
+
+
 def shown_distance(distance: float, decimals: int = 1) -> str:
-    """A distance for a caption, rounded *down* to ``decimals``.
+    """A distance for a caption, rounded *down* to `decimals`.
 
     Rounding down keeps a caption on the right side of a threshold with at most
-    ``decimals`` decimals: 11.97 under a threshold of 12 shows as ``11.9``, never
-    as ``12.0``.
+    `decimals` decimals: 11.97 under a threshold of 12 shows as `11.9`, never
+    as `12.0`.
+
+    Parameters
+    ----------
+    distance : float
+        The distance.
+    decimals : int
+        Decimals shown.
     """
     scale = 10**decimals
     return f"{np.floor(float(distance) * scale) / scale:.{decimals}f}"
 
 
 def letter_grid(images, labels, *, per_letter: int = 10, seed: int = 0, title: str | None = None):
-    """One row per letter A-J with ``per_letter`` random samples of that letter.
+    """One row per letter A-J with `per_letter` random samples of that letter.
 
     Parameters
     ----------
     images : ndarray, shape (n, 28, 28)
     labels : ndarray of int, shape (n,)
     per_letter : int
+        Samples per letter (one row each).
     seed : int
         Seed of the sample.
+    title : str, optional
+        Figure title.
 
     Returns
     -------
@@ -141,7 +191,7 @@ def letter_grid(images, labels, *, per_letter: int = 10, seed: int = 0, title: s
 
 
 def pair_grid(left, right, captions, *, title: str | None = None, ncols: int = 6):
-    """Pairs of images, ``left[i]`` above ``right[i]``, one caption under each pair.
+    """Pairs of images, `left[i]` above `right[i]`, one caption under each pair.
 
     Parameters
     ----------
@@ -149,7 +199,7 @@ def pair_grid(left, right, captions, *, title: str | None = None, ncols: int = 6
     captions : sequence of str, length n
     title : str, optional
     ncols : int
-        Pairs per row.
+        Pairs per row, at most (fewer when the captions need the room, as in `glyph_grid`).
 
     Returns
     -------
@@ -157,7 +207,7 @@ def pair_grid(left, right, captions, *, title: str | None = None, ncols: int = 6
     """
     left, right = np.asarray(left), np.asarray(right)
     n = len(left)
-    ncols = max(1, min(ncols, n))
+    ncols = _fit_columns(max(1, min(ncols, n)), _PAIR_SIZE, captions)
     rows, labels = [], []
     for start in range(0, n, ncols):
         stop = min(start + ncols, n)
@@ -166,7 +216,7 @@ def pair_grid(left, right, captions, *, title: str | None = None, ncols: int = 6
         rows += [np.concatenate([left[start:stop], blank]), np.concatenate([right[start:stop], blank])]
         labels += [""] * ncols + list(captions[start:stop]) + [""] * pad
     grid = np.concatenate(rows) if rows else left
-    return glyph_grid(grid, labels, ncols=ncols, title=title, size=1.2)
+    return glyph_grid(grid, labels, ncols=ncols, title=title, size=_PAIR_SIZE)
 
 
 # ----------------------------------------------------------------------------- headless runs

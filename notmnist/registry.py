@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from .errors import ConfigError
 
 LETTERS: tuple[str, ...] = tuple("ABCDEFGHIJ")
-"""The ten classes, in label order: label ``i`` is ``LETTERS[i]``."""
+"""The ten classes, in label order: label `i` is `LETTERS[i]`."""
 
 IMAGE_SIZE = 28
-"""Images are ``IMAGE_SIZE x IMAGE_SIZE`` 8-bit greyscale."""
+"""Images are `IMAGE_SIZE x IMAGE_SIZE` 8-bit greyscale."""
 
 PIXEL_DEPTH = 255.0
-"""Normalisation is ``(pixel - PIXEL_DEPTH / 2) / PIXEL_DEPTH``."""
+"""Normalisation is `(pixel - PIXEL_DEPTH / 2) / PIXEL_DEPTH`."""
 
 MIRRORS: tuple[str, ...] = (
     "https://commondatastorage.googleapis.com/books1000/",
@@ -35,7 +35,7 @@ class ArchiveInfo:
     Attributes
     ----------
     subset : str
-        ``"large"`` or ``"small"``.
+        `"large"` or `"small"`.
     filename : str
         File name on the mirrors and in the data folder.
     size : int
@@ -54,7 +54,7 @@ class ArchiveInfo:
 
     @property
     def top_folder(self) -> str:
-        """Folder inside the archive that holds ``A`` ... ``J``."""
+        """Folder inside the archive that holds `A` ... `J`."""
         return self.filename.removesuffix(".tar.gz")
 
     @property
@@ -84,7 +84,14 @@ SUBSETS: tuple[str, ...] = tuple(ARCHIVES)
 
 
 def archive_info(subset: str) -> ArchiveInfo:
-    """Return the :class:`ArchiveInfo` of ``subset``, with a clear error for a typo."""
+    """Return the [`ArchiveInfo`][notmnist.registry.ArchiveInfo] of `subset`, with a clear error for a
+    typo.
+
+    Parameters
+    ----------
+    subset : str
+        `"large"` or `"small"`.
+    """
     try:
         return ARCHIVES[subset]
     except KeyError:
@@ -92,7 +99,15 @@ def archive_info(subset: str) -> ArchiveInfo:
 
 
 def counts_problem(counts: dict[str, int], subset: str) -> str | None:
-    """How readable images per letter (``{"A": n, ...}``) differ from the published counts, or None."""
+    """How readable images per letter (`{"A": n, ...}`) differ from the published counts, or None.
+
+    Parameters
+    ----------
+    counts : dict of str to int
+        Readable images per letter.
+    subset : str
+        `"large"` or `"small"`: whose published counts to compare with.
+    """
     published = dict(zip(LETTERS, archive_info(subset).counts))
     wrong = [
         f"{k} {counts.get(k, 0):,} (published {v:,})" for k, v in published.items() if counts.get(k) != v

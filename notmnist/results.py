@@ -1,19 +1,21 @@
 """Headline numbers a problem page hands to the site's home page.
 
-The flow, one way::
+The flow, one way:
 
-    problems/plot_5_overlap.py          record("problem5", test_in_train=1324, ...)
-        -> $NOTMNIST_RESULTS_DIR/problem5.json    (merged, written atomically)
-        -> docs/hooks.py: load(dir)             during `mkdocs build`
-        -> docs/index.md: {{ results.problem5.test_in_train }}  replaced by the recorded value
+```text
+problems/plot_5_overlap.py          record("problem5", test_in_train=1324, ...)
+    -> $NOTMNIST_RESULTS_DIR/problem5.json    (merged, written atomically)
+    -> docs/hooks.py: load(dir)             during `mkdocs build`
+    -> docs/index.md: {{ results.problem5.test_in_train }}  replaced by the recorded value
+```
 
-``mkdocs build`` (through ``docs/hooks.py``) points ``NOTMNIST_RESULTS_DIR`` at a folder it empties
+`mkdocs build` (through `docs/hooks.py`) points `NOTMNIST_RESULTS_DIR` at a folder it empties
 at the start of every build, *before* mkdocs-gallery runs the problem scripts, so the home page can
 only show numbers that the same build computed.  A learner running a script from a terminal has no
-such variable set: :func:`record` then writes nothing and just hands the values back, so the
-scripts need no special case.
+such variable set: [`record`][notmnist.results.record] then writes nothing and just hands
+the values back, so the scripts need no special case.
 
-Values must be JSON-serialisable (numbers, strings, booleans, ``None``, and lists or dicts of
+Values must be JSON-serialisable (numbers, strings, booleans, `None`, and lists or dicts of
 those); NumPy scalars are converted to Python numbers.
 """
 
@@ -47,7 +49,7 @@ results_dir = config.results_dir
 
 
 def _plain(value: Any, where: str) -> Any:
-    """Return ``value`` as plain JSON types (NumPy scalars and arrays become numbers and lists)."""
+    """Return `value` as plain JSON types (NumPy scalars and arrays become numbers and lists)."""
     if isinstance(value, bool | int | float | str) or value is None:
         return value
     if isinstance(value, Mapping):
@@ -75,16 +77,16 @@ def _check_page(page: str) -> None:
 def record(page: str, **values: Any) -> dict[str, Any]:
     """Record headline numbers of one page for the site's home page.
 
-    The values are merged into ``<NOTMNIST_RESULTS_DIR>/<page>.json`` (existing keys of that page
+    The values are merged into `<NOTMNIST_RESULTS_DIR>/<page>.json` (existing keys of that page
     are kept unless given again).  The file is written to a temporary file in the same folder and
-    then renamed, so a reader never sees half a file.  When ``NOTMNIST_RESULTS_DIR`` is unset, as
+    then renamed, so a reader never sees half a file.  When `NOTMNIST_RESULTS_DIR` is unset, as
     when a script runs from a terminal, nothing is written.
 
     Parameters
     ----------
     page : str
-        Page key, lower-case letters, digits and ``_`` (e.g. ``"problem5"``); the values appear in
-        the site as ``{{ results.<page>.<key> }}``.
+        Page key, lower-case letters, digits and `_` (e.g. `"problem5"`); the values appear in
+        the site as `{{ results.<page>.<key> }}`.
     **values
         JSON-serialisable values (numbers, strings, booleans, lists or dicts of them; NumPy scalars
         are converted).
@@ -97,7 +99,7 @@ def record(page: str, **values: Any) -> dict[str, Any]:
     Raises
     ------
     ValueError
-        If ``page`` is not a valid key.
+        If `page` is not a valid key.
     TypeError
         If a value cannot be stored as JSON.
     """
@@ -120,7 +122,13 @@ def record(page: str, **values: Any) -> dict[str, Any]:
 def record_provenance(provenance: Any) -> dict[str, Any]:
     """Record which data the site's pages ran on (the home and data pages show it).
 
-    ``provenance`` is a :class:`notmnist.dataset.Provenance`; one problem records it, once.
+    `provenance` is a [`notmnist.dataset.Provenance`][notmnist.dataset.Provenance]; one problem records it,
+    once.
+
+    Parameters
+    ----------
+    provenance : Provenance
+        The provenance of the splits the pages show.
     """
     return record(
         "data",
@@ -143,17 +151,17 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def load(folder: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
-    """Read every page's recorded results from ``folder``.
+    """Read every page's recorded results from `folder`.
 
     Parameters
     ----------
     folder : str or path-like
-        A results folder written by :func:`record`.  A missing folder holds no results.
+        A results folder written by [`record`][notmnist.results.record].  A missing folder holds no results.
 
     Returns
     -------
     dict of str to dict
-        ``{page: {key: value}}`` for every ``<page>.json`` in ``folder`` (temporary files ignored).
+        `{page: {key: value}}` for every `<page>.json` in `folder` (temporary files ignored).
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -184,6 +192,17 @@ def lookup(results: Mapping[str, Mapping[str, Any]], page: str, key: str, where:
 
     `key` may name an entry of a recorded mapping, `table.entry`: an entry the page did not
     record (e.g. a training size larger than the split) is `None`, not applicable.
+
+    Parameters
+    ----------
+    results : mapping
+        Recorded values by page, then by key (as [`load`][notmnist.results.load] returns them).
+    page : str
+        The page key (`"problem5"`).
+    key : str
+        The value's key on that page.
+    where : str
+        The page the placeholder is on, for the error message.
     """
     name = f"{{{{ results.{page}.{key} }}}}"
     first, *rest = key.split(".")
@@ -219,14 +238,23 @@ def fill(markdown: str, results: Mapping[str, Mapping[str, Any]], where: str) ->
 
     `key/per` is the share `key / per` (a dash when `per` is zero).  Values are written with
     `format(value, spec)` (`str(value)` without a spec); a value recorded as `None` (not
-    applicable) is shown as a dash.  ``{{ data.<name> }}`` blocks are
+    applicable) is shown as a dash.  `{{ data.<name> }}` blocks are
     left for the caller.
+
+    Parameters
+    ----------
+    markdown : str
+        A page's Markdown.
+    results : mapping
+        Recorded values by page, then by key (as [`load`][notmnist.results.load] returns them).
+    where : str
+        The page's name, for error messages.
 
     Raises
     ------
     PlaceholderError
         For a missing value, a spec that does not fit the value, or a malformed placeholder;
-        the message names the placeholder and ``where``.
+        the message names the placeholder and `where`.
     """
 
     def replace(match: re.Match) -> str:
@@ -256,7 +284,12 @@ def fill(markdown: str, results: Mapping[str, Mapping[str, Any]], where: str) ->
 def provenance_markdown(prov: Mapping[str, Any]) -> str:
     """A Markdown table of the archives, then the seed, sizes, scale and package version.
 
-    ``prov`` is a :meth:`notmnist.dataset.Provenance.to_dict`.
+    `prov` is a [`notmnist.dataset.Provenance.to_dict`][notmnist.dataset.Provenance.to_dict].
+
+    Parameters
+    ----------
+    prov : mapping
+        The provenance, as a dict.
     """
     rows = ["| archive | file | bytes | SHA-256 |", "|---|---|---:|---|"]
     for a in prov.get("archives", []):

@@ -1,15 +1,16 @@
 """Sanitised validation and test sets: none of their images repeats training.
 
 A validation or test image that also sits in the training split lets a model
-score by memory.  Sanitising drops every such image -- identical copies found by
-:mod:`notmnist.duplicates.exact`, and near copies found by
-:mod:`notmnist.duplicates.near` -- and keeps the rest:
+score by memory.  Sanitising drops every such image -- identical copies
+([`exact_groups`][notmnist.duplicates.exact_groups]) and near copies
+([`near_duplicates`][notmnist.duplicates.near_duplicates]) -- and keeps the rest:
 
-- :func:`sanitise` decides on arrays: which validation and test images to keep,
+- [`sanitise`][notmnist.sanitise.sanitise] decides on arrays: which validation and test images to keep,
   and how many were dropped for each reason;
-- :func:`sanitised` does it for the course's splits, cached, so that problem 5
+- [`sanitised`][notmnist.sanitise.sanitised] does it for the course's splits, cached, so that problem 5
   computes it and problem 6 reuses it, whichever runs first;
-- :func:`held_out` and :func:`near_copies` are the bookkeeping both share:
+- [`held_out`][notmnist.sanitise.held_out] and [`near_copies`][notmnist.sanitise.near_copies] are the
+  bookkeeping both share:
   validation and test images searched as one set of queries, and which of them
   have a near but not identical copy in train.
 
@@ -45,9 +46,9 @@ class Sanitised:
     valid_in_train, test_in_train : int
         Images with an exact copy in train (dropped).
     test_in_valid : int
-        Test images with an exact copy in valid (dropped only when ``drop_test_in_valid``).
+        Test images with an exact copy in valid (dropped only when `drop_test_in_valid`).
     valid_near, test_near : int
-        Images dropped *in addition* because a near duplicate is in train (0 without ``near``).
+        Images dropped *in addition* because a near duplicate is in train (0 without `near`).
     """
 
     valid_keep: np.ndarray
@@ -76,10 +77,10 @@ class NearCopies:
     Attributes
     ----------
     pairs : NearPairs
-        Near duplicates of :func:`held_out` (validation images, then test
+        Near duplicates of [`held_out`][notmnist.sanitise.held_out] (validation images, then test
         images) against the training split.
     n_valid : int
-        Queries ``0 ... n_valid - 1`` are validation images, the others test images.
+        Queries `0 ... n_valid - 1` are validation images, the others test images.
     identical : ndarray of bool, shape (n_valid + n_test,)
         The query has an identical image in train.
     """
@@ -107,11 +108,16 @@ class NearCopies:
 def held_out(splits: Splits) -> np.ndarray:
     """Validation then test images as one array: the queries of the near-duplicate search.
 
+    Parameters
+    ----------
+    splits : Splits
+        The course's splits.
+
     Returns
     -------
     ndarray, shape (n_valid + n_test, 28, 28)
-        Same dtype as the splits; query ``i < n_valid`` is validation image ``i``,
-        query ``n_valid + j`` is test image ``j``.
+        Same dtype as the splits; query `i < n_valid` is validation image `i`,
+        query `n_valid + j` is test image `j`.
     """
     return np.concatenate([splits.valid_images, splits.test_images])
 
@@ -124,7 +130,7 @@ def near_copies(splits: Splits, *, threshold: float | None = None) -> NearCopies
     splits : Splits
     threshold : float, optional
         Near-duplicate threshold in grey levels (RMS difference); default
-        :data:`notmnist.duplicates.DEFAULT_THRESHOLD`.
+        [`notmnist.duplicates.DEFAULT_THRESHOLD`][notmnist.duplicates.DEFAULT_THRESHOLD].
 
     Returns
     -------
@@ -147,22 +153,22 @@ def sanitise(
 ) -> Sanitised:
     """Decide which validation and test images to keep so that none repeats training.
 
-    Dropped: every validation and test image with an exact copy in ``train``,
+    Dropped: every validation and test image with an exact copy in `train`,
     each copy counted (the convention of the course's published solutions).  Test images that
-    also occur in ``valid`` are kept unless ``drop_test_in_valid`` is set.
-    With ``near``, images with a near duplicate in train are dropped as well.
+    also occur in `valid` are kept unless `drop_test_in_valid` is set.
+    With `near`, images with a near duplicate in train are dropped as well.
 
     Parameters
     ----------
     train, valid, test : ndarray of uint8 or float, shape (N, H, W)
         The three splits, same image shape and dtype.
     near : NearPairs, optional
-        Near duplicates of ``np.concatenate([valid, test])`` (queries) against
-        ``train`` (references), as returned by
-        :func:`~notmnist.duplicates.near_duplicates`: query ``i < len(valid)``
-        is validation image ``i``, the others are test images.
+        Near duplicates of `np.concatenate([valid, test])` (queries) against
+        `train` (references), as returned by
+        [`near_duplicates`][notmnist.duplicates.near_duplicates]: query `i < len(valid)`
+        is validation image `i`, the others are test images.
     drop_test_in_valid : bool, default False
-        Also drop test images that have an exact copy in ``valid``.
+        Also drop test images that have an exact copy in `valid`.
 
     Returns
     -------
@@ -205,21 +211,21 @@ def sanitised(splits: Splits, *, near: NearPairs | None = None, threshold: float
     """Which validation and test images of the splits to keep so that none repeats training (cached).
 
     Dropped: images with an exact copy in train, and images with a near
-    duplicate in train (:func:`~notmnist.duplicates.near_duplicates`, default
-    measure, threshold ``threshold``).  Test images that also occur in
+    duplicate in train ([`near_duplicates`][notmnist.duplicates.near_duplicates], default
+    measure, threshold `threshold`).  Test images that also occur in
     validation are kept.  Problem 5 computes this and problem 6 reuses it;
     either can run first.
 
     Parameters
     ----------
     splits : Splits
-        From :func:`notmnist.dataset.load_splits` (its provenance keys the cache).
+        From [`notmnist.dataset.load_splits`][notmnist.dataset.load_splits] (its provenance keys the cache).
     near : NearPairs, optional
-        Near duplicates of :func:`held_out` against train, if already computed
-        (``near_copies(splits).pairs``).
+        Near duplicates of [`held_out`][notmnist.sanitise.held_out] against train, if already computed
+        (`near_copies(splits).pairs`).
     threshold : float, optional
         Near-duplicate threshold (grey levels); default
-        :data:`notmnist.duplicates.DEFAULT_THRESHOLD`.
+        [`notmnist.duplicates.DEFAULT_THRESHOLD`][notmnist.duplicates.DEFAULT_THRESHOLD].
 
     Returns
     -------
@@ -228,7 +234,7 @@ def sanitised(splits: Splits, *, near: NearPairs | None = None, threshold: float
     Raises
     ------
     ValueError
-        If ``near`` was found with another threshold, or the splits carry no provenance.
+        If `near` was found with another threshold, or the splits carry no provenance.
     """
     threshold = DEFAULT_THRESHOLD if threshold is None else threshold
     if near is not None and near.threshold != threshold:

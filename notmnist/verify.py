@@ -2,19 +2,20 @@
 
 The archives have no published hash, so an archive is *verified* when it has
 
-- the exact published byte size and the gzip signature (:func:`file_problem`),
+- the exact published byte size and the gzip signature (`file_problem`),
 - a whole gzip stream whose CRC and length match (checked by reading it to
-  the end, :func:`notmnist.archive.read_archive`), and
+  the end, [`notmnist.archive.read_archive`][notmnist.archive.read_archive]), and
 - readable images per letter equal to the published counts
-  (:func:`notmnist.registry.counts_problem`).
+  ([`notmnist.registry.counts_problem`][notmnist.registry.counts_problem]).
 
-:func:`notmnist.fetch.fetch` asks :func:`contents_check` before it returns an
+[`notmnist.fetch.fetch`][notmnist.fetch.fetch] asks [`contents_check`][notmnist.verify.contents_check] before
+it returns an
 archive, whether it was just downloaded or dropped into the data folder by
 hand: an archive that fails is refused the first time it is met, never used.
-The verdict is cached with the letters (:func:`read_letters`, entry
-``letters-<subset>``), so the first use of a verified archive does not read it
-again, and remembered beside the archive (:mod:`notmnist._sidefile`), where
-``python -m notmnist info`` finds it.
+The verdict is cached with the letters ([`read_letters`][notmnist.verify.read_letters], entry
+`letters-<subset>`), so the first use of a verified archive does not read it
+again, and remembered in a small side file beside the archive, where
+`.venv/bin/python -m notmnist info` finds it.
 """
 
 from __future__ import annotations
@@ -32,13 +33,21 @@ from .registry import counts_problem
 
 GZIP_MAGIC = b"\x1f\x8b"
 LETTER_ARRAYS = ("images", "labels", "names", "skipped_member", "skipped_reason", "problem")
-"""Arrays of a ``letters-<subset>`` entry; ``problem`` is ``""`` when the counts are the published ones."""
+"""Arrays of a `letters-<subset>` entry; `problem` is `""` when the counts are the published ones."""
 
 
 def file_problem(path: Path, size: int) -> str | None:
-    """Why the regular file ``path`` is not an archive of ``size`` bytes, or None if it looks right.
+    """Why the regular file `path` is not an archive of `size` bytes, or None if it looks right.
 
-    Only the size and the first bytes are looked at; :func:`contents_check` reads the rest.
+    Only the size and the first bytes are looked at; [`contents_check`][notmnist.verify.contents_check] reads
+    the rest.
+
+    Parameters
+    ----------
+    path : Path
+        A regular file.
+    size : int
+        The published byte size of the archive it should be.
     """
     with open_regular(path) as f:
         found = os.fstat(f.fileno()).st_size
@@ -53,7 +62,7 @@ def file_problem(path: Path, size: int) -> str | None:
 
 
 def read_letters(path: Path, sha256: str, subset: str, data_home=None) -> dict[str, np.ndarray]:
-    """The letters of ``path`` and the verdict on its counts, from the cache or read now.
+    """The letters of `path` and the verdict on its counts, from the cache or read now.
 
     Parameters
     ----------
@@ -94,7 +103,8 @@ def read_letters(path: Path, sha256: str, subset: str, data_home=None) -> dict[s
 
 
 def contents_check(subset: str, data_home=None):
-    """The check :func:`notmnist.fetch.fetch` runs: read an archive, cache its letters, say what is wrong.
+    """The check [`notmnist.fetch.fetch`][notmnist.fetch.fetch] runs: read an archive, cache its letters, say
+    what is wrong.
 
     Parameters
     ----------
@@ -106,7 +116,7 @@ def contents_check(subset: str, data_home=None):
     Returns
     -------
     callable
-        ``verify(path) -> str | None``: None when the file's gzip stream is
+        `verify(path) -> str | None`: None when the file's gzip stream is
         whole and its per-letter counts are the published ones, else what is wrong.
     """
 

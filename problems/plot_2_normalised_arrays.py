@@ -2,7 +2,7 @@
 Problem 2: check the normalised arrays
 ======================================
 
-The course turns each image into floating point, centred on zero:
+The course's notebook *normalizes* each image into floating point, centred on zero:
 ``(pixel - 127.5) / 255``, in about [-0.5, 0.5]. A bug here (a transposed
 array, a wrong label, an integer overflow) would silently poison everything
 after it. We draw samples from the prepared arrays with their labels, check the

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import PercentFormatter
 
-from notmnist import dataset
+from notmnist import dataset, plots  # noqa: F401 (plots: figures saved when run without a display)
 from notmnist.registry import LETTERS
 
 TOLERANCE = 0.05
@@ -51,7 +51,7 @@ deviations = {name: 100 * (c / c.mean() - 1) for name, c in counts.items()}
 largest = max(np.abs(d).max() for d in deviations.values())
 limit = 1.2 * largest if largest else 1.2 * 100 * TOLERANCE
 
-fig, ax = plt.subplots(figsize=(9, 4))
+fig, ax = plt.subplots(figsize=(5.4, 5.4))
 width = 0.8 / len(counts)
 for i, (name, d) in enumerate(deviations.items()):
     label = name if d.any() else f"{name} (all equal)"
@@ -64,9 +64,9 @@ ax.set_ylim(-limit, limit)
 ax.yaxis.set_major_formatter(PercentFormatter(decimals=None))
 ax.set_xlabel("letter")
 ax.set_ylabel("count vs the set's mean")
-far = "" if limit > 100 * TOLERANCE else f" (the {100 * TOLERANCE:g} % tolerance is far off this scale)"
+far = "" if limit > 100 * TOLERANCE else f"\n(the {100 * TOLERANCE:g} % tolerance is far off this scale)"
 ax.set_title("Per-letter counts relative to the mean" + far)
-ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=2)
 fig.tight_layout()
 plt.show()
 
@@ -80,10 +80,8 @@ verdicts = {}
 for name, c in counts.items():
     deviation = np.abs(c / c.mean() - 1).max()
     verdicts[name] = deviation <= TOLERANCE
-    print(
-        f"{name:<22} max deviation {100 * deviation:5.2f} %, max - min (images) {int(c.max() - c.min()):>5,} "
-        f"-> {'balanced' if verdicts[name] else 'NOT balanced'}"
-    )
+    print(f"{name:<22} -> {'balanced' if verdicts[name] else 'NOT balanced'}")
+    print(f"  max deviation {100 * deviation:.2f} %, max - min {int(c.max() - c.min()):,} images")
 
 # %%
 # What that means for training, printed from the verdicts above: a classifier
@@ -93,11 +91,11 @@ archives = [name for name in counts if name.endswith(".tar.gz")]
 unbalanced_archives = [name for name in archives if not verdicts[name]]
 unbalanced_splits = [name for name in counts if name not in archives and not verdicts[name]]
 if unbalanced_archives:
-    print(f"Archives not balanced within {100 * TOLERANCE:g} %: {', '.join(unbalanced_archives)}.")
+    print(f"Archives not balanced within {100 * TOLERANCE:g} %:\n{', '.join(unbalanced_archives)}.")
 else:
     print(f"Both archives are balanced within {100 * TOLERANCE:g} %.")
 if unbalanced_splits:
-    print(f"Splits not balanced within {100 * TOLERANCE:g} %: {', '.join(unbalanced_splits)}:")
+    print(f"Splits not balanced within {100 * TOLERANCE:g} %:\n{', '.join(unbalanced_splits)}:")
     print("weight the classes or resample before training on them.")
 else:
-    print(f"Every split is balanced within {100 * TOLERANCE:g} %: no re-weighting is needed for training.")
+    print(f"Every split is balanced within {100 * TOLERANCE:g} %:\nno re-weighting is needed for training.")

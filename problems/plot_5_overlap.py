@@ -6,8 +6,8 @@ If a test image also sits in the training set, a model can score on it by
 memory rather than by skill, so the test accuracy may flatter it; problem 6
 measures by how much. We measure the overlap exactly, by hashing every image
 (a join, not a loop over pairs), then look for *near* duplicates (pictures
-closer than a threshold), and finally build sanitised validation and test sets
-that problem 6 uses.
+closer than a threshold), and finally build sanitised (the course: *sanitized*)
+validation and test sets that problem 6 uses.
 """
 
 # %%
@@ -150,11 +150,11 @@ assert np.allclose(nn_distance[:5, 0], brute, atol=1e-3)
 # different choice would flag.
 
 threshold = duplicates.DEFAULT_THRESHOLD
-fig, ax = plt.subplots(figsize=(8, 3.5))
+fig, ax = plt.subplots(figsize=(5.4, 4))
 ax.hist(nn_distance[:, 0], bins=np.arange(0, nn_distance.max() + 2, 2), color="0.4")
 ax.axvline(threshold, color="red", linestyle="--", label=f"threshold {threshold:g}")
 ax.set(yscale="log", xlabel="RMS distance to the nearest training image (grey levels)",
-       ylabel="validation + test images", title=f"Nearest-neighbour distances of {len(sample):,} random "
+       ylabel="validation + test images", title=f"Nearest-neighbour distances of {len(sample):,} random\n"
        "validation and test images")
 ax.legend()
 fig.tight_layout()

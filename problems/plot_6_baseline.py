@@ -57,7 +57,7 @@ results.record("problem6", n_train=len(y_train), fit_seconds=model.fit_seconds_,
 # Accuracy against training-set size
 # ----------------------------------
 
-fig, ax = plt.subplots(figsize=(7, 4))
+fig, ax = plt.subplots(figsize=(5.4, 4))
 ax.plot(sizes, [r.mean() for r in correct.values()], marker="o", label="test")
 ax.plot(sizes, [r[keep].mean() for r in correct.values()], marker="o", label="sanitised test")
 ax.set(xscale="log", xlabel="training images", ylabel="accuracy", ylim=(0, 1),
@@ -98,7 +98,7 @@ for n, right in correct.items():
 # ------------------------------------------
 
 all_predicted = model.predict(x_test)
-fig, ax = plt.subplots(figsize=(5.5, 5))
+fig, ax = plt.subplots(figsize=(5.4, 5.4))
 ConfusionMatrixDisplay.from_predictions(
     splits.test_labels,
     all_predicted,
@@ -106,7 +106,7 @@ ConfusionMatrixDisplay.from_predictions(
     display_labels=LETTERS,
     cmap="Blues",
     colorbar=False,
-    text_kw={"fontsize": 7},
+    text_kw={"fontsize": 10},
     ax=ax,
 )
 ax.set_xlabel("predicted letter")

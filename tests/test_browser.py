@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import http.server
+import io
+import json
 import re
 import shutil
 import threading
@@ -296,3 +298,173 @@ def test_screenshot_of_a_problem_page(page, server, tmp_path):
         assert image.size == (1280, 900)
         grey = np.asarray(image.convert("L"))
     assert len(np.unique(grey)) > 10  # not a blank page
+
+
+# --------------------------------------------------------------------------- phones and palettes
+
+
+def test_phone_figure_text_is_legible(phone, server, built_site):
+    """At 390 px every text in every figure is at least 9 CSS px: declared size x displayed scale.
+
+    The build records each figure's width and the size in points of every text it draws
+    (docs/gallery.py, ``*.png.text.json``); the browser says how wide the figure is shown.
+    """
+    images = built_site.project / "docs" / "generated" / "problems" / "images"
+    small, measured = [], 0
+    for stem in PROBLEMS:
+        open_page(phone, server + f"generated/problems/{stem}.html")
+        shown = phone.eval_on_selector_all(
+            "article img[src^='images/mkd_glr_']",
+            "imgs => imgs.map(i => [i.currentSrc || i.src, i.getBoundingClientRect().width])",
+        )
+        assert shown, f"{stem}: no figures"
+        for src, width in shown:
+            name = Path(urlsplit(src).path).name.replace("_2_0x.png", ".png")
+            record = json.loads((images / (name + ".text.json")).read_text())
+            for text, points in record["texts"]:
+                pixels = points / 72 * width / record["width_in"]
+                measured += 1
+                if pixels < 8.95:
+                    small.append(f"{stem} {name}: {text!r} {pixels:.1f} px")
+    assert measured > 50
+    assert small == [], "\n".join(small[:30])
+
+
+def test_phone_tables_fit_the_screen(phone, server):
+    """At 390 px the home page's tables fit the column: the 'published' columns are on screen."""
+    open_page(phone, server + "index.html")
+    edges = phone.eval_on_selector_all(
+        "article table", "ts => ts.map(t => [t.getBoundingClientRect().right, t.scrollWidth, t.clientWidth])"
+    )
+    assert edges
+    for right, scroll, client in edges:
+        assert right <= 390 and scroll <= client + 1, (right, scroll, client)
+    published = phone.locator("article th", has_text="published").first.bounding_box()
+    assert published["x"] + published["width"] <= 390
+
+
+def test_phone_verdict_lines_not_cut(phone, server):
+    """At 390 px problem 3's verdict lines ('-> balanced') are shown whole, not scrolled out of view."""
+    stem = next(s for s in PROBLEMS if s.startswith("plot_3"))
+    open_page(phone, server + f"generated/problems/{stem}.html")
+    blocks = phone.eval_on_selector_all(
+        ".mkd-glr-script-out-disp code",
+        "cs => cs.filter(c => c.textContent.includes('balanced'))"
+        ".map(c => [c.scrollWidth, c.clientWidth, c.textContent])",
+    )
+    assert blocks
+    for scroll, client, text in blocks:
+        assert scroll <= client + 1, f"cut at 390 px: {text[:200]!r}"
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_copy_button_not_over_output(browser, server, width):
+    """No copy button sits over printed output (at any width); code blocks keep theirs."""
+    context, page = _context(browser, width=width, height=844)
+    try:
+        open_page(page, server + f"generated/problems/{PROBLEMS[2]}.html")
+        # material adds the buttons to a code block once it has been on screen
+        page.evaluate(
+            "async () => { for (const p of document.querySelectorAll('article pre')) "
+            "{ p.scrollIntoView(); await new Promise(r => setTimeout(r, 50)); } }"
+        )
+        visible = "bs => bs.filter(b => b.offsetParent !== null).length"
+        over_output = page.eval_on_selector_all(".mkd-glr-script-out-disp .md-code__button", visible)
+        on_code = page.eval_on_selector_all(
+            ".md-typeset .highlight:not(.mkd-glr-script-out-disp) .md-code__button", visible
+        )
+        assert over_output == 0 and on_code > 0
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_out_label_contrast(browser, server, scheme):
+    """The 'Out:' label above printed output contrasts at least 4.5:1 with the page, in both palettes."""
+    context, page = _context(browser, scheme=scheme)
+    try:
+        open_page(page, server + f"generated/problems/{PROBLEMS[0]}.html")
+        label = page.locator("p.mkd-glr-script-out").first
+        fg = label.evaluate("p => getComputedStyle(p).color")
+        bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert contrast(fg, bg) >= 4.5, (scheme, fg, bg, contrast(fg, bg))
+    finally:
+        context.close()
+
+
+class _SubPathHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the site under /sub/ and answers a missing address with 404.html, as hosts do."""
+
+    def log_message(self, format, *args):  # noqa: A002
+        pass
+
+    def send_head(self):
+        path = urlsplit(self.path).path
+        if not path.startswith("/sub/"):
+            self.send_error(404)
+            return None
+        self.path = path[len("/sub") :]
+        local = Path(self.translate_path(self.path))
+        if local.is_file():
+            return super().send_head()
+        body = (Path(self.directory) / "404.html").read_bytes()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        return io.BytesIO(body)
+
+
+def test_404_page_works_under_a_sub_path(browser, built_site):
+    """Published under /sub/, a missing address deep in the site shows a styled 404 page whose
+    links lead back into the site."""
+    handler = functools.partial(_SubPathHandler, directory=str(built_site.site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    context, page = _context(browser, width=390, height=844)
+    try:
+        base = f"http://127.0.0.1:{httpd.server_address[1]}/sub/"
+        page.goto(base + "no/such/page.html", wait_until="load")
+        page.wait_for_load_state("networkidle")
+        assert page.locator("article h1").first.inner_text().strip() == "404 - Not found"
+        # styled: material's stylesheet gives the header its primary colour and a fixed height
+        header = page.evaluate("getComputedStyle(document.querySelector('.md-header')).backgroundColor")
+        assert header not in ("rgba(0, 0, 0, 0)", "transparent"), header
+        sheets = page.evaluate("[...document.styleSheets].filter(s => s.cssRules.length > 0).length")
+        assert sheets >= 3
+        home = page.eval_on_selector("a.md-header__button.md-logo", "a => a.href")
+        assert home.startswith(base), home
+        assert broken_images(page) == []
+        assert page.origins <= {("http", "127.0.0.1")}
+    finally:
+        context.close()
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("normalize", "plot_2"),
+        ("sanitized", "plot_5"),
+        ("LogisticRegression", "plot_6"),
+        ("logistic", "plot_6"),
+    ],
+)
+def test_search_finds_the_courses_words(page, server, query, expected):
+    """The course's spellings find the problem that answers them; 'logistic' ranks problem 6 first."""
+    open_page(page, server + "index.html")
+    box = page.locator("input.md-search__input")
+    box.click()
+    box.press_sequentially(query, delay=30)
+    results = page.locator(".md-search-result__item > a")
+    results.first.wait_for(state="visible", timeout=15_000)
+    hrefs = results.evaluate_all("as => as.map(a => a.getAttribute('href'))")
+    pages = [h.split("#")[0] for h in hrefs]
+    assert pages, query
+    if query == "logistic":
+        assert expected in pages[0], pages
+    else:
+        assert any(expected in p for p in pages), pages

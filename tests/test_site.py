@@ -518,7 +518,7 @@ def test_pages_hold_on_odd_data(tmp_path):
     proc = mkdocs_build(project, env=env)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     balance = parse_page(project / "site" / "generated" / "problems" / "plot_3_class_balance.html")
-    assert "Archives not balanced within 5 %: notMNIST_large.tar.gz." in balance.output
+    assert "Archives not balanced within 5 %:\nnotMNIST_large.tar.gz." in balance.output
     assert "Every split is balanced within 5 %" in balance.output
     overlap = parse_page(project / "site" / "generated" / "problems" / "plot_5_overlap.html")
     assert re.search(r"valid images also in train: [1-9][\d,]* of", overlap.output)

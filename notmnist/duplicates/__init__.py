@@ -2,17 +2,21 @@
 
 Two modules, one per question:
 
-- :mod:`~notmnist.duplicates.exact`: identical images, by a join on a 64-bit
+- identical images ([`exact`][notmnist.duplicates.exact]), by a join on a 64-bit
   digest of each image's bytes, every match verified on the bytes
-  (:func:`exact_groups`, :func:`overlap`, :func:`overlaps`,
-  :func:`image_digests`, :func:`member`, :func:`tagged`);
-- :mod:`~notmnist.duplicates.near`: pairs closer than a threshold in grey
+  ([`exact_groups`][notmnist.duplicates.exact_groups], [`overlap`][notmnist.duplicates.overlap],
+  [`overlaps`][notmnist.duplicates.overlaps],
+  [`image_digests`][notmnist.duplicates.image_digests], [`member`][notmnist.duplicates.member],
+  [`tagged`][notmnist.duplicates.tagged]);
+- near copies ([`near`][notmnist.duplicates.near]): pairs closer than a threshold in grey
   levels, and nearest neighbours, by an exact search pruned with a
-  principal-component bound (:func:`near_duplicates`, :func:`nearest_neighbours`).
+  principal-component bound ([`near_duplicates`][notmnist.duplicates.near_duplicates],
+  [`nearest_neighbours`][notmnist.duplicates.nearest_neighbours]).
 
 Sanitised validation and test sets, built from both, are in
-:mod:`notmnist.sanitise`.  :func:`near_constant` (blank or solid images) lives
-in :mod:`notmnist.pixels` and is importable from here too.
+[`notmnist.sanitise`][notmnist.sanitise].  [`near_constant`][notmnist.duplicates.near_constant] (blank or
+solid images) lives
+in [`notmnist.pixels`][notmnist.pixels] and is importable from here too.
 """
 
 from __future__ import annotations

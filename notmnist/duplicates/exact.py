@@ -6,9 +6,9 @@ candidate groups, and every candidate is then verified against the raw bytes,
 so a digest collision can never merge two different images.  The cost grows
 with the number of images (a sort), not with the number of pairs.
 
-Images are compared byte for byte as stored: a ``uint8`` image and its
+Images are compared byte for byte as stored: a `uint8` image and its
 normalised float32 version are different images here, so compare sets of one
-dtype (:func:`notmnist.pixels.denormalise` converts).  Every function is pure
+dtype ([`notmnist.pixels.denormalise`][notmnist.pixels.denormalise] converts).  Every function is pure
 and deterministic.
 """
 
@@ -40,8 +40,8 @@ class Groups:
     Attributes
     ----------
     group : ndarray of int64, shape (N,)
-        Group number of each image, ``-1`` for an image that occurs once.  Groups
-        are numbered ``0 ... n_groups - 1`` in order of their first image.
+        Group number of each image, `-1` for an image that occurs once.  Groups
+        are numbered `0 ... n_groups - 1` in order of their first image.
     first : ndarray of int64, shape (n_groups,)
         Index of the first image of each group.
     sizes : ndarray of int64, shape (n_groups,)
@@ -64,12 +64,12 @@ class Groups:
 
     @property
     def n_images(self) -> int:
-        """Same as :attr:`n_images_in_groups`."""
+        """Same as [`n_images_in_groups`][notmnist.duplicates.Groups.n_images_in_groups]."""
         return self.n_images_in_groups
 
     @property
     def n_redundant(self) -> int:
-        """Images that could be removed leaving one of each: ``n_images_in_groups - n_groups``."""
+        """Images that could be removed leaving one of each: `n_images_in_groups - n_groups`."""
         return self.n_images_in_groups - self.n_groups
 
     @property
@@ -78,29 +78,36 @@ class Groups:
         return len(self.group) - self.n_redundant
 
     def members(self, g: int) -> np.ndarray:
-        """Indices (int64, ascending) of the images of group ``g``."""
+        """Indices (int64, ascending) of the images of group `g`.
+
+        Parameters
+        ----------
+        g : int
+            A group number, `0 <= g < n_groups`.
+        """
         return np.flatnonzero(self.group == g)
 
 
 @dataclass(frozen=True)
 class Overlap:
-    """Exact copies between two sets ``a`` and ``b``.
+    """Exact copies between two sets `a` and `b`.
 
-    Counting convention: :attr:`n_a_in_b` counts the *images of a* that have an
-    identical image anywhere in ``b``, each copy in ``a`` counted (the convention
+    Counting convention: [`n_a_in_b`][notmnist.duplicates.Overlap.n_a_in_b] counts the *images of a* that have
+    an
+    identical image anywhere in `b`, each copy in `a` counted (the convention
     of the course's published solutions when they count test images also in
-    train).  :attr:`n_shared` counts distinct images present in both sets.
+    train).  [`n_shared`][notmnist.duplicates.Overlap.n_shared] counts distinct images present in both sets.
 
     Attributes
     ----------
     a_in_b : ndarray of bool, shape (len(a),)
-        Image ``i`` of ``a`` has an identical copy in ``b``.
+        Image `i` of `a` has an identical copy in `b`.
     b_in_a : ndarray of bool, shape (len(b),)
-        Image ``j`` of ``b`` has an identical copy in ``a``.
+        Image `j` of `b` has an identical copy in `a`.
     match_in_b : ndarray of int64, shape (len(a),)
-        Index of the first identical image in ``b``, ``-1`` if none.
+        Index of the first identical image in `b`, `-1` if none.
     match_in_a : ndarray of int64, shape (len(b),)
-        Index of the first identical image in ``a``, ``-1`` if none.
+        Index of the first identical image in `a`, `-1` if none.
     """
 
     a_in_b: np.ndarray
@@ -110,12 +117,12 @@ class Overlap:
 
     @property
     def n_a_in_b(self) -> int:
-        """Images of ``a`` (with multiplicity) that also occur in ``b``."""
+        """Images of `a` (with multiplicity) that also occur in `b`."""
         return int(self.a_in_b.sum())
 
     @property
     def n_b_in_a(self) -> int:
-        """Images of ``b`` (with multiplicity) that also occur in ``a``."""
+        """Images of `b` (with multiplicity) that also occur in `a`."""
         return int(self.b_in_a.sum())
 
     @property
@@ -124,12 +131,12 @@ class Overlap:
         return len(np.unique(self.match_in_a[self.b_in_a]))
 
     def pairs(self) -> tuple[np.ndarray, np.ndarray]:
-        """Index pairs ``(i, j)``: image ``i`` of ``a`` equals image ``match_in_b[i]`` of ``b``.
+        """Index pairs `(i, j)`: image `i` of `a` equals image `match_in_b[i]` of `b`.
 
         Returns
         -------
         ia, jb : ndarray of int64, shape (n_a_in_b,)
-            One representative pair per image of ``a`` found in ``b``.
+            One representative pair per image of `a` found in `b`.
         """
         ia = np.flatnonzero(self.a_in_b)
         return ia, self.match_in_b[ia]
@@ -162,18 +169,18 @@ def image_digests(images: np.ndarray) -> np.ndarray:
 
     The digest is a multilinear hash modulo 2**64 of the image's bytes read as
     32-bit halves of 64-bit words, each half with its own fixed odd random
-    multiplier (``words @ m1 + (words >> 32) @ m2``).  Identical images always
+    multiplier (`words @ m1 + (words >> 32) @ m2`).  Identical images always
     get the same digest, in every process.  Images differing in one pixel
     always get different digests; any other fixed pair of different images
     collides with probability below 2**-33 over the choice of multipliers (a
     plain 64-bit multilinear hash would let differences in the top bytes of two
-    words collide one time in 256).  That is why :func:`exact_groups` and
-    :func:`overlap` still verify every match on the raw bytes.
+    words collide one time in 256).  That is why [`exact_groups`][notmnist.duplicates.exact_groups] and
+    [`overlap`][notmnist.duplicates.overlap] still verify every match on the raw bytes.
 
     Parameters
     ----------
     images : ndarray of uint8 or float, shape (N, H, W)
-        Images; the digest is of the bytes as stored, so a ``uint8`` image and
+        Images; the digest is of the bytes as stored, so a `uint8` image and
         its normalised float32 version have different digests.
 
     Returns
@@ -184,9 +191,9 @@ def image_digests(images: np.ndarray) -> np.ndarray:
 
 
 def _digests(words: np.ndarray, *, strong: bool) -> np.ndarray:
-    """Multilinear hash of each row of ``words``; see :func:`image_digests`.
+    """Multilinear hash of each row of `words`; see [`image_digests`][notmnist.duplicates.image_digests].
 
-    ``strong=False`` skips the separate factor of the top 32-bit halves: half
+    `strong=False` skips the separate factor of the top 32-bit halves: half
     the work, and as good for random differences, but two images that differ
     only in the top bytes of two words collide one time in 256.  Grouping uses
     it because it verifies every match on the bytes anyway.
@@ -210,7 +217,7 @@ def _digests(words: np.ndarray, *, strong: bool) -> np.ndarray:
 
 
 def _take(parts: list[np.ndarray], offsets: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """Rows ``index`` of the virtual concatenation of ``parts`` (without concatenating)."""
+    """Rows `index` of the virtual concatenation of `parts` (without concatenating)."""
     out = np.empty((len(index), parts[0].shape[1]), parts[0].dtype)
     which = np.searchsorted(offsets, index, side="right") - 1
     for p, part in enumerate(parts):
@@ -221,12 +228,12 @@ def _take(parts: list[np.ndarray], offsets: np.ndarray, index: np.ndarray) -> np
 
 
 def _identity(parts: list[np.ndarray]) -> np.ndarray:
-    """For each image of the concatenated ``parts``, the index of its first identical image.
+    """For each image of the concatenated `parts`, the index of its first identical image.
 
     Returns
     -------
     ndarray of int64, shape (total,)
-        ``ids[i] == j`` with ``j`` the smallest index whose bytes equal image ``i``'s.
+        `ids[i] == j` with `j` the smallest index whose bytes equal image `i`'s.
     """
     rows = [_words(p) for p in parts]
     offsets = np.cumsum([0] + [len(r) for r in rows])
@@ -271,7 +278,8 @@ def exact_groups(images: np.ndarray) -> Groups:
     Returns
     -------
     Groups
-        Only groups of two or more identical images; see :class:`Groups` for the counts.
+        Only groups of two or more identical images; see [`Groups`][notmnist.duplicates.Groups] for the
+        counts.
     """
     rows = _rows(images)
     ids = _identity([rows])
@@ -284,16 +292,16 @@ def exact_groups(images: np.ndarray) -> Groups:
 
 
 def member(keys: np.ndarray, table: np.ndarray) -> np.ndarray:
-    """Which ``keys`` occur in ``table``: ``np.isin`` for digests, several times faster.
+    """Which `keys` occur in `table`: `np.isin` for digests, several times faster.
 
     Parameters
     ----------
     keys, table : ndarray of uint64
-        Digests (:func:`image_digests`) or any integers.
+        Digests ([`image_digests`][notmnist.duplicates.image_digests]) or any integers.
 
     Returns
     -------
-    ndarray of bool, shape of ``keys``
+    ndarray of bool, shape of `keys`
     """
     keys, table = np.asarray(keys), np.sort(np.asarray(table).ravel())
     if len(table) == 0:
@@ -303,10 +311,11 @@ def member(keys: np.ndarray, table: np.ndarray) -> np.ndarray:
 
 
 def tagged(digests: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Digest and label as one key: which (image, label) pairs occur, by :func:`member`.
+    """Digest and label as one key: which (image, label) pairs occur, by
+    [`member`][notmnist.duplicates.member].
 
     The digest is shifted up 4 bits and the label (0 to 15) fills the low 4
-    bits, so ``member(tagged(d1, y1), tagged(d2, y2))`` asks whether each image
+    bits, so `member(tagged(d1, y1), tagged(d2, y2))` asks whether each image
     of the first set occurs in the second *under the same label*.  The shift
     drops the digest's top 4 bits, so keys of different images collide a little
     more often than their digests do: as with a digest, a match is very strong
@@ -315,7 +324,7 @@ def tagged(digests: np.ndarray, labels: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     digests : ndarray of uint64, shape (N,)
-        From :func:`image_digests`.
+        From [`image_digests`][notmnist.duplicates.image_digests].
     labels : ndarray of int, shape (N,)
         Classes 0 to 15 (0 to 9 for A to J).
 
@@ -332,9 +341,9 @@ def tagged(digests: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 
 def overlap(a: np.ndarray, b: np.ndarray) -> Overlap:
-    """Find the images of ``a`` that occur exactly in ``b``, and those of ``b`` in ``a``.
+    """Find the images of `a` that occur exactly in `b`, and those of `b` in `a`.
 
-    Duplicates inside ``a`` or ``b`` are allowed: every copy is marked.
+    Duplicates inside `a` or `b` are allowed: every copy is marked.
 
     Parameters
     ----------
@@ -358,13 +367,13 @@ def overlaps(sets: dict[str, np.ndarray]) -> dict[tuple[str, str], Overlap]:
     Parameters
     ----------
     sets : dict of str to ndarray of uint8 or float, shape (N, H, W)
-        E.g. ``{"train": ..., "valid": ..., "test": ...}``; same image shape and dtype.
+        E.g. `{"train": ..., "valid": ..., "test": ...}`; same image shape and dtype.
 
     Returns
     -------
     dict of (str, str) to Overlap
-        One entry per unordered pair, keyed ``(a, b)`` in the order of ``sets``
-        (``("train", "valid")``, ``("train", "test")``, ``("valid", "test")``).
+        One entry per unordered pair, keyed `(a, b)` in the order of `sets`
+        (`("train", "valid")`, `("train", "test")`, `("valid", "test")`).
     """
     names = list(sets)
     rows = [_rows(sets[n], n) for n in names]

@@ -2,14 +2,12 @@
 
 Near duplicates are pairs whose pixel difference is small.  Distances are
 measured per pixel in grey levels (0 to 255), whatever the input dtype, so a
-threshold reads the same for raw ``uint8`` letters and for normalised splits:
+threshold reads the same for raw `uint8` letters and for normalised splits:
 
-``"rms"``
-    root mean square difference, ``sqrt(mean((a - b) ** 2))``;
-``"mad"``
-    mean absolute difference, ``mean(|a - b|)``.  The published solutions'
-    criterion "L1 distance < 10 on normalised pixels" is ``mad < 10 * 255 / 784
-    = 3.25`` grey levels.
+- `"rms"`: root mean square difference, `sqrt(mean((a - b) ** 2))`;
+- `"mad"`: mean absolute difference, `mean(|a - b|)`.  The published solutions'
+  criterion "L1 distance < 10 on normalised pixels" is `mad < 10 * 255 / 784
+  = 3.25` grey levels.
 
 The search is exact (it finds every pair under the threshold, checked against
 brute force in the tests) yet fast: every image is projected onto the leading
@@ -17,13 +15,13 @@ principal components of the reference set, plus one extra coordinate holding
 the length of what the projection leaves out.  That map never lengthens a
 distance, so pairs whose projected distance already reaches the threshold are
 dropped after one small matrix product; the few survivors are measured on the
-full pixels.  For ``"mad"`` the same search runs with the ``"rms"`` bound
-``rms ** 2 <= 255 * mad`` (pixel differences never exceed 255 grey levels).
+full pixels.  For `"mad"` the same search runs with the `"rms"` bound
+`rms ** 2 <= 255 * mad` (pixel differences never exceed 255 grey levels).
 Identical images are searched once and expanded to all their copies.
 
-Float images are taken to be normalised as ``(p - 127.5) / 255``; ``uint8``
+Float images are taken to be normalised as `(p - 127.5) / 255`; `uint8`
 images are raw grey levels.  Every function is pure and deterministic; the two
-searches keep their results in :mod:`notmnist.cache` (``cache=False`` to opt out).
+searches keep their results in [`notmnist.cache`][notmnist.cache] (`cache=False` to opt out).
 """
 
 from __future__ import annotations
@@ -45,10 +43,16 @@ METRICS = ("rms", "mad")
 """Near-duplicate distances: per-pixel root mean square or mean absolute difference."""
 
 DEFAULT_METRIC = "rms"
+"""The near-duplicate distance used unless another is asked for: per-pixel root mean square."""
 DEFAULT_THRESHOLDS = {"rms": 12.0, "mad": 10 * 255 / 784}
-"""Default near-duplicate threshold of each metric, in grey levels (see :func:`near_duplicates`);
-for ``"mad"`` it is the published criterion, L1 < 10 on normalised pixels."""
+"""Default near-duplicate threshold of each metric, in grey levels (see
+[`near_duplicates`][notmnist.duplicates.near_duplicates]);
+for `"mad"` it is the published criterion, L1 < 10 on normalised pixels."""
 DEFAULT_THRESHOLD = DEFAULT_THRESHOLDS[DEFAULT_METRIC]
+"""Default near-duplicate threshold in grey levels (12.0, for the default metric `"rms"`).
+
+Two images count as near duplicates when their per-pixel root-mean-square difference is below
+it.  Problem 5 and the sanitised sets use it unless told otherwise."""
 
 _CODE = (sys.modules[__name__],)  # with every package module it imports (cache.code_hash)
 """Modules whose source keys the cached near-duplicate and neighbour searches."""
@@ -66,16 +70,16 @@ class NearPairs:
     query_index, reference_index : ndarray of int64, shape (M,)
         The pairs, sorted by distance, then query index, then reference index.
     distance : ndarray of float64, shape (M,)
-        Distance of each pair in grey levels, strictly below :attr:`threshold`.
+        Distance of each pair in grey levels, strictly below `threshold`.
     nearest : ndarray of float64, shape (n_query,)
         Distance from each query to its nearest reference if that is below the
-        threshold, else ``inf``.
+        threshold, else `inf`.
     nearest_index : ndarray of int64, shape (n_query,)
-        Index of that nearest reference (lowest index on ties), ``-1`` if none.
+        Index of that nearest reference (lowest index on ties), `-1` if none.
     threshold : float
-        Pairs have ``distance < threshold``.
+        Pairs have `distance < threshold`.
     metric : str
-        ``"rms"`` or ``"mad"``.
+        `"rms"` or `"mad"`.
     n_candidates : int
         Pairs of distinct images measured on full pixels after pruning (how
         well the bound pruned; copies of one image are measured once).
@@ -111,7 +115,7 @@ class NearPairs:
 def _classes(images: np.ndarray):
     """Identity classes of a set, as (members sorted by class, class starts, class sizes).
 
-    Class ``c`` holds the images ``order[starts[c] : starts[c] + sizes[c]]``, all
+    Class `c` holds the images `order[starts[c] : starts[c] + sizes[c]]`, all
     identical, in ascending index order; classes are numbered by first image.
     """
     ids = _identity([_rows(images)])
@@ -123,7 +127,7 @@ def _classes(images: np.ndarray):
 
 
 def _expand(class_q, class_r, a: np.ndarray, b: np.ndarray, dist: np.ndarray):
-    """Pairs of classes ``(a, b)`` to pairs of images: every copy times every copy."""
+    """Pairs of classes `(a, b)` to pairs of images: every copy times every copy."""
     order_q, start_q, size_q = class_q
     order_r, start_r, size_r = class_r
     n = size_q[a] * size_r[b]
@@ -150,7 +154,7 @@ def _check_metric(metric: str, threshold: float | None) -> None:
 
 
 def _distances(metric: str, q: np.ndarray, r: np.ndarray, qi: np.ndarray, ri: np.ndarray):
-    """Exact distances of pairs ``(qi, ri)``, as (sum statistic, per-pixel distance) float64."""
+    """Exact distances of pairs `(qi, ri)`, as (sum statistic, per-pixel distance) float64."""
     stat = np.empty(len(qi), np.float64)
     for start in range(0, len(qi), _CHUNK):
         d = q[qi[start : start + _CHUNK]] - r[ri[start : start + _CHUNK]]
@@ -169,7 +173,7 @@ def _stat_limit(metric: str, threshold: float, n_pixels: int) -> float:
 
 
 def _projection(reference: np.ndarray, n_components: int):
-    """Mean and orthonormal leading principal axes (float64) of a sample of ``reference``.
+    """Mean and orthonormal leading principal axes (float64) of a sample of `reference`.
 
     Any orthonormal axes keep the search exact; good ones only make it prune more.
     """
@@ -205,11 +209,11 @@ def _embed(x: np.ndarray, mean: np.ndarray, axes: np.ndarray) -> np.ndarray:
 
 
 def _candidates(eq: np.ndarray, er: np.ndarray, radius: float):
-    """All pairs whose embedded distance is below ``radius`` (plus rounding slack).
+    """All pairs whose embedded distance is below `radius` (plus rounding slack).
 
     Queries and references are sorted by their first coordinate, so each block of
     queries is compared only with the references whose first coordinate lies
-    within ``radius`` of the block's range; the squared distances of a block come
+    within `radius` of the block's range; the squared distances of a block come
     from one float32 matrix product of augmented vectors.
     """
     oq, orf = np.argsort(eq[:, 0], kind="stable"), np.argsort(er[:, 0], kind="stable")
@@ -247,13 +251,13 @@ def near_duplicates(
     metric: str = DEFAULT_METRIC,
     cache: bool = True,
 ) -> NearPairs:
-    """Find every (query, reference) pair closer than ``threshold``, exactly.
+    """Find every (query, reference) pair closer than `threshold`, exactly.
 
-    Distances are per pixel in grey levels (module docstring): ``"rms"`` (root
-    mean square difference, the default) or ``"mad"`` (mean absolute difference;
-    the published criterion L1 < 10 on normalised pixels is ``mad < 3.25``).
+    Distances are per pixel in grey levels ([`near`][notmnist.duplicates.near]): `"rms"` (root
+    mean square difference, the default) or `"mad"` (mean absolute difference;
+    the published criterion L1 < 10 on normalised pixels is `mad < 3.25`).
 
-    Why ``rms < 12`` grey levels: it accepts the same glyph with faint
+    Why `rms < 12` grey levels: it accepts the same glyph with faint
     differences -- every pixel off by up to 8 levels (rms about 4), or 5 % of
     the pixels off by 60 (rms about 10), as re-hinting or re-encoding a font
     does -- and rejects what is a different image to the eye: the same glyph
@@ -262,25 +266,26 @@ def near_duplicates(
     when the threshold was chosen.  RMS rather than MAD because a few strongly
     changed pixels (a missing serif) should count more than faint noise spread
     everywhere.  Before changing it, look at each image's distance to its
-    nearest neighbour (:func:`nearest_neighbours`): where true near duplicates
+    nearest neighbour ([`nearest_neighbours`][notmnist.duplicates.nearest_neighbours]): where true near
+    duplicates
     form a separate mode below the bulk, the threshold belongs in the gap.
 
     Exact: every pair under the threshold is returned (no approximation); the
-    pruning bound (module docstring) only skips pairs that provably cannot
+    pruning bound ([`near`][notmnist.duplicates.near]) only skips pairs that provably cannot
     qualify.  Identical images are searched once and expanded to all their
     copies, so thousands of blank images cost nothing extra.
 
     Parameters
     ----------
     query, reference : ndarray of uint8 or float, shape (Nq, H, W) and (Nr, H, W)
-        Images of the same shape; floats are normalised pixels ``(p - 127.5) / 255``.
+        Images of the same shape; floats are normalised pixels `(p - 127.5) / 255`.
     threshold : float, optional
-        Pairs with ``distance < threshold`` (strictly) are returned, in grey
-        levels.  Default :data:`DEFAULT_THRESHOLDS` of the metric: 12 for
-        ``"rms"``, 3.25 for ``"mad"``.
+        Pairs with `distance < threshold` (strictly) are returned, in grey
+        levels.  Default [`DEFAULT_THRESHOLDS`][notmnist.duplicates.DEFAULT_THRESHOLDS] of the metric: 12 for
+        `"rms"`, 3.25 for `"mad"`.
     metric : {"rms", "mad"}, default "rms"
     cache : bool, default True
-        Reuse the result of an earlier run (:mod:`notmnist.cache`), keyed by the
+        Reuse the result of an earlier run ([`notmnist.cache`][notmnist.cache]), keyed by the
         SHA-256 of both image arrays, the metric, the threshold and this module's source.
 
     Returns
@@ -315,7 +320,8 @@ def near_duplicates(
 
 
 def _near_duplicates(rows_q: np.ndarray, rows_r: np.ndarray, threshold: float, metric: str) -> NearPairs:
-    """:func:`near_duplicates` on checked ``(N, pixels)`` rows, without the cache."""
+    """[`near_duplicates`][notmnist.duplicates.near_duplicates] on checked `(N, pixels)` rows, without the
+    cache."""
     # search distinct images only, then expand to every copy: blank and solid
     # images, repeated thousands of times, would otherwise multiply the work
     class_q, class_r = _classes(rows_q), _classes(rows_r)
@@ -368,23 +374,23 @@ def nearest_neighbours(
     metric: str = DEFAULT_METRIC,
     cache: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The ``k`` nearest references of each query, exactly, by brute force.
+    """The `k` nearest references of each query, exactly, by brute force.
 
     Meant for a sample of queries (e.g. a histogram of nearest-neighbour
     distances to choose a threshold).  Exact, with the same pruning as
-    :func:`near_duplicates`: lower bounds for all pairs from one small matrix
-    product, the ``k + 16`` most promising references measured to bound the
-    ``k``-th distance, then every reference whose lower bound is under that
+    [`near_duplicates`][notmnist.duplicates.near_duplicates]: lower bounds for all pairs from one small matrix
+    product, the `k + 16` most promising references measured to bound the
+    `k`-th distance, then every reference whose lower bound is under that
     bound measured on the full pixels.
 
     Parameters
     ----------
     query, reference : ndarray of uint8 or float, shape (Nq, H, W) and (Nr, H, W)
     k : int, default 1
-        Neighbours per query (at most ``Nr``).
+        Neighbours per query (at most `Nr`).
     metric : {"rms", "mad"}, default "rms"
     cache : bool, default True
-        Reuse the result of an earlier run, as :func:`near_duplicates` does.
+        Reuse the result of an earlier run, as [`near_duplicates`][notmnist.duplicates.near_duplicates] does.
 
     Returns
     -------
@@ -413,7 +419,8 @@ def nearest_neighbours(
 
 
 def _nearest_neighbours(rows_q: np.ndarray, rows_r: np.ndarray, k: int, metric: str):
-    """:func:`nearest_neighbours` on checked ``(N, pixels)`` rows, without the cache."""
+    """[`nearest_neighbours`][notmnist.duplicates.nearest_neighbours] on checked `(N, pixels)` rows, without
+    the cache."""
     q, r = _grey(rows_q, "query"), _grey(rows_r, "reference")
     span = _span(q, r)
     mean, axes = _projection(r, _N_COMPONENTS)

@@ -1,23 +1,23 @@
 """An offline stand-in for the notMNIST archives, rendered with Pillow from fonts.
 
-:func:`write_standin` writes ``notMNIST_large.tar.gz`` and
-``notMNIST_small.tar.gz`` in exactly the real layout (one top folder, folders
-``A`` ... ``J``, file names that are base64 of a font file name, 28x28 8-bit
+[`write_standin`][notmnist.standin.write_standin] writes `notMNIST_large.tar.gz` and
+`notMNIST_small.tar.gz` in exactly the real layout (one top folder, folders
+`A` ... `J`, file names that are base64 of a font file name, 28x28 8-bit
 greyscale PNG, white ink on black, each glyph stretched to fill the box), so
-that :func:`notmnist.archive.read_archive` and everything after it run
+that [`notmnist.archive.read_archive`][notmnist.archive.read_archive] and everything after it run
 unchanged on them.
 
 How a glyph is made
 -------------------
-A *design* is one fake font file: a real font from :func:`find_fonts` (drawn
-with the chances of :func:`font_weights`, so that no one collection of fonts
+A *design* is one fake font file: a real font from [`find_fonts`][notmnist.standin.find_fonts] (drawn
+with the chances of [`font_weights`][notmnist.standin.font_weights], so that no one collection of fonts
 dominates) plus a target ink share (the glyph is made bolder towards it, never thinner,
-measured on the design's ``E`` so that letters keep their natural differences; a long bold
+measured on the design's `E` so that letters keep their natural differences; a long bold
 tail, since real glyphs are often bold letters stretched to fill the box), a slant
 (shear), a small rotation, outline or shadow strokes, and rarely an
 inversion, a near-blank, solid or padded picture.  Each design yields one
 image per letter, like a font file of the real set.  The fewer the fonts,
-the more each design departs from its font (:func:`~notmnist.standin.render.variety`:
+the more each design departs from its font (`variety`:
 sizes, slants, warps, blur, more inversions).  The letter is drawn
 large (48 px), cropped at the edge of its ink (with a sub-pixel jitter and, for its greys,
 a slight gamma, so two designs never coincide by chance), resized to 28x28 with a Lanczos filter ignoring
@@ -25,8 +25,8 @@ the aspect ratio as the real set does, and given a little more contrast.
 
 Planted quirks, so that every problem page has something real to find:
 
-* the real unreadable files, as zero-byte PNGs: large 3 in ``A``, 1 in ``B``,
-  1 in ``D``; small 1 in ``A``, 1 in ``F`` (at every scale);
+* the real unreadable files, as zero-byte PNGs: large 3 in `A`, 1 in `B`,
+  1 in `D`; small 1 in `A`, 1 in `F` (at every scale);
 * exact duplicates: the same design under two or more file names within each
   archive, and small-set designs copied from the large set, at rates tuned
   towards the real course split's published overlap (13.2 % of test and
@@ -39,16 +39,16 @@ Planted quirks, so that every problem page has something real to find:
   (53 of the first 200 at L1 < 10 on normalised pixels);
 * odd glyphs: symbol pictures drawn instead of the letter (label noise, 6.5 %
   in the large set and 0.5 % in the small set, the dataset author's
-  estimates), symbol fonts kept on purpose by :func:`find_fonts`, near-blank
+  estimates), symbol fonts kept on purpose by [`find_fonts`][notmnist.standin.find_fonts], near-blank
   and solid images (a small share, as in the real set).
 
 How close a given stand-in comes to the real figures is measured after the
-pipeline by :mod:`notmnist.fidelity` and shown on the site's data page.
+pipeline by [`notmnist.fidelity`][notmnist.fidelity] and shown on the site's data page.
 
 Scale
 -----
-``scale=1.0`` reproduces the real per-letter counts (529,114 + 18,724
-readable images).  ``DEFAULT_SCALE = 0.1`` (52,910 + 1,870 readable images)
+`scale=1.0` reproduces the real per-letter counts (529,114 + 18,724
+readable images).  `DEFAULT_SCALE = 0.1` (52,910 + 1,870 readable images)
 gives the course split train 20,000 / valid 1,000 / test 1,000: large
 enough for the learning curve to go past the course's 5,000 samples, small
 enough to render once in well under a minute and fit in seconds.  Smaller
@@ -58,16 +58,16 @@ scales shrink the test split until its accuracy's standard error (about
 
 Determinism
 -----------
-Every random choice comes from ``np.random.default_rng(seed)`` in the calling
+Every random choice comes from `np.random.default_rng(seed)` in the calling
 process, before any rendering; workers are pure functions of their input.
 Tar members are written in sorted order with fixed mtime, uid, gid and owner
 names, and the gzip header carries mtime 0 and no file name.  The same seed,
 font list and Pillow/FreeType versions give byte-identical archives.
 
-The folder holds a manifest, ``standin.json``, written last: a folder with a
-manifest is complete, and :func:`write_standin` reuses it when scale, seed and
+The folder holds a manifest, `standin.json`, written last: a folder with a
+manifest is complete, and [`write_standin`][notmnist.standin.write_standin] reuses it when scale, seed and
 font-list hash (names, contents, folder sizes) and the rendering code (the
-source of :mod:`~notmnist.standin.write` and every module it imports) match.
+source of `write` and every module it imports) match.
 """
 
 from .fonts import FEW_FONTS, FONT_SETS, find_fonts, font_weights, fonts_hash

@@ -1,8 +1,8 @@
 """Fonts the stand-in is rendered from: found on the machine, checked, hashed.
 
-:func:`find_fonts` lists matplotlib's bundled fonts plus every font installed on
+[`find_fonts`][notmnist.standin.find_fonts] lists matplotlib's bundled fonts plus every font installed on
 the machine (or matplotlib's alone), keeps those that draw the letters A-J, and
-remembers its verdicts and file hashes between runs; :func:`font_weights` says
+remembers its verdicts and file hashes between runs; [`font_weights`][notmnist.standin.font_weights] says
 how often each is drawn, so that no one font collection makes most of the stand-in.
 """
 
@@ -31,13 +31,14 @@ log = logging.getLogger(__name__)
 _FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "~/.local/share/fonts")
 _FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 
-"""What :func:`find_fonts` looks at: every font of the machine plus matplotlib's, or matplotlib's alone."""
+"""What [`find_fonts`][notmnist.standin.find_fonts] looks at: every font of the machine plus matplotlib's, or
+matplotlib's alone."""
 
 FEW_FONTS = 50
-"""Below this many usable fonts :func:`warn_if_few` says so (see ``docs/data.md``, *Fonts*).
+"""Below this many usable fonts `warn_if_few` says so (see `docs/data.md`, *Fonts*).
 
 With few fonts the letters come from few typefaces.  Each design then varies more
-(:func:`notmnist.standin.render.variety`), which brings the learning curve and overlap
+(`notmnist.standin.render.variety`), which brings the learning curve and overlap
 shares near the real ones, but glyphs of one letter stay closer to each other than in
 notMNIST.  The data page's fidelity table shows the figures of the stand-in a build ran on."""
 
@@ -45,13 +46,13 @@ notMNIST.  The data page's fidelity table shows the figures of the stand-in a bu
 def find_fonts(which: str = "all") -> list[Path]:
     """Find the fonts the stand-in is rendered from.
 
-    matplotlib's bundled fonts plus, unless ``which`` is ``"matplotlib"``, every
-    TrueType/OpenType font of the machine (``fc-list`` if present, else the
+    matplotlib's bundled fonts plus, unless `which` is `"matplotlib"`, every
+    TrueType/OpenType font of the machine (`fc-list` if present, else the
     usual font folders), de-duplicated
     by content and sorted by (file name, content hash).  Fonts that cannot
-    render A-J (missing glyphs, ``.notdef`` boxes, ten identical glyphs) are
+    render A-J (missing glyphs, `.notdef` boxes, ten identical glyphs) are
     dropped.  Symbol fonts whose A-J are pictures are kept on purpose, at most
-    ``max(2, 1 %)`` of the list, as the real set's odd glyphs.
+    `max(2, 1 %)` of the list, as the real set's odd glyphs.
 
     Parameters
     ----------
@@ -106,7 +107,14 @@ _warned: set[int] = set()
 
 
 def warn_if_few(n_fonts: int) -> bool:
-    """Warn, once per process, that ``n_fonts`` is below :data:`FEW_FONTS`; return whether it is."""
+    """Warn, once per process, that `n_fonts` is below [`FEW_FONTS`][notmnist.standin.FEW_FONTS]; return
+    whether it is.
+
+    Parameters
+    ----------
+    n_fonts : int
+        Usable fonts found.
+    """
     if n_fonts >= FEW_FONTS:
         return False
     if not _warned:
@@ -121,7 +129,7 @@ def warn_if_few(n_fonts: int) -> bool:
 
 
 def font_weights(fonts: Sequence[str | os.PathLike]) -> np.ndarray:
-    """The chance of drawing each font for a design: ``1 / sqrt(n)`` for a font in a folder of ``n``.
+    """The chance of drawing each font for a design: `1 / sqrt(n)` for a font in a folder of `n`.
 
     A folder is usually one font package or collection, and one large
     collection (hundreds of display faces by one designer, say) would
@@ -129,6 +137,11 @@ def font_weights(fonts: Sequence[str | os.PathLike]) -> np.ndarray:
     sources.  With the square root a collection of 400 fonts counts like 20
     single fonts.  Fonts all in one folder (matplotlib's, or a Windows or macOS
     font folder) are drawn uniformly.
+
+    Parameters
+    ----------
+    fonts : sequence of str or PathLike
+        Font files.
 
     Returns
     -------
@@ -142,18 +155,23 @@ def font_weights(fonts: Sequence[str | os.PathLike]) -> np.ndarray:
 
 
 def _folder_sizes(fonts: Sequence[str | os.PathLike]) -> list[int]:
-    """For each font, how many of ``fonts`` share its folder."""
+    """For each font, how many of `fonts` share its folder."""
     folders = [str(Path(f).parent) for f in fonts]
     size = Counter(folders)
     return [size[f] for f in folders]
 
 
 def fonts_hash(fonts: Sequence[str | os.PathLike]) -> str:
-    """SHA-256 over the file names, contents and folder sizes of ``fonts``, in order.
+    """SHA-256 over the file names, contents and folder sizes of `fonts`, in order.
 
-    The folder sizes are there because they set :func:`font_weights`.  Two
+    The folder sizes are there because they set [`font_weights`][notmnist.standin.font_weights].  Two
     machines with the same fonts, grouped alike under differently named
     folders, get the same hash.
+
+    Parameters
+    ----------
+    fonts : sequence of str or PathLike
+        Font files, in the order the designs index them.
     """
     h = hashlib.sha256()
     for path, size in zip(fonts, _folder_sizes(fonts)):
@@ -175,7 +193,7 @@ def _load_verdicts(path: Path) -> dict[str, str]:
 
 
 def _json_object(path: Path) -> dict:
-    """The JSON object in ``path``; ``{}`` if there is none, with a warning if something else is there."""
+    """The JSON object in `path`; `{}` if there is none, with a warning if something else is there."""
     try:
         data = read_json(path)
     except FileNotFoundError:
@@ -231,7 +249,8 @@ def _file_hash(path: Path) -> str:
 
 @lru_cache(maxsize=1)
 def _known_hashes() -> dict[str, list]:
-    """``{path: [size, mtime_ns, sha256]}`` of font files, from the last run (saved by :func:`find_fonts`)."""
+    """`{path: [size, mtime_ns, sha256]}` of font files, from the last run (saved by
+    [`find_fonts`][notmnist.standin.find_fonts])."""
     data = _json_object(_hash_cache_file())
     return {k: v for k, v in data.items() if isinstance(v, list) and len(v) == 3 and isinstance(v[2], str)}
 
@@ -241,7 +260,7 @@ def _hash_cache_file() -> Path:
 
 
 def _font_verdict(path: Path) -> str:
-    """``"letters"``, ``"symbols"`` (usable odd glyphs) or ``"unusable"``."""
+    """`"letters"`, `"symbols"` (usable odd glyphs) or `"unusable"`."""
     from PIL import ImageFont
 
     try:
@@ -260,7 +279,7 @@ def _font_verdict(path: Path) -> str:
 
 
 def _glyph_mask(font, ch: str) -> np.ndarray | None:
-    """Ink of ``ch`` cropped to its bounding box, as a binary array; None if no ink."""
+    """Ink of `ch` cropped to its bounding box, as a binary array; None if no ink."""
     mask = font.getmask(ch, mode="L")
     arr = np.asarray(mask, np.uint8).reshape(mask.size[1], mask.size[0]) > 96
     if not arr.any():

@@ -1,7 +1,7 @@
 """Rendering one design of one letter into a 28x28 glyph, and many in parallel.
 
-A design is a tuple of plain numbers (see :func:`_random_designs`), cheap to
-send to worker processes; :func:`render_glyph` is a pure function of the
+A design is a tuple of plain numbers (see `_random_designs`), cheap to
+send to worker processes; [`render_glyph`][notmnist.standin.render_glyph] is a pure function of the
 design, the letter and the font list.
 """
 
@@ -53,7 +53,7 @@ _CONTRAST[1:] = np.maximum(_CONTRAST[1:], 1)  # faint edges stay ink: the glyph 
 # applied to the finished glyph, within +-_TONE for a drawn design (so that two designs of one font
 # never render alike by chance) and further for a near copy (the same design with faint
 # differences of grey, as a font re-hinted or re-encoded under another name).  The directions of warp and
-# crop come from a hash of the design (:func:`_jitter`), so a design stays a pure function.
+# crop come from a hash of the design (`_jitter`), so a design stays a pure function.
 _KIND_GLYPH, _KIND_FAINT, _KIND_SOLID, _KIND_PADDED = 0, 1, 2, 3
 _SIZES = (36, 40, 44, 48, 52, 56, 60)  # font sizes drawn from when fonts are few
 
@@ -65,8 +65,13 @@ def variety(n_fonts: int) -> float:
     yield many clearly different designs (weights, obliques, warps, sizes,
     blur, more inversions) or the stand-in is full of near copies and too easy
     to classify.  The amounts were tuned with matplotlib's 24 fonts alone,
-    against the real learning curve and overlap shares (``docs/data.md``).
-    Log-linear between :data:`_VARIETY_FONTS` (1) and :data:`_PLAIN_FONTS` (0).
+    against the real learning curve and overlap shares (`docs/data.md`).
+    Log-linear between `_VARIETY_FONTS` (1) and `_PLAIN_FONTS` (0).
+
+    Parameters
+    ----------
+    n_fonts : int
+        Fonts the stand-in is rendered from.
     """
     v = np.log(_PLAIN_FONTS / max(n_fonts, 1)) / np.log(_PLAIN_FONTS / _VARIETY_FONTS)
     return float(np.clip(v, 0.0, 1.0))
@@ -78,9 +83,9 @@ _VARIETY_FONTS, _PLAIN_FONTS = 30, 1000
 def _random_designs(
     rng: np.random.Generator, n: int, n_fonts: int, odd_rate: float, font_weights: np.ndarray | None = None
 ) -> list[tuple]:
-    """Draw ``n`` designs from ``n_fonts`` fonts (their variety set by :func:`variety`).
+    """Draw `n` designs from `n_fonts` fonts (their variety set by `variety`).
 
-    ``font_weights`` (summing to 1) is the chance of each font, uniform if not given.
+    `font_weights` (summing to 1) is the chance of each font, uniform if not given.
     """
     v = variety(n_fonts)
     font = rng.choice(n_fonts, n, p=font_weights) if font_weights is not None else rng.integers(0, n_fonts, n)
@@ -128,11 +133,11 @@ def render_glyph(design: tuple, letter: int, fonts: Sequence[str]) -> np.ndarray
     Parameters
     ----------
     design : tuple
-        As drawn by ``_random_designs``.
+        A tuple of plain numbers, as the stand-in's writer draws it.
     letter : int
         0 to 9 for A to J.
     fonts : sequence of str
-        Font files indexed by ``design[0]``.
+        Font files indexed by `design[0]`.
 
     Returns
     -------
@@ -189,19 +194,19 @@ def render_glyph(design: tuple, letter: int, fonts: Sequence[str]) -> np.ndarray
 
 
 def _symbol(design: tuple) -> int:
-    """Index into :data:`_SYMBOLS` of the picture a design draws instead of its letter, or -1."""
+    """Index into `_SYMBOLS` of the picture a design draws instead of its letter, or -1."""
     kind, extra = design[7], design[8]
     return extra if kind != _KIND_PADDED else -1
 
 
 @lru_cache(maxsize=256)
 def _gamma(tone: float) -> np.ndarray:
-    """Lookup table of the gamma ``exp(tone)``: black and white stay, greys move a little."""
+    """Lookup table of the gamma `exp(tone)`: black and white stay, greys move a little."""
     return np.round(255 * (np.arange(256) / 255) ** math.exp(tone)).astype(np.uint8)
 
 
 def _distort(im, shear: float, angle: float, warp: float, corners: np.ndarray):
-    """Shear, rotate (degrees) and keystone-warp ``im`` in one resampling, on a canvas grown to fit."""
+    """Shear, rotate (degrees) and keystone-warp `im` in one resampling, on a canvas grown to fit."""
     from PIL import Image
 
     w, h = im.size
@@ -218,7 +223,7 @@ def _distort(im, shear: float, angle: float, warp: float, corners: np.ndarray):
 
 
 def _draw(text: str, font_path: str, outline: int, shadow: int, px: int = _RENDER_PX):
-    """The glyph drawn at size ``px``, cropped to its ink plus a margin; None if it has no ink."""
+    """The glyph drawn at size `px`, cropped to its ink plus a margin; None if it has no ink."""
     from PIL import Image, ImageDraw
 
     font = _font(font_path, px)
@@ -240,12 +245,12 @@ def _draw(text: str, font_path: str, outline: int, shadow: int, px: int = _RENDE
 
 
 def _weight_steps(font_path: str, outline: int, shadow: int, target: float, px: int = _RENDER_PX) -> int:
-    """Erosions (< 0) or dilations (> 0) that bring the design's reference letter nearest ``target``.
+    """Erosions (< 0) or dilations (> 0) that bring the design's reference letter nearest `target`.
 
-    The share of bright pixels is measured on ``E`` inside its bounding box
+    The share of bright pixels is measured on `E` inside its bounding box
     (what fills the 28x28 box after the stretch), and the same steps are then
     applied to every letter, so letters keep their natural differences (a
-    stretched ``I`` is brighter than a ``J``).  Within :data:`_STEPS`; an
+    stretched `I` is brighter than a `J`).  Within `_STEPS`; an
     erosion that would wipe the glyph out is not taken.
     """
     shares = _step_shares(font_path, outline, shadow, px)
@@ -254,7 +259,7 @@ def _weight_steps(font_path: str, outline: int, shadow: int, target: float, px: 
 
 @lru_cache(maxsize=4096)
 def _step_shares(font_path: str, outline: int, shadow: int, px: int) -> tuple[float, ...]:
-    """Bright share of ``E`` after each number of steps in :data:`_STEPS` (2: an erosion wipes it out)."""
+    """Bright share of `E` after each number of steps in `_STEPS` (2: an erosion wipes it out)."""
     im = _draw("E", font_path, outline, shadow, px)
     if im is None:
         return (0.0,) * (_STEPS[1] - _STEPS[0] + 1)
@@ -280,7 +285,7 @@ def _bright_share(im) -> float:
 
 
 def _morph(im, steps: int):
-    """``steps`` 3x3 dilations (> 0, on a canvas grown to fit) or erosions (< 0)."""
+    """`steps` 3x3 dilations (> 0, on a canvas grown to fit) or erosions (< 0)."""
     from PIL import ImageFilter, ImageOps
 
     if steps > 0:
@@ -313,7 +318,7 @@ def _crop_box(arr: np.ndarray) -> tuple[int, int, int, int] | None:
 
 
 def _ink_box(arr: np.ndarray, level: int = 40) -> tuple[int, int, int, int] | None:
-    """(left, top, right, bottom) of the pixels brighter than ``level``, or None."""
+    """(left, top, right, bottom) of the pixels brighter than `level`, or None."""
     ink = arr > level
     rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))
     if not len(rows):
@@ -345,12 +350,25 @@ def render_designs(
     n_jobs: int | None = None,
     progress: bool = False,
 ):
-    """Render ``(design, letter)`` jobs, in parallel, in order.
+    """Render `(design, letter)` jobs, in parallel, in order.
+
+    Parameters
+    ----------
+    jobs : sequence of (design, letter)
+        What to render; `letter` 0 to 9 for A to J.
+    fonts : sequence of str or PathLike
+        Font files, indexed by `design[0]`.
+    as_png : bool
+        Return PNG bytes instead of arrays.
+    n_jobs : int, optional
+        Worker processes; default: one per core.
+    progress : bool
+        Show a progress bar.
 
     Returns
     -------
     ndarray of uint8, shape (len(jobs), 28, 28), or list of bytes
-        The glyphs, or their PNG encodings when ``as_png``.
+        The glyphs, or their PNG encodings when `as_png`.
     """
     fonts = [str(f) for f in fonts]
     order = sorted(range(len(jobs)), key=lambda i: (jobs[i][0][0], i))  # font by font: cache hits

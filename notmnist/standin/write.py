@@ -1,6 +1,6 @@
 """Writing the stand-in archives: which design goes under which name, then the tar files.
 
-See :mod:`notmnist.standin` for what the archives hold and how they are reused.
+See [`notmnist.standin`][notmnist.standin] for what the archives hold and how they are reused.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def _plan(scale: float, seed: int, fonts: Sequence[Path]) -> tuple[list[tuple], 
     designs : list of tuple
         Distinct designs; entries refer to them by index.
     entries : dict
-        ``entries[subset][letter]`` is a list of ``(file name, design index)``;
+        `entries[subset][letter]` is a list of `(file name, design index)`;
         design index -1 marks a planted zero-byte file.
     """
     rng = np.random.default_rng(seed)
@@ -148,8 +148,8 @@ def _near_copies(rng: np.random.Generator, originals: list[tuple]) -> list[tuple
     gamma times 0.82 to 0.95 or 1.05 to 1.22), as the same font under another name,
     re-hinted or re-encoded, gives.  Most stay under the published near-copy criterion, L1 < 10.
 
-    With few fonts every design departs from its font (:func:`render.variety`), which
-    leaves fewer such near copies than notMNIST has; :func:`_plan` plants them back.
+    With few fonts every design departs from its font (`render.variety`), which
+    leaves fewer such near copies than notMNIST has; `_plan` plants them back.
     """
     shift = rng.choice([-1.0, 1.0], len(originals)) * rng.uniform(0.05, 0.2, len(originals))
     return [d[:-1] + (round(d[-1] + float(t), 4),) for d, t in zip(originals, shift)]
@@ -162,7 +162,7 @@ def _family(path: Path) -> str:
 
 
 def _fake_names(rng: np.random.Generator, families: list[str]) -> list[str]:
-    """Distinct font file names, base64-encoded + ``.png``, one per entry, without ``/``."""
+    """Distinct font file names, base64-encoded + `.png`, one per entry, without `/`."""
     n = len(families)
     words = np.array(_NAME_WORDS)
     first = rng.integers(0, len(words), n)
@@ -203,21 +203,21 @@ def write_standin(
     progress: bool = False,
     n_jobs: int | None = None,
 ) -> dict[str, Path]:
-    """Render the stand-in archives into ``out_dir``.
+    """Render the stand-in archives into `out_dir`.
 
     Parameters
     ----------
     out_dir : path-like
-        Folder for ``notMNIST_large.tar.gz``, ``notMNIST_small.tar.gz`` and
-        the manifest ``standin.json``; created if missing.
+        Folder for `notMNIST_large.tar.gz`, `notMNIST_small.tar.gz` and
+        the manifest `standin.json`; created if missing.
     scale : float
-        Readable images per letter are ``round(real_count * scale)``;
-        ``1.0`` gives the real 529,114 + 18,724.
+        Readable images per letter are `round(real_count * scale)`;
+        `1.0` gives the real 529,114 + 18,724.
     seed : int
         Seed of every random choice.
     fonts : sequence of path-like, or {"all", "matplotlib"}, optional
-        Font files to render from, or the font set :func:`find_fonts` should
-        look for (default ``"all"``: every font of the machine plus matplotlib's).
+        Font files to render from, or the font set [`find_fonts`][notmnist.standin.find_fonts] should
+        look for (default `"all"`: every font of the machine plus matplotlib's).
     progress : bool
         Show a tqdm progress bar while rendering.
     n_jobs : int, optional
@@ -226,22 +226,22 @@ def write_standin(
     Returns
     -------
     dict
-        ``{"large": path, "small": path}``.  When ``out_dir`` already holds a
+        `{"large": path, "small": path}`.  When `out_dir` already holds a
         complete stand-in with the same scale, seed, font list and rendering
         code (the source of this module and of every package module it
-        imports, :func:`notmnist.cache.code_hash`), whose archives still have
+        imports, [`notmnist.cache.code_hash`][notmnist.cache.code_hash]), whose archives still have
         the size and SHA-256 recorded in its manifest, it is returned as is,
         without rendering; otherwise it is rendered again.
 
     Raises
     ------
     ValueError
-        If ``scale`` is not in (0, 1] or no font is usable.
+        If `scale` is not in (0, 1] or no font is usable.
     NotOurs
-        ``out_dir`` has no stand-in manifest and holds a file under an
+        `out_dir` has no stand-in manifest and holds a file under an
         archive's name (the real archives, say): it is never overwritten.
         In a stand-in folder, an archive unlike its manifest's record is moved
-        aside to ``<name>.invalid`` instead, and rendered again.
+        aside to `<name>.invalid` instead, and rendered again.
     """
     if not 0 < scale <= 1:
         raise ValueError(f"scale must be in (0, 1], got {scale!r}: use 1.0 for the real size")
@@ -320,7 +320,7 @@ def _sha256(path: Path) -> str:
 
 
 def _damaged(paths: dict[str, Path], recorded) -> tuple[str, str] | None:
-    """``(archive, what is wrong)`` for the first archive unlike the manifest's record, else None.
+    """`(archive, what is wrong)` for the first archive unlike the manifest's record, else None.
 
     A truncated, replaced or missing archive is rendered again rather than
     reused: the stand-in's archives are checked against the size and SHA-256
@@ -342,14 +342,21 @@ def _damaged(paths: dict[str, Path], recorded) -> tuple[str, str] | None:
 
 
 def read_manifest(out_dir: str | os.PathLike) -> dict | None:
-    """The manifest of a complete stand-in folder, or None if there is none (or it is unreadable)."""
+    """The manifest of a complete stand-in folder, or None if there is none (or it is unreadable).
+
+    Parameters
+    ----------
+    out_dir : str or PathLike
+        A stand-in folder.
+    """
     data = _manifest(Path(out_dir))
     return None if data is None or data.get("writing") else data
 
 
 def _manifest(out_dir: Path) -> dict | None:
-    """``standin.json`` as written by :func:`write_standin` (complete or not); None when there is no
-    such file, ``{}`` (with a warning) when something else is there."""
+    """`standin.json` as written by [`write_standin`][notmnist.standin.write_standin] (complete or not); None
+    when there is no
+    such file, `{}` (with a warning) when something else is there."""
     path = out_dir / MANIFEST
     try:
         data = read_json(path)
@@ -368,8 +375,8 @@ def _claim(paths: dict[str, Path], recorded: dict | None) -> None:
     """Make sure rendering replaces only the stand-in's own archives.
 
     Without a stand-in manifest, a file under an archive's name is not ours: refuse
-    (:class:`NotOurs`).  With one, a file unlike its record (truncated, or replaced by
-    hand, or not recorded by a damaged manifest) is moved aside to ``<name>.invalid``
+    (`NotOurs`).  With one, a file unlike its record (truncated, or replaced by
+    hand, or not recorded by a damaged manifest) is moved aside to `<name>.invalid`
     first; one the manifest marks as being written (a render that was killed) is ours
     to replace.
     """
@@ -413,7 +420,7 @@ def _pillow_version() -> str:
 
 
 def _write_tar(path: Path, top: str, letters: dict, rendered: dict) -> None:
-    """Write one archive, deterministically, via a temporary file and ``os.replace``."""
+    """Write one archive, deterministically, via a temporary file and `os.replace`."""
     with atomic_write(path) as raw, gzip.GzipFile(
         filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6
     ) as gz, tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar:
@@ -452,9 +459,22 @@ def standin_letters(
     odd_rate: float = 0.0,
     n_jobs: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Render ``n_designs`` random designs of every letter straight into arrays.
+    """Render `n_designs` random designs of every letter straight into arrays.
 
     For experiments (e.g. font-disjoint checks) without writing archives.
+
+    Parameters
+    ----------
+    fonts : sequence of str or PathLike
+        Font files.
+    n_designs : int
+        Designs drawn; each is rendered for every letter.
+    seed : int
+        Seed of the designs.
+    odd_rate : float
+        Share of designs that draw something other than the letter, as notMNIST has.
+    n_jobs : int, optional
+        Worker processes.
 
     Returns
     -------
