@@ -1,15 +1,15 @@
 """Measure the real glyphs the stand-in is compared with, and store the figures in the package.
 
-Reads the sample of 2,000 real notMNIST_small glyphs (``../shared/data/notMNIST_small_sample.tar.gz``
-beside the project folder, :data:`notmnist.fidelity.REAL_SAMPLE`), computes
-:func:`notmnist.fidelity.glyph_stats` and :func:`notmnist.fidelity.neighbour_stats` on it,
-and writes them, with their definitions, into ``notmnist/_real_glyphs.py``::
+Reads the sample of 2,000 real notMNIST_small glyphs (`../shared/data/notMNIST_small_sample.tar.gz`
+beside the project folder, `notmnist.fidelity.REAL_SAMPLE`), computes
+`notmnist.fidelity.glyph_stats` and `notmnist.fidelity.neighbour_stats` on it,
+and writes them, with their definitions, into `notmnist/_real_glyphs.py`:
 
-    python benchmarks/real_glyphs.py
+    .venv/bin/python benchmarks/real_glyphs.py
 
-The figures in :data:`notmnist.fidelity.REAL_GLYPHS` come from here, never typed in.
-Run again when a definition in :mod:`notmnist.fidelity` (or the near-duplicate threshold) changes;
-``tests/test_fidelity.py`` checks that the stored figures are those of the sample.
+The figures in `notmnist.fidelity.REAL_GLYPHS` come from here, never typed in.
+Run again when a definition in `notmnist.fidelity` (or the near-duplicate threshold) changes;
+`tests/test_fidelity.py` checks that the stored figures are those of the sample.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ OUT = ROOT / "notmnist" / "_real_glyphs.py"
 
 HEADER = '''"""Statistics of real notMNIST glyphs, the stand-in's reference (generated: do not edit).
 
-Written by ``python benchmarks/real_glyphs.py`` from the sample of real glyphs named
-below; read by :mod:`notmnist.fidelity`.  The sample itself is never part of the package.
+Written by `.venv/bin/python benchmarks/real_glyphs.py` from the sample of real glyphs named
+below; read by [`notmnist.fidelity`][notmnist.fidelity].  The sample itself is never part of the package.
 """
 
 '''

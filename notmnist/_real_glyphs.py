@@ -1,7 +1,7 @@
 """Statistics of real notMNIST glyphs, the stand-in's reference (generated: do not edit).
 
-Written by ``python benchmarks/real_glyphs.py`` from the sample of real glyphs named
-below; read by :mod:`notmnist.fidelity`.  The sample itself is never part of the package.
+Written by `.venv/bin/python benchmarks/real_glyphs.py` from the sample of real glyphs named
+below; read by [`notmnist.fidelity`][notmnist.fidelity].  The sample itself is never part of the package.
 """
 
 FIGURES = {'sample': {'file': 'notMNIST_small_sample.tar.gz',

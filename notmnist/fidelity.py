@@ -160,7 +160,13 @@ def glyph_stats(images: np.ndarray, labels: np.ndarray) -> dict[str, float]:
 
 
 def count_spread(counts: Mapping[str, int] | Sequence[int]) -> int:
-    """Largest minus smallest per-letter count: 0 for an exactly balanced archive."""
+    """Largest minus smallest per-letter count: 0 for an exactly balanced archive.
+
+    Parameters
+    ----------
+    counts : mapping of str to int, or sequence of int
+        Readable images per letter (`{"A": n, ...}`, or the ten counts in label order).
+    """
     values = list(counts.values()) if isinstance(counts, Mapping) else list(counts)
     if not values:
         raise ValueError("no per-letter counts given")
@@ -169,6 +175,13 @@ def count_spread(counts: Mapping[str, int] | Sequence[int]) -> int:
 
 def overlap_stats(splits: dataset.Splits, clean: sanitise.Sanitised) -> dict[str, float]:
     """Shares of validation and test images that repeat train, as problem 5 counts them.
+
+    Parameters
+    ----------
+    splits : Splits
+        The splits the problems use.
+    clean : Sanitised
+        The sanitised validation and test sets built from them.
 
     Returns
     -------
@@ -193,6 +206,13 @@ def near_l1(
 
     The published criterion behind [`REAL_NEAR_L1`][notmnist.fidelity.REAL_NEAR_L1] (a mean absolute
     difference under `10 * 255 / 784` grey levels), identical copies included.
+
+    Parameters
+    ----------
+    test_images, train_images : ndarray of float32, shape (n, 28, 28)
+        Normalised test and training images.
+    first : int
+        How many test images, from the first, to look at.
 
     Returns
     -------
@@ -219,6 +239,17 @@ def neighbour_stats(
     references per query); root-mean-square distance in grey levels.  The
     real figures ([`REAL_NEIGHBOURS`][notmnist.fidelity.REAL_NEIGHBOURS]) were measured the same way on the
     real sample.
+
+    Parameters
+    ----------
+    images : ndarray of uint8, shape (n, 28, 28)
+        The archive's images, raw grey levels.
+    threshold : float
+        Distance under which a neighbour counts as near.
+    seed : int
+        Seed of the draw of queries and references.
+    n_query, n_reference : int
+        Queries, and other glyphs they are compared with.
 
     Returns
     -------
@@ -261,6 +292,11 @@ def learning_curve_stats(splits: dataset.Splits) -> dict[int, float]:
 
     Sizes not smaller than the training split are left out.  The fits are
     those of problem 6 (same images, same settings), so they come from its cache.
+
+    Parameters
+    ----------
+    splits : Splits
+        The splits the problems use.
     """
     sizes = [n for n in REAL_CURVE if n < len(splits.train_labels)]
     curve = baseline.learning_curve(
@@ -296,6 +332,19 @@ def transfer_stats(
     split holds), scored on every real glyph.  The real-trained figure is
     `folds`-fold cross-validation on the real glyphs: trained on four fifths
     (1,600 of 2,000), scored on the rest, accuracy over all of them.
+
+    Parameters
+    ----------
+    train_images : ndarray of uint8 or float32, shape (n, 28, 28)
+        Training images (of the stand-in), grey levels or normalised.
+    train_labels : ndarray of int, shape (n,)
+        Their labels.
+    real_images : ndarray of uint8 or float32, shape (m, 28, 28)
+        Real glyphs, grey levels or normalised.
+    real_labels : ndarray of int, shape (m,)
+        Their labels.
+    folds : int
+        Folds of the real-trained cross-validation.
 
     Returns
     -------
@@ -476,6 +525,11 @@ def cached_table(*, seed: int = 0) -> list[Row]:
     source of this module and every package module it imports: the same stand-in and code give
     the same table.  The rows are stored as JSON text (nothing is pickled).  The learning curve,
     near duplicates and sanitised sets come from the problems' own caches.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the splits.
     """
     from . import cache as _cache
 
@@ -502,7 +556,15 @@ def cached_table(*, seed: int = 0) -> list[Row]:
 
 
 def cell(value: Any, key: str = "") -> str:
-    """A table cell: shares and accuracies with 3 decimals, distances with 1, counts whole."""
+    """A table cell: shares and accuracies with 3 decimals, distances with 1, counts whole.
+
+    Parameters
+    ----------
+    value : float, int, str or None
+        The figure (None: not measured, shown as a dash).
+    key : str
+        The row's key, which says how to format it.
+    """
     if value is None:
         return "—"
     if isinstance(value, str):
