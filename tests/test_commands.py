@@ -39,8 +39,8 @@ NOT_RUN = {
     ".venv/bin/properdocs build": "builds the whole site on the default data (minutes): built_site builds it",
     ".venv/bin/python benchmarks/fidelity.py": "renders eight stand-ins, each timed (tens of minutes)",
     ".venv/bin/python benchmarks/run.py --scale 1.0": "every benchmark at the real archives' size (an hour)",
-    ".venv/bin/python benchmarks/real_glyphs.py": "reads the real-glyph sample beside the project, which the copy "
-    "has not got, and rewrites a package file; tests/test_fidelity.py checks its figures against the sample",
+    ".venv/bin/python benchmarks/real_glyphs.py": "reads the real-glyph sample beside the project, which "
+    "the copy has not got, and rewrites a package file; tests/test_fidelity.py checks its figures",
 }
 SERVERS = ("python3 -m http.server",)  # run until stopped: started, checked alive, stopped
 
