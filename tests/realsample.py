@@ -176,7 +176,12 @@ def main(argv: list[str]) -> int:
     if not sample_available():
         print(f"the real-glyph sample is not at {SAMPLE}: nothing to build on", file=sys.stderr)
         return 1
-    built = build(Path(argv[0]))
+    out = Path(argv[0])
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        print(f"{out} exists and is not an empty folder: name a new one for project/ and data/",
+              file=sys.stderr)
+        return 2
+    built = build(out)
     if isinstance(built, str):
         print(built, file=sys.stderr)
         return 1
