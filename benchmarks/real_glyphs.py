@@ -3,7 +3,7 @@
 Reads the sample of 2,000 real notMNIST_small glyphs (`../shared/data/notMNIST_small_sample.tar.gz`
 beside the project folder, `notmnist.fidelity.REAL_SAMPLE`), computes
 `notmnist.fidelity.glyph_stats` and `notmnist.fidelity.neighbour_stats` on it,
-and writes them, with their definitions, into `notmnist/_real_glyphs.py`:
+and writes them into `notmnist/_real_glyphs.py` (defined by `notmnist.fidelity.GLYPH_DEFINITIONS`):
 
     .venv/bin/python benchmarks/real_glyphs.py
 
@@ -24,8 +24,8 @@ OUT = ROOT / "notmnist" / "_real_glyphs.py"
 
 HEADER = '''"""Statistics of real notMNIST glyphs, the stand-in's reference (generated: do not edit).
 
-Written by `.venv/bin/python benchmarks/real_glyphs.py` from the sample of real glyphs named
-below; read by [`notmnist.fidelity`][notmnist.fidelity].  The sample itself is never part of the package.
+Written by `.venv/bin/python benchmarks/real_glyphs.py` from the sample named below, with the
+definitions of [`notmnist.fidelity`][notmnist.fidelity]; the sample is never part of the package.
 """
 
 '''
@@ -48,11 +48,9 @@ def measure(path: Path) -> dict:
             "what": "real notMNIST_small glyphs drawn at random, 200 per letter",
         },
         "glyphs": {k: round(v, 4) for k, v in glyphs.items()},
-        "definitions": dict(fidelity.GLYPH_DEFINITIONS),
         "neighbours": {k: round(v, 4) for k, v in neighbours.items()},
         "neighbour_protocol": {
             "queries": n_q, "references": n_r, "seed": 0, "threshold": duplicates.DEFAULT_THRESHOLD,
-            "distance": "root-mean-square difference in grey levels to the nearest reference",
         },
     }
 
@@ -66,13 +64,13 @@ def main() -> int:
         print(f"no real sample at {path}: nothing measured", file=sys.stderr)
         return 1
     figures = measure(path)
-    text = HEADER + "FIGURES = " + pprint.pformat(figures, width=100, sort_dicts=False) + "\n"
+    text = HEADER + "FIGURES = " + pprint.pformat(figures, width=108, sort_dicts=False) + "\n"
     tmp = OUT.with_suffix(".tmp")
     tmp.write_text(text)
     tmp.replace(OUT)
     print(f"wrote {OUT.relative_to(ROOT)} from {figures['sample']['glyphs']:,} glyphs of {path.name}")
     for key, value in figures["glyphs"].items():
-        print(f"  {key:22s} {value:8.4f}   {figures['definitions'][key]}")
+        print(f"  {key:22s} {value:8.4f}   {fidelity.GLYPH_DEFINITIONS[key]}")
     for key, value in figures["neighbours"].items():
         print(f"  {key:22s} {value:8.4f}")
     return 0

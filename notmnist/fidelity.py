@@ -1,37 +1,13 @@
 """How close the stand-in is to notMNIST: its statistics next to the real archives'.
 
-The stand-in ([`notmnist.standin`][notmnist.standin]) is rendered from fonts; this module
-measures it the way a reader of the problems would, after the whole pipeline,
-and puts each figure next to the same figure of the real data (facts gathered
-in the project's reference notes, stored below, never results of a build):
-
-* **glyphs** ([`glyph_stats`][notmnist.fidelity.glyph_stats]): pixel statistics of the small archive,
-  against the 2,000 real glyphs of the sample of `notMNIST_small` the
-  project is calibrated on ([`REAL_GLYPHS`][notmnist.fidelity.REAL_GLYPHS]);
-* **per-letter counts** ([`count_spread`][notmnist.fidelity.count_spread]): how unbalanced each archive
-  is, against the published counts in [`notmnist.registry`][notmnist.registry];
-* **overlap** ([`overlap_stats`][notmnist.fidelity.overlap_stats]): validation and test images with an
-  identical copy in train, as problem 5 counts them, against the published
-  1,067 and 1,324 of 10,000; and the share problem 5 drops (identical or near
-  copies at [`notmnist.duplicates.DEFAULT_THRESHOLD`][notmnist.duplicates.DEFAULT_THRESHOLD]);
-* **near copies** ([`near_l1`][notmnist.fidelity.near_l1]): of the first 200 test images, those
-  with a copy in train under the published criterion, L1 < 10 on normalised
-  pixels, against the published 53 of 200 (the count problem 5 and the home
-  page show);
-* **nearest neighbours** ([`neighbour_stats`][notmnist.fidelity.neighbour_stats]): 360 glyphs of the small
-  archive against 1,440 others of it, and the same for the real sample:
-  shares identical and near at the site's threshold, quartiles of the distance;
-* **learning curve** ([`learning_curve_stats`][notmnist.fidelity.learning_curve_stats]):
-  logistic regression of
-  [`notmnist.baseline`][notmnist.baseline] on the course split, against the published
-  .509 / .697 / .833 / .851;
-* **transfer** ([`transfer_stats`][notmnist.fidelity.transfer_stats]), where the real sample is present:
-  logistic regression trained on stand-in images and scored on the real
-  glyphs, next to the same model trained on real glyphs (cross-validated on
-  the sample).
-
-[`markdown`][notmnist.fidelity.markdown] is what the data page shows (computed during the build and
-cached); [`report`][notmnist.fidelity.report] is what `.venv/bin/python -m notmnist standin --report` prints.
+The stand-in ([`notmnist.standin`][notmnist.standin]) is measured the way a reader of the problems
+would, after the whole pipeline: pixel statistics ([`glyph_stats`][notmnist.fidelity.glyph_stats])
+and nearest neighbours ([`neighbour_stats`][notmnist.fidelity.neighbour_stats]) of the small archive
+against a sample of 2,000 real glyphs of `notMNIST_small`; per-letter counts, copies of held-out
+images in train and the learning curve against the published figures; and, where the real sample is
+present, the transfer: logistic regression trained on the stand-in, scored on the real glyphs.
+[`markdown`][notmnist.fidelity.markdown] is the data page's table; [`report`][notmnist.fidelity.report]
+is what `.venv/bin/python -m notmnist standin --report` prints.
 """
 
 from __future__ import annotations
@@ -41,7 +17,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -64,45 +40,40 @@ GLYPH_DEFINITIONS: dict[str, str] = {
     "near_constant": "share of images that are near-constant (notmnist.pixels.near_constant)",
     "repeated_distinct": "share of distinct images that occur twice or more (grows with the sample's size)",
 }
-"""What each key of [`glyph_stats`][notmnist.fidelity.glyph_stats] (and
-[`REAL_GLYPHS`][notmnist.fidelity.REAL_GLYPHS]) measures, on raw grey levels 0-255."""
+"""What each key of [`glyph_stats`][notmnist.fidelity.glyph_stats] measures, on raw grey levels 0-255."""
+
+_GLYPH_LABELS = {
+    "mean": "normalised mean",
+    "std": "normalised std",
+    "letter_mean_min": "lowest per-letter mean",
+    "letter_mean_max": "highest per-letter mean",
+    "bbox_fills_box": "bounding box spans 28x28",
+    "median_bright_share": "median share of pixels > 127",
+    "mostly_bright": "share mostly bright",
+    "near_constant": "share near-constant",
+    "repeated_distinct": "distinct images seen twice or more",
+}
 
 REAL_SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "notMNIST_small_sample.tar.gz"
-"""2,000 real glyphs of `notMNIST_small` (200 per letter), beside the project's folder in a checkout.
-
-Never part of the package or the site: where it is absent (an installed package,
-a fresh clone) the rows that need it are left out."""
+"""2,000 real glyphs of `notMNIST_small` (200 per letter), beside the project's folder in a checkout;
+never part of the package or the site.  Where it is absent, the rows that need it are left out."""
 
 REAL_GLYPHS: dict[str, float] = dict(_real_glyphs.FIGURES["glyphs"])
-"""[`glyph_stats`][notmnist.fidelity.glyph_stats] of the real sample
-([`REAL_SAMPLE`][notmnist.fidelity.REAL_SAMPLE]), with the definitions of
-[`GLYPH_DEFINITIONS`][notmnist.fidelity.GLYPH_DEFINITIONS]; written into `notmnist/_real_glyphs.py` by
-`.venv/bin/python benchmarks/real_glyphs.py`, never typed in."""
+"""[`glyph_stats`][notmnist.fidelity.glyph_stats] of [`REAL_SAMPLE`][notmnist.fidelity.REAL_SAMPLE],
+written into `notmnist/_real_glyphs.py` by `.venv/bin/python benchmarks/real_glyphs.py`."""
 
 NN_QUERIES, NN_REFERENCES = 360, 1_440
-"""The nearest-neighbour protocol: queries against other glyphs of one small archive.
-
-1,800 glyphs fit in the real sample (2,000) and in the stand-in's small archive from
-scale 0.1 (1,870), so both sides are measured alike."""
+"""Nearest neighbours: queries against other glyphs of one small archive (1,800 fit in the real
+sample and in the stand-in's small archive from scale 0.1)."""
 
 REAL_NEIGHBOURS: dict[str, float] = dict(_real_glyphs.FIGURES["neighbours"])
-"""[`neighbour_stats`][notmnist.fidelity.neighbour_stats] of the real sample at `NN_QUERIES` against
-`NN_REFERENCES`, seed 0, at the threshold stored beside them."""
+"""[`neighbour_stats`][notmnist.fidelity.neighbour_stats] of the real sample, seed 0."""
 
-REAL_IN_TRAIN: dict[str, tuple[int, int]] = {"valid": (1_067, 10_000), "test": (1_324, 10_000)}
-"""Published images of each split with an identical copy in train, of the split's size."""
-
-REAL_NEAR_L1: tuple[int, int] = (53, 200)
-"""Published: of the first 200 test images, those with a near copy in train at L1 < 10 on
-normalised pixels (`mad` < 3.25 grey levels in [`notmnist.duplicates`][notmnist.duplicates]), identical
-ones included."""
-
-TRANSFER_SIZES: tuple[int, ...] = (1_600, 20_000)
-"""Training sizes of the transfer rows: the real sample's cross-validation folds, and the course's 20,000."""
-
-REAL_CURVE: dict[int, float] = {50: 0.509, 100: 0.697, 1_000: 0.833, 5_000: 0.851}
-"""Published test accuracy of logistic regression on the course split, by training size."""
-
+_REAL_IN_TRAIN = {"valid": (1_067, 10_000), "test": (1_324, 10_000)}  # published copies in train
+_REAL_NEAR_L1 = (53, 200)  # published: first 200 test images with a copy in train at L1 < 10
+_TRANSFER_SIZES = (1_600, 20_000)  # the real sample's cross-validation folds, and the course's 20,000
+_REAL_CURVE = {50: 0.509, 100: 0.697, 1_000: 0.833, 5_000: 0.851}  # published test accuracy
+assert set(_GLYPH_LABELS) == set(GLYPH_DEFINITIONS) == set(REAL_GLYPHS), "real figures out of date"
 
 
 class Row(NamedTuple):
@@ -114,11 +85,8 @@ class Row(NamedTuple):
     standin: float | int | None
 
 
-# --------------------------------------------------------------------------- measures
-
-
 def glyph_stats(images: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-    """Pixel statistics of glyphs, comparable with [`REAL_GLYPHS`][notmnist.fidelity.REAL_GLYPHS].
+    """Pixel statistics of glyphs, defined by [`GLYPH_DEFINITIONS`][notmnist.fidelity.GLYPH_DEFINITIONS].
 
     Parameters
     ----------
@@ -126,11 +94,6 @@ def glyph_stats(images: np.ndarray, labels: np.ndarray) -> dict[str, float]:
         Raw glyphs, 0 black, 255 white.
     labels : ndarray of int, shape (N,)
         0 to 9 for A to J.
-
-    Returns
-    -------
-    dict
-        The keys of [`REAL_GLYPHS`][notmnist.fidelity.REAL_GLYPHS].
     """
     images, labels = np.asarray(images), np.asarray(labels)
     if images.ndim != 3 or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE) or len(images) != len(labels):
@@ -159,69 +122,11 @@ def glyph_stats(images: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     }
 
 
-def count_spread(counts: Mapping[str, int] | Sequence[int]) -> int:
-    """Largest minus smallest per-letter count: 0 for an exactly balanced archive.
-
-    Parameters
-    ----------
-    counts : mapping of str to int, or sequence of int
-        Readable images per letter (`{"A": n, ...}`, or the ten counts in label order).
-    """
-    values = list(counts.values()) if isinstance(counts, Mapping) else list(counts)
-    if not values:
-        raise ValueError("no per-letter counts given")
-    return int(max(values) - min(values))
-
-
-def overlap_stats(splits: dataset.Splits, clean: sanitise.Sanitised) -> dict[str, float]:
-    """Shares of validation and test images that repeat train, as problem 5 counts them.
-
-    Parameters
-    ----------
-    splits : Splits
-        The splits the problems use.
-    clean : Sanitised
-        The sanitised validation and test sets built from them.
-
-    Returns
-    -------
-    dict
-        `valid_in_train` and `test_in_train`: share with an identical copy
-        in train; `valid_dropped` and `test_dropped`: share dropped by the
-        sanitised sets (identical or near copy in train).
-    """
-    n_valid, n_test = len(splits.valid_labels), len(splits.test_labels)
-    return {
-        "valid_in_train": clean.valid_in_train / n_valid,
-        "test_in_train": clean.test_in_train / n_test,
-        "valid_dropped": 1 - clean.n_valid / n_valid,
-        "test_dropped": 1 - clean.n_test / n_test,
-    }
-
-
-def near_l1(
-    test_images: np.ndarray, train_images: np.ndarray, first: int = REAL_NEAR_L1[1]
-) -> tuple[int, int]:
-    """Of the first `first` test images, how many have a copy in train at L1 < 10 on normalised pixels.
-
-    The published criterion behind [`REAL_NEAR_L1`][notmnist.fidelity.REAL_NEAR_L1] (a mean absolute
-    difference under `10 * 255 / 784` grey levels), identical copies included.
-
-    Parameters
-    ----------
-    test_images, train_images : ndarray of float32, shape (n, 28, 28)
-        Normalised test and training images.
-    first : int
-        How many test images, from the first, to look at.
-
-    Returns
-    -------
-    found, n : int
-        Images with such a copy, and images looked at (`first`, or fewer in a smaller test split).
-    """
+def _near_l1(test_images: np.ndarray, train_images: np.ndarray, first: int = 200) -> tuple[int, int]:
+    """(found, looked at): of the first `first` normalised test images, those with a copy in train
+    at L1 < 10 (the published criterion, identical copies included)."""
     query = test_images[:first]
-    pairs = duplicates.near_duplicates(query, train_images, metric="mad")
-    return pairs.n_query_near, len(query)
+    return duplicates.near_duplicates(query, train_images, metric="mad").n_query_near, len(query)
 
 
 def neighbour_stats(
@@ -232,13 +137,10 @@ def neighbour_stats(
     n_query: int = NN_QUERIES,
     n_reference: int = NN_REFERENCES,
 ) -> dict[str, float]:
-    """Nearest-neighbour distances within one archive, as the real figures were measured.
+    """Nearest-neighbour distances within one archive, root-mean-square in grey levels.
 
-    `n_query` glyphs, drawn with `seed`, against `n_reference` other
-    glyphs of the same archive (fewer when the archive is smaller, four
-    references per query); root-mean-square distance in grey levels.  The
-    real figures ([`REAL_NEIGHBOURS`][notmnist.fidelity.REAL_NEIGHBOURS]) were measured the same way on the
-    real sample.
+    `n_query` glyphs drawn with `seed` against `n_reference` others of the same archive
+    (fewer when it is smaller, four references per query).
 
     Parameters
     ----------
@@ -254,19 +156,15 @@ def neighbour_stats(
     Returns
     -------
     dict
-        `nn_identical` (share with an identical neighbour), `nn_near`
-        (closer than `threshold`), `nn_q1`, `nn_median`, `nn_q3`
-        (quartiles of the distance).
+        `nn_identical` (share with an identical neighbour), `nn_near` (closer than
+        `threshold`), `nn_q1`, `nn_median`, `nn_q3` (quartiles of the distance).
     """
     images = np.asarray(images)
     if len(images) < 5:
         raise ValueError(f"need at least 5 glyphs for nearest neighbours, got {len(images)}")
     n_q, n_r = _nn_sizes(len(images), n_query, n_reference)
-    total = n_q + n_r
-    pick = np.random.default_rng(seed).choice(len(images), total, replace=False)
-    query, reference = images[pick[:n_q]], images[pick[n_q:]]
-    distance, _ = duplicates.nearest_neighbours(query, reference)
-    d = distance[:, 0]
+    pick = np.random.default_rng(seed).choice(len(images), n_q + n_r, replace=False)
+    d = duplicates.nearest_neighbours(images[pick[:n_q]], images[pick[n_q:]])[0][:, 0]
     q1, median, q3 = np.percentile(d, [25, 50, 75])
     return {
         "nn_identical": float((d == 0).mean()),
@@ -278,41 +176,14 @@ def neighbour_stats(
 
 
 def _nn_sizes(n: int, n_query: int = NN_QUERIES, n_reference: int = NN_REFERENCES) -> tuple[int, int]:
-    """Queries and references of [`neighbour_stats`][notmnist.fidelity.neighbour_stats] for `n` glyphs.
-
-    Fewer when `n` is smaller.
-    """
+    """Queries and references of `neighbour_stats` for `n` glyphs (fewer when `n` is smaller)."""
     total = min(n, n_query + n_reference)
     n_q = min(max(1, round(total * n_query / (n_query + n_reference))), total - 1)
     return n_q, total - n_q
 
 
-def learning_curve_stats(splits: dataset.Splits) -> dict[int, float]:
-    """Test accuracy of [`learning_curve`][notmnist.baseline.learning_curve] at the published sizes.
-
-    Sizes not smaller than the training split are left out.  The fits are
-    those of problem 6 (same images, same settings), so they come from its cache.
-
-    Parameters
-    ----------
-    splits : Splits
-        The splits the problems use.
-    """
-    sizes = [n for n in REAL_CURVE if n < len(splits.train_labels)]
-    curve = baseline.learning_curve(
-        splits.train_images, splits.train_labels,
-        {"test": (splits.test_images, splits.test_labels)}, sizes=sizes,
-    )
-    return {point.n_train: point.accuracy["test"] for point in curve}
-
-
-def real_sample():
-    """The real sample's glyphs ([`REAL_SAMPLE`][notmnist.fidelity.REAL_SAMPLE]), or None where it is absent.
-
-    Returns
-    -------
-    notmnist.archive.Letters or None
-    """
+def _real_sample():
+    """The real sample's glyphs (`Letters`), or None where it is absent."""
     from .archive import read_archive
 
     if not REAL_SAMPLE.is_file():
@@ -321,40 +192,12 @@ def real_sample():
     return read_archive(REAL_SAMPLE, n_jobs=1)
 
 
-def transfer_stats(
-    train_images: np.ndarray, train_labels: np.ndarray, real_images: np.ndarray, real_labels: np.ndarray,
-    *, folds: int = 5,
-) -> dict[str, float | None]:
-    """How well a model trained on `train` reads real glyphs, next to one trained on real glyphs.
-
-    Logistic regression ([`notmnist.baseline.fit_logistic`][notmnist.baseline.fit_logistic]) trained on the
-    first `n` training images for each `n` in [`TRANSFER_SIZES`][notmnist.fidelity.TRANSFER_SIZES] (those the
-    split holds), scored on every real glyph.  The real-trained figure is
-    `folds`-fold cross-validation on the real glyphs: trained on four fifths
-    (1,600 of 2,000), scored on the rest, accuracy over all of them.
-
-    Parameters
-    ----------
-    train_images : ndarray of uint8 or float32, shape (n, 28, 28)
-        Training images (of the stand-in), grey levels or normalised.
-    train_labels : ndarray of int, shape (n,)
-        Their labels.
-    real_images : ndarray of uint8 or float32, shape (m, 28, 28)
-        Real glyphs, grey levels or normalised.
-    real_labels : ndarray of int, shape (m,)
-        Their labels.
-    folds : int
-        Folds of the real-trained cross-validation.
-
-    Returns
-    -------
-    dict
-        `transfer_<n>` (accuracy on the real glyphs, None if the split is
-        smaller than `n`) and `real_cv` (the real-trained accuracy) with
-        `real_cv_n` (its training size per fold).
-    """
+def _transfer_stats(train_images, train_labels, real_images, real_labels, folds: int = 5) -> dict:
+    """`transfer_<n>`: accuracy on every real glyph of logistic regression trained on the first `n`
+    training images (None if fewer); `real_cv`: the same model by `folds`-fold cross-validation on
+    the real glyphs, trained on `real_cv_n` per fold."""
     out: dict[str, float | None] = {}
-    for n in TRANSFER_SIZES:
+    for n in _TRANSFER_SIZES:
         if n > len(train_labels):
             out[f"transfer_{n}"] = None
             continue
@@ -370,77 +213,33 @@ def transfer_stats(
     return out
 
 
-# --------------------------------------------------------------------------- the table
-
-
-_GLYPH_LABELS = {
-    "mean": "normalised mean",
-    "std": "normalised std",
-    "letter_mean_min": "lowest per-letter mean",
-    "letter_mean_max": "highest per-letter mean",
-    "bbox_fills_box": "bounding box spans 28x28",
-    "median_bright_share": "median share of pixels > 127",
-    "mostly_bright": "share mostly bright",
-    "near_constant": "share near-constant",
-    "repeated_distinct": "distinct images seen twice or more",
-}
-assert set(_GLYPH_LABELS) == set(GLYPH_DEFINITIONS) == set(REAL_GLYPHS), "real figures out of date"
-
-
-def table(
-    large: Any,
-    small: Any,
-    splits: dataset.Splits,
-    clean: sanitise.Sanitised,
-    *,
-    seed: int = 0,
-    real: Any = None,
-) -> list[Row]:
-    """Every fidelity row: `(key, label, real, stand-in)`.
-
-    Parameters
-    ----------
-    large, small : notmnist.archive.Letters
-        The stand-in's archives, read.
-    splits : notmnist.dataset.Splits
-        The course split drawn from them.
-    clean : notmnist.sanitise.Sanitised
-        Its sanitised sets (problem 5's).
-    seed : int
-        Seed of the nearest-neighbour sample.
-    real : notmnist.archive.Letters, optional
-        Real glyphs ([`real_sample`][notmnist.fidelity.real_sample]) for the transfer rows; without
-        them those rows are left out.
-
-    Returns
-    -------
-    list of Row
-        `standin` is None for a learning-curve or transfer size the split is too small for.
-    """
+def _table(large, small, splits: dataset.Splits, clean: sanitise.Sanitised, *, seed: int = 0, real=None):
+    """Every fidelity row: the `Letters` of both archives, their course split and its sanitised sets;
+    `seed` of the nearest-neighbour sample; `real` glyphs for the transfer rows (else left out)."""
     threshold = duplicates.DEFAULT_THRESHOLD
     glyphs = glyph_stats(small.images, small.labels)
     rows = [Row(k, _GLYPH_LABELS[k], REAL_GLYPHS[k], v) for k, v in glyphs.items()]
     for subset, letters in (("large", large), ("small", small)):
+        real_counts, ours = ARCHIVES[subset].counts, list(letters.counts.values())
         rows.append(Row(
             f"count_spread_{subset}", f"{subset} archive: per-letter count, largest minus smallest",
-            count_spread(ARCHIVES[subset].counts), count_spread(letters.counts),
+            max(real_counts) - min(real_counts), max(ours) - min(ours),
         ))
-    overlap = overlap_stats(splits, clean)
+    n_held = {"valid": len(splits.valid_labels), "test": len(splits.test_labels)}
     for split in ("valid", "test"):
-        found, size = REAL_IN_TRAIN[split]
-        rows.append(Row(
-            f"{split}_in_train", f"{split}: share with an identical copy in train", found / size,
-            overlap[f"{split}_in_train"],
-        ))
+        found, size = _REAL_IN_TRAIN[split]
+        in_train = getattr(clean, f"{split}_in_train") / n_held[split]
+        rows.append(Row(f"{split}_in_train", f"{split}: share with an identical copy in train", found / size,
+                        in_train))
     for split in ("valid", "test"):
-        found, size = REAL_IN_TRAIN[split]
+        found, size = _REAL_IN_TRAIN[split]
         rows.append(Row(
             f"{split}_dropped",
             f"{split}: share dropped by problem 5 (identical, or near: rms < {threshold:g})",
-            f"≥ {found / size:.3f}", overlap[f"{split}_dropped"],
+            f"≥ {found / size:.3f}", 1 - getattr(clean, f"n_{split}") / n_held[split],
         ))
-    found, size = REAL_NEAR_L1
-    ours, looked_at = near_l1(splits.test_images, splits.train_images, size)
+    found, size = _REAL_NEAR_L1
+    ours, looked_at = _near_l1(splits.test_images, splits.train_images, size)
     rows.append(Row(
         "test_near_l1",
         f"first {size} test images: share with a copy in train at L1 < 10, normalised (published: {found})",
@@ -458,14 +257,20 @@ def table(
         "nn_q3": f"{pair}: nearest-neighbour distance, upper quartile",
     }
     rows += [Row(k, labels[k], REAL_NEIGHBOURS[k], ours_nn[k]) for k in labels]
-    curve = learning_curve_stats(splits)
+    # Problem 6's fits (same images, same settings), so they come from its cache.
+    sizes = [n for n in _REAL_CURVE if n < len(splits.train_labels)]
+    curve = baseline.learning_curve(
+        splits.train_images, splits.train_labels,
+        {"test": (splits.test_images, splits.test_labels)}, sizes=sizes,
+    )
+    curve = {point.n_train: point.accuracy["test"] for point in curve}
     rows += [
         Row(f"lr_{n}", f"logistic regression, {n:,} training images: test accuracy", acc, curve.get(n))
-        for n, acc in REAL_CURVE.items()
+        for n, acc in _REAL_CURVE.items()
     ]
     if real is not None:
-        t = transfer_stats(splits.train_images, splits.train_labels, real.images, real.labels)
-        for n in TRANSFER_SIZES:
+        t = _transfer_stats(splits.train_images, splits.train_labels, real.images, real.labels)
+        for n in _TRANSFER_SIZES:
             rows.append(Row(
                 f"transfer_{n}",
                 f"real sample read by logistic regression trained on {n:,} images "
@@ -478,9 +283,7 @@ def table(
 def report(
     paths: Mapping[str, str | os.PathLike], *, seed: int = 0, n_jobs: int | None = None
 ) -> list[Row]:
-    """[`table`][notmnist.fidelity.table] of a stand-in folder.
-
-    As `.venv/bin/python -m notmnist standin --report` prints it.
+    """The fidelity table of a stand-in folder, as `.venv/bin/python -m notmnist standin --report` prints it.
 
     The course split is drawn as [`notmnist.dataset.load_splits`][notmnist.dataset.load_splits] would,
     with the split sizes of the stand-in's scale (from its manifest).
@@ -502,8 +305,7 @@ def report(
     small = read_archive(paths["small"], n_jobs=n_jobs)
     manifest = read_manifest(Path(paths["large"]).parent) or {}
     scale = float(manifest.get("scale", len(large.labels) / sum(ARCHIVES["large"].counts)))
-    sizes = dataset.split_sizes(scale)
-    index = dataset.make_splits(large, small, sizes, dataset.DEFAULT_SEED)
+    index = dataset.make_splits(large, small, dataset.split_sizes(scale), dataset.DEFAULT_SEED)
     arrays = {}
     for split, letters in (("train", large), ("valid", large), ("test", small)):
         idx = index[f"{split}_index"]
@@ -515,31 +317,21 @@ def report(
     splits = dataset.Splits(**arrays)
     near = duplicates.near_duplicates(sanitise.held_out(splits), splits.train_images)
     clean = sanitise.sanitise(splits.train_images, splits.valid_images, splits.test_images, near=near)
-    return table(large, small, splits, clean, seed=seed, real=real_sample())
+    return _table(large, small, splits, clean, seed=seed, real=_real_sample())
 
 
-def cached_table(*, seed: int = 0) -> list[Row]:
-    """[`table`][notmnist.fidelity.table] of the data the problems run on, kept in the data folder's cache.
-
-    An entry of [`notmnist.cache.memo`][notmnist.cache.memo] keyed by the archives' SHA-256, the seed and the
-    source of this module and every package module it imports: the same stand-in and code give
-    the same table.  The rows are stored as JSON text (nothing is pickled).  The learning curve,
-    near duplicates and sanitised sets come from the problems' own caches.
-
-    Parameters
-    ----------
-    seed : int
-        Seed of the splits.
-    """
+def _cached_table(seed: int = 0) -> list[Row]:
+    """The table of the data the problems run on, cached as JSON text (nothing pickled), keyed by the
+    archives' SHA-256, the seed, the code and the real sample."""
     from . import cache as _cache
 
     prov = dataset.locate().provenance()
 
     def compute() -> dict[str, np.ndarray]:
         splits = dataset.load_splits()
-        rows = table(
+        rows = _table(
             dataset.load_letters("large"), dataset.load_letters("small"), splits, sanitise.sanitised(splits),
-            seed=seed, real=real_sample(),
+            seed=seed, real=_real_sample(),
         )
         return {"rows": np.array(json.dumps([list(row) for row in rows]))}
 
@@ -592,18 +384,21 @@ def markdown(provenance: Mapping[str, Any]) -> str:
         )
     from .standin import FEW_FONTS, read_manifest
 
-    rows = cached_table()
+    rows = _cached_table()
     lines = ["| statistic | real notMNIST | this stand-in |", "|---|---:|---:|"]
     lines += [f"| {r.label} | {cell(r.real, r.key)} | {cell(r.standin, r.key)} |" for r in rows]
     out = "\n".join(lines) + "\n"
-    if any(r.key.startswith("transfer_") for r in rows):
+    transfer = [r.standin for r in rows if r.key.startswith("transfer_") and r.standin is not None]
+    if transfer:
+        acc, n = transfer[-1], _real_glyphs.FIGURES["sample"]["glyphs"]
         out += (
             "\nThe last rows ask what matters to a learner: does what a model learns on the stand-in "
             "carry over to real letters?  Logistic regression trained on the first training images "
-            "of the stand-in is scored on a sample of 2,000 real glyphs of `notMNIST_small`; the "
+            f"of the stand-in is scored on a sample of {n:,} real glyphs of `notMNIST_small`; the "
             "real column is the same model trained on real glyphs, by 5-fold cross-validation on "
-            "that sample (it holds too few glyphs to train on 20,000).  With 2,000 glyphs scored, "
-            "an accuracy near .85 has a standard error of about .008.\n"
+            "that sample (it holds too few glyphs to train on 20,000).  Scored on "
+            f"{n:,} glyphs, an accuracy of {acc:.3f} has a standard error of "
+            f"{(acc * (1 - acc) / n) ** 0.5:.3f}.\n"
         )
     manifest = read_manifest(dataset.locate().paths["large"].parent) or {}
     n_fonts = manifest.get("fonts")
