@@ -106,15 +106,15 @@ def test_small_shares_letters_never_pictures_and_few_fonts_plant_near_copies(fon
     designs, plan = write._plan(0.02, 5, fonts)
     ids = {s: [d for L in LETTERS for _, d in plan[s][L] if d >= 0] for s in plan}
     large = set(ids["large"])
-    assert any(write._is_picture(designs[d]) for d in large)  # the large set has its label noise
+    assert any(render._symbol(designs[d]) >= 0 for d in large)  # the large set has its label noise
     shared = [d for d in ids["small"] if d in large]
-    assert shared and not any(write._is_picture(designs[d]) for d in shared)
+    assert shared and not any(render._symbol(designs[d]) >= 0 for d in shared)
     shapes = {designs[d][:-1]: designs[d] for d in large}  # a design but its tone (greys)
     near = [d for d in ids["small"] if d not in large and designs[d][:-1] in shapes]
-    assert near and not any(write._is_picture(designs[d]) for d in near)
+    assert near and not any(render._symbol(designs[d]) >= 0 for d in near)
     paths = [str(f) for f in fonts]
     original = shapes[designs[near[0]][:-1]]
-    a, b = (render.render_glyph(d, 4, paths).astype(int) for d in (designs[near[0]], original))
+    a, b = (render._render_glyph(d, 4, paths).astype(int) for d in (designs[near[0]], original))
     assert 0 < np.abs(a - b).mean() < 6  # faint: greys moved, the shape kept
     many = _fake_fonts(tmp_path, {f"f{i}": 1 for i in range(2000)})
     designs, plan = write._plan(0.02, 5, many)
@@ -161,7 +161,7 @@ def test_complete_folder_is_reused_without_rendering(tmp_path, fonts, monkeypatc
     def fail(*args, **kwargs):
         raise AssertionError("rendered again")
 
-    monkeypatch.setattr(render, "render_designs", fail)
+    monkeypatch.setattr(render, "_render_designs", fail)
     assert standin.write_standin(tmp_path, scale=SCALE, seed=1, fonts=fonts, n_jobs=1) == paths
     assert {s: p.stat().st_mtime_ns for s, p in paths.items()} == stamps
     with pytest.raises(AssertionError, match="rendered again"):
@@ -204,7 +204,7 @@ def test_render_glyph_fills_the_box_white_on_black(fonts):
     # (font, weight, shear, angle, outline, shadow, invert, kind, symbol, px, warp, crop, blur, tone):
     # kind 0 is a plain glyph, symbol -1 draws the letter itself
     design = (0, 0.4, 0.0, 0.0, 0, 0, False, 0, -1, 48, 0.0, 0.6, 0.0, 0.0)
-    glyph = standin.render_glyph(design, LETTERS.index("C"), [str(f) for f in fonts])
+    glyph = render._render_glyph(design, LETTERS.index("C"), [str(f) for f in fonts])
     assert glyph.shape == (28, 28) and glyph.dtype == np.uint8
     ink = glyph > 0
     assert ink[0].any() and ink[-1].any() and ink[:, 0].any() and ink[:, -1].any()
@@ -224,13 +224,13 @@ def test_weight_steps_bring_the_reference_letter_nearest_the_target(fonts):
     assert render._weight_steps(font, 0, 0, 0.7) > render._weight_steps(font, 0, 0, 0.3)
     # A bold target gives a mostly bright glyph, as a third of real glyphs are.
     bold = (0, 0.7, 0.0, 0.0, 0, 0, False, 0, -1, 48, 0.0, 0.6, 0.0, 0.0)
-    assert (standin.render_glyph(bold, LETTERS.index("E"), [font]) > 127).mean() > 0.5
+    assert (render._render_glyph(bold, LETTERS.index("E"), [font]) > 127).mean() > 0.5
 
 
 def test_plain_stretched_i_is_a_solid_block(fonts):
     """A sans-serif I stretched to the box is all white, as in the real set: cropped at its ink's edge."""
     design = (0, 0.4, 0.0, 0.0, 0, 0, False, 0, -1, 48, 0.0, 0.6, 0.0, 0.0)
-    glyph = standin.render_glyph(design, LETTERS.index("I"), [str(fonts[0])])
+    glyph = render._render_glyph(design, LETTERS.index("I"), [str(fonts[0])])
     assert (glyph > 200).mean() > 0.9
 
 
@@ -306,8 +306,8 @@ def test_an_edit_of_the_rendering_code_renders_again(tmp_path):
         from notmnist.standin import fonts, render, write
         names = ["DejaVuSans.ttf", "DejaVuSerif-Italic.ttf"]
         calls = []
-        real = render.render_designs
-        render.render_designs = lambda *a, **k: calls.append(1) or real(*a, **k)
+        real = render._render_designs
+        render._render_designs = lambda *a, **k: calls.append(1) or real(*a, **k)
         write.write_standin({str(out)!r}, scale={SCALE}, seed=1, n_jobs=1,
                             fonts=[fonts._bundled_font(n) for n in names])
         print("rendered" if calls else "reused")
@@ -384,8 +384,8 @@ def test_a_fifo_in_place_of_the_manifest_is_refused_without_waiting(tmp_path, fo
 
 def test_variety_grows_as_fonts_get_fewer():
     """Designs vary most with a few dozen fonts and not at all with a thousand."""
-    assert render.variety(24) == 1.0 and render.variety(1258) == 0.0
-    assert 0 < render.variety(200) < render.variety(60) < 1
+    assert render._variety(24) == 1.0 and render._variety(1258) == 0.0
+    assert 0 < render._variety(200) < render._variety(60) < 1
     rng = np.random.default_rng(0)
     many = render._random_designs(rng, 500, 2000, 0.0)
     few = render._random_designs(rng, 500, 5, 0.0)

@@ -1,10 +1,4 @@
-"""Fonts the stand-in is rendered from: found on the machine, checked, hashed.
-
-[`find_fonts`][notmnist.standin.find_fonts] lists matplotlib's bundled fonts plus every font installed on
-the machine (or matplotlib's alone), keeps those that draw the letters A-J, and
-remembers its verdicts and file hashes between runs; [`font_weights`][notmnist.standin.font_weights] says
-how often each is drawn, so that no one font collection makes most of the stand-in.
-"""
+"""Fonts the stand-in is rendered from: found on the machine, checked, hashed, weighed."""
 
 from __future__ import annotations
 
@@ -31,28 +25,18 @@ log = logging.getLogger(__name__)
 _FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "~/.local/share/fonts")
 _FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 
-"""What [`find_fonts`][notmnist.standin.find_fonts] looks at: every font of the machine plus matplotlib's, or
-matplotlib's alone."""
-
 FEW_FONTS = 50
-"""Below this many usable fonts `warn_if_few` says so (see `docs/data.md`, *Fonts*).
-
-With few fonts the letters come from few typefaces.  Each design then varies more
-(`notmnist.standin.render.variety`), which brings the learning curve and overlap
-shares near the real ones, but glyphs of one letter stay closer to each other than in
-notMNIST.  The data page's fidelity table shows the figures of the stand-in a build ran on."""
+"""Below this many usable fonts the stand-in warns that its letters come from few typefaces."""
 
 
 def find_fonts(which: str = "all") -> list[Path]:
-    """Find the fonts the stand-in is rendered from.
+    """Find the fonts the stand-in is rendered from, and remember the verdicts between runs.
 
-    matplotlib's bundled fonts plus, unless `which` is `"matplotlib"`, every
-    TrueType/OpenType font of the machine (`fc-list` if present, else the
-    usual font folders), de-duplicated
-    by content and sorted by (file name, content hash).  Fonts that cannot
-    render A-J (missing glyphs, `.notdef` boxes, ten identical glyphs) are
-    dropped.  Symbol fonts whose A-J are pictures are kept on purpose, at most
-    `max(2, 1 %)` of the list, as the real set's odd glyphs.
+    matplotlib's bundled fonts plus, unless `which` is `"matplotlib"`, every TrueType/OpenType
+    font of the machine (`fc-list`, else the usual font folders), de-duplicated by content and
+    sorted by (file name, content hash).  Fonts that cannot render A-J (missing glyphs, `.notdef`
+    boxes, ten identical glyphs) are dropped; symbol fonts are kept, at most `max(2, 1 %)` of the
+    list, as the real set's odd glyphs.
 
     Parameters
     ----------
@@ -106,15 +90,8 @@ def find_fonts(which: str = "all") -> list[Path]:
 _warned: set[int] = set()
 
 
-def warn_if_few(n_fonts: int) -> bool:
-    """Warn, once per process, that `n_fonts` is below [`FEW_FONTS`][notmnist.standin.FEW_FONTS]; return
-    whether it is.
-
-    Parameters
-    ----------
-    n_fonts : int
-        Usable fonts found.
-    """
+def _warn_if_few(n_fonts: int) -> bool:
+    """Warn, once per process, that `n_fonts` is below `FEW_FONTS`; return whether it is."""
     if n_fonts >= FEW_FONTS:
         return False
     if not _warned:
@@ -131,12 +108,8 @@ def warn_if_few(n_fonts: int) -> bool:
 def font_weights(fonts: Sequence[str | os.PathLike]) -> np.ndarray:
     """The chance of drawing each font for a design: `1 / sqrt(n)` for a font in a folder of `n`.
 
-    A folder is usually one font package or collection, and one large
-    collection (hundreds of display faces by one designer, say) would
-    otherwise make most of the stand-in; notMNIST was gathered from many
-    sources.  With the square root a collection of 400 fonts counts like 20
-    single fonts.  Fonts all in one folder (matplotlib's, or a Windows or macOS
-    font folder) are drawn uniformly.
+    A folder is usually one font package, and one large collection would otherwise make most of
+    the stand-in: with the square root, 400 fonts of one folder count like 20 single fonts.
 
     Parameters
     ----------
@@ -162,11 +135,7 @@ def _folder_sizes(fonts: Sequence[str | os.PathLike]) -> list[int]:
 
 
 def fonts_hash(fonts: Sequence[str | os.PathLike]) -> str:
-    """SHA-256 over the file names, contents and folder sizes of `fonts`, in order.
-
-    The folder sizes are there because they set [`font_weights`][notmnist.standin.font_weights].  Two
-    machines with the same fonts, grouped alike under differently named
-    folders, get the same hash.
+    """SHA-256 over the file names, contents and folder sizes (which set the weights) of `fonts`.
 
     Parameters
     ----------
@@ -282,25 +251,14 @@ def _glyph_mask(font, ch: str) -> np.ndarray | None:
     """Ink of `ch` cropped to its bounding box, as a binary array; None if no ink."""
     mask = font.getmask(ch, mode="L")
     arr = np.asarray(mask, np.uint8).reshape(mask.size[1], mask.size[0]) > 96
-    if not arr.any():
-        return None
     rows, cols = np.flatnonzero(arr.any(1)), np.flatnonzero(arr.any(0))
-    return arr[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    return arr[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] if len(rows) else None
 
 
 def _looks_like_letters(glyphs: list[np.ndarray]) -> bool:
-    """Crude check that glyphs A-J are the Latin letters, not pictures.
-
-    Each glyph is stretched to 12x12 and matched to the nearest of ten
-    templates (DejaVu letters); a font with not even one right is a symbol font.
-    """
+    """Whether any glyph stretched to 12x12 is nearest its own DejaVu template (else: symbols)."""
     templates = _templates()
-    right = 0
-    for i, g in enumerate(glyphs):
-        v = _to_grid(g)
-        dist = ((templates - v) ** 2).sum(axis=1)
-        right += int(np.argmin(dist) == i)
-    return right >= 1
+    return any(np.argmin(((templates - _to_grid(g)) ** 2).sum(axis=1)) == i for i, g in enumerate(glyphs))
 
 
 @lru_cache(maxsize=1)

@@ -1,8 +1,17 @@
 """Rendering one design of one letter into a 28x28 glyph, and many in parallel.
 
-A design is a tuple of plain numbers (see `_random_designs`), cheap to
-send to worker processes; [`render_glyph`][notmnist.standin.render_glyph] is a pure function of the
-design, the letter and the font list.
+A *design* is one fake font file: a real font (drawn with the chances of
+[`font_weights`][notmnist.standin.font_weights], so that no one collection of fonts dominates)
+plus a target ink share (the glyph is made bolder towards it, never thinner, measured on the
+design's `E` so that letters keep their natural differences; a long bold tail, since real glyphs
+are often bold letters stretched to fill the box), a slant (shear), a small rotation, outline or
+shadow strokes, and rarely an inversion, a near-blank, solid or padded picture.  The fewer the
+fonts, the more each design departs from its font (`_variety`: sizes, slants, warps, blur, more
+inversions).  The letter is drawn large (48 px), cropped at the edge of its ink (with a sub-pixel
+jitter and, for its greys, a slight gamma, so two designs never coincide by chance), resized to
+28x28 with a Lanczos filter ignoring the aspect ratio as the real set does, and given a little
+more contrast.  A design is a tuple of plain numbers, cheap to send to worker processes; a glyph
+is a pure function of the design, the letter and the font list.
 """
 
 from __future__ import annotations
@@ -58,20 +67,11 @@ _KIND_GLYPH, _KIND_FAINT, _KIND_SOLID, _KIND_PADDED = 0, 1, 2, 3
 _SIZES = (36, 40, 44, 48, 52, 56, 60)  # font sizes drawn from when fonts are few
 
 
-def variety(n_fonts: int) -> float:
+def _variety(n_fonts: int) -> float:
     """How much each design departs from its font: 1 with a few dozen fonts, 0 with a thousand.
 
-    Many fonts make a varied stand-in by themselves; with few, every font must
-    yield many clearly different designs (weights, obliques, warps, sizes,
-    blur, more inversions) or the stand-in is full of near copies and too easy
-    to classify.  The amounts were tuned with matplotlib's 24 fonts alone,
-    against the real learning curve and overlap shares (`docs/data.md`).
-    Log-linear between `_VARIETY_FONTS` (1) and `_PLAIN_FONTS` (0).
-
-    Parameters
-    ----------
-    n_fonts : int
-        Fonts the stand-in is rendered from.
+    With few fonts every font must yield clearly different designs, or the stand-in is full of
+    near copies and too easy to classify (amounts tuned with matplotlib's 24 fonts alone).
     """
     v = np.log(_PLAIN_FONTS / max(n_fonts, 1)) / np.log(_PLAIN_FONTS / _VARIETY_FONTS)
     return float(np.clip(v, 0.0, 1.0))
@@ -83,11 +83,11 @@ _VARIETY_FONTS, _PLAIN_FONTS = 30, 1000
 def _random_designs(
     rng: np.random.Generator, n: int, n_fonts: int, odd_rate: float, font_weights: np.ndarray | None = None
 ) -> list[tuple]:
-    """Draw `n` designs from `n_fonts` fonts (their variety set by `variety`).
+    """Draw `n` designs from `n_fonts` fonts (their variety set by `_variety`).
 
     `font_weights` (summing to 1) is the chance of each font, uniform if not given.
     """
-    v = variety(n_fonts)
+    v = _variety(n_fonts)
     font = rng.choice(n_fonts, n, p=font_weights) if font_weights is not None else rng.integers(0, n_fonts, n)
     weight = np.clip(rng.beta(_INK_A, _INK_B, n), 0.08, 0.92)
     shear = np.where(rng.random(n) < _SHEAR + 0.6 * v, rng.uniform(-0.35, 0.35, n), 0.0)
@@ -127,23 +127,8 @@ def _font(path: str, size: int):
     return ImageFont.truetype(path, size)
 
 
-def render_glyph(design: tuple, letter: int, fonts: Sequence[str]) -> np.ndarray:
-    """Render one glyph of a design.
-
-    Parameters
-    ----------
-    design : tuple
-        A tuple of plain numbers, as the stand-in's writer draws it.
-    letter : int
-        0 to 9 for A to J.
-    fonts : sequence of str
-        Font files indexed by `design[0]`.
-
-    Returns
-    -------
-    ndarray of uint8, shape (28, 28)
-        White ink on black, stretched to fill the box.
-    """
+def _render_glyph(design: tuple, letter: int, fonts: Sequence[str]) -> np.ndarray:
+    """The 28x28 uint8 glyph of letter 0-9 of a design, its font `fonts[design[0]]`."""
     from PIL import Image, ImageFilter
 
     font_i, weight, shear, angle, outline, shadow, invert, kind, extra, px, warp, crop, blur, tone = design
@@ -336,40 +321,15 @@ def _png(arr: np.ndarray) -> bytes:
 
 def _render_task(args) -> list[bytes] | np.ndarray:
     jobs, fonts, as_png = args
-    glyphs = [render_glyph(design, letter, fonts) for design, letter in jobs]
+    glyphs = [_render_glyph(design, letter, fonts) for design, letter in jobs]
     if as_png:
         return [_png(g) for g in glyphs]
     return np.stack(glyphs) if glyphs else np.empty((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
 
 
-def render_designs(
-    jobs: Sequence[tuple[tuple, int]],
-    fonts: Sequence[str | os.PathLike],
-    *,
-    as_png: bool = False,
-    n_jobs: int | None = None,
-    progress: bool = False,
-):
-    """Render `(design, letter)` jobs, in parallel, in order.
-
-    Parameters
-    ----------
-    jobs : sequence of (design, letter)
-        What to render; `letter` 0 to 9 for A to J.
-    fonts : sequence of str or PathLike
-        Font files, indexed by `design[0]`.
-    as_png : bool
-        Return PNG bytes instead of arrays.
-    n_jobs : int, optional
-        Worker processes; default: one per core.
-    progress : bool
-        Show a progress bar.
-
-    Returns
-    -------
-    ndarray of uint8, shape (len(jobs), 28, 28), or list of bytes
-        The glyphs, or their PNG encodings when `as_png`.
-    """
+def _render_designs(jobs, fonts, *, as_png: bool = False, n_jobs: int | None = None, progress=False):
+    """`(design, letter)` jobs rendered by `n_jobs` processes (default: one per core), in order:
+    uint8 array (len(jobs), 28, 28), or PNG bytes when `as_png`."""
     fonts = [str(f) for f in fonts]
     order = sorted(range(len(jobs)), key=lambda i: (jobs[i][0][0], i))  # font by font: cache hits
     ordered = [jobs[i] for i in order]

@@ -24,17 +24,14 @@ import numpy as np
 from .. import _sidefile
 from .._io import NotAFile, atomic_write, kind, read_json
 from ..cache import code_hash
-from ..config import DEFAULT_STANDIN_SCALE
+from ..config import DEFAULT_STANDIN_SCALE, FONT_SETS
 from ..errors import NotMNISTError
 from ..registry import ARCHIVES, LETTERS
 from . import render
-from .fonts import FONT_SETS, find_fonts, font_weights, fonts_hash, warn_if_few
+from .fonts import _warn_if_few, find_fonts, font_weights, fonts_hash
 from .render import _random_designs
 
 log = logging.getLogger(__name__)
-
-DEFAULT_SCALE: float = DEFAULT_STANDIN_SCALE
-"""Share of the real per-letter counts rendered by default (see the module docstring)."""
 
 MANIFEST = "standin.json"
 """Name of the manifest written last into the output folder."""
@@ -69,22 +66,9 @@ _NAME_WORDS = (
 _NAME_EXTS = (".ttf", ".ttf", ".ttf", ".otf", ".pfb", ".TTF")
 
 
-# -----------------------------------------------------------------------------
-# The plan: which design goes under which file name in which archive
-# -----------------------------------------------------------------------------
-
-
 def _plan(scale: float, seed: int, fonts: Sequence[Path]) -> tuple[list[tuple], dict]:
-    """Draw every design and every archive entry.
-
-    Returns
-    -------
-    designs : list of tuple
-        Distinct designs; entries refer to them by index.
-    entries : dict
-        `entries[subset][letter]` is a list of `(file name, design index)`;
-        design index -1 marks a planted zero-byte file.
-    """
+    """(designs, entries): `entries[subset][letter]` lists `(file name, index into designs)`,
+    index -1 for a planted zero-byte file."""
     rng = np.random.default_rng(seed)
     n_fonts = len(fonts)
     weights = font_weights(fonts)
@@ -102,7 +86,7 @@ def _plan(scale: float, seed: int, fonts: Sequence[Path]) -> tuple[list[tuple], 
         else:
             n_copy = int(round(n * _SMALL_FROM_LARGE))
             n_alias = int(round(n * _SMALL_ALIAS))
-            n_near = int(round(n * _SMALL_NEAR_LARGE * render.variety(n_fonts)))
+            n_near = int(round(n * _SMALL_NEAR_LARGE * render._variety(n_fonts)))
             n_new = n - n_copy - n_alias - n_near
             odd = _ODD_SMALL
         first = len(designs)
@@ -110,7 +94,7 @@ def _plan(scale: float, seed: int, fonts: Sequence[Path]) -> tuple[list[tuple], 
         ids = np.arange(first, first + n_new)
         parts = [ids]
         # The small set was cleaned by hand: what it shares with the large set is letters, not pictures.
-        letters = large_ids[[not _is_picture(designs[i]) for i in large_ids]]
+        letters = large_ids[[render._symbol(designs[i]) < 0 for i in large_ids]]
         if n_copy:
             parts.append(rng.choice(letters, n_copy, replace=False))
         if n_near:
@@ -138,19 +122,8 @@ def _plan(scale: float, seed: int, fonts: Sequence[Path]) -> tuple[list[tuple], 
     return designs, plan
 
 
-def _is_picture(design: tuple) -> bool:
-    """Whether the design draws a symbol picture instead of the letter (label noise)."""
-    return render._symbol(design) >= 0
-
-
 def _near_copies(rng: np.random.Generator, originals: list[tuple]) -> list[tuple]:
-    """Faint variants of designs: the same glyphs with their greys moved a little (the
-    gamma times 0.82 to 0.95 or 1.05 to 1.22), as the same font under another name,
-    re-hinted or re-encoded, gives.  Most stay under the published near-copy criterion, L1 < 10.
-
-    With few fonts every design departs from its font (`render.variety`), which
-    leaves fewer such near copies than notMNIST has; `_plan` plants them back.
-    """
+    """Faint variants of designs, their gamma moved by 5 to 20 % (most stay under L1 < 10)."""
     shift = rng.choice([-1.0, 1.0], len(originals)) * rng.uniform(0.05, 0.2, len(originals))
     return [d[:-1] + (round(d[-1] + float(t), 4),) for d, t in zip(originals, shift)]
 
@@ -189,15 +162,10 @@ def _b64(name: str) -> str:
     return base64.b64encode(name.encode("utf-8")).decode("ascii")
 
 
-# -----------------------------------------------------------------------------
-# Writing the archives
-# -----------------------------------------------------------------------------
-
-
 def write_standin(
     out_dir: str | os.PathLike,
     *,
-    scale: float = DEFAULT_SCALE,
+    scale: float = DEFAULT_STANDIN_SCALE,
     seed: int = 0,
     fonts: Sequence[str | os.PathLike] | str | None = None,
     progress: bool = False,
@@ -208,11 +176,9 @@ def write_standin(
     Parameters
     ----------
     out_dir : path-like
-        Folder for `notMNIST_large.tar.gz`, `notMNIST_small.tar.gz` and
-        the manifest `standin.json`; created if missing.
+        Folder for the two archives and the manifest; created if missing.
     scale : float
-        Readable images per letter are `round(real_count * scale)`;
-        `1.0` gives the real 529,114 + 18,724.
+        Readable images per letter are `round(real_count * scale)`.
     seed : int
         Seed of every random choice.
     fonts : sequence of path-like, or {"all", "matplotlib"}, optional
@@ -226,22 +192,19 @@ def write_standin(
     Returns
     -------
     dict
-        `{"large": path, "small": path}`.  When `out_dir` already holds a
-        complete stand-in with the same scale, seed, font list and rendering
-        code (the source of this module and of every package module it
-        imports, [`notmnist.cache.code_hash`][notmnist.cache.code_hash]), whose archives still have
-        the size and SHA-256 recorded in its manifest, it is returned as is,
-        without rendering; otherwise it is rendered again.
+        `{"large": path, "small": path}`.  A complete stand-in in `out_dir` with the same
+        scale, seed, fonts and rendering code
+        ([`notmnist.cache.code_hash`][notmnist.cache.code_hash]), whose archives still have the
+        size and SHA-256 of its manifest, is returned as is, without rendering.
 
     Raises
     ------
     ValueError
         If `scale` is not in (0, 1] or no font is usable.
     NotOurs
-        `out_dir` has no stand-in manifest and holds a file under an
-        archive's name (the real archives, say): it is never overwritten.
-        In a stand-in folder, an archive unlike its manifest's record is moved
-        aside to `<name>.invalid` instead, and rendered again.
+        `out_dir` has no stand-in manifest and holds a file under an archive's name: it is
+        never overwritten.  In a stand-in folder, an archive unlike its manifest's record
+        is moved aside to `<name>.invalid` and rendered again.
     """
     if not 0 < scale <= 1:
         raise ValueError(f"scale must be in (0, 1], got {scale!r}: use 1.0 for the real size")
@@ -255,7 +218,7 @@ def write_standin(
     missing = [str(f) for f in fonts if not f.is_file()]
     if missing:
         raise ValueError(f"font file not found: {missing[0]}; pass existing font files in fonts=")
-    warn_if_few(len(fonts))
+    _warn_if_few(len(fonts))
     paths = {s: out_dir / ARCHIVES[s].filename for s in ARCHIVES}
     key = {
         "scale": float(scale),
@@ -273,15 +236,16 @@ def write_standin(
         log.warning("stand-in archive %s is %s; rendering the stand-in again", *damaged)
     _claim(paths, recorded)
 
+    import PIL
+
     started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     # Incomplete from now on; the archives under these names are the stand-in's to replace.
     _atomic_write(out_dir / MANIFEST, json.dumps({"writing": True, **key}).encode())
     designs, plan = _plan(scale, seed, fonts)
-    jobs = {(d, li) for s in plan for li, L in enumerate(LETTERS) for _, d in plan[s][L] if d >= 0}
-    jobs = sorted(jobs)
+    jobs = sorted({(d, li) for s in plan for li, L in enumerate(LETTERS) for _, d in plan[s][L] if d >= 0})
     log.info("rendering %d glyphs from %d fonts (scale %g, seed %d)", len(jobs), len(fonts), scale, seed)
-    pngs = render.render_designs(
+    pngs = render._render_designs(
         [(designs[d], li) for d, li in jobs], fonts, as_png=True, n_jobs=n_jobs, progress=progress
     )
     rendered = dict(zip(jobs, pngs))
@@ -291,18 +255,14 @@ def write_standin(
         **key,
         "fonts": len(fonts),
         "font_set": font_set or "all",
-        "archives": {
-            s: {"size": p.stat().st_size, "sha256": _sha256(p)} for s, p in paths.items()
-        },
-        "counts": {
-            s: {L: sum(d >= 0 for _, d in plan[s][L]) for L in LETTERS} for s in plan
-        },
+        "archives": {s: {"size": p.stat().st_size, "sha256": _sha256(p)} for s, p in paths.items()},
+        "counts": {s: {L: sum(d >= 0 for _, d in plan[s][L]) for L in LETTERS} for s in plan},
         "zero_byte": {
             s: [f"{ARCHIVES[s].top_folder}/{L}/{n}" for L in LETTERS for n, d in plan[s][L] if d < 0]
             for s in plan
         },
         "duplicates": _duplicate_summary(plan),
-        "pillow": _pillow_version(),
+        "pillow": PIL.__version__,
         "generation_seconds": round(time.perf_counter() - started, 1),
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
@@ -312,20 +272,12 @@ def write_standin(
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _damaged(paths: dict[str, Path], recorded) -> tuple[str, str] | None:
-    """`(archive, what is wrong)` for the first archive unlike the manifest's record, else None.
-
-    A truncated, replaced or missing archive is rendered again rather than
-    reused: the stand-in's archives are checked against the size and SHA-256
-    recorded when they were written.
-    """
+    """`(archive, what is wrong)` for the first archive unlike its size and SHA-256 on record, else None."""
     for subset, path in paths.items():
         record = recorded.get(subset) if isinstance(recorded, dict) else None
         if not isinstance(record, dict):
@@ -354,9 +306,7 @@ def read_manifest(out_dir: str | os.PathLike) -> dict | None:
 
 
 def _manifest(out_dir: Path) -> dict | None:
-    """`standin.json` as written by [`write_standin`][notmnist.standin.write_standin] (complete or not); None
-    when there is no
-    such file, `{}` (with a warning) when something else is there."""
+    """The manifest, complete or not; None if there is none, `{}` (with a warning) if it is not one."""
     path = out_dir / MANIFEST
     try:
         data = read_json(path)
@@ -372,14 +322,8 @@ def _manifest(out_dir: Path) -> dict | None:
 
 
 def _claim(paths: dict[str, Path], recorded: dict | None) -> None:
-    """Make sure rendering replaces only the stand-in's own archives.
-
-    Without a stand-in manifest, a file under an archive's name is not ours: refuse
-    (`NotOurs`).  With one, a file unlike its record (truncated, or replaced by
-    hand, or not recorded by a damaged manifest) is moved aside to `<name>.invalid`
-    first; one the manifest marks as being written (a render that was killed) is ours
-    to replace.
-    """
+    """Refuse a file under an archive's name without a manifest (`NotOurs`); move one unlike its
+    record aside to `<name>.invalid`, unless the manifest says it was being written."""
     for subset, path in paths.items():
         try:
             mode = path.lstat().st_mode
@@ -413,12 +357,6 @@ def _duplicate_summary(plan: dict) -> dict:
     return out
 
 
-def _pillow_version() -> str:
-    import PIL
-
-    return PIL.__version__
-
-
 def _write_tar(path: Path, top: str, letters: dict, rendered: dict) -> None:
     """Write one archive, deterministically, via a temporary file and `os.replace`."""
     with atomic_write(path) as raw, gzip.GzipFile(
@@ -449,43 +387,4 @@ def _tarinfo(name: str, data: bytes | None) -> tarfile.TarInfo:
 def _atomic_write(path: Path, data: bytes) -> None:
     with atomic_write(path) as f:
         f.write(data)
-
-
-def standin_letters(
-    fonts: Sequence[str | os.PathLike],
-    n_designs: int,
-    *,
-    seed: int = 0,
-    odd_rate: float = 0.0,
-    n_jobs: int | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Render `n_designs` random designs of every letter straight into arrays.
-
-    For experiments (e.g. font-disjoint checks) without writing archives.
-
-    Parameters
-    ----------
-    fonts : sequence of str or PathLike
-        Font files.
-    n_designs : int
-        Designs drawn; each is rendered for every letter.
-    seed : int
-        Seed of the designs.
-    odd_rate : float
-        Share of designs that draw something other than the letter, as notMNIST has.
-    n_jobs : int, optional
-        Worker processes.
-
-    Returns
-    -------
-    images : ndarray of uint8, shape (10 * n_designs, 28, 28)
-    labels : ndarray of int64, shape (10 * n_designs,)
-    """
-    rng = np.random.default_rng(seed)
-    designs = _random_designs(rng, n_designs, len(fonts), odd_rate, font_weights(fonts))
-    jobs = [(d, li) for d in designs for li in range(len(LETTERS))]
-    images = render.render_designs(jobs, fonts, n_jobs=n_jobs)
-    labels = np.tile(np.arange(len(LETTERS), dtype=np.int64), n_designs)
-    return images, labels
-
 
