@@ -41,11 +41,9 @@ _INVERT_FEW = 0.015  # more of them when fonts are few: a linear model cannot le
 _SHEAR, _ROTATE = 0.15, 0.10  # slanted (up to 0.35) and rotated (up to 8 degrees) designs
 _OUTLINE, _SHADOW = 0.04, 0.03  # outlined and shadowed designs
 # Share of bright pixels each design aims at, on its stretched E: a beta distribution with a long
-# bold tail, as real glyphs have (a third of them are mostly bright).  A design is never drawn
-# thinner than its font (erosions cut hairlines), so the targets sit below the real spread; tuned
-# with benchmarks/fidelity.py so that "mostly bright" comes near the real figure.
+# bold tail, tuned with benchmarks/fidelity.py so that "mostly bright" comes near the real figure.
 _INK_A, _INK_B = 2.2, 4.4
-_STEPS = (0, 4)  # fewest and most 3x3 dilations of the 48 px drawing (erosions would cut hairlines)
+_MAX_STEPS = 4  # most 3x3 dilations of the 48 px drawing (never erosions: they would cut hairlines)
 _TONE = 0.04  # greys of every design moved by a gamma within exp(+-0.04): no two designs coincide by chance
 _CONTRAST_GAIN = 1.4  # steepens grey edges: real glyphs have fewer mid-greys than a Lanczos resize
 _CONTRAST = np.clip((np.arange(256) - 127.5) * _CONTRAST_GAIN + 127.5, 0, 255).round().astype(np.uint8)
@@ -144,7 +142,7 @@ def _render_glyph(design: tuple, letter: int, fonts: Sequence[str]) -> np.ndarra
     if im is None:
         return np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.uint8)
     steps = _weight_steps(fonts[font_i], outline, shadow, weight, px) if symbol < 0 else 0
-    im = _morph(im, steps)
+    im = _dilate(im, steps)
     j = _jitter(design)
     if shear or angle or warp:
         im = _distort(im, shear, angle, warp, j[4:])
@@ -230,53 +228,40 @@ def _draw(text: str, font_path: str, outline: int, shadow: int, px: int = _RENDE
 
 
 def _weight_steps(font_path: str, outline: int, shadow: int, target: float, px: int = _RENDER_PX) -> int:
-    """Erosions (< 0) or dilations (> 0) that bring the design's reference letter nearest `target`.
+    """Dilations that bring the bright share of the design's `E`, inside its box, nearest `target`.
 
-    The share of bright pixels is measured on `E` inside its bounding box
-    (what fills the 28x28 box after the stretch), and the same steps are then
-    applied to every letter, so letters keep their natural differences (a
-    stretched `I` is brighter than a `J`).  Within `_STEPS`; an
-    erosion that would wipe the glyph out is not taken.
+    Every letter then gets the same, so letters keep their natural differences.
     """
-    shares = _step_shares(font_path, outline, shadow, px)
-    return int(np.argmin(np.abs(np.array(shares) - target))) + _STEPS[0]
+    return int(np.argmin(np.abs(np.array(_step_shares(font_path, outline, shadow, px)) - target)))
 
 
 @lru_cache(maxsize=4096)
 def _step_shares(font_path: str, outline: int, shadow: int, px: int) -> tuple[float, ...]:
-    """Bright share of `E` after each number of steps in `_STEPS` (2: an erosion wipes it out)."""
+    """Bright share of `E` after 0 to `_MAX_STEPS` dilations."""
     im = _draw("E", font_path, outline, shadow, px)
     if im is None:
-        return (0.0,) * (_STEPS[1] - _STEPS[0] + 1)
+        return (0.0,) * (_MAX_STEPS + 1)
     shares = [_bright_share(im)]
-    thick = im
-    for _ in range(_STEPS[1]):
-        thick = _morph(thick, 1)
-        shares.append(_bright_share(thick))
-    thin = im
-    for _ in range(-_STEPS[0]):
-        thin = _morph(thin, -1)
-        share = _bright_share(thin)
-        shares.insert(0, share if share >= 0.02 else 2.0)
+    for _ in range(_MAX_STEPS):
+        im = _dilate(im, 1)
+        shares.append(_bright_share(im))
     return tuple(shares)
 
 
 def _bright_share(im) -> float:
     arr = np.asarray(im)
     box = _ink_box(arr, 127)
-    if box is None:
-        return 0.0
-    return float((arr[box[1]:box[3], box[0]:box[2]] > 127).mean())
+    return 0.0 if box is None else float((arr[box[1]:box[3], box[0]:box[2]] > 127).mean())
 
 
-def _morph(im, steps: int):
-    """`steps` 3x3 dilations (> 0, on a canvas grown to fit) or erosions (< 0)."""
+def _dilate(im, steps: int):
+    """`steps` 3x3 dilations, on a canvas grown to fit."""
     from PIL import ImageFilter, ImageOps
 
-    if steps > 0:
+    if steps:
         im = ImageOps.expand(im, border=steps, fill=0)
-    for _ in range(abs(steps)):
-        im = im.filter(ImageFilter.MaxFilter(3) if steps > 0 else ImageFilter.MinFilter(3))
+    for _ in range(steps):
+        im = im.filter(ImageFilter.MaxFilter(3))
     return im
 
 
