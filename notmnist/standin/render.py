@@ -49,18 +49,12 @@ _CONTRAST_GAIN = 1.4  # steepens grey edges: real glyphs have fewer mid-greys th
 _CONTRAST = np.clip((np.arange(256) - 127.5) * _CONTRAST_GAIN + 127.5, 0, 255).round().astype(np.uint8)
 _CONTRAST[1:] = np.maximum(_CONTRAST[1:], 1)  # faint edges stay ink: the glyph still fills the box
 
-# A design is a tuple of plain numbers, cheap to send to workers:
-# (font, weight, shear, angle, outline, shadow, invert, kind, symbol, px, warp, crop, blur, tone)
-# weight: share of bright pixels aimed at (dilate towards it); outline: stroke width or 0;
-# shadow: offset in px or 0; kind: 0 glyph, 1 faint, 2 solid, 3 padded (pad in symbol);
-# symbol: index into _SYMBOLS for pictures (-1 = draw the letter); px: font size of the drawing
-# (one dilation is bolder at a small size); warp: corner displacement of a keystone distortion,
-# as a share of the glyph's size; crop: amplitude of the crop's offset jitter in px; blur: radius
-# of a Gaussian blur of the 28x28 glyph (degradation), 0 for none; tone: natural log of a gamma
-# applied to the finished glyph, within +-_TONE for a drawn design (so that two designs of one font
-# never render alike by chance) and further for a near copy (the same design with faint
-# differences of grey, as a font re-hinted or re-encoded under another name).  The directions of warp and
-# crop come from a hash of the design (`_jitter`), so a design stays a pure function.
+# A design: (font, weight, shear, angle, outline, shadow, invert, kind, symbol, px, warp, crop, blur, tone)
+# weight: bright share aimed at; outline: stroke width or 0; shadow: offset in px or 0; kind: 0 glyph,
+# 1 faint, 2 solid, 3 padded (pad in symbol); symbol: index into _SYMBOLS (-1: the letter); px: font
+# size; warp: keystone corner displacement, a share of the size; crop: amplitude of the crop's jitter
+# in px; blur: Gaussian radius on the 28x28 glyph; tone: log of a gamma on the finished glyph (further
+# for a near copy).  Directions of warp and crop come from a hash of the design (`_jitter`).
 _KIND_GLYPH, _KIND_FAINT, _KIND_SOLID, _KIND_PADDED = 0, 1, 2, 3
 _SIZES = (36, 40, 44, 48, 52, 56, 60)  # font sizes drawn from when fonts are few
 

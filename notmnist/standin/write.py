@@ -58,11 +58,10 @@ _ODD_SMALL = 0.005  # and 0.5 % in the hand-cleaned small set
 _TAR_MTIME = 1_312_000_000  # a fixed date in 2011, when notMNIST was published
 
 _NAME_WORDS = (
-    "Regular", "Bold", "Italic", "Light", "Black", "Heavy", "Condensed", "Wide",
-    "Outline", "Shadow", "Inline", "Rounded", "Stencil", "Display", "Titling",
-    "Book", "Medium", "Thin", "Extended", "Oblique", "Plain", "Semibold", "Poster",
-    "Narrow", "Expanded", "Ultra", "Demi", "Roman", "Caps", "Std", "Pro", "Normal",
-)
+    "Regular Bold Italic Light Black Heavy Condensed Wide Outline Shadow Inline Rounded Stencil Display "
+    "Titling Book Medium Thin Extended Oblique Plain Semibold Poster Narrow Expanded Ultra Demi Roman Caps "
+    "Std Pro Normal"
+).split()
 _NAME_EXTS = (".ttf", ".ttf", ".ttf", ".otf", ".pfb", ".TTF")
 
 
@@ -348,12 +347,10 @@ def _claim(paths: dict[str, Path], recorded: dict | None) -> None:
 
 
 def _duplicate_summary(plan: dict) -> dict:
-    out = {}
-    for subset, letters in plan.items():
-        ids = [d for _, d in letters["A"] if d >= 0]
-        out[f"{subset}_repeated_designs"] = int(len(ids) - len(set(ids)))
-    large = {d for _, d in plan["large"]["A"]}
-    out["small_designs_also_in_large"] = int(sum(d in large for _, d in plan["small"]["A"] if d >= 0))
+    ids = {subset: [d for _, d in letters["A"] if d >= 0] for subset, letters in plan.items()}
+    out = {f"{subset}_repeated_designs": len(i) - len(set(i)) for subset, i in ids.items()}
+    large = set(ids["large"])
+    out["small_designs_also_in_large"] = sum(d in large for d in ids["small"])
     return out
 
 
