@@ -226,11 +226,11 @@ def _table(large, small, splits: dataset.Splits, clean: sanitise.Sanitised, *, s
             max(real_counts) - min(real_counts), max(ours) - min(ours),
         ))
     n_held = {"valid": len(splits.valid_labels), "test": len(splits.test_labels)}
-    for split in ("valid", "test"):
-        found, size = _REAL_IN_TRAIN[split]
-        in_train = getattr(clean, f"{split}_in_train") / n_held[split]
-        rows.append(Row(f"{split}_in_train", f"{split}: share with an identical copy in train", found / size,
-                        in_train))
+    rows += [
+        Row(f"{s}_in_train", f"{s}: share with an identical copy in train", found / size,
+            getattr(clean, f"{s}_in_train") / n_held[s])
+        for s, (found, size) in _REAL_IN_TRAIN.items()
+    ]
     for split in ("valid", "test"):
         found, size = _REAL_IN_TRAIN[split]
         rows.append(Row(
@@ -247,16 +247,15 @@ def _table(large, small, splits: dataset.Splits, clean: sanitise.Sanitised, *, s
     ))
     # Like with like: the real figures are of a sample of notMNIST_small, so the small archive.
     ours_nn = neighbour_stats(small.images, threshold=threshold, seed=seed)
-    n_q, n_r = _nn_sizes(len(small.labels))
-    pair = f"small, {n_q:,} vs {n_r:,}"
     labels = {
-        "nn_identical": f"{pair}: share with an identical neighbour",
-        "nn_near": f"{pair}: share with a neighbour at rms < {threshold:g}",
-        "nn_q1": f"{pair}: nearest-neighbour distance, lower quartile",
-        "nn_median": f"{pair}: nearest-neighbour distance, median",
-        "nn_q3": f"{pair}: nearest-neighbour distance, upper quartile",
+        "nn_identical": "share with an identical neighbour",
+        "nn_near": f"share with a neighbour at rms < {threshold:g}",
+        "nn_q1": "nearest-neighbour distance, lower quartile",
+        "nn_median": "nearest-neighbour distance, median",
+        "nn_q3": "nearest-neighbour distance, upper quartile",
     }
-    rows += [Row(k, labels[k], REAL_NEIGHBOURS[k], ours_nn[k]) for k in labels]
+    pair = "small, {:,} vs {:,}: ".format(*_nn_sizes(len(small.labels)))
+    rows += [Row(k, pair + labels[k], REAL_NEIGHBOURS[k], ours_nn[k]) for k in labels]
     # Problem 6's fits (same images, same settings), so they come from its cache.
     sizes = [n for n in _REAL_CURVE if n < len(splits.train_labels)]
     curve = baseline.learning_curve(

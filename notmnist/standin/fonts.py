@@ -106,7 +106,7 @@ def _warn_if_few(n_fonts: int) -> bool:
 
 
 def font_weights(fonts: Sequence[str | os.PathLike]) -> np.ndarray:
-    """The chance of drawing each font for a design: `1 / sqrt(n)` for a font in a folder of `n`.
+    """The chance of drawing each font for a design (summing to 1): `1 / sqrt(n)` in a folder of `n`.
 
     A folder is usually one font package, and one large collection would otherwise make most of
     the stand-in: with the square root, 400 fonts of one folder count like 20 single fonts.
@@ -115,11 +115,6 @@ def font_weights(fonts: Sequence[str | os.PathLike]) -> np.ndarray:
     ----------
     fonts : sequence of str or PathLike
         Font files.
-
-    Returns
-    -------
-    ndarray of float, shape (len(fonts),)
-        Positive, summing to 1.
     """
     if not fonts:
         raise ValueError("no fonts to weigh")
@@ -129,9 +124,8 @@ def font_weights(fonts: Sequence[str | os.PathLike]) -> np.ndarray:
 
 def _folder_sizes(fonts: Sequence[str | os.PathLike]) -> list[int]:
     """For each font, how many of `fonts` share its folder."""
-    folders = [str(Path(f).parent) for f in fonts]
-    size = Counter(folders)
-    return [size[f] for f in folders]
+    size = Counter(str(Path(f).parent) for f in fonts)
+    return [size[str(Path(f).parent)] for f in fonts]
 
 
 def fonts_hash(fonts: Sequence[str | os.PathLike]) -> str:
@@ -238,10 +232,10 @@ def _font_verdict(path: Path) -> str:
         blanks = [_glyph_mask(font, ch) for ch in ("\ue000", "\U0010fffd", "\uffff")]
     except (OSError, ValueError):
         return "unusable"
-    if any(g is None for g in glyphs):
+    if any(g is None for g in glyphs) or any(
+        b is not None and any(np.array_equal(g, b) for g in glyphs) for b in blanks  # a .notdef box
+    ):
         return "unusable"
-    if any(b is not None and any(np.array_equal(g, b) for g in glyphs) for b in blanks):
-        return "unusable"  # a .notdef box stands in for some letter
     if len({g.tobytes() + bytes(g.shape) for g in glyphs}) < 8:
         return "unusable"  # identical boxes, or a font of blanks
     return "letters" if _looks_like_letters(glyphs) else "symbols"
