@@ -4,8 +4,9 @@ A *design* is one fake font file: a real font (drawn with the chances of
 [`font_weights`][notmnist.standin.font_weights], so that no one collection of fonts dominates)
 plus a target ink share (the glyph is made bolder towards it, never thinner, measured on the
 design's `E` so that letters keep their natural differences; a long bold tail, since real glyphs
-are often bold letters stretched to fill the box), a slant (shear), a small rotation, outline or
-shadow strokes, and rarely an inversion, a near-blank, solid or padded picture.  The fewer the
+are often bold letters stretched to fill the box; a slanted design aims bolder in proportion to
+its slant, which widens the box its glyph is stretched from), a slant (shear), a small rotation,
+outline or shadow strokes, and rarely an inversion, a near-blank, solid or padded picture.  The fewer the
 fonts, the more each design departs from its font (`_variety`: sizes, slants, warps, blur, more
 inversions).  The letter is drawn large (48 px), cropped at the edge of its ink (with a sub-pixel
 jitter and, for its greys, a slight gamma, so two designs never coincide by chance), resized to
@@ -42,7 +43,8 @@ _SHEAR, _ROTATE = 0.15, 0.10  # slanted (up to 0.35) and rotated (up to 8 degree
 _OUTLINE, _SHADOW = 0.04, 0.03  # outlined and shadowed designs
 # Share of bright pixels each design aims at, on its stretched E: a beta distribution with a long
 # bold tail, tuned with benchmarks/fidelity.py so that "mostly bright" comes near the real figure.
-_INK_A, _INK_B = 2.2, 4.4
+_INK_A, _INK_B = 2.2, 4.5
+_SLANT_BOLD = 1.5  # a design slanted by s aims (1 + 1.5 |s|) times bolder
 _MAX_STEPS = 4  # most 3x3 dilations of the 48 px drawing (never erosions: they would cut hairlines)
 _TONE = 0.04  # greys of every design moved by a gamma within exp(+-0.04): no two designs coincide by chance
 _CONTRAST_GAIN = 1.4  # steepens grey edges: real glyphs have fewer mid-greys than a Lanczos resize
@@ -84,6 +86,7 @@ def _random_designs(
     weight = np.clip(rng.beta(_INK_A, _INK_B, n), 0.08, 0.92)
     shear = np.where(rng.random(n) < _SHEAR + 0.6 * v, rng.uniform(-0.35, 0.35, n), 0.0)
     angle = np.where(rng.random(n) < _ROTATE + 0.5 * v, rng.uniform(-8, 8, n), 0.0)
+    weight = np.minimum(weight * (1 + _SLANT_BOLD * np.abs(shear)), 0.92)
     effect = rng.random(n)
     outline_rate = _OUTLINE + 0.04 * v
     outline = np.where(effect < outline_rate, rng.integers(1, 4, n), 0)
