@@ -418,6 +418,14 @@ def test_designs_are_drawn_with_the_font_weights(tmp_path):
     assert abs(share - 1 / 7) < 0.02, share  # uniform would give 1/37
 
 
+def test_slanted_designs_aim_bolder():
+    """A slanted design aims bolder in proportion to its slant: slanting widens the box it fills."""
+    designs = render._random_designs(np.random.default_rng(0), 20_000, 24, 0.0)
+    weight, slant = np.array([d[1] for d in designs]), np.abs([d[2] for d in designs])
+    upright, slanted = weight[slant == 0].mean(), weight[slant > 0.2].mean()
+    assert slanted > upright * (1 + render._SLANT_BOLD * 0.2)
+
+
 def test_fonts_hash_follows_grouping_not_folder_names(tmp_path, fonts):
     """Regrouping the same font files changes the hash; renaming their folders does not."""
     import shutil
