@@ -175,8 +175,7 @@ def _render_glyph(design: tuple, letter: int, fonts: Sequence[str]) -> np.ndarra
 
 def _symbol(design: tuple) -> int:
     """Index into `_SYMBOLS` of the picture a design draws instead of its letter, or -1."""
-    kind, extra = design[7], design[8]
-    return extra if kind != _KIND_PADDED else -1
+    return design[8] if design[7] != _KIND_PADDED else -1
 
 
 @lru_cache(maxsize=256)
@@ -218,10 +217,7 @@ def _draw(text: str, font_path: str, outline: int, shadow: int, px: int = _RENDE
     else:
         draw.text(at, text, font=font, fill=255, anchor="mm")
     box = im.getbbox()
-    if box is None:
-        return None
-    m = 4
-    return im.crop((box[0] - m, box[1] - m, box[2] + m, box[3] + m))
+    return None if box is None else im.crop((box[0] - 4, box[1] - 4, box[2] + 4, box[3] + 4))
 
 
 def _weight_steps(font_path: str, outline: int, shadow: int, target: float, px: int = _RENDER_PX) -> int:
@@ -304,9 +300,7 @@ def _png(arr: np.ndarray) -> bytes:
 def _render_task(args) -> list[bytes] | np.ndarray:
     jobs, fonts, as_png = args
     glyphs = [_render_glyph(design, letter, fonts) for design, letter in jobs]
-    if as_png:
-        return [_png(g) for g in glyphs]
-    return np.stack(glyphs) if glyphs else np.empty((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
+    return [_png(g) for g in glyphs] if as_png else np.stack(glyphs)
 
 
 def _render_designs(jobs, fonts, *, as_png: bool = False, n_jobs: int | None = None, progress=False):

@@ -128,9 +128,7 @@ def _near_copies(rng: np.random.Generator, originals: list[tuple]) -> list[tuple
 
 
 def _family(path: Path) -> str:
-    stem = path.stem.replace("_", " ").replace("-", " ")
-    words = [w for w in stem.split() if w]
-    return " ".join(words[:2]) or "Font"
+    return " ".join(path.stem.replace("_", " ").replace("-", " ").split()[:2]) or "Font"
 
 
 def _fake_names(rng: np.random.Generator, families: list[str]) -> list[str]:
@@ -372,12 +370,8 @@ def _tarinfo(name: str, data: bytes | None) -> tarfile.TarInfo:
     info.mtime = _TAR_MTIME
     info.uid = info.gid = 0
     info.uname = info.gname = "root"
-    if data is None:
-        info.type = tarfile.DIRTYPE
-        info.mode = 0o755
-    else:
-        info.size = len(data)
-        info.mode = 0o644
+    info.type, info.mode = (tarfile.DIRTYPE, 0o755) if data is None else (tarfile.REGTYPE, 0o644)
+    info.size = len(data or b"")
     return info
 
 
