@@ -276,12 +276,12 @@ _MODULE_ROW = re.compile(r"^\| \[`notmnist\.(?P<name>\w+)`\].*\|$", re.M)
 def _modules_in_import_order(markdown: str, where: str) -> str:
     """Order the reference index's module rows so that none imports a later one (as its text says).
 
-    The imports are read from the source by :func:`notmnist.cache.package_imports`, function
+    The imports are read from the source by :func:`notmnist._imports.package_imports`, function
     bodies included; a module not in the table (``_io``, ...) passes its imports on to its
     importers.  Among modules free to go first, the table's written order wins.
     """
     import notmnist
-    from notmnist.cache import package_imports
+    from notmnist._imports import package_imports
 
     rows = {m["name"]: m[0] for m in _MODULE_ROW.finditer(markdown)}
     package = Path(notmnist.__file__).parent

@@ -36,7 +36,6 @@ program's folder, a symbolic link) is named by `foreign` and left alone.
 from __future__ import annotations
 
 import errno
-import functools
 import hashlib
 import json
 import logging
@@ -52,7 +51,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ._imports import PACKAGE, code_closure
 from ._io import PART_SUFFIX, check_replaceable, folder_mode, is_temporary, read_json
+from ._sidefile import sha256
 from .config import data_home as _data_home
 from .errors import NotMNISTError
 
@@ -74,115 +75,21 @@ class ManifestMismatch(NotMNISTError, ValueError):
     """An entry's arrays are not those its manifest describes."""
 
 
-def folder(data_home=None) -> Path:
-    """`<data home>/cache`, created if needed.
-
-    Parameters
-    ----------
-    data_home : str or PathLike, optional
-        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
-    """
-    path = _data_home(data_home) / "cache"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def code_hash(*modules) -> str:
     """Hash of the source of package modules and of every package module they import.
 
-    Each is a module object of this package or its file's path relative to the
-    package (`"dataset.py"`, `"duplicates/near.py"`).  The modules they import
-    from the package, directly or not, function-level imports included, are found
-    in their source ([`code_closure`][notmnist.cache.code_closure]), so no list of files is kept by hand:
-    a result keyed by `code_hash(module)` changes with any code that computes it.
+    The imports, function-level ones included, are read from the source, so no list of files is
+    kept by hand: a result keyed by `code_hash(module)` changes with any code that computes it.
 
     Parameters
     ----------
     *modules : module or str
-        Package modules, or their paths relative to the package.
+        Package modules, or their paths relative to the package (`"duplicates/near.py"`).
     """
-    here = Path(__file__).parent
     digest = hashlib.sha256()
     for path in code_closure(*modules):
-        name = path.relative_to(here).as_posix()
-        digest.update(name.encode() + b"\0" + path.read_bytes())
+        digest.update(f"{path.relative_to(PACKAGE).as_posix()}\0{sha256(path, remember=False)}\n".encode())
     return digest.hexdigest()[:16]
-
-
-def code_closure(*modules) -> list[Path]:
-    """Source files of `modules` and of every package module they import, sorted.
-
-    Parameters
-    ----------
-    *modules : module or str
-        Package modules, or their paths relative to the package.
-    """
-    here = Path(__file__).parent
-    todo = [
-        here / module if isinstance(module, str) else Path(module.__file__).resolve() for module in modules
-    ]
-    seen: set[Path] = set()
-    while todo:
-        path = todo.pop()
-        if path not in seen:
-            seen.add(path)
-            todo.extend(package_imports(path, here))
-    return sorted(seen)
-
-
-def package_imports(path: str | os.PathLike, root: str | os.PathLike | None = None) -> tuple[Path, ...]:
-    """Source files of the package modules that the file `path` imports, function bodies included.
-
-    Relative imports and `notmnist.` imports count; `from . import name` names a module when
-    one exists, else the package's `__init__.py`.  `root` is the package folder (default: this
-    package's).  The one reader of the package's imports: [`code_hash`][notmnist.cache.code_hash] follows it,
-    and
-    `tests/test_imports.py` checks the import graph with it.
-
-    Parameters
-    ----------
-    path : str or PathLike
-        A Python source file of the package.
-    root : str or PathLike, optional
-        The package folder; default this package's.
-    """
-    root = Path(__file__).parent if root is None else Path(root)
-    return _imported(Path(path).resolve(), root.resolve())
-
-
-@functools.cache
-def _imported(path: Path, here: Path) -> tuple[Path, ...]:
-    import ast
-
-    package = path.parent.relative_to(here).parts  # the package ``path`` is in, as folder names
-    found = []
-    for node in ast.walk(ast.parse(path.read_bytes())):
-        if isinstance(node, ast.ImportFrom):
-            if node.level:  # from . import x, from ..y import z
-                base = package[: len(package) - (node.level - 1)]
-                target = [*base, *(node.module.split(".") if node.module else [])]
-            elif node.module and node.module.split(".")[0] == "notmnist":
-                target = node.module.split(".")[1:]
-            else:
-                continue
-            # "from . import cache" imports the module cache; "from .dataset import x" the module dataset
-            submodules = [[*target, alias.name] for alias in node.names]
-            candidates = [n for n in submodules if _source(here, n)] or [target]
-        elif isinstance(node, ast.Import):
-            candidates = [a.name.split(".")[1:] for a in node.names if a.name.split(".")[0] == "notmnist"]
-        else:
-            continue
-        found += [src for parts in candidates if (src := _source(here, parts))]
-    return tuple(found)
-
-
-def _source(here: Path, parts) -> Path | None:
-    base = here.joinpath(*parts) if parts else here
-    if base.with_suffix(".py").is_file() and parts:
-        return base.with_suffix(".py")
-    if (base / "__init__.py").is_file():
-        return base / "__init__.py"
-    return None
 
 
 def key(*parts) -> str:

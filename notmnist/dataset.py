@@ -144,8 +144,8 @@ class DataSource:
             Further fields of the provenance (seed, split sizes, ...).
         """
         records = tuple(
-            ArchiveRecord(s, self.paths[s].name, self.paths[s].stat().st_size, file_sha256(self.paths[s]))
-            for s in subsets
+            ArchiveRecord(s, p.name, p.stat().st_size, _sidefile.sha256(p))
+            for s, p in {s: self.paths[s] for s in subsets}.items()
         )
         return Provenance(self.kind, records, self.scale, note=self.note, **extra)
 
@@ -463,20 +463,3 @@ def load_splits(
         data_home=data_home,
     )
     return Splits(**arrays, provenance=prov, data_home=config.data_home(data_home))
-
-
-# --------------------------------------------------------------------------- caches
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, remembered in a small side file beside it.
-
-    The remembered value is used only while the file's size, modification and
-    change times and inode are those it was computed for.
-
-    Parameters
-    ----------
-    path : Path
-        The file.
-    """
-    return _sidefile.sha256(Path(path))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
-import os
 
 import numpy as np
 import pytest
@@ -329,23 +328,6 @@ def test_download_check_caches_the_letters_it_read(source, published, monkeypatc
     assert load_letters("small").counts == dict.fromkeys("ABCDEFGHIJ", 5)
 
 
-@pytest.mark.parametrize("how", ["in place", "renamed over"])
-def test_sha256_side_file_is_not_fooled_by_same_size_and_mtime(tmp_path, how):
-    """Another file of the same size with its mtime restored gets its own SHA-256, never the old one."""
-    path = tmp_path / "a.tar.gz"
-    path.write_bytes(b"first contents")
-    first = dataset.file_sha256(path)
-    stat = path.stat()
-    if how == "in place":
-        path.write_bytes(b"other contents")
-    else:
-        (tmp_path / "b").write_bytes(b"other contents")
-        os.replace(tmp_path / "b", path)
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert (path.stat().st_size, path.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
-    assert dataset.file_sha256(path) == hashlib.sha256(b"other contents").hexdigest() != first
-
-
 @pytest.mark.parametrize(
     "damage", [lambda a: np.zeros((7, 3)), lambda a: np.full_like(a, 99)], ids=["shape", "labels-99"]
 )
@@ -375,31 +357,3 @@ def test_standin_scale_matters_only_for_the_standin(monkeypatch, tmp_path, archi
     assert not (tmp_path / "standin").exists()
 
 
-@pytest.mark.parametrize("content", ["null", "[]", '{"size": "x"}', "[" * 100_000 + "]" * 100_000])
-def test_a_side_file_that_is_not_a_record_is_ignored_with_a_warning(tmp_path, content):
-    """<archive>.sha256.json holding null, [], junk or deep nesting: a warning, hashed again, replaced."""
-    from notmnist import _sidefile
-
-    path = tmp_path / "a.tar.gz"
-    path.write_bytes(b"contents")
-    _sidefile.side_path(path).write_text(content)
-    _sidefile._WARNED.clear()
-    with pytest.warns(UserWarning, match="sha256.json is unreadable"):
-        assert dataset.file_sha256(path) == hashlib.sha256(b"contents").hexdigest()
-    assert _sidefile.read(path)["sha256"] == hashlib.sha256(b"contents").hexdigest()  # rewritten
-
-
-def test_a_fifo_in_place_of_the_side_file_is_never_waited_on(tmp_path):
-    """A fifo named like the side file: the SHA-256 is computed, nothing hangs, the fifo is left alone."""
-    import os
-    import stat
-
-    from notmnist import _sidefile
-
-    path = tmp_path / "a.tar.gz"
-    path.write_bytes(b"contents")
-    os.mkfifo(_sidefile.side_path(path))
-    _sidefile._WARNED.clear()
-    with pytest.warns(UserWarning, match="fifo"):
-        assert dataset.file_sha256(path) == hashlib.sha256(b"contents").hexdigest()
-    assert stat.S_ISFIFO(os.lstat(_sidefile.side_path(path)).st_mode)
