@@ -303,6 +303,25 @@ def test_code_hash_covers_every_module_the_code_imports():
     assert cache.code_hash(baseline) == cache.code_hash("baseline.py") != cache.code_hash(sanitise)
 
 
+def test_code_hash_is_the_same_when_the_package_is_reached_through_a_symlink(tmp_path):
+    """Importing the package through a symlinked folder gives the same code hash, not a ValueError."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    link = tmp_path / "link"
+    link.symlink_to(Path(cache.__file__).resolve().parents[1], target_is_directory=True)
+    code = "from notmnist import cache, verify; print(verify.__file__); print(cache.code_hash(verify))"
+    env = {**os.environ, "PYTHONPATH": str(link)}
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    file, value = done.stdout.split()
+    assert file.startswith(str(link))  # the package really was imported through the link
+    from notmnist import verify
+
+    assert value == cache.code_hash(verify)
+
+
 # hostile manifests, fifos, full disks ----------------------------------------------------------------
 
 DEEP = "[" * 100_000 + "]" * 100_000
