@@ -344,7 +344,7 @@ def _info(args) -> None:
         )
         for name, size in leftovers:
             print(f"  {_printable(name)}: {size / 1e6:.1f} MB")
-    foreign = cache.foreign(home)
+    foreign = cache._foreign(home)
     if foreign:
         print(f"not made by notmnist, left alone in cache/: {', '.join(_printable(n) for n in foreign)}")
 

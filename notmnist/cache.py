@@ -1,36 +1,21 @@
 """The package's disk cache: arrays keyed by the data and the code that made them.
 
-Every expensive result -- letters read from an archive, splits, near
-duplicates, model fits -- is an *entry*: a folder
-`<data home>/cache/<kind>-<key>/` holding one `.npy` file per array.  The
-key hashes everything the result depends on: the archives' SHA-256 or the
-arrays' own bytes ([`fingerprint`][notmnist.cache.fingerprint]), the parameters, and the source of
-the modules that compute it ([`code_hash`][notmnist.cache.code_hash]).  Change any of them and the
-key changes, so a stale entry is never read; it is simply no longer used
-(`.venv/bin/python -m notmnist info` lists entries, `.venv/bin/python -m notmnist clear-cache`
-removes them).
+Every expensive result (letters read from an archive, splits, near duplicates, model fits) is an
+*entry*, a folder `<data home>/cache/<kind>-<key>/` of `.npy` files.  The key hashes everything
+the result depends on: the archives' SHA-256 or the arrays' own bytes
+([`fingerprint`][notmnist.cache.fingerprint]), the parameters, and the source of the modules that
+compute it ([`code_hash`][notmnist.cache.code_hash]); a stale entry is never read, only no longer used.
 
-Entries are written to a temporary folder and renamed into place, so a reader
-never sees half an entry; when two processes build the same entry, the first
-rename wins and both get the same arrays.  Large arrays come back as
-read-only memory maps: loading costs nothing until pages are touched, and the
-six problems of a site build share one copy in the operating system's page
-cache.  Nothing is ever unpickled.
+Entries are written to a temporary folder and renamed into place, so a reader never sees half an
+entry.  Large arrays come back as read-only memory maps, shared through the page cache.  Nothing is
+ever unpickled.  Each entry's `manifest.json` gives every array's dtype and shape, and the SHA-256
+of those under [`CHECKSUM_BYTES`][notmnist.cache.CHECKSUM_BYTES]; an entry unlike its manifest is
+reported with a warning and rebuilt (bytes changed inside a large array of the right dtype and
+shape are not detected).
 
-Each entry carries a `manifest.json`: every array's dtype and shape, and the
-SHA-256 of every array under [`CHECKSUM_BYTES`][notmnist.cache.CHECKSUM_BYTES] (labels, indices, names,
-small results).  Loading checks them all (cheap: the large arrays are not
-read), and an entry that cannot be read or does not match its manifest is
-reported with a warning and rebuilt.  Not detected, by design: bytes changed
-inside a large array (images) that keeps its dtype and shape.
-
-A data folder that cannot be written to still works: results are computed
-without caching, with one warning per process.  [`clear`][notmnist.cache.clear] reports exactly
-what it removed and what it could not remove; temporary folders and files left
-by a killed process (`.<name>.<random>.part`, in `cache/`, the data folder
-and the stand-in folders) are listed by [`leftovers`][notmnist.cache.leftovers].  Only names of the
-package's own making are ever removed: anything else in `cache/` (another
-program's folder, a symbolic link) is named by `foreign` and left alone.
+A data folder that cannot be written to still works, without caching, with one warning per process.
+[`clear`][notmnist.cache.clear] removes entries and the temporary files and folders a killed process left
+(`.<name>.<random>.part`), and only names of the package's own making.
 """
 
 from __future__ import annotations
@@ -60,7 +45,7 @@ from .errors import NotMNISTError
 log = logging.getLogger(__name__)
 
 _ENTRY_NAME = re.compile(r"[a-z0-9_-]+-[0-9a-f]{20}")  # kind-key, as memo names entries
-_PART_NAME = re.compile(r"\.([a-z0-9_-]+-[0-9a-f]{20})\.[a-z0-9_]{8}\.part")  # save()'s temporary folders
+_PART_NAME = re.compile(r"\.([a-z0-9_-]+-[0-9a-f]{20})\.[a-z0-9_]{8}\.part")  # _save()'s temporary folders
 
 MMAP_BYTES = 1 << 20
 """Arrays at least this large are memory-mapped when loaded; smaller ones are read."""
@@ -104,13 +89,11 @@ def key(*parts) -> str:
 
 
 def fingerprint(*arrays: np.ndarray) -> str:
-    """SHA-256 of arrays' dtypes, shapes and bytes (about 1.4 GB/s here).
+    """SHA-256 of arrays' dtypes, shapes and bytes.
 
-    A read-only view of an entry of this cache needs no hashing: the entry's
-    name already hashes everything its bytes depend on, and entries never
-    change, so the file, byte offset, shape, strides and dtype identify the
-    view's content.  That makes fingerprinting the training split free when
-    it comes from [`notmnist.dataset.load_splits`][notmnist.dataset.load_splits].
+    A read-only view of a cache entry is not hashed: entries never change and their names hash all
+    their bytes depend on, so its file, offset, shape, strides and dtype identify it.  That makes
+    fingerprinting the splits of [`notmnist.dataset.load_splits`][notmnist.dataset.load_splits] free.
 
     Parameters
     ----------
@@ -154,6 +137,7 @@ def _describe(array: np.ndarray) -> dict:
 
 
 def _digest(array: np.ndarray) -> str:
+    """SHA-256 of an array's bytes."""
     return hashlib.sha256(np.ascontiguousarray(array).reshape(-1).view(np.uint8)).hexdigest()
 
 
@@ -168,16 +152,8 @@ def _check(name: str, array: np.ndarray, expected: dict) -> None:
         raise ManifestMismatch(f"{name}.npy was changed after it was saved (checksum differs)")
 
 
-def load(path: Path, names: Iterable[str]) -> dict[str, np.ndarray] | None:
-    """The arrays of an entry; None when it is missing, unreadable or unlike its manifest (then warn).
-
-    Parameters
-    ----------
-    path : Path
-        The entry's folder.
-    names : iterable of str
-        The arrays expected in it.
-    """
+def _load(path: Path, names: Iterable[str]) -> dict[str, np.ndarray] | None:
+    """The arrays `names` of the entry `path`; None if missing, unreadable or unlike its manifest (warned)."""
     if not path.is_dir():
         return None
     try:
@@ -205,16 +181,8 @@ def load(path: Path, names: Iterable[str]) -> dict[str, np.ndarray] | None:
         return None
 
 
-def save(path: Path, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Write an entry atomically, with its manifest; return its arrays as [`load`][notmnist.cache.load] would.
-
-    Parameters
-    ----------
-    path : Path
-        The entry's folder (written beside it, then renamed).
-    arrays : mapping of str to ndarray
-        The arrays to store, by name.
-    """
+def _save(path: Path, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Write the entry `path` atomically, with its manifest; return its arrays as `_load` would."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=PART_SUFFIX, dir=path.parent))
     try:
@@ -233,7 +201,7 @@ def save(path: Path, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     log.info("cached %s", path)
-    loaded = load(path, arrays)
+    loaded = _load(path, arrays)
     if loaded is None:  # the entry that won a race was unreadable (and is now gone)
         raise OSError(f"cache entry {path} could not be read back")
     return loaded
@@ -258,10 +226,8 @@ def memo(
     *,
     data_home=None,
 ) -> tuple[dict[str, np.ndarray], bool]:
-    """The entry `kind-key(parts)`: loaded if present, else computed and saved.
-
-    When the cache folder cannot be created or written to, the arrays are
-    computed and returned all the same, with one warning per process.
+    """The entry `kind-key(parts)`: loaded if present, else computed and saved (or only computed,
+    with one warning per process, when the cache folder cannot be written to).
 
     Parameters
     ----------
@@ -286,14 +252,14 @@ def memo(
     names = list(names)
     root = _data_home(data_home) / "cache"
     path = root / f"{kind}-{key(kind, *parts)}"
-    arrays = load(path, names)
+    arrays = _load(path, names)
     if arrays is not None:
         return arrays, True
     computed = compute()
     if set(computed) != set(names):
         raise RuntimeError(f"cache entry {kind}: computed {sorted(computed)}, expected {sorted(names)}")
     try:
-        return save(path, computed), False
+        return _save(path, computed), False
     except OSError as exc:  # a read-only or full data folder: still answer, just slower next time
         if root not in _UNWRITABLE:
             _UNWRITABLE.add(root)
@@ -311,6 +277,7 @@ def memo(
 
 
 def _size(entry: Path) -> int:
+    """Bytes of a file, or of the files in a folder."""
     try:
         files = entry.rglob("*") if entry.is_dir() else [entry]
         return sum(f.stat().st_size for f in files if f.is_file())
@@ -319,8 +286,7 @@ def _size(entry: Path) -> int:
 
 
 def entries(data_home=None) -> list[tuple[str, int]]:
-    """`(name, bytes)` of every entry, by name (temporary folders excluded: see
-    [`leftovers`][notmnist.cache.leftovers]).
+    """`(name, bytes)` of every entry, by name.
 
     Parameters
     ----------
@@ -334,9 +300,8 @@ def entries(data_home=None) -> list[tuple[str, int]]:
 def leftovers(data_home=None) -> list[tuple[str, int]]:
     """`(name, bytes)` of temporary folders and files: writes killed midway, or running right now.
 
-    Names are relative to the data folder: `cache/.<entry>.<random>.part` (a save), and
-    `.<file>.<random>.part` in the data folder and in `standin/<folder>/` (an archive,
-    manifest or side file being written).
+    Names are relative to the data folder: `cache/.<entry>.<random>.part` (an entry), and
+    `.<file>.<random>.part` in the data folder and in `standin/<folder>/` (a file).
 
     Parameters
     ----------
@@ -350,21 +315,15 @@ def leftovers(data_home=None) -> list[tuple[str, int]]:
     return [(e.relative_to(home).as_posix(), _size(e)) for e in found]
 
 
-def foreign(data_home=None) -> list[str]:
-    """Names in `cache/` that the package did not make (never removed, only named).
-
-    Parameters
-    ----------
-    data_home : str or PathLike, optional
-        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
-    """
-    root = _data_home(data_home) / "cache"
-    ours = {name for name, _ in entries(data_home)}
-    ours |= {Path(name).name for name, _ in leftovers(data_home) if name.startswith("cache/")}
-    return [e.name for e in _listing(root) if e.name not in ours]
+def _foreign(home: Path) -> list[str]:
+    """Names in `cache/` that the package did not make (never removed, only named)."""
+    ours = {name for name, _ in entries(home)}
+    ours |= {Path(name).name for name, _ in leftovers(home) if name.startswith("cache/")}
+    return [e.name for e in _listing(home / "cache") if e.name not in ours]
 
 
 def _listing(folder: Path) -> list[Path]:
+    """What a real folder holds, sorted; nothing for anything else."""
     try:
         return sorted(folder.iterdir()) if _real_dir(folder) else []
     except OSError:
@@ -381,12 +340,8 @@ def _real_file(path: Path) -> bool:
 
 @dataclass
 class Cleared:
-    """What [`clear`][notmnist.cache.clear] did.
-
-    `removed`: `(name, bytes)` of entries; `leftovers`: of temporary folders and files;
-    `failed`: `(name, why)` it could not remove; `foreign`: names in `cache/` it left
-    alone because the package did not make them.
-    """
+    """What [`clear`][notmnist.cache.clear] did: `(name, bytes)` of the entries `removed` and the temporary
+    `leftovers`; `(name, why)` of what `failed`; the `foreign` names in `cache/` it left alone."""
 
     removed: list[tuple[str, int]] = field(default_factory=list)
     leftovers: list[tuple[str, int]] = field(default_factory=list)
@@ -403,7 +358,7 @@ def clear(data_home=None) -> Cleared:
         The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
     """
     home = _data_home(data_home)
-    done = Cleared(foreign=foreign(home))
+    done = Cleared(foreign=_foreign(home))
     groups = ((done.removed, entries(home), home / "cache"), (done.leftovers, leftovers(home), home))
     for group, items, base in groups:
         for name, size in items:

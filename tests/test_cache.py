@@ -114,7 +114,7 @@ def test_lost_race_keeps_the_winners_entry(tmp_path, monkeypatch):
 
     def other_process_wins(src, dst):
         monkeypatch.setattr(os, "rename", real_rename)
-        cache.save(path, {"big": arrays()["big"], "small": np.array([9.0, 9.0])})
+        cache._save(path, {"big": arrays()["big"], "small": np.array([9.0, 9.0])})
         real_rename(src, dst)
 
     monkeypatch.setattr(os, "rename", other_process_wins)
