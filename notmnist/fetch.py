@@ -1,31 +1,15 @@
 """Find or download the notMNIST archives, verified, in the data folder.
 
-The data folder is chosen in one place, [`notmnist.config.data_home`][notmnist.config.data_home]: the
-argument, else the `NOTMNIST_DATA_DIR` environment variable, else the platform
-cache folder.
-
 [`fetch`][notmnist.fetch.fetch] returns the path of a verified archive ([`notmnist.verify`][notmnist.verify]
-says what that means and checks it).  A file the user copied into the data
-folder by hand is used without any network once it passes the same check as a
-download, the first time it is met; the verdict is remembered beside it
-(in a small side file).  Otherwise the mirrors are
-tried in registry order with pooch's `HTTPDownloader` (tqdm
-progress bar, finite timeouts).  Each attempt writes to a temporary file beside
-the target (`<name>.<random>.part`), is checked (size, gzip signature, then
-the whole gzip stream and the per-letter counts, or the caller's `verify`), and
-only then renamed to the final name, with the same mode as every file the
-package writes; a file that fails is deleted and the next mirror tried.  The
-temporary file is removed on any error, Ctrl-C included, so a partial or wrong
-file never sits under the final name.  A wrong file found under the final name
-(HTML error page, truncated copy, contents that failed verification) is moved
-aside to `<name>.invalid` (`<name>.2.invalid`, ... when that is taken)
-before downloading again; a folder, fifo or device under the name is refused
-and left alone.
+says what that means).  A file the user copied into the data folder is used without any network
+once it passes the same check as a download, the first time it is met.  Otherwise the mirrors are
+tried in registry order with pooch's `HTTPDownloader` (progress bar, finite timeouts); each
+download goes to a temporary file beside the target, is checked, and only then renamed, so a
+partial or wrong file never sits under the final name.  A wrong file found there is moved aside
+to `<name>.invalid` before downloading again; a folder, fifo or device is refused and left alone.
 
-When nothing works the error, [`DataUnavailable`][notmnist.fetch.DataUnavailable], is one line naming the
-file, every URL tried with what went wrong, and the exact path to drop the
-archive in by hand.  Offline, it comes within a fraction of a second when name
-resolution fails, and within the connect timeout otherwise.
+When nothing works, [`DataUnavailable`][notmnist.fetch.DataUnavailable] is one line naming the
+file, every URL tried with what went wrong, and the path to drop the archive in by hand.
 """
 
 from __future__ import annotations
@@ -35,32 +19,22 @@ import os
 import re
 import stat
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import _sidefile
-from ._io import file_mode, kind
-from .config import data_home
+from . import _sidefile, config
+from ._io import PART_SUFFIX, file_mode, kind, remove_stale
 from .errors import NotMNISTError
 from .registry import archive_info
 from .verify import contents_check, file_problem
 
 log = logging.getLogger(__name__)
 
-"""Environment variable naming the data folder."""
-
 TIMEOUT: tuple[float, float] = (10.0, 60.0)
 """Seconds to wait for a connection, and for the next bytes of a download."""
 
-PART_SUFFIX = ".part"
-INVALID_SUFFIX = _sidefile.INVALID_SUFFIX
-STALE_AFTER = 3600.0
-"""A temporary file untouched for this many seconds belongs to a killed process."""
-
-UNCHECKED = "size matches, contents not yet checked"
-"""State of an archive of the right size that has not been read yet."""
+_UNCHECKED = "size matches, contents not yet checked"
 
 _STANDIN_HINT = "or use the offline stand-in with NOTMNIST_SOURCE=standin"
 
@@ -141,7 +115,7 @@ def archive_status(
     ArchiveStatus
     """
     info = archive_info(subset)
-    path = _data_home(data_home) / info.filename
+    path = config.data_home(data_home) / info.filename
     other = _not_regular(path)
     if other:
         return ArchiveStatus(subset, path, True, None, info.size, False, f"a {other}, not a regular file")
@@ -151,7 +125,7 @@ def archive_status(
     if problem is None:
         checked = _sidefile.verification(path)
         if checked is None:
-            problem = UNCHECKED
+            problem = _UNCHECKED
         elif not checked[0]:
             problem = f"contents failed verification: {checked[1]}"
     return ArchiveStatus(
@@ -202,7 +176,7 @@ def fetch(
         The archive is absent and downloading is off or failed on every mirror.
     """
     info = archive_info(subset)
-    folder = _data_home(data_home)
+    folder = config.data_home(data_home)
     target = folder / info.filename
     urls = tuple(info.urls)
     verify = verify or contents_check(subset, folder)
@@ -242,7 +216,8 @@ def fetch(
             f"{' or '.join(urls)}) to {target}, allow downloads, {_STANDIN_HINT}."
         )
 
-    _remove_stale_parts(folder, info.filename)
+    # A live download writes at least every TIMEOUT[1] seconds: only a killed one's file is stale.
+    remove_stale(folder.glob(f"{info.filename}.*{PART_SUFFIX}"), "download")
     failures = []
     downloader = _downloader()
     for url in urls:
@@ -258,11 +233,6 @@ def fetch(
     )
     error.found = bool(moved)
     raise error
-
-
-def _data_home(path: str | os.PathLike[str] | None) -> Path:
-    # The public function's name is shadowed by the keyword argument inside fetch().
-    return data_home(path)
 
 
 def _downloader() -> Callable[..., object]:
@@ -330,19 +300,3 @@ def _describe(exc: OSError) -> str:
     kind = type(exc).__name__
     text = " ".join(text.split())
     return f"{kind}: {text[:200]}" if text else kind
-
-
-def _remove_stale_parts(folder: Path, filename: str) -> None:
-    """Delete temporary files of `filename` left by a killed process (untouched for an hour).
-
-    A live download writes to its file at least every `TIMEOUT[1]` seconds, so
-    the temporary file of a download still running in another process is kept.
-    """
-    now = time.time()
-    for part in folder.glob(f"{filename}.*{PART_SUFFIX}"):
-        try:
-            if now - part.stat().st_mtime > STALE_AFTER:
-                part.unlink()
-                log.info("removed %s, left by an interrupted download", part)
-        except OSError:  # another process removed it first
-            pass
