@@ -31,7 +31,7 @@ _KINDS = {
 
 
 class NotAFile(NotMNISTError, OSError):
-    """A path where the package expects a regular file holds something else (folder, fifo, device, link)."""
+    """A path where the package expects a regular file holds something else (folder, fifo, link...)."""
 
     def __init__(self, message: str):
         super().__init__(message)
@@ -57,11 +57,8 @@ def check_replaceable(path: str | os.PathLike) -> None:
 
 
 def open_regular(path: str | os.PathLike, *, streams: bool = False) -> IO[bytes]:
-    """Open `path` for reading without blocking on a fifo; `NotAFile` unless a regular file.
-
-    With `streams=True` a pipe, fifo or character device is accepted too (to be read once, in order);
-    a fifo without a writer then reads as empty instead of waiting for one.
-    """
+    """Open `path` for reading without blocking on a fifo; `NotAFile` unless a regular file, or with
+    `streams` a pipe, fifo or character device (a fifo without a writer reads as empty)."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
         mode = os.fstat(fd).st_mode
@@ -76,15 +73,7 @@ def open_regular(path: str | os.PathLike, *, streams: bool = False) -> IO[bytes]
 
 
 def read_json(path: str | os.PathLike):
-    """The JSON value in the regular file `path`.
-
-    Raises
-    ------
-    FileNotFoundError
-        No file there.
-    ValueError
-        Not a regular file, not JSON, or nested too deeply to parse.
-    """
+    """The JSON value in the regular file `path`; ValueError if not a regular file, not JSON or too deep."""
     try:
         with open_regular(path) as f:
             text = f.read()
@@ -115,22 +104,8 @@ def folder_mode() -> int:
 
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "wb", *, encoding: str | None = None) -> Iterator[IO]:
-    """Open a temporary file beside `path`; rename it to `path` when the block succeeds.
-
-    Parameters
-    ----------
-    path : path-like
-        Final name of the file.
-    mode : {"wb", "w"}
-        Binary or text.
-    encoding : str, optional
-        For text mode (default UTF-8).
-
-    Yields
-    ------
-    file object
-        The temporary file, to write to.
-    """
+    """Yield a temporary file beside `path` (mode `"wb"` or `"w"`, UTF-8 by default), renamed to
+    `path` when the block succeeds."""
     path = Path(path)
     check_replaceable(path)
     path.parent.mkdir(parents=True, exist_ok=True)

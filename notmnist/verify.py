@@ -1,21 +1,15 @@
 """Is an archive the published one?  The one place that answers, for every caller.
 
-The archives have no published hash, so an archive is *verified* when it has
+The archives have no published hash, so an archive is *verified* when it has the exact published
+byte size and the gzip signature (`file_problem`), a whole gzip stream whose CRC and length match
+(checked by [`notmnist.archive.read_archive`][notmnist.archive.read_archive]), and readable images
+per letter equal to the published counts
+([`notmnist.registry.counts_problem`][notmnist.registry.counts_problem]).
 
-- the exact published byte size and the gzip signature (`file_problem`),
-- a whole gzip stream whose CRC and length match (checked by reading it to
-  the end, [`notmnist.archive.read_archive`][notmnist.archive.read_archive]), and
-- readable images per letter equal to the published counts
-  ([`notmnist.registry.counts_problem`][notmnist.registry.counts_problem]).
-
-[`notmnist.fetch.fetch`][notmnist.fetch.fetch] asks [`contents_check`][notmnist.verify.contents_check] before
-it returns an
-archive, whether it was just downloaded or dropped into the data folder by
-hand: an archive that fails is refused the first time it is met, never used.
-The verdict is cached with the letters ([`read_letters`][notmnist.verify.read_letters], entry
-`letters-<subset>`), so the first use of a verified archive does not read it
-again, and remembered in a small side file beside the archive, where
-`.venv/bin/python -m notmnist info` finds it.
+[`notmnist.fetch.fetch`][notmnist.fetch.fetch] asks [`contents_check`][notmnist.verify.contents_check]
+before it returns an archive, downloaded or dropped in by hand, so one that fails is never used.
+The verdict is cached with the letters ([`read_letters`][notmnist.verify.read_letters]), and
+remembered beside the archive, where `.venv/bin/python -m notmnist info` finds it.
 """
 
 from __future__ import annotations
@@ -31,16 +25,15 @@ from ._io import open_regular
 from .archive import ArchiveError, read_archive
 from .registry import counts_problem
 
-GZIP_MAGIC = b"\x1f\x8b"
-LETTER_ARRAYS = ("images", "labels", "names", "skipped_member", "skipped_reason", "problem")
-"""Arrays of a `letters-<subset>` entry; `problem` is `""` when the counts are the published ones."""
+# The arrays of a `letters-<subset>` entry; `problem` is "" when the counts are the published ones.
+_LETTER_ARRAYS = ("images", "labels", "names", "skipped_member", "skipped_reason", "problem")
 
 
 def file_problem(path: Path, size: int) -> str | None:
     """Why the regular file `path` is not an archive of `size` bytes, or None if it looks right.
 
-    Only the size and the first bytes are looked at; [`contents_check`][notmnist.verify.contents_check] reads
-    the rest.
+    Only the size and the first bytes are looked at; [`contents_check`][notmnist.verify.contents_check]
+    reads the rest.
 
     Parameters
     ----------
@@ -55,7 +48,7 @@ def file_problem(path: Path, size: int) -> str | None:
     problems = []
     if found != size:
         problems.append(f"it is {found:,} bytes, expected {size:,}")
-    if head and not head.startswith(GZIP_MAGIC):
+    if head and not head.startswith(b"\x1f\x8b"):
         html = head.lstrip().startswith(b"<") or b"<html" in head.lower()
         problems.append("it is an HTML page, not a gzip file" if html else "it is not a gzip file")
     return "; ".join(problems) or None
@@ -95,7 +88,7 @@ def read_letters(path: Path, sha256: str, subset: str, data_home=None) -> dict[s
     arrays, _ = cache.memo(
         f"letters-{subset}",
         (sha256, cache.code_hash(sys.modules[__name__])),  # this module and all it imports
-        LETTER_ARRAYS,
+        _LETTER_ARRAYS,
         read,
         data_home=data_home,
     )
@@ -103,8 +96,8 @@ def read_letters(path: Path, sha256: str, subset: str, data_home=None) -> dict[s
 
 
 def contents_check(subset: str, data_home=None):
-    """The check [`notmnist.fetch.fetch`][notmnist.fetch.fetch] runs: read an archive, cache its letters, say
-    what is wrong.
+    """The check [`notmnist.fetch.fetch`][notmnist.fetch.fetch] runs: read an archive, cache its
+    letters, say what is wrong.
 
     Parameters
     ----------
