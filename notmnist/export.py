@@ -57,19 +57,9 @@ class ExportError(NotMNISTError, OSError):
 
 @dataclass(frozen=True)
 class Exported:
-    """What [`export`][notmnist.export.export] wrote.
-
-    Attributes
-    ----------
-    path : Path
-        The file.
-    format : str
-        `"npz"` or `"pickle"`.
-    shapes : dict
-        Course key -> shape of the array written.
-    provenance : dict
-        The provenance record, written to [`provenance_path`][notmnist.export.Exported.provenance_path].
-    """
+    """What [`export`][notmnist.export.export] wrote: the file at `path` in `format` (`"npz"` or
+    `"pickle"`), the `shapes` of its arrays by course key, and the `provenance` record written to
+    [`provenance_path`][notmnist.export.Exported.provenance_path]."""
 
     path: Path
     format: str
@@ -108,9 +98,8 @@ def course_arrays(splits: Splits, *, clean: Sanitised | None = None) -> dict[str
     Returns
     -------
     dict
-        `{split}_dataset`: float32 (n, 28, 28), C-contiguous (the cached
-        array itself when no copy is needed, so read-only);
-        `{split}_labels`: int32 (n,), 0-9 for A-J.
+        `{split}_dataset`: float32 (n, 28, 28), C-contiguous (the cached, read-only array itself
+        when no copy is needed); `{split}_labels`: int32 (n,), 0-9 for A-J.
     """
     keep = {"train": None}
     if clean is not None:
@@ -172,10 +161,6 @@ def export(
     source, data_home
         As for [`notmnist.dataset.load_splits`][notmnist.dataset.load_splits].
 
-    Returns
-    -------
-    Exported
-
     Raises
     ------
     ExportError
@@ -213,15 +198,7 @@ def write(
         JSON-serialisable; written to `<path>.provenance.json`.
     format : {"npz", "pickle"}
 
-    Returns
-    -------
-    Path
-        `path`.
-
-    Raises
-    ------
-    ExportError
-        If the file cannot be written; nothing is left behind.
+    Returns `path`; raises `ExportError` if it cannot be written (then nothing is left behind).
     """
     path = Path(path)
     format = _check_format(format)

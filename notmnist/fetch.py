@@ -40,10 +40,7 @@ _STANDIN_HINT = "or use the offline stand-in with NOTMNIST_SOURCE=standin"
 
 
 class DataUnavailable(NotMNISTError, OSError):
-    """The archive is not in the data folder and could not be downloaded.
-
-    `found` is True when a file was under the archive's name but was not the archive.
-    """
+    """The archive is not in the data folder and could not be downloaded (`found`: a wrong file was)."""
 
     found = False
 
@@ -67,26 +64,9 @@ def _not_regular(path: Path) -> str | None:
 class ArchiveStatus:
     """What the data folder holds for one archive (see [`archive_status`][notmnist.fetch.archive_status]).
 
-    Attributes
-    ----------
-    subset : str
-        `"large"` or `"small"`.
-    path : Path
-        Where the archive is, or would be, in the data folder.
-    present : bool
-        A file exists at `path`.
-    size : int or None
-        Its size in bytes, None when absent.
-    expected_size : int
-        Size in bytes of the published archive.
-    verified : bool
-        Present, of the expected size, and its contents verified when it was
-        first read: the whole gzip stream (CRC and length) and the readable
-        images per letter equal to the published counts.
-    problem : str or None
-        Why it is not verified (`"not in the data folder"` when absent,
-        `"size matches, contents not yet checked"` before its first read);
-        None when verified.
+    Whether a file is `present` at `path`, its `size` (None when absent) against the
+    `expected_size`; whether it is `verified` ([`notmnist.verify`][notmnist.verify]), and if not,
+    the `problem` (`"not in the data folder"`, `"size matches, contents not yet checked"`, ...).
     """
 
     subset: str
@@ -98,9 +78,7 @@ class ArchiveStatus:
     problem: str | None
 
 
-def archive_status(
-    subset: str, *, data_home: str | os.PathLike[str] | None = None
-) -> ArchiveStatus:
+def archive_status(subset: str, *, data_home: str | os.PathLike[str] | None = None) -> ArchiveStatus:
     """Describe the archive of `subset` in the data folder, without any network.
 
     Parameters
@@ -109,10 +87,6 @@ def archive_status(
         Which archive.
     data_home : str or PathLike, optional
         Data folder; see [`data_home`][notmnist.config.data_home].
-
-    Returns
-    -------
-    ArchiveStatus
     """
     info = archive_info(subset)
     path = config.data_home(data_home) / info.filename
@@ -128,9 +102,7 @@ def archive_status(
             problem = _UNCHECKED
         elif not checked[0]:
             problem = f"contents failed verification: {checked[1]}"
-    return ArchiveStatus(
-        subset, path, True, path.stat().st_size, info.size, problem is None, problem
-    )
+    return ArchiveStatus(subset, path, True, path.stat().st_size, info.size, problem is None, problem)
 
 
 def fetch(
@@ -151,19 +123,15 @@ def fetch(
     download_if_missing : bool, default True
         Download the archive when the data folder does not hold it.
     verify : callable, optional
-        Checks the contents of a file of the right size, a download before it
-        is kept or a file found in the data folder before it is first used:
-        returns None, or what is wrong (then a download is deleted and the
+        `verify(path)` checks a file of the right size (a download before it is kept, a file
+        found before its first use): None, or what is wrong (a download is then deleted and the
         next mirror tried; a file found is moved aside).  Default:
-        [`notmnist.verify.contents_check`][notmnist.verify.contents_check], which reads the archive
-        (caching its letters) and compares the per-letter counts with the
-        registry's.
+        [`notmnist.verify.contents_check`][notmnist.verify.contents_check].
 
     Returns
     -------
     Path
-        `<data_home>/<file name>`, of the published byte size, starting with
-        the gzip signature, and not known to have failed verification.
+        `<data_home>/<file name>`, verified.
 
     Raises
     ------
@@ -239,20 +207,11 @@ def _downloader() -> Callable[..., object]:
     """Pooch's HTTP downloader with a progress bar and finite timeouts."""
     import pooch
 
-    # "identity": the bytes exactly as published (the course's urlretrieve saw the same),
-    # never a body that requests would transparently gunzip into a bare tar.
-    return pooch.HTTPDownloader(
-        progressbar=True, timeout=TIMEOUT, headers={"Accept-Encoding": "identity"}
-    )
+    # "identity": the bytes as published, never a body requests would gunzip into a bare tar.
+    return pooch.HTTPDownloader(progressbar=True, timeout=TIMEOUT, headers={"Accept-Encoding": "identity"})
 
 
-def _download(
-    downloader: Callable[..., object],
-    url: str,
-    target: Path,
-    size: int,
-    verify: Callable[[Path], str | None],
-) -> str | None:
+def _download(downloader, url: str, target: Path, size: int, verify) -> str | None:
     """Download `url` to `target` through a temporary file; return None or what went wrong."""
     try:
         fd, name = tempfile.mkstemp(prefix=target.name + ".", suffix=PART_SUFFIX, dir=target.parent)
