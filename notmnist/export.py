@@ -188,6 +188,8 @@ def write(
 ) -> Path:
     """Write `arrays` to `path` and `provenance` to [`sidecar`][notmnist.export.sidecar] of it, atomically.
 
+    Returns `path`; raises `ExportError` if it cannot be written (then nothing is left behind).
+
     Parameters
     ----------
     path : path-like
@@ -197,8 +199,6 @@ def write(
     provenance : dict
         JSON-serialisable; written to `<path>.provenance.json`.
     format : {"npz", "pickle"}
-
-    Returns `path`; raises `ExportError` if it cannot be written (then nothing is left behind).
     """
     path = Path(path)
     format = _check_format(format)
