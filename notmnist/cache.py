@@ -36,10 +36,10 @@ from pathlib import Path
 
 import numpy as np
 
+from . import config
 from ._imports import PACKAGE, code_closure
 from ._io import PART_SUFFIX, check_replaceable, folder_mode, is_temporary, read_json
 from ._sidefile import sha256
-from .config import data_home as _data_home
 from .errors import NotMNISTError
 
 log = logging.getLogger(__name__)
@@ -128,14 +128,6 @@ def _entry_view(array: np.ndarray) -> tuple | None:
     return ("cache entry", str(path), offset, array.shape, array.strides, array.dtype.str)
 
 
-def _describe(array: np.ndarray) -> dict:
-    """What the manifest says of one array."""
-    out = {"dtype": array.dtype.str, "shape": list(array.shape)}
-    if array.nbytes <= CHECKSUM_BYTES:
-        out["sha256"] = _digest(array)
-    return out
-
-
 def _digest(array: np.ndarray) -> str:
     """SHA-256 of an array's bytes."""
     return hashlib.sha256(np.ascontiguousarray(array).reshape(-1).view(np.uint8)).hexdigest()
@@ -190,7 +182,9 @@ def _save(path: Path, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]
         for name, array in arrays.items():
             array = np.asarray(array)
             _save_array(tmp / f"{name}.npy", array)
-            manifest[name] = _describe(array)
+            manifest[name] = {"dtype": array.dtype.str, "shape": list(array.shape)}
+            if array.nbytes <= CHECKSUM_BYTES:
+                manifest[name]["sha256"] = _digest(array)
         (tmp / MANIFEST).write_text(json.dumps({"arrays": manifest}))
         os.chmod(tmp, folder_mode())  # mkdtemp makes 700; entries are meant to be shared
         try:
@@ -250,7 +244,7 @@ def memo(
         Whether they came from the cache.
     """
     names = list(names)
-    root = _data_home(data_home) / "cache"
+    root = config.data_home(data_home) / "cache"
     path = root / f"{kind}-{key(kind, *parts)}"
     arrays = _load(path, names)
     if arrays is not None:
@@ -263,16 +257,15 @@ def memo(
     except OSError as exc:  # a read-only or full data folder: still answer, just slower next time
         if root not in _UNWRITABLE:
             _UNWRITABLE.add(root)
-            reason = exc.strerror or exc
+            why = exc.strerror or exc
             warnings.warn(
-                f"could not cache {kind} in {root} ({reason}); computing without the cache", stacklevel=3
+                f"could not cache {kind} in {root} ({why}); computing without the cache", stacklevel=3
             )
         else:
             log.info("could not cache %s in %s (%s)", kind, root, exc)
-        out = {}
-        for name in names:
-            out[name] = np.asarray(computed[name]).view()  # read-only, as cached arrays are; no copy
-            out[name].flags.writeable = False
+        out = {name: np.asarray(computed[name]).view() for name in names}  # no copy
+        for array in out.values():
+            array.flags.writeable = False  # read-only, as cached arrays are
         return out, False
 
 
@@ -293,7 +286,7 @@ def entries(data_home=None) -> list[tuple[str, int]]:
     data_home : str or PathLike, optional
         The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
     """
-    root = _data_home(data_home) / "cache"
+    root = config.data_home(data_home) / "cache"
     return [(e.name, _size(e)) for e in _listing(root) if _ENTRY_NAME.fullmatch(e.name) and _real_dir(e)]
 
 
@@ -308,7 +301,7 @@ def leftovers(data_home=None) -> list[tuple[str, int]]:
     data_home : str or PathLike, optional
         The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
     """
-    home = _data_home(data_home)
+    home = config.data_home(data_home)
     found = [e for e in _listing(home / "cache") if _PART_NAME.fullmatch(e.name) and _real_dir(e)]
     folders = [home, *(f for f in _listing(home / "standin") if _real_dir(f))]
     found += [f for folder in folders for f in _listing(folder) if is_temporary(f.name) and _real_file(f)]
@@ -357,7 +350,7 @@ def clear(data_home=None) -> Cleared:
     data_home : str or PathLike, optional
         The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
     """
-    home = _data_home(data_home)
+    home = config.data_home(data_home)
     done = Cleared(foreign=_foreign(home))
     groups = ((done.removed, entries(home), home / "cache"), (done.leftovers, leftovers(home), home))
     for group, items, base in groups:
