@@ -62,15 +62,18 @@ class _Inflater:
         self._pos = 0
         self._eof = False
 
-    def read(self, n: int) -> bytes:
+    def read(self, n: int, need: int | None = None) -> bytes:
+        """The next `n` bytes; TarStreamError if the stream ends before `need` of them (default `n`)."""
         while len(self._buf) - self._pos < n and not self._eof:
             self._refill()
         out = self._buf[self._pos : self._pos + n]
         self._pos += len(out)
+        if len(out) < (n if need is None else need):
+            raise TarStreamError(_TRUNCATED)
         return out
 
-    def skip(self, n: int) -> int:
-        """Pass over `n` bytes without keeping them; return how many there were."""
+    def skip(self, n: int, need: int) -> None:
+        """Pass over `n` bytes without keeping them; TarStreamError if the stream ends before `need`."""
         done = 0
         while done < n:
             if self._pos == len(self._buf):
@@ -82,7 +85,8 @@ class _Inflater:
             take = min(n - done, len(self._buf) - self._pos)
             self._pos += take
             done += take
-        return done
+        if done < need:
+            raise TarStreamError(_TRUNCATED)
 
     def _refill(self) -> None:
         """Append at most OUT_CHUNK inflated bytes to the buffer, or set end of file."""
@@ -112,14 +116,6 @@ class _Inflater:
                 self._buf = self._buf[self._pos :] + more
                 self._pos = 0
                 return
-
-    def buffered(self) -> tuple[bytes, int]:
-        """The inflated bytes in hand and the read position in them."""
-        return self._buf, self._pos
-
-    def advance(self, n: int) -> None:
-        """Move the read position `n` bytes on, within the bytes in hand."""
-        self._pos += n
 
     def finish(self) -> None:
         """Read to the end of the gzip stream, so its length and CRC are checked."""
@@ -267,7 +263,7 @@ def _bulk(stream: _Inflater, max_size: int | None) -> Block | None:
 
     The run stops before the first member not wholly in hand or failing a check; `_step` reads it.
     """
-    buf, start = stream.buffered()
+    buf, start = stream._buf, stream._pos
     end = len(buf)
     limit = max_size if max_size is not None else end
     heads, sizes = [], []
@@ -300,7 +296,7 @@ def _bulk(stream: _Inflater, max_size: int | None) -> Block | None:
     if n == 0:
         return None
     stop = heads[n] if n < len(heads) else pos
-    stream.advance(stop - start)
+    stream._pos = stop
     offsets = first[:n] * BLOCK + BLOCK
     data = memoryview(buf)[start:stop]
     return Block(data, headers[:n], offsets, np.array(sizes[:n], np.int64))
@@ -343,8 +339,6 @@ def _step(stream: _Inflater, max_size: int | None) -> tuple[str, str, str, bytes
     pax_data = b""
     while True:
         header = stream.read(BLOCK)
-        if len(header) < BLOCK:
-            raise TarStreamError(_TRUNCATED)
         if header == bytes(BLOCK):  # end-of-archive marker
             stream.finish()
             return None
@@ -360,19 +354,13 @@ def _step(stream: _Inflater, max_size: int | None) -> tuple[str, str, str, bytes
         if kind == b"S":  # old GNU sparse: extension headers (map entries) follow while flagged
             extended = header[482]
             while extended:
-                more = stream.read(BLOCK)
-                if len(more) < BLOCK:
-                    raise TarStreamError(_TRUNCATED)
-                extended = more[504]
+                extended = stream.read(BLOCK)[504]
         if kind in (b"L", b"K", b"x", b"g"):
             if size > MAX_RECORD:
                 raise TarStreamError(
                     f"a {size:,}-byte name or pax record near {_field_name(header)!r} (corrupt archive)"
                 )
-            data = stream.read(padded)
-            if len(data) < size:
-                raise TarStreamError(_TRUNCATED)
-            data = data[:size]
+            data = stream.read(padded, size)[:size]
             if kind == b"L":
                 long_name = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
             elif kind == b"K":
@@ -394,15 +382,7 @@ def _step(stream: _Inflater, max_size: int | None) -> tuple[str, str, str, bytes
             kind, name = SPARSE, pax.get("GNU.sparse.name", name)
         else:
             kind = _TYPES.get(kind, OTHER)
-        if kind == REGULAR and max_size is not None and size > max_size:
-            if stream.skip(padded) < size:
-                raise TarStreamError(_TRUNCATED)
-            return name, kind, link, None
-        if kind != REGULAR:  # the data of other kinds is never used
-            if stream.skip(padded) < size:
-                raise TarStreamError(_TRUNCATED)
-            return name, kind, link, b""
-        data = stream.read(padded)
-        if len(data) < size:
-            raise TarStreamError(_TRUNCATED)
-        return name, kind, link, data[:size]
+        if kind != REGULAR or (max_size is not None and size > max_size):  # passed over unread
+            stream.skip(padded, size)
+            return name, kind, link, b"" if kind != REGULAR else None
+        return name, kind, link, stream.read(padded, size)[:size]
