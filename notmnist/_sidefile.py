@@ -38,12 +38,9 @@ def side_path(path: Path) -> Path:
     return path.with_name(path.name + SUFFIX)
 
 
-def load(file: Path, warning: str, check=lambda data: None) -> dict:
-    """The JSON object in `file`; `{}` if there is none, or (warning once) if something else is there.
-
-    `check(data)` says what else is wrong with the object, if anything; `warning` is formatted with
-    `file` and `why`.
-    """
+def load(file: Path, warning: str) -> dict:
+    """The JSON object of records in `file`; `{}` if there is none, or (warning once, formatted with
+    `file` and `why`) if something else is there."""
     try:
         data = read_json(file)
     except FileNotFoundError:
@@ -51,9 +48,12 @@ def load(file: Path, warning: str, check=lambda data: None) -> dict:
     except (OSError, ValueError) as exc:
         why = exc
     else:
-        why = check(data) if isinstance(data, dict) else "not a JSON object"
-    if why is None:
-        return data
+        if not isinstance(data, dict):
+            why = "not a JSON object"
+        elif not all(isinstance(data.get(k, 0), int) for k in ("size", "mtime_ns", "ctime_ns", "inode")):
+            why = "not a record of this package"
+        else:
+            return data
     if file not in _WARNED:
         _WARNED.add(file)
         warnings.warn(warning.format(file=file, why=why), stacklevel=3)
@@ -80,11 +80,8 @@ def read(path: str | os.PathLike) -> dict:
         now = stamp(Path(path))
     except FileNotFoundError:
         return {}
-    def check(data: dict) -> str | None:
-        return None if all(isinstance(data.get(k, 0), int) for k in now) else "not a record of this package"
-
     warning = "{file} is unreadable ({why}); ignoring it and checking the file again"
-    return _describing(load(side_path(Path(path)), warning, check), now)
+    return _describing(load(side_path(Path(path)), warning), now)
 
 
 def update(path: str | os.PathLike, **fields) -> None:
