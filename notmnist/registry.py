@@ -93,22 +93,3 @@ def archive_info(subset: str) -> ArchiveInfo:
         return ARCHIVES[subset]
     except KeyError:
         raise ConfigError(f"unknown subset {subset!r}: choose one of {', '.join(SUBSETS)}") from None
-
-
-def counts_problem(counts: dict[str, int], subset: str) -> str | None:
-    """How readable images per letter (`{"A": n, ...}`) differ from the published counts, or None.
-
-    Parameters
-    ----------
-    counts : dict of str to int
-        Readable images per letter.
-    subset : str
-        `"large"` or `"small"`: whose published counts to compare with.
-    """
-    published = dict(zip(LETTERS, archive_info(subset).counts))
-    wrong = [
-        f"{k} {counts.get(k, 0):,} (published {v:,})" for k, v in published.items() if counts.get(k) != v
-    ]
-    if not wrong:
-        return None
-    return "readable images per letter differ from the published counts: " + ", ".join(wrong)

@@ -3,8 +3,7 @@
 The archives have no published hash, so an archive is *verified* when it has the exact published
 byte size and the gzip signature (`file_problem`), a whole gzip stream whose CRC and length match
 (checked by [`notmnist.archive.read_archive`][notmnist.archive.read_archive]), and readable images
-per letter equal to the published counts
-([`notmnist.registry.counts_problem`][notmnist.registry.counts_problem]).
+per letter equal to the published counts.
 
 [`notmnist.fetch.fetch`][notmnist.fetch.fetch] asks [`contents_check`][notmnist.verify.contents_check]
 before it returns an archive, downloaded or dropped in by hand, so one that fails is never used.
@@ -23,7 +22,7 @@ import numpy as np
 from . import _sidefile, cache
 from ._io import open_regular
 from .archive import ArchiveError, read_archive
-from .registry import counts_problem
+from .registry import LETTERS, archive_info
 
 # The arrays of a `letters-<subset>` entry; `problem` is "" when the counts are the published ones.
 _LETTER_ARRAYS = ("images", "labels", "names", "skipped_member", "skipped_reason", "problem")
@@ -54,6 +53,15 @@ def file_problem(path: Path, size: int) -> str | None:
     return "; ".join(problems) or None
 
 
+def _counts_problem(counts: dict[str, int], subset: str) -> str | None:
+    """How readable images per letter (`{"A": n, ...}`) differ from the published counts, or None."""
+    published = zip(LETTERS, archive_info(subset).counts)
+    wrong = [f"{k} {counts.get(k, 0):,} (published {v:,})" for k, v in published if counts.get(k) != v]
+    if wrong:
+        return "readable images per letter differ from the published counts: " + ", ".join(wrong)
+    return None
+
+
 def read_letters(path: Path, sha256: str, subset: str, data_home=None) -> dict[str, np.ndarray]:
     """The letters of `path` and the verdict on its counts, from the cache or read now.
 
@@ -82,7 +90,7 @@ def read_letters(path: Path, sha256: str, subset: str, data_home=None) -> dict[s
             "names": letters.names,
             "skipped_member": np.array([s.member for s in letters.skipped], dtype=str),
             "skipped_reason": np.array([s.reason for s in letters.skipped], dtype=str),
-            "problem": np.array(counts_problem(letters.counts, subset) or ""),
+            "problem": np.array(_counts_problem(letters.counts, subset) or ""),
         }
 
     arrays, _ = cache.memo(
