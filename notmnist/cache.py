@@ -78,7 +78,7 @@ def code_hash(*modules) -> str:
 
 
 def key(*parts) -> str:
-    """Short hash of `repr(parts)`: strings, numbers, tuples of them.
+    """Short hash of `repr(parts)`.
 
     Parameters
     ----------

@@ -29,10 +29,7 @@ _LETTER_ARRAYS = ("images", "labels", "names", "skipped_member", "skipped_reason
 
 
 def file_problem(path: Path, size: int) -> str | None:
-    """Why the regular file `path` is not an archive of `size` bytes, or None if it looks right.
-
-    Only the size and the first bytes are looked at; [`contents_check`][notmnist.verify.contents_check]
-    reads the rest.
+    """Why the regular file `path` is not an archive of `size` bytes (by its size and first bytes), or None.
 
     Parameters
     ----------
@@ -117,8 +114,8 @@ def contents_check(subset: str, data_home=None):
     Returns
     -------
     callable
-        `verify(path) -> str | None`: None when the file's gzip stream is
-        whole and its per-letter counts are the published ones, else what is wrong.
+        `verify(path)`: None when the file's gzip stream is whole and its per-letter counts are
+        the published ones, else what is wrong.
     """
 
     def verify(path: Path) -> str | None:
