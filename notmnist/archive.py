@@ -54,8 +54,7 @@ _LABEL_OF_BYTE[_LETTER_BYTES] = np.arange(len(LETTERS))
 class ArchiveError(NotMNISTError):
     """An archive cannot be read as a notMNIST archive (truncated, not gzip, bad layout).
 
-    `str(error)` is the whole message for a user; `error.reason` says only
-    what is wrong with the file (for a record of it), without the path or advice.
+    `error.reason` says only what is wrong with the file, without the path or advice.
     """
 
     def __init__(self, message: str, reason: str | None = None):
@@ -114,23 +113,16 @@ def read_archive(path: str | os.PathLike, *, n_jobs: int | None = None) -> Lette
     Parameters
     ----------
     path : path-like
-        A `.tar.gz` whose single top folder holds folders `A` ... `J` of
-        28x28 8-bit greyscale PNG files; or a pipe or fifo carrying one (read once).
+        A `.tar.gz` whose single top folder holds folders `A` ... `J` of 28x28 8-bit greyscale
+        PNG files; or a pipe or fifo carrying one (read once).
     n_jobs : int, optional
-        Worker processes that decode PNGs; default: all cores.  `1` decodes
-        in this process.
-
-    Returns
-    -------
-    Letters
-        Images sorted by (letter, member name), and the skipped members.
+        Worker processes that decode PNGs; default: all cores.  `1` decodes in this process.
 
     Raises
     ------
     ArchiveError
-        If the file is not a gzip-compressed tar, is truncated or corrupt
-        (header checksum, gzip CRC or length), or holds no image at all for
-        some letter.
+        The file is not a gzip-compressed tar, is truncated or corrupt (header checksum, gzip
+        CRC or length), or holds no image at all for some letter.
     """
     return _read(Path(path), n_jobs, bulk=True)
 
@@ -241,9 +233,7 @@ class _Rules:
     def __init__(self):
         self.top: str | None = None
 
-    def __call__(
-        self, name: str, kind: str, link: str, data: bytes | None
-    ) -> tuple[int, str, str | None] | None:
+    def __call__(self, name: str, kind: str, link: str, data: bytes | None) -> tuple | None:
         """`(label, name, reason)`: `reason` None means decode; None for a folder, ignored."""
         if len(name) > MAX_NAME and len(name.encode("utf-8", "surrogateescape")) > MAX_NAME:
             size = len(name.encode("utf-8", "surrogateescape"))
