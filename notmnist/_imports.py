@@ -37,7 +37,7 @@ def package_imports(path: str | os.PathLike, root: str | os.PathLike | None = No
 
 @functools.cache
 def _imported(path: Path, here: Path) -> tuple[Path, ...]:
-    package = path.parent.relative_to(here).parts  # the package ``path`` is in, as folder names
+    package = path.parent.relative_to(here).parts  # the package `path` is in, as folder names
     found = []
     for node in ast.walk(ast.parse(path.read_bytes())):
         if isinstance(node, ast.ImportFrom):
