@@ -212,28 +212,12 @@ def members(
 ) -> Iterator[tuple[str, str, str, bytes | None]]:
     """Yield `(name, type, linkname, data)` for each member of a tar.gz, in order.
 
-    Parameters
-    ----------
-    path : path-like or binary file object
-        The `.tar.gz`, or a stream of it (read once, in order; not closed here).
-    max_size : int, optional
-        Regular members larger than this are passed over unread and yielded with `data=None`.
-    bulk : bool
-        Parse runs of plain members in bulk; False parses every header alone (same result).
-    head : bytes
-        Bytes already read from the stream `path`, to be read first.
-
-    Yields
-    ------
-    name, type, linkname, data
-        `type` is `"file"`, `"dir"`, `"symlink"`, `"hardlink"`, `"sparse"` or `"other"`;
-        `data` the content of regular files, else `b""`.  Names that are not UTF-8 keep their
-        bytes as surrogate escapes.
-
-    Raises
-    ------
-    TarStreamError
-        The gzip stream or a tar header is corrupt, or the archive ends before its end marker.
+    `path` is the `.tar.gz` or a stream of it (read once, not closed here), `head` bytes already
+    read from the stream.  `type` is `"file"`, `"dir"`, `"symlink"`, `"hardlink"`, `"sparse"` or
+    `"other"`; `data` the content of a regular file (None if over `max_size`: passed over unread),
+    else `b""`.  Names that are not UTF-8 keep their bytes as surrogate escapes.  `bulk=False`
+    parses every header alone (same result).  TarStreamError if the gzip stream or a header is
+    corrupt, or the archive ends before its end marker.
     """
     for item in _walk(path, max_size, bulk=bulk, head=head):
         if isinstance(item, Block):

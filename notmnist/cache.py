@@ -238,10 +238,8 @@ def memo(
 
     Returns
     -------
-    arrays : dict of str to ndarray
-        Read-only arrays named `names`.
-    hit : bool
-        Whether they came from the cache.
+    arrays, hit : dict of str to ndarray, bool
+        The read-only arrays `names`, and whether they came from the cache.
     """
     names = list(names)
     root = config.data_home(data_home) / "cache"

@@ -135,11 +135,9 @@ def fetch(
 
     Raises
     ------
-    ValueError
-        `subset` is not one of the known subsets.
     ArchiveMismatch
-        A wrong file sits under the archive's name and `download_if_missing` is False,
-        or a folder, fifo or device does (whatever `download_if_missing`).
+        A wrong file sits under the archive's name and `download_if_missing` is False, or a
+        folder, fifo or device does.
     DataUnavailable
         The archive is absent and downloading is off or failed on every mirror.
     """
