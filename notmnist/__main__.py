@@ -82,8 +82,6 @@ def _split_size(text: str) -> int:
 
 def _printable(text: str) -> str:
     """`text` with control characters (escape codes, newlines, ...) as backslash escapes."""
-    if text.isprintable():
-        return text
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
@@ -189,11 +187,10 @@ def _clear_cache(args) -> int:
     from . import cache
 
     done = cache.clear(args.data_home)
-    line = f"removed {len(done.removed)} cache entries, {sum(size for _, size in done.removed) / 1e6:.1f} MB"
+    line = f"removed {len(done.removed)} cache entries, {_mb(done.removed)}"
     if done.leftovers:
-        size = sum(size for _, size in done.leftovers)
         n = len(done.leftovers)
-        line += f", and {n} temporary files and folders of interrupted writes, {size / 1e6:.1f} MB"
+        line += f", and {n} temporary files and folders of interrupted writes, {_mb(done.leftovers)}"
     print(line)
     if done.foreign:
         print(f"left alone (not made by notmnist): {', '.join(_printable(n) for n in done.foreign)}")
@@ -202,6 +199,11 @@ def _clear_cache(args) -> int:
         print(f"notmnist: error: could not remove {len(done.failed)} cache entries: {names}", file=sys.stderr)
         return 1
     return 0
+
+
+def _mb(named: list[tuple[str, int]]) -> str:
+    """The total size of `(name, bytes)` pairs, in MB."""
+    return f"{sum(size for _, size in named) / 1e6:.1f} MB"
 
 
 def _fetch(args) -> None:
@@ -331,16 +333,14 @@ def _info(args) -> None:
         size = sum(f.stat().st_size for f in folder.glob("*.tar.gz"))
         print(f"  {folder.name}: {size / 1e6:.1f} MB")
     entries = cache.entries(home)
-    total = sum(size for _, size in entries) / 1e6
-    print(f"cache: {plural(len(entries), 'entry', 'entries')}, {total:.1f} MB")
+    print(f"cache: {plural(len(entries), 'entry', 'entries')}, {_mb(entries)}")
     for name, size in entries:
         print(f"  {name}: {size / 1e6:.1f} MB")
     leftovers = cache.leftovers(home)
     if leftovers:
-        size = sum(size for _, size in leftovers)
         print(
             f"temporary files and folders (writes interrupted, or running now): {len(leftovers)}, "
-            f"{size / 1e6:.1f} MB; clear-cache removes them"
+            f"{_mb(leftovers)}; clear-cache removes them"
         )
         for name, size in leftovers:
             print(f"  {_printable(name)}: {size / 1e6:.1f} MB")
