@@ -12,6 +12,7 @@ cannot be written to just goes without them.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -128,17 +129,14 @@ def aside(target: Path) -> Path:
 
     Never overwrites an earlier copy.
     """
-    n = 1
-    while True:
+    for n in itertools.count(1):
         moved = target.with_name(f"{target.name}{'' if n == 1 else f'.{n}'}{INVALID_SUFFIX}")
         try:
             os.link(target, moved)  # never overwrites an earlier copy
         except FileExistsError:
-            n += 1
             continue
         except OSError:  # no hard links here: check, then rename
             if moved.exists() or moved.is_symlink():
-                n += 1
                 continue
             os.replace(target, moved)
         else:
