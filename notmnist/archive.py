@@ -233,40 +233,40 @@ class _Rules:
     def __init__(self):
         self.top: str | None = None
 
-    def __call__(self, name: str, kind: str, link: str, data: bytes | None) -> tuple | None:
-        """`(label, name, reason)`: `reason` None means decode; None for a folder, ignored."""
+    def __call__(self, name: str, kind: str, link: str, data: bytes | None) -> Skipped | tuple | None:
+        """A Skipped, `(label, name, data)` to decode, or None (a folder, ignored)."""
         if len(name) > MAX_NAME and len(name.encode("utf-8", "surrogateescape")) > MAX_NAME:
             size = len(name.encode("utf-8", "surrogateescape"))
-            return -1, _shown(_escaped(name)), f"name of {size:,} bytes, over {MAX_NAME}: not read"
+            return Skipped(_shown(_escaped(name)), f"name of {size:,} bytes, over {MAX_NAME}: not read")
         if not name.isascii():
             try:
                 name.encode("utf-8")
             except UnicodeEncodeError:
-                return -1, _escaped(name), "member name is not UTF-8: not read"
+                return Skipped(_escaped(name), "member name is not UTF-8: not read")
         parts = _parts(name)
         if name.startswith("/") or ".." in parts:
-            return -1, name, "unsafe path (absolute or '..'): not read"
+            return Skipped(name, "unsafe path (absolute or '..'): not read")
         if kind in (SYMLINK, HARDLINK):
-            return -1, name, f"{kind} to {_shown(link)!r}: not followed"
+            return Skipped(name, f"{kind} to {_shown(link)!r}: not followed")
         if kind == DIRECTORY:
             return None
         if kind == SPARSE:
-            return -1, name, "GNU sparse file: not a notMNIST image, not read"
+            return Skipped(name, "GNU sparse file: not a notMNIST image, not read")
         if kind != REGULAR:
-            return -1, name, "not a regular file"
+            return Skipped(name, "not a regular file")
         if parts and parts[0] == "__MACOSX":
-            return -1, name, "macOS archive metadata (__MACOSX): not an image"
+            return Skipped(name, "macOS archive metadata (__MACOSX): not an image")
         if parts and parts[-1].startswith("._"):
-            return -1, name, "macOS metadata file (._*): not an image"
+            return Skipped(name, "macOS metadata file (._*): not an image")
         if self.top is None and len(parts) == 3 and not parts[2].startswith("."):
             self.top = parts[0]
         if len(parts) != 3 or parts[0] != self.top or parts[1] not in LETTERS:
-            return -1, name, "not in a letter folder <top>/A ... <top>/J"
+            return Skipped(name, "not in a letter folder <top>/A ... <top>/J")
         if parts[2].startswith("."):
-            return -1, name, "hidden file"
+            return Skipped(name, "hidden file")
         if data is None:
-            return -1, name, f"larger than {MAX_MEMBER:,} bytes: not a notMNIST image, not read"
-        return _LABEL[parts[1]], name, None
+            return Skipped(name, f"larger than {MAX_MEMBER:,} bytes: not a notMNIST image, not read")
+        return _LABEL[parts[1]], name, data
 
     def images(self, block: Block) -> np.ndarray:
         """Which members of `block` these rules decode, from their name fields at once.
@@ -312,8 +312,7 @@ def _walk(path: Path, *, bulk: bool = True, file=None, head: bytes = b""):
                 continue
             verdict = rules(*item)
             if verdict is not None:
-                label, name, reason = verdict
-                yield Skipped(name, reason) if reason else (label, name, item[3])
+                yield verdict
     except TarStreamError as exc:
         raise ArchiveError(
             f"{path}: truncated or corrupt archive: {exc}; delete it and fetch it again", str(exc)
@@ -326,8 +325,7 @@ def _block(block: Block, rules: _Rules):
     while rules.top is None and start < len(block):  # until the first image names the top folder
         verdict = rules(*block.member(start))
         if verdict is not None:
-            label, name, reason = verdict
-            yield Skipped(name, reason) if reason else (label, name, block.member(start)[3])
+            yield verdict
         start += 1
     if start == len(block):
         return
@@ -337,12 +335,10 @@ def _block(block: Block, rules: _Rules):
     labels[images] = _LABEL_OF_BYTE[block.headers[images, len(rules.top) + 1]]
     for i in np.flatnonzero(~images[start:]).tolist():  # anything else, in order
         verdict = rules(*block.member(start + i))
-        if verdict is not None:
-            label, name, reason = verdict
-            if reason:
-                yield Skipped(name, reason)
-            else:
-                images[start + i], labels[start + i] = True, label
+        if isinstance(verdict, Skipped):
+            yield verdict
+        elif verdict is not None:
+            images[start + i], labels[start + i] = True, verdict[0]
     rows = np.flatnonzero(images)
     if len(rows):
         # A Block's names are its name fields, NUL-terminated with nothing after: NumPy keeps them exactly.
