@@ -110,12 +110,12 @@ class Batcher:
         self._loose: list[tuple[int, str, bytes]] = []  # members met one at a time, not yet a part
         self._count = self._bytes = 0
 
-    def add(self, label: int, name: str, data: bytes) -> Batch | None:
-        """Add one member; return a full batch, if this filled one."""
+    def add(self, label: int, name: str, data: bytes) -> list[Batch]:
+        """Add one member; return the batch it filled, if any."""
         self._loose.append((label, name, data))
         self._count += 1
         self._bytes += len(data)
-        return self._take() if self._full() else None
+        return [self._take()] if self._full() else []
 
     def add_batch(self, batch: Batch) -> list[Batch]:
         """Add the members of `batch`, in order; return the batches they filled."""
@@ -133,9 +133,9 @@ class Batcher:
                 full.append(self._take())
         return full
 
-    def rest(self) -> Batch | None:
-        """The last, partly filled batch, or None."""
-        return self._take() if self._count else None
+    def rest(self) -> list[Batch]:
+        """The last, partly filled batch, if any."""
+        return [self._take()] if self._count else []
 
     def _full(self) -> bool:
         return self._count >= self.max_members or self._bytes >= self.max_bytes

@@ -142,16 +142,11 @@ def _read(path: Path, n_jobs: int | None, *, bulk: bool) -> Letters:
         for item in _walk(path, bulk=bulk, file=file, head=head):
             if isinstance(item, Skipped):
                 skipped.append(item)
-            elif isinstance(item, _decode.Batch):
-                for batch in batcher.add_batch(item):
-                    decoders.add(batch)
-            else:
-                batch = batcher.add(*item)
-                if batch is not None:
-                    decoders.add(batch)
-        last = batcher.rest()
-        if last is not None:
-            decoders.add(last)
+                continue
+            for batch in batcher.add_batch(item) if isinstance(item, _decode.Batch) else batcher.add(*item):
+                decoders.add(batch)
+        for batch in batcher.rest():
+            decoders.add(batch)
         results = decoders.results()  # (labels, names, images, failures) per batch, in order
     finally:
         decoders.close()
