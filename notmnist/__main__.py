@@ -237,7 +237,8 @@ def _fetch(args) -> None:
 
 def _inspect(args) -> None:
     from .archive import read_archive
-    from .duplicates import exact_groups, near_constant
+    from .duplicates import exact_groups
+    from .pixels import near_constant
 
     start = time.perf_counter()
     letters = read_archive(args.archive, n_jobs=args.jobs)

@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from notmnist import dataset, plots
-from notmnist.duplicates import near_constant
+from notmnist.pixels import near_constant
 from notmnist.registry import LETTERS
 
 large = dataset.load_letters("large")

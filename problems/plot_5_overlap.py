@@ -25,7 +25,7 @@ from collections import defaultdict
 import matplotlib.pyplot as plt
 import numpy as np
 
-from notmnist import dataset, duplicates, plots, results, sanitise
+from notmnist import dataset, duplicates, pixels, plots, results, sanitise
 from notmnist.registry import LETTERS
 from notmnist.results import plural
 
@@ -62,7 +62,7 @@ fig = plots.glyph_grid(
     title=f"Training split: the {len(biggest)} largest groups of identical images",
 )
 plt.show()
-uniform = duplicates.near_constant(firsts)
+uniform = pixels.near_constant(firsts)
 grey = firsts.reshape(len(firsts), -1).mean(axis=1) * 255 + 127.5  # mean grey level, 0-255
 print(f"of these {plural(len(biggest), 'group')}, near-constant images: {int(uniform.sum())}")
 for ix, g in [(ix, g) for ix, g, u in zip(biggest, grey, uniform) if u]:
@@ -83,10 +83,9 @@ for a, b in (("valid", "train"), ("test", "train"), ("valid", "test"), ("test", 
     print(f"{a:>5} images also in {b}: {also[a, b]:,} of {len(sets[a]):,}")
 
 # %%
-# The package's join (`duplicates.overlaps`) gives the same counts without a
-# Python object per image: a 64-bit digest per image computed in NumPy, sorted
-# and joined, every match confirmed on the bytes, and cached; sanitising below
-# uses it. The two must agree:
+# The package's join (`duplicates.overlaps`) files the same digests with one
+# sort (`np.unique`) instead of a dictionary; sanitising below uses it. The two
+# must agree:
 
 pairs = duplicates.overlaps(sets)
 assert [len(ix) for ix in groups["train"]] == list(duplicates.exact_groups(sets["train"]).sizes)

@@ -118,7 +118,7 @@ def _classes(images: np.ndarray):
     Class `c` holds the images `order[starts[c] : starts[c] + sizes[c]]`, all
     identical, in ascending index order; classes are numbered by first image.
     """
-    ids = _identity([_rows(images)])
+    ids = _identity(_rows(images))
     order = np.argsort(ids, kind="stable")
     firsts = np.flatnonzero(ids == np.arange(len(ids)))
     sizes = np.bincount(ids, minlength=len(ids))[firsts]
