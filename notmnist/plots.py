@@ -1,21 +1,14 @@
-"""Figure helpers the problem pages share: glyph grids, pairs, bars.
+"""Figure helpers the problem pages share: glyph grids and pairs of glyphs.
 
-Glyphs are drawn in grey with no ticks, white ink on black as in the archives.
-Every helper returns the `Figure` so a page can add
-to it; pages call `plt.show()` at the end of a figure cell.
-
-When a problem script runs from a terminal with no display (matplotlib's
-non-interactive Agg backend) and not under mkdocs-gallery, importing this
-module arranges for the open figures to be saved as PNG files under
-`./figures/` when the script ends, and says where.
+Glyphs are drawn in grey with no ticks, white ink on black as in the archives.  Every helper
+returns the `Figure` so a page can add to it; pages call `plt.show()` at the end of a figure cell
+and [`save_if_headless`][notmnist.plots.save_if_headless] at the end of the script.
 """
 
 from __future__ import annotations
 
-import atexit
 import sys
 import textwrap
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +21,7 @@ _CAPTION = 13  # pixels under a glyph for its caption
 _FRAME = "0.55"  # grey of the frame around every glyph
 
 _PAIR_SIZE = 1.2  # inches per image of a pair grid
+_HEADLESS = ("agg", "pdf", "svg", "ps", "cairo", "template")  # matplotlib backends with no window
 _CHAR_WIDTH = 0.62  # average width of a character of matplotlib's font, in ems
 
 PHONE_COLUMN = 345
@@ -219,40 +213,27 @@ def pair_grid(left, right, captions, *, title: str | None = None, ncols: int = 6
     return glyph_grid(grid, labels, ncols=ncols, title=title, size=_PAIR_SIZE)
 
 
-# ----------------------------------------------------------------------------- headless runs
+def save_if_headless() -> None:
+    """Save the figures a problem script left open when nothing could show them, and say where.
 
-
-def _running_in_gallery() -> bool:
-    return "mkdocs_gallery" in sys.modules or "sphinx_gallery" in sys.modules
-
-
-def _save_open_figures() -> None:
+    Each problem script ends with this call.  Run from a terminal without a display (a
+    non-interactive matplotlib backend such as Agg), `plt.show()` shows nothing, so the open
+    figures are saved as `figures/<script>_<n>.png` and one line says so.  With a display,
+    `plt.show()` has shown and closed them; under the site build, mkdocs-gallery collects each
+    cell's figures itself: then there is nothing to do.
+    """
+    import matplotlib
     import matplotlib.pyplot as plt
 
     numbers = plt.get_fignums()
-    if not numbers:
+    if not numbers or "mkdocs_gallery" in sys.modules or matplotlib.get_backend().lower() not in _HEADLESS:
         return
     stem = Path(sys.argv[0]).stem or "figure"
     folder = Path("figures")
     folder.mkdir(exist_ok=True)
     for k, num in enumerate(numbers, 1):
-        path = folder / f"{stem}_{k}.png"
-        plt.figure(num).savefig(path, dpi=100)
+        plt.figure(num).savefig(folder / f"{stem}_{k}.png", dpi=100)
     print(
         f"\nNo display: {plural(len(numbers), 'figure')} saved as {folder / stem}_*.png "
         f"(the rendered site shows {'it' if len(numbers) == 1 else 'them'} too)."
     )
-
-
-def _arrange_headless_saving() -> None:
-    # Only for a problem script (plot_*.py) run from a terminal.
-    if _running_in_gallery() or not Path(sys.argv[0]).name.startswith("plot_"):
-        return
-    import matplotlib
-
-    if matplotlib.get_backend().lower() in ("agg", "pdf", "svg", "ps", "cairo", "template"):
-        warnings.filterwarnings("ignore", message=".*non-interactive.*cannot be shown")
-        atexit.register(_save_open_figures)
-
-
-_arrange_headless_saving()

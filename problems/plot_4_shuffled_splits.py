@@ -74,6 +74,7 @@ for name, subset in (("train", "large"), ("valid", "large"), ("test", "small")):
         f"{len(labels) - confirmed - missing:,} found only under another letter; {missing:,} not found"
     )
     assert confirmed == len(labels), f"{name}: some images are not in the folder of their label"
+plots.save_if_headless()  # without a display, the figures are saved under figures/
 
 # %%
 # The script stops at the check above unless every image of every split sits

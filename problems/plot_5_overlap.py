@@ -241,6 +241,7 @@ results.record(
     near_valid=copies.valid_near, near_test=copies.test_near, first_l1=first_l1, n_first=len(first),
     sanitised_valid=clean.n_valid, sanitised_test=clean.n_test, **{f"n_{k}": len(v) for k, v in sets.items()},
 )
+plots.save_if_headless()  # without a display, the figures are saved under figures/
 
 # %%
 # Wherever the overlap is not zero, scores on the raw test set include images
