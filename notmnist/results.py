@@ -25,7 +25,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,18 +34,11 @@ from ._io import atomic_write
 from ._text import plural  # public here: the pages' words for counts
 from .errors import NotMNISTError
 
-__all__ = ["ENV_VAR", "PlaceholderError", "fill", "load", "plural", "provenance_markdown", "record",
-           "record_provenance", "results_dir"]
+__all__ = ["PlaceholderError", "fill", "load", "plural", "provenance_markdown", "record", "record_provenance"]
 
 logger = logging.getLogger(__name__)
 
-#: Environment variable naming the folder the results are written to.
-ENV_VAR = config.RESULTS_DIR
-
 _PAGE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
-
-
-results_dir = config.results_dir
 
 
 def _plain(value: Any, where: str) -> Any:
@@ -67,6 +60,7 @@ def _plain(value: Any, where: str) -> Any:
 
 
 def _check_page(page: str) -> None:
+    """Refuse a page name that a placeholder could not name."""
     if not page or not set(page) <= _PAGE_CHARS:
         raise ValueError(
             f"page name {page!r} is not valid; use lower-case letters, digits and '_' "
@@ -78,8 +72,7 @@ def record(page: str, **values: Any) -> dict[str, Any]:
     """Record headline numbers of one page for the site's home page.
 
     The values are merged into `<NOTMNIST_RESULTS_DIR>/<page>.json` (existing keys of that page
-    are kept unless given again).  The file is written to a temporary file in the same folder and
-    then renamed, so a reader never sees half a file.  When `NOTMNIST_RESULTS_DIR` is unset, as
+    are kept unless given again), written atomically.  When `NOTMNIST_RESULTS_DIR` is unset, as
     when a script runs from a terminal, nothing is written.
 
     Parameters
@@ -95,17 +88,10 @@ def record(page: str, **values: Any) -> dict[str, Any]:
     -------
     dict
         The values given, as plain Python types (not the merged file content).
-
-    Raises
-    ------
-    ValueError
-        If `page` is not a valid key.
-    TypeError
-        If a value cannot be stored as JSON.
     """
     _check_page(page)
     plain = {key: _plain(value, f"{page}.{key}") for key, value in values.items()}
-    folder = results_dir()
+    folder = config.results_dir()
     if folder is None:
         return plain
     folder.mkdir(parents=True, exist_ok=True)
@@ -122,12 +108,9 @@ def record(page: str, **values: Any) -> dict[str, Any]:
 def record_provenance(provenance: Any) -> dict[str, Any]:
     """Record which data the site's pages ran on (the home and data pages show it).
 
-    `provenance` is a [`notmnist.dataset.Provenance`][notmnist.dataset.Provenance]; one problem records it,
-    once.
-
     Parameters
     ----------
-    provenance : Provenance
+    provenance : notmnist.dataset.Provenance
         The provenance of the splits the pages show.
     """
     return record(
@@ -139,6 +122,7 @@ def record_provenance(provenance: Any) -> dict[str, Any]:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    """One page's recorded results, with a clear error for a damaged file."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, RecursionError) as exc:
@@ -179,7 +163,8 @@ PLACEHOLDER = re.compile(
 (`{{ results.problem6.test.50 }}`), a share of another value of the page
 (`{{ results.problem5.test_in_train/n_test }}`), a format spec (`{{ results.problem6.test.50:.3f }}`).
 """
-_BLOCK = re.compile(r"\{\{\s*data\.[a-z_]+\s*\}\}")
+DATA = re.compile(r"\{\{\s*data\.(?P<name>[a-z_]+)\s*\}\}")
+"""`{{ data.<name> }}`: a block of Markdown the caller of [`fill`][notmnist.results.fill] provides."""
 _LOOSE = re.compile(r"\{\{\s*(?:results|data)\.[^}]*\}\}")
 
 
@@ -187,23 +172,8 @@ class PlaceholderError(NotMNISTError, ValueError):
     """A placeholder of a page has no recorded value, or is malformed; the message names both."""
 
 
-def lookup(results: Mapping[str, Mapping[str, Any]], page: str, key: str, where: str) -> Any:
-    """The recorded `results.<page>.<key>`, or a [`PlaceholderError`][notmnist.results.PlaceholderError].
-
-    `key` may name an entry of a recorded mapping, `table.entry`: an entry the page did not
-    record (e.g. a training size larger than the split) is `None`, not applicable.
-
-    Parameters
-    ----------
-    results : mapping
-        Recorded values by page, then by key (as [`load`][notmnist.results.load] returns them).
-    page : str
-        The page key (`"problem5"`).
-    key : str
-        The value's key on that page.
-    where : str
-        The page the placeholder is on, for the error message.
-    """
+def _lookup(results: Mapping[str, Mapping[str, Any]], page: str, key: str, where: str) -> Any:
+    """The recorded `results.<page>.<key>` (`None` for an unrecorded entry `table.entry`)."""
     name = f"{{{{ results.{page}.{key} }}}}"
     first, *rest = key.split(".")
     if page not in results:
@@ -233,13 +203,17 @@ def _share(count: Any, total: Any) -> Any:
     return count / total
 
 
-def fill(markdown: str, results: Mapping[str, Mapping[str, Any]], where: str) -> str:
+def fill(
+    markdown: str,
+    results: Mapping[str, Mapping[str, Any]],
+    where: str,
+    data: Callable[[str], str] | None = None,
+) -> str:
     """Replace every `{{ results.page.key[/per][:spec] }}` in `markdown` by its recorded value.
 
     `key/per` is the share `key / per` (a dash when `per` is zero).  Values are written with
     `format(value, spec)` (`str(value)` without a spec); a value recorded as `None` (not
-    applicable) is shown as a dash.  `{{ data.<name> }}` blocks are
-    left for the caller.
+    applicable) is shown as a dash.
 
     Parameters
     ----------
@@ -249,6 +223,9 @@ def fill(markdown: str, results: Mapping[str, Mapping[str, Any]], where: str) ->
         Recorded values by page, then by key (as [`load`][notmnist.results.load] returns them).
     where : str
         The page's name, for error messages.
+    data : callable, optional
+        Called with a block's name, returns the Markdown that replaces `{{ data.<name> }}`
+        (first, before the results); without it such blocks are left as they are.
 
     Raises
     ------
@@ -258,9 +235,9 @@ def fill(markdown: str, results: Mapping[str, Mapping[str, Any]], where: str) ->
     """
 
     def replace(match: re.Match) -> str:
-        value = lookup(results, match["page"], match["key"], where)
+        value = _lookup(results, match["page"], match["key"], where)
         if match["per"]:
-            value = _share(value, lookup(results, match["page"], match["per"], where))
+            value = _share(value, _lookup(results, match["page"], match["per"], where))
         if value is None:  # recorded as not applicable, e.g. 5,000 samples from a smaller split
             return "—"
         spec = match["spec"] or ""
@@ -271,25 +248,25 @@ def fill(markdown: str, results: Mapping[str, Mapping[str, Any]], where: str) ->
                 f"{where}: placeholder {match[0]} cannot format {value!r} with '{spec}': {exc}"
             ) from exc
 
+    if data is not None:
+        markdown = DATA.sub(lambda m: data(m["name"]), markdown)
     out = PLACEHOLDER.sub(replace, markdown)
-    leftover = _LOOSE.search(out)
-    if leftover and not _BLOCK.fullmatch(leftover[0]):
-        raise PlaceholderError(
-            f"{where}: malformed placeholder {leftover[0]}; write "
-            "{{ results.<page>.<key> }} or {{ results.<page>.<key>:<format spec> }}"
-        )
+    for leftover in _LOOSE.finditer(out):
+        if not DATA.fullmatch(leftover[0]):
+            raise PlaceholderError(
+                f"{where}: malformed placeholder {leftover[0]}; write "
+                "{{ results.<page>.<key> }} or {{ results.<page>.<key>:<format spec> }}"
+            )
     return out
 
 
 def provenance_markdown(prov: Mapping[str, Any]) -> str:
     """A Markdown table of the archives, then the seed, sizes, scale and package version.
 
-    `prov` is a [`notmnist.dataset.Provenance.to_dict`][notmnist.dataset.Provenance.to_dict].
-
     Parameters
     ----------
     prov : mapping
-        The provenance, as a dict.
+        The provenance, as [`Provenance.to_dict`][notmnist.dataset.Provenance.to_dict] gives it.
     """
     rows = ["| archive | file | bytes | SHA-256 |", "|---|---|---:|---|"]
     for a in prov.get("archives", []):
