@@ -258,7 +258,8 @@ def _inspect(args) -> None:
     groups = exact_groups(letters.images)
     print()
     print(
-        f"exact duplicates: {plural(groups.n_groups, 'group')} holding {plural(groups.n_images, 'image')} "
+        f"exact duplicates: {plural(groups.n_groups, 'group')} holding "
+        f"{plural(groups.n_images_in_groups, 'image')} "
         f"({plural(groups.n_redundant, 'redundant copy', 'redundant copies')})"
     )
     blank = near_constant(letters.images)
@@ -325,7 +326,7 @@ def _export(args) -> None:
 
 
 def _standin(args) -> None:
-    from .dataset import standin_fonts, standin_scale
+    from .config import standin_fonts, standin_scale
     from .fetch import data_home
     from .fidelity import cell
     from .fidelity import report as fidelity_report

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from notmnist import dataset, duplicates, pixels
+from notmnist import pixels
 
 
 def _normalised(images: np.ndarray) -> np.ndarray:
@@ -27,13 +27,6 @@ def test_denormalise_restores_every_grey_level_exactly():
     np.testing.assert_array_equal(pixels.denormalise(pixels.normalise(levels)), levels)
     np.testing.assert_array_equal(pixels.denormalise(np.array([[-0.7, 0.9]])), [[0, 255]])
     assert pixels.denormalise(np.zeros((0, 28, 28), np.float32)).shape == (0, 28, 28)
-
-
-def test_old_names_still_import_from_their_old_modules():
-    """The pages' dataset.normalise / denormalise and duplicates.near_constant are the pixel helpers."""
-    assert dataset.normalise is pixels.normalise
-    assert dataset.denormalise is pixels.denormalise
-    assert duplicates.near_constant is pixels.near_constant
 
 
 def test_grey_levels_of_normalised_pixels_are_exact_integers():
