@@ -1,21 +1,8 @@
 """Sanitised validation and test sets: none of their images repeats training.
 
-A validation or test image that also sits in the training split lets a model
-score by memory.  Sanitising drops every such image -- identical copies
-([`exact_groups`][notmnist.duplicates.exact_groups]) and near copies
-([`near_duplicates`][notmnist.duplicates.near_duplicates]) -- and keeps the rest:
-
-- [`sanitise`][notmnist.sanitise.sanitise] decides on arrays: which validation and test images to keep,
-  and how many were dropped for each reason;
-- [`sanitised`][notmnist.sanitise.sanitised] does it for the course's splits, cached, so that problem 5
-  computes it and problem 6 reuses it, whichever runs first;
-- [`held_out`][notmnist.sanitise.held_out] and [`near_copies`][notmnist.sanitise.near_copies] are the
-  bookkeeping both share:
-  validation and test images searched as one set of queries, and which of them
-  have a near but not identical copy in train.
-
-Test images that also occur in validation are kept by default: both are held
-out from training.
+A validation or test image that also sits in the training split lets a model score by memory.
+Sanitising drops every such image, identical copies and near copies, and keeps the rest.  Test
+images that also occur in validation are kept by default: both are held out from training.
 """
 
 from __future__ import annotations
@@ -31,8 +18,7 @@ from .dataset import Splits
 from .duplicates.exact import overlap, overlaps
 from .duplicates.near import DEFAULT_THRESHOLD, NearPairs, near_duplicates
 
-_CODE = (sys.modules[__name__],)
-"""This module: its source and that of every package module it imports key the sanitised sets."""
+_CODE = (sys.modules[__name__],)  # with every package module it imports (cache.code_hash)
 
 
 @dataclass(frozen=True)
@@ -108,16 +94,12 @@ class NearCopies:
 def held_out(splits: Splits) -> np.ndarray:
     """Validation then test images as one array: the queries of the near-duplicate search.
 
+    Query `i < n_valid` is validation image `i`, query `n_valid + j` is test image `j`.
+
     Parameters
     ----------
     splits : Splits
         The course's splits.
-
-    Returns
-    -------
-    ndarray, shape (n_valid + n_test, 28, 28)
-        Same dtype as the splits; query `i < n_valid` is validation image `i`,
-        query `n_valid + j` is test image `j`.
     """
     return np.concatenate([splits.valid_images, splits.test_images])
 
@@ -131,11 +113,6 @@ def near_copies(splits: Splits, *, threshold: float | None = None) -> NearCopies
     threshold : float, optional
         Near-duplicate threshold in grey levels (RMS difference); default
         [`notmnist.duplicates.DEFAULT_THRESHOLD`][notmnist.duplicates.DEFAULT_THRESHOLD].
-
-    Returns
-    -------
-    NearCopies
-        The pairs, and each query's identical and near-only copies in train.
     """
     queries = held_out(splits)
     pairs = near_duplicates(queries, splits.train_images, threshold=threshold)
@@ -153,27 +130,19 @@ def sanitise(
 ) -> Sanitised:
     """Decide which validation and test images to keep so that none repeats training.
 
-    Dropped: every validation and test image with an exact copy in `train`,
-    each copy counted (the convention of the course's published solutions).  Test images that
-    also occur in `valid` are kept unless `drop_test_in_valid` is set.
-    With `near`, images with a near duplicate in train are dropped as well.
+    Dropped: every validation and test image with an exact copy in `train`, each copy counted
+    (the convention of the course's published solutions), and with `near`, every image with a
+    near duplicate in train.
 
     Parameters
     ----------
     train, valid, test : ndarray of uint8 or float, shape (N, H, W)
         The three splits, same image shape and dtype.
     near : NearPairs, optional
-        Near duplicates of `np.concatenate([valid, test])` (queries) against
-        `train` (references), as returned by
-        [`near_duplicates`][notmnist.duplicates.near_duplicates]: query `i < len(valid)`
-        is validation image `i`, the others are test images.
+        Near duplicates of `np.concatenate([valid, test])` against `train`
+        ([`near_duplicates`][notmnist.duplicates.near_duplicates]).
     drop_test_in_valid : bool, default False
         Also drop test images that have an exact copy in `valid`.
-
-    Returns
-    -------
-    Sanitised
-        Keep masks and the count of each reason for dropping.
     """
     nv, nt = len(valid), len(test)
     ov = overlaps({"train": train, "valid": valid, "test": test})
@@ -208,13 +177,9 @@ def sanitise(
 
 
 def sanitised(splits: Splits, *, near: NearPairs | None = None, threshold: float | None = None) -> Sanitised:
-    """Which validation and test images of the splits to keep so that none repeats training (cached).
+    """[`sanitise`][notmnist.sanitise.sanitise] the splits with their near duplicates, cached.
 
-    Dropped: images with an exact copy in train, and images with a near
-    duplicate in train ([`near_duplicates`][notmnist.duplicates.near_duplicates], default
-    measure, threshold `threshold`).  Test images that also occur in
-    validation are kept.  Problem 5 computes this and problem 6 reuses it;
-    either can run first.
+    Problem 5 computes this and problem 6 reuses it, whichever runs first.
 
     Parameters
     ----------
@@ -226,15 +191,6 @@ def sanitised(splits: Splits, *, near: NearPairs | None = None, threshold: float
     threshold : float, optional
         Near-duplicate threshold (grey levels); default
         [`notmnist.duplicates.DEFAULT_THRESHOLD`][notmnist.duplicates.DEFAULT_THRESHOLD].
-
-    Returns
-    -------
-    Sanitised
-
-    Raises
-    ------
-    ValueError
-        If `near` was found with another threshold, or the splits carry no provenance.
     """
     threshold = DEFAULT_THRESHOLD if threshold is None else threshold
     if near is not None and near.threshold != threshold:
