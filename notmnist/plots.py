@@ -24,32 +24,15 @@ _PAIR_SIZE = 1.2  # inches per image of a pair grid
 _HEADLESS = ("agg", "pdf", "svg", "ps", "cairo", "template")  # matplotlib backends with no window
 _CHAR_WIDTH = 0.62  # average width of a character of matplotlib's font, in ems
 
-PHONE_COLUMN = 345
-"""Width in CSS pixels a figure gets on a 390 px phone (the column less a figure's margins)."""
-MIN_TEXT = 9
-"""Smallest text, in CSS pixels, a figure may show on that phone."""
+# On a phone a figure's text shrinks by _PHONE_COLUMN / (width * dpi), whatever the dpi: matplotlib's
+# default sizes (10 points and up) suit figures up to about 5.3 inches wide.
+_PHONE_COLUMN = 345  # CSS pixels a figure gets on a 390 px phone (the column less its margins)
+_MIN_TEXT = 9  # smallest text, in CSS pixels, a figure may show on that phone
 
 
-def readable_size(width: float) -> float:
-    """Smallest font size (points) that stays [`MIN_TEXT`][notmnist.plots.MIN_TEXT] pixels tall
-    when a figure `width` inches wide is shrunk to a phone's column.
-
-    A figure is shown at most as wide as the column: on a phone its text shrinks by
-    `PHONE_COLUMN / (width * dpi)`, whatever the dpi it was saved at, so the size in points a text
-    needs grows with the figure's width (about 1.9 points per inch): matplotlib's default sizes
-    (10 points and up) suit figures up to about 5.3 inches wide.
-
-    Parameters
-    ----------
-    width : float
-        Width of the figure in inches.
-
-    Returns
-    -------
-    float
-        Font size in points.
-    """
-    return MIN_TEXT * 72 / PHONE_COLUMN * width
+def _readable_size(width: float) -> float:
+    """Smallest font size (points) still `_MIN_TEXT` pixels tall when a `width`-inch figure fills a phone."""
+    return _MIN_TEXT * 72 / _PHONE_COLUMN * width
 
 
 def glyph_grid(
@@ -71,17 +54,13 @@ def glyph_grid(
         One short caption under each image ("" for none).
     ncols : int
         Images per row, at most: fewer when the captions would not fit under the images at a
-        size legible on a phone ([`readable_size`][notmnist.plots.readable_size]).
+        size legible on a phone.
     title : str, optional
         Figure title, wrapped to the figure's width.
     marked : sequence of bool, optional
         Draw a red frame around the images where True (mistakes, duplicates).
     size : float
         Inches per image.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
@@ -98,7 +77,7 @@ def glyph_grid(
         y, x = _PAD + (i // ncols) * cell_h, _PAD + (i % ncols) * cell_w
         mosaic[y : y + h, x : x + w] = pixels[i]
     width = ncols * size + 0.2
-    title_size = max(12.0, readable_size(width))
+    title_size = max(12.0, _readable_size(width))
     if title:
         title = textwrap.fill(title, max(20, int(72 * width / (_CHAR_WIDTH * title_size))))
     top = (title.count("\n") + 1) * 1.3 * title_size / 72 + 0.2 if title else 0.05
@@ -109,7 +88,7 @@ def glyph_grid(
     cmap = plt.get_cmap("gray").with_extremes(bad="white")
     ax.imshow(mosaic, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
     ax.set_axis_off()
-    fontsize = max(11 * min(1.0, size / 0.9), readable_size(width))
+    fontsize = max(11 * min(1.0, size / 0.9), _readable_size(width))
     for i in range(n):
         y, x = _PAD + (i // ncols) * cell_h, _PAD + (i % ncols) * cell_w
         if captions is not None and captions[i]:
@@ -130,7 +109,7 @@ def glyph_grid(
 def _fit_columns(ncols: int, size: float, captions) -> int:
     """At most `ncols` columns of `size` inches, fewer if the longest caption would not fit."""
     longest = max((len(str(c)) for c in captions), default=0) if captions is not None else 0
-    while ncols > 1 and longest * _CHAR_WIDTH * readable_size(ncols * size + 0.2) > 72 * size:
+    while ncols > 1 and longest * _CHAR_WIDTH * _readable_size(ncols * size + 0.2) > 72 * size:
         ncols -= 1
     return ncols
 
@@ -166,10 +145,6 @@ def letter_grid(images, labels, *, per_letter: int = 10, seed: int = 0, title: s
         Seed of the sample.
     title : str, optional
         Figure title.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     rng = np.random.default_rng(seed)
     picks, captions = [], []
@@ -194,10 +169,6 @@ def pair_grid(left, right, captions, *, title: str | None = None, ncols: int = 6
     title : str, optional
     ncols : int
         Pairs per row, at most (fewer when the captions need the room, as in `glyph_grid`).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     left, right = np.asarray(left), np.asarray(right)
     n = len(left)
