@@ -51,21 +51,6 @@ class Groups:
         """Images that could be removed leaving one of each: `n_images_in_groups - n_groups`."""
         return self.n_images_in_groups - self.n_groups
 
-    @property
-    def n_distinct(self) -> int:
-        """Number of distinct images in the set."""
-        return len(self.group) - self.n_redundant
-
-    def members(self, g: int) -> np.ndarray:
-        """Indices (int64, ascending) of the images of group `g`.
-
-        Parameters
-        ----------
-        g : int
-            A group number, `0 <= g < n_groups`.
-        """
-        return np.flatnonzero(self.group == g)
-
 
 @dataclass(frozen=True)
 class Overlap:
@@ -101,17 +86,6 @@ class Overlap:
     def n_b_in_a(self) -> int:
         """Images of `b` (with multiplicity) that also occur in `a`."""
         return int(self.b_in_a.sum())
-
-    def pairs(self) -> tuple[np.ndarray, np.ndarray]:
-        """Index pairs `(i, j)`: image `i` of `a` equals image `match_in_b[i]` of `b`.
-
-        Returns
-        -------
-        ia, jb : ndarray of int64, shape (n_a_in_b,)
-            One representative pair per image of `a` found in `b`.
-        """
-        ia = np.flatnonzero(self.a_in_b)
-        return ia, self.match_in_b[ia]
 
 
 def _identity(*parts: np.ndarray) -> np.ndarray:
