@@ -111,13 +111,14 @@ def _training_set(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, n
 
 
 def cached(model: LogisticRegression, *, blas_threads: int | None = _BLAS_THREADS, data_home=None):
-    """Make `model.fit(x, y)` reuse an identical earlier fit, and time the fit.
+    """Make `model.fit(x, y)` reuse an identical earlier fit, and time the fit; returns `model`.
 
     The fit is looked up in the package's cache ([`notmnist.cache`][notmnist.cache]) under the
     SHA-256 of `x` and `y`, the estimator's parameters, scikit-learn's version and this module's
     source.  A hit restores the fitted attributes onto the estimator (nothing is unpickled);
     otherwise scikit-learn's own `fit` runs with BLAS limited to `blas_threads`, and its result
-    is stored.  `ConvergenceWarning` is logged, not raised.
+    is stored.  `ConvergenceWarning` is logged, not raised.  After `fit`, `model.fit_seconds_` is
+    the wall-clock time of the fit (of the original fit, when restored from the cache).
 
     Parameters
     ----------
@@ -127,12 +128,6 @@ def cached(model: LogisticRegression, *, blas_threads: int | None = _BLAS_THREAD
         BLAS threads during the fit (`None`: leave as is).
     data_home : path-like, optional
         Data folder whose `cache` holds the fits.
-
-    Returns
-    -------
-    sklearn.linear_model.LogisticRegression
-        `model` itself.  After `fit`, `model.fit_seconds_` is the wall-clock time of the
-        fit (of the original fit, when restored from the cache).
     """
     import sklearn
 
@@ -169,7 +164,9 @@ def fit_logistic(
     data_home=None,
     **settings,
 ) -> tuple[LogisticRegression, float]:
-    """Fit a multinomial logistic regression on flattened pixels.
+    """Fit a multinomial logistic regression on flattened pixels: `(model, seconds)`.
+
+    `seconds` is the wall-clock time of the fit (of the original fit, when reused from the cache).
 
     Parameters
     ----------
@@ -184,13 +181,6 @@ def fit_logistic(
         Data folder whose `cache` holds the fits.
     **settings
         Changes to [`SETTINGS`][notmnist.baseline.SETTINGS] (`solver`, `tol`, `max_iter`, `C`).
-
-    Returns
-    -------
-    model : sklearn.linear_model.LogisticRegression
-        The fitted model.
-    seconds : float
-        Wall-clock time of the fit (of the original fit, when reused from the cache).
     """
     from sklearn.linear_model import LogisticRegression
 
@@ -225,8 +215,7 @@ def predict(model: LogisticRegression, images: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    model : LogisticRegression
-        A fitted model.
+    model : fitted LogisticRegression
     images : ndarray, shape (N, 28, 28) or (N, 784)
         Normalised images.
     """
@@ -238,8 +227,7 @@ def accuracy(model: LogisticRegression, images: np.ndarray, labels: np.ndarray) 
 
     Parameters
     ----------
-    model : LogisticRegression
-        A fitted model.
+    model : fitted LogisticRegression
     images : ndarray, shape (N, 28, 28) or (N, 784)
         Normalised images.
     labels : ndarray of int, shape (N,)
@@ -311,10 +299,6 @@ def overlap_gap(correct: np.ndarray, keep: np.ndarray) -> OverlapGap:
         The model got test image `i` right.
     keep : ndarray of bool, shape (N,)
         Test image `i` is in the sanitised test set.
-
-    Returns
-    -------
-    OverlapGap
     """
     correct, keep = np.asarray(correct, bool), np.asarray(keep, bool)
     if correct.shape != keep.shape or correct.ndim != 1:
@@ -348,12 +332,11 @@ def learning_curve(
     sizes: Sequence[int | None] = SIZES,
     **fit_options,
 ) -> list[CurvePoint]:
-    """Fit on growing training subsets and score each fit on every test set.
+    """Fit on growing training subsets and score each fit on every test set: one `CurvePoint` per size.
 
-    Each subset is the *first* `n` images of the training split, which is
-    already shuffled, as the course's published solutions did (so the subsets
-    are nested).  `None` means the whole split; a size larger than the split
-    is clipped to it.
+    Each subset is the *first* `n` images of the training split, which is already shuffled, as
+    the course's published solutions did (so the subsets are nested).  `None` means the whole
+    split; a size larger than the split is clipped to it.
 
     Parameters
     ----------
@@ -364,12 +347,6 @@ def learning_curve(
     sizes : sequence of int or None, default (50, 100, 1000, 5000, None)
     **fit_options
         Passed to [`fit_logistic`][notmnist.baseline.fit_logistic].
-
-    Returns
-    -------
-    list of CurvePoint
-        One per size, in the order given, each with its fitted `model`: with
-        the default sizes the last one is the model of the whole split.
     """
     train_labels = _check_labels(train_images, train_labels)
     points = []

@@ -136,7 +136,7 @@ class DataSource:
 
 
 def locate(source: str | None = None, *, data_home=None, download_if_missing: bool = True) -> DataSource:
-    """Find (or make) the archives of `source`.
+    """Find (or make) the archives of `source`: a `DataSource` of kind `"real"` or `"standin"`.
 
     Parameters
     ----------
@@ -148,12 +148,6 @@ def locate(source: str | None = None, *, data_home=None, download_if_missing: bo
         Data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
     download_if_missing : bool
         For the real archives.
-
-    Returns
-    -------
-    DataSource
-        `kind` is `"real"` or `"standin"`; `paths` maps `"large"` and
-        `"small"` to archive paths.
     """
     kind = config.source(source)
     if kind == "standin":
@@ -198,21 +192,15 @@ def _locate(
 
 
 def load_letters(subset: str, *, source: str | None = None, data_home=None) -> Letters:
-    """Read the letters of one archive (`"large"` or `"small"`), cached.
+    """Read the letters of one archive, cached, with their `provenance`.
 
     Parameters
     ----------
-    subset : str
-        `"large"` or `"small"`.
+    subset : {"large", "small"}
     source : str, optional
         As for [`locate`][notmnist.dataset.locate].
     data_home : str or PathLike, optional
         The data folder.
-
-    Returns
-    -------
-    Letters
-        With its `provenance`.
 
     Raises
     ------
@@ -328,7 +316,8 @@ def make_splits(
 ) -> dict[str, np.ndarray]:
     """Draw the splits' indices as the course did, from an explicit seed.
 
-    Each letter of the large archive is shuffled; its first `valid/10` images go to validation
+    Returns `train_index`, `valid_index` (int64 positions into `large`) and `test_index` (into
+    `small`).  Each letter of the large archive is shuffled; its first `valid/10` images go to validation
     and the next `train/10` to training.  Each letter of the small archive is shuffled and its
     first `test/10` go to test.  Each split is then permuted.
 
@@ -342,12 +331,6 @@ def make_splits(
         Images per split (`train`, `valid`, `test`), multiples of 10.
     seed : int
         Seed of the shuffles.
-
-    Returns
-    -------
-    dict
-        `train_index`, `valid_index`, `test_index`: int64 positions into
-        `large` (train, valid) and `small` (test).
     """
     rng = np.random.default_rng(seed)
     per = {k: v // len(LETTERS) for k, v in sizes.items()}

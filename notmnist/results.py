@@ -9,14 +9,8 @@ problems/plot_5_overlap.py          record("problem5", test_in_train=1324, ...)
     -> docs/index.md: {{ results.problem5.test_in_train }}  replaced by the recorded value
 ```
 
-`mkdocs build` (through `docs/hooks.py`) points `NOTMNIST_RESULTS_DIR` at a folder it empties
-at the start of every build, *before* mkdocs-gallery runs the problem scripts, so the home page can
-only show numbers that the same build computed.  A learner running a script from a terminal has no
-such variable set: [`record`][notmnist.results.record] then writes nothing and just hands
-the values back, so the scripts need no special case.
-
-Values must be JSON-serialisable (numbers, strings, booleans, `None`, and lists or dicts of
-those); NumPy scalars are converted to Python numbers.
+`mkdocs build` (through `docs/hooks.py`) empties `NOTMNIST_RESULTS_DIR` *before* mkdocs-gallery
+runs the problem scripts, so the home page can only show numbers that the same build computed.
 """
 
 from __future__ import annotations
@@ -72,8 +66,8 @@ def record(page: str, **values: Any) -> dict[str, Any]:
     """Record headline numbers of one page for the site's home page.
 
     The values are merged into `<NOTMNIST_RESULTS_DIR>/<page>.json` (existing keys of that page
-    are kept unless given again), written atomically.  When `NOTMNIST_RESULTS_DIR` is unset, as
-    when a script runs from a terminal, nothing is written.
+    are kept unless given again), written atomically; when `NOTMNIST_RESULTS_DIR` is unset, as
+    when a script runs from a terminal, nothing is written.  Returns the values as plain Python types.
 
     Parameters
     ----------
@@ -81,13 +75,8 @@ def record(page: str, **values: Any) -> dict[str, Any]:
         Page key, lower-case letters, digits and `_` (e.g. `"problem5"`); the values appear in
         the site as `{{ results.<page>.<key> }}`.
     **values
-        JSON-serialisable values (numbers, strings, booleans, lists or dicts of them; NumPy scalars
-        are converted).
-
-    Returns
-    -------
-    dict
-        The values given, as plain Python types (not the merged file content).
+        Numbers, strings, booleans, `None`, and lists or dicts of them; NumPy scalars and arrays
+        are converted.
     """
     _check_page(page)
     plain = {key: _plain(value, f"{page}.{key}") for key, value in values.items()}
@@ -137,15 +126,12 @@ def _read(path: Path) -> dict[str, Any]:
 def load(folder: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
     """Read every page's recorded results from `folder`.
 
+    Returns `{page: {key: value}}` for every `<page>.json` in `folder` (none if it is missing).
+
     Parameters
     ----------
     folder : str or path-like
-        A results folder written by [`record`][notmnist.results.record].  A missing folder holds no results.
-
-    Returns
-    -------
-    dict of str to dict
-        `{page: {key: value}}` for every `<page>.json` in `folder` (temporary files ignored).
+        A results folder written by [`record`][notmnist.results.record].
     """
     folder = Path(folder)
     if not folder.is_dir():
