@@ -15,7 +15,7 @@ import numpy as np
 
 from . import cache
 from .dataset import Splits
-from .duplicates.exact import overlap, overlaps
+from .duplicates.exact import overlaps
 from .duplicates.near import DEFAULT_THRESHOLD, NearPairs, near_duplicates
 
 _CODE = (sys.modules[__name__],)  # with every package module it imports (cache.code_hash)
@@ -56,41 +56,6 @@ class Sanitised:
         return int(self.test_keep.sum())
 
 
-@dataclass(frozen=True)
-class NearCopies:
-    """Validation and test images with a near copy in train, searched as one set of queries.
-
-    Attributes
-    ----------
-    pairs : NearPairs
-        Near duplicates of [`held_out`][notmnist.sanitise.held_out] (validation images, then test
-        images) against the training split.
-    n_valid : int
-        Queries `0 ... n_valid - 1` are validation images, the others test images.
-    identical : ndarray of bool, shape (n_valid + n_test,)
-        The query has an identical image in train.
-    """
-
-    pairs: NearPairs
-    n_valid: int
-    identical: np.ndarray
-
-    @property
-    def near_only(self) -> np.ndarray:
-        """bool, shape (n_valid + n_test,): a near copy in train, but no identical one."""
-        return self.pairs.query_has_near & ~self.identical
-
-    @property
-    def valid_near(self) -> int:
-        """Validation images with a near (not identical) copy in train."""
-        return int(self.near_only[: self.n_valid].sum())
-
-    @property
-    def test_near(self) -> int:
-        """Test images with a near (not identical) copy in train."""
-        return int(self.near_only[self.n_valid :].sum())
-
-
 def held_out(splits: Splits) -> np.ndarray:
     """Validation then test images as one array: the queries of the near-duplicate search.
 
@@ -102,22 +67,6 @@ def held_out(splits: Splits) -> np.ndarray:
         The course's splits.
     """
     return np.concatenate([splits.valid_images, splits.test_images])
-
-
-def near_copies(splits: Splits, *, threshold: float | None = None) -> NearCopies:
-    """Find the validation and test images that have a near copy in train (searches cached).
-
-    Parameters
-    ----------
-    splits : Splits
-    threshold : float, optional
-        Near-duplicate threshold in grey levels (RMS difference); default
-        [`notmnist.duplicates.DEFAULT_THRESHOLD`][notmnist.duplicates.DEFAULT_THRESHOLD].
-    """
-    queries = held_out(splits)
-    pairs = near_duplicates(queries, splits.train_images, threshold=threshold)
-    identical = overlap(queries, splits.train_images).a_in_b
-    return NearCopies(pairs=pairs, n_valid=len(splits.valid_images), identical=identical)
 
 
 def sanitise(
@@ -186,8 +135,7 @@ def sanitised(splits: Splits, *, near: NearPairs | None = None, threshold: float
     splits : Splits
         From [`notmnist.dataset.load_splits`][notmnist.dataset.load_splits] (its provenance keys the cache).
     near : NearPairs, optional
-        Near duplicates of [`held_out`][notmnist.sanitise.held_out] against train, if already computed
-        (`near_copies(splits).pairs`).
+        Near duplicates of [`held_out`][notmnist.sanitise.held_out] against train, if already computed.
     threshold : float, optional
         Near-duplicate threshold (grey levels); default
         [`notmnist.duplicates.DEFAULT_THRESHOLD`][notmnist.duplicates.DEFAULT_THRESHOLD].

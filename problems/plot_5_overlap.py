@@ -166,14 +166,15 @@ print(f"of these {len(sample):,}, with a near (not identical) copy in train: {' 
 # The whole search
 # ----------------
 # Every validation and test image against every training image, with the
-# package's pruned search.
+# package's pruned search. Sanitising (below) drops the images with an
+# identical or a near copy in train, and counts them.
 
-copies = sanitise.near_copies(splits, threshold=threshold)
-near = copies.pairs
+near = duplicates.near_duplicates(queries, sets["train"], threshold=threshold)
+clean = sanitise.sanitised(splits, near=near)
 print(f"measure: RMS pixel difference; threshold: < {threshold:g} grey levels")
 print(f"candidate pairs measured after pruning: {near.n_candidates:,}")
-print(f"valid images with a near (not identical) copy in train: {copies.valid_near:,}")
-print(f" test images with a near (not identical) copy in train: {copies.test_near:,}")
+print(f"valid images with a near (not identical) copy in train: {clean.valid_near:,}")
+print(f" test images with a near (not identical) copy in train: {clean.test_near:,}")
 
 # %%
 # One published solution looked for near copies of the first 200 test images
@@ -226,7 +227,6 @@ if m:
 # in train. Test images that also occur in validation are kept: both are
 # held-out data. The result is cached for problem 6.
 
-clean = sanitise.sanitised(splits, near=near)
 for name, kept, identical, near_copies in (
     ("valid", clean.n_valid, clean.valid_in_train, clean.valid_near),
     ("test", clean.n_test, clean.test_in_train, clean.test_near),
@@ -238,7 +238,7 @@ results.record(
     "problem5", threshold=threshold, train_within=sum(map(len, groups["train"])) - len(groups["train"]),
     valid_in_train=also["valid", "train"], test_in_train=also["test", "train"],
     valid_in_test=also["valid", "test"],
-    near_valid=copies.valid_near, near_test=copies.test_near, first_l1=first_l1, n_first=len(first),
+    near_valid=clean.valid_near, near_test=clean.test_near, first_l1=first_l1, n_first=len(first),
     sanitised_valid=clean.n_valid, sanitised_test=clean.n_test, **{f"n_{k}": len(v) for k, v in sets.items()},
 )
 plots.save_if_headless()  # without a display, the figures are saved under figures/
