@@ -41,15 +41,8 @@ def denormalise(images: np.ndarray) -> np.ndarray:
     return out
 
 
-def as_rows(images: np.ndarray, name: str = "images") -> np.ndarray:
-    """Images as a C-contiguous `(N, pixels)` array, with a clear error for bad input.
-
-    Parameters
-    ----------
-    images : ndarray of uint8 or float, shape (N, H, W) or (N, pixels)
-    name : str
-        What to call the array in the error message.
-    """
+def _as_rows(images: np.ndarray, name: str = "images") -> np.ndarray:
+    """Images as a C-contiguous `(N, pixels)` array, with a clear error naming `name` for bad input."""
     images = np.asarray(images)
     if images.ndim < 2:
         raise ValueError(
@@ -77,7 +70,7 @@ def grey_levels(images: np.ndarray, name: str = "images", index: np.ndarray | No
     index : ndarray of int, optional
         Rows to convert; default all.
     """
-    rows = as_rows(images, name)
+    rows = _as_rows(images, name)
     index = np.arange(len(rows)) if index is None else np.asarray(index)
     out = np.empty((len(index), rows.shape[1]), np.float32)
     if rows.dtype == np.uint8:
@@ -106,7 +99,7 @@ def near_constant(images: np.ndarray, *, max_std: float = 16.0) -> np.ndarray:
         An image whose pixels have a standard deviation below this many grey
         levels is near-constant.
     """
-    rows = as_rows(images)
+    rows = _as_rows(images)
     scale = 1.0 if rows.dtype == np.uint8 else PIXEL_DEPTH
     variance = np.empty(len(rows))
     for start in range(0, len(rows), _CHUNK):  # one pass: mean square minus squared mean

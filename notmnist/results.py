@@ -182,13 +182,6 @@ def _lookup(results: Mapping[str, Mapping[str, Any]], page: str, key: str, where
     return value
 
 
-def _share(count: Any, total: Any) -> Any:
-    """`count / total`, or `None` (not applicable) when either is missing or the total is zero."""
-    if count is None or total is None or total == 0:
-        return None
-    return count / total
-
-
 def fill(
     markdown: str,
     results: Mapping[str, Mapping[str, Any]],
@@ -222,8 +215,9 @@ def fill(
 
     def replace(match: re.Match) -> str:
         value = _lookup(results, match["page"], match["key"], where)
-        if match["per"]:
-            value = _share(value, _lookup(results, match["page"], match["per"], where))
+        if match["per"]:  # a share, not applicable (None) when either is missing or the total is 0
+            total = _lookup(results, match["page"], match["per"], where)
+            value = None if value is None or not total else value / total
         if value is None:  # recorded as not applicable, e.g. 5,000 samples from a smaller split
             return "—"
         spec = match["spec"] or ""

@@ -136,7 +136,7 @@ def test_near_duplicates_threshold_is_strict():
     r[0] = 100
     q = r[:1] + np.uint8(16)  # every pixel 16 grey levels brighter: rms = mad = 16
     for metric in dup.METRICS:
-        assert len(dup.near_duplicates(q, r, threshold=16.0, metric=metric)) == 0
+        assert len(dup.near_duplicates(q, r, threshold=16.0, metric=metric).distance) == 0
         res = dup.near_duplicates(q, r, threshold=16.0001, metric=metric)
         assert res.reference_index.tolist() == [0] and res.distance[0] == pytest.approx(16.0)
 

@@ -46,10 +46,10 @@ def test_grey_levels_of_normalised_pixels_are_exact_integers():
 def test_as_rows_refuses_what_is_not_images():
     """A 1-D array or an integer dtype other than uint8 is refused, naming the argument."""
     with pytest.raises(ValueError, match="query must be an array of images"):
-        pixels.as_rows(np.zeros(5, np.uint8), "query")
+        pixels._as_rows(np.zeros(5, np.uint8), "query")
     with pytest.raises(ValueError, match="uint8 grey levels or normalised floats"):
-        pixels.as_rows(np.zeros((2, 28, 28), np.int64))
-    assert pixels.as_rows(np.zeros((2, 28, 28), np.uint8)).shape == (2, 784)
+        pixels._as_rows(np.zeros((2, 28, 28), np.int64))
+    assert pixels._as_rows(np.zeros((2, 28, 28), np.uint8)).shape == (2, 784)
 
 
 def test_near_constant():

@@ -25,17 +25,5 @@ from .near import (
     nearest_neighbours,
 )
 
-__all__ = [
-    "DEFAULT_METRIC",
-    "DEFAULT_THRESHOLD",
-    "DEFAULT_THRESHOLDS",
-    "METRICS",
-    "Groups",
-    "NearPairs",
-    "Overlap",
-    "exact_groups",
-    "near_duplicates",
-    "nearest_neighbours",
-    "overlap",
-    "overlaps",
-]
+__all__ = ["DEFAULT_METRIC", "DEFAULT_THRESHOLD", "DEFAULT_THRESHOLDS", "METRICS", "Groups", "NearPairs",
+           "Overlap", "exact_groups", "near_duplicates", "nearest_neighbours", "overlap", "overlaps"]

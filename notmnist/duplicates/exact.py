@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..pixels import as_rows as _rows
+from ..pixels import _as_rows as _rows
 
 
 @dataclass(frozen=True)

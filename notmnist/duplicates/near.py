@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import cache as _cache
-from ..pixels import as_rows as _rows
+from ..pixels import _as_rows as _rows
 from ..pixels import grey_levels as _grey
 from .exact import _identity
 
@@ -78,10 +78,6 @@ class NearPairs:
     threshold: float
     metric: str
     n_candidates: int
-
-    def __len__(self) -> int:
-        """Number of pairs."""
-        return len(self.distance)
 
     @property
     def query_has_near(self) -> np.ndarray:
