@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import cache as _cache
-from .pixels import normalise
+from .pixels import _as_rows, normalise
 
 if TYPE_CHECKING:
     from sklearn.linear_model import LogisticRegression
@@ -82,15 +82,10 @@ def features(images: np.ndarray) -> np.ndarray:
         `uint8` grey levels are normalised as `(p - 127.5) / 255`; floats are
         taken as already normalised.
     """
-    images = np.asarray(images)
-    if images.ndim < 2 or len(images) == 0:
-        raise ValueError(f"expected a non-empty array of images (N, H, W), got shape {images.shape}")
-    flat = images.reshape(len(images), -1)
-    if flat.dtype == np.uint8:
-        return normalise(flat)
-    if flat.dtype.kind != "f":
-        raise ValueError(f"images must be uint8 or normalised floats, got dtype {flat.dtype}")
-    return np.ascontiguousarray(flat, dtype=np.float32)
+    rows = _as_rows(images)
+    if len(rows) == 0:
+        raise ValueError("expected a non-empty array of images (N, H, W), got none")
+    return normalise(rows) if rows.dtype == np.uint8 else rows.astype(np.float32, copy=False)
 
 
 def _check_labels(images: np.ndarray, labels: np.ndarray) -> np.ndarray:

@@ -115,16 +115,13 @@ def _fit_columns(ncols: int, size: float, captions) -> int:
 
 
 def shown_distance(distance: float, decimals: int = 1) -> str:
-    """A distance for a caption, rounded *down* to `decimals`.
+    """A distance for a caption, rounded *down* so that it stays on its side of a threshold.
 
-    Rounding down keeps a caption on the right side of a threshold with at most
-    `decimals` decimals: 11.97 under a threshold of 12 shows as `11.9`, never
-    as `12.0`.
+    11.97 under a threshold of 12 shows as `11.9`, never as `12.0`.
 
     Parameters
     ----------
     distance : float
-        The distance.
     decimals : int
         Decimals shown.
     """
@@ -144,7 +141,6 @@ def letter_grid(images, labels, *, per_letter: int = 10, seed: int = 0, title: s
     seed : int
         Seed of the sample.
     title : str, optional
-        Figure title.
     """
     rng = np.random.default_rng(seed)
     picks, captions = [], []

@@ -192,7 +192,8 @@ def fill(
 
     `key/per` is the share `key / per` (a dash when `per` is zero).  Values are written with
     `format(value, spec)` (`str(value)` without a spec); a value recorded as `None` (not
-    applicable) is shown as a dash.
+    applicable) is shown as a dash.  A missing value, a spec that does not fit the value or a
+    malformed placeholder raises `PlaceholderError`, naming the placeholder and `where`.
 
     Parameters
     ----------
@@ -205,12 +206,6 @@ def fill(
     data : callable, optional
         Called with a block's name, returns the Markdown that replaces `{{ data.<name> }}`
         (first, before the results); without it such blocks are left as they are.
-
-    Raises
-    ------
-    PlaceholderError
-        For a missing value, a spec that does not fit the value, or a malformed placeholder;
-        the message names the placeholder and `where`.
     """
 
     def replace(match: re.Match) -> str:
