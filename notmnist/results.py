@@ -32,9 +32,6 @@ __all__ = ["PlaceholderError", "fill", "load", "plural", "provenance_markdown", 
 
 logger = logging.getLogger(__name__)
 
-_PAGE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
-
-
 def _plain(value: Any, where: str) -> Any:
     """Return `value` as plain JSON types (NumPy scalars and arrays become numbers and lists)."""
     if isinstance(value, bool | int | float | str) or value is None:
@@ -55,7 +52,7 @@ def _plain(value: Any, where: str) -> Any:
 
 def _check_page(page: str) -> None:
     """Refuse a page name that a placeholder could not name."""
-    if not page or not set(page) <= _PAGE_CHARS:
+    if not re.fullmatch("[a-z0-9_]+", page):
         raise ValueError(
             f"page name {page!r} is not valid; use lower-case letters, digits and '_' "
             "(e.g. 'problem5'), so that it can appear in a placeholder"
@@ -138,8 +135,6 @@ def load(folder: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
         return {}
     return {path.stem: _read(path) for path in sorted(folder.glob("*.json"))}
 
-
-# --------------------------------------------------------------------------- the site's end
 
 PLACEHOLDER = re.compile(
     r"\{\{\s*results\.(?P<page>[a-z0-9_]+)\.(?P<key>[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)"

@@ -95,17 +95,6 @@ def _identity(*parts: np.ndarray) -> np.ndarray:
     return first[inverse.ravel()].astype(np.int64)
 
 
-def _check_same_kind(*arrays: np.ndarray) -> None:
-    """Refuse sets of different image shapes or dtypes."""
-    shapes = {a.shape[1:] for a in arrays}
-    dtypes = {a.dtype for a in arrays}
-    if len(shapes) > 1 or len(dtypes) > 1:
-        raise ValueError(
-            f"sets must have the same image shape and dtype, got shapes {sorted(shapes)} and "
-            f"dtypes {sorted(map(str, dtypes))}: convert them to one dtype first"
-        )
-
-
 def exact_groups(images: np.ndarray) -> Groups:
     """Find the groups of identical images inside one set.
 
@@ -154,7 +143,12 @@ def overlaps(sets: dict[str, np.ndarray]) -> dict[tuple[str, str], Overlap]:
         (`("train", "valid")`, `("train", "test")`, `("valid", "test")`).
     """
     rows = [_rows(images, name) for name, images in sets.items()]
-    _check_same_kind(*rows)
+    shapes, dtypes = {r.shape[1:] for r in rows}, {r.dtype for r in rows}
+    if len(shapes) > 1 or len(dtypes) > 1:
+        raise ValueError(
+            f"sets must have the same image shape and dtype, got shapes {sorted(shapes)} and "
+            f"dtypes {sorted(map(str, dtypes))}: convert them to one dtype first"
+        )
     ids = np.split(_identity(*rows), np.cumsum([len(r) for r in rows])[:-1])
     names = list(sets)
     return {

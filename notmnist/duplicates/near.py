@@ -90,17 +90,11 @@ class NearPairs:
         return int(self.query_has_near.sum())
 
 
-# --------------------------------------------------------------------------- helpers
-
-
 def _classes(images: np.ndarray):
     """Identical images as classes: class `c` is `order[starts[c] : starts[c] + sizes[c]]`."""
     ids = _identity(_rows(images))
-    order = np.argsort(ids, kind="stable")
-    firsts = np.flatnonzero(ids == np.arange(len(ids)))
-    sizes = np.bincount(ids, minlength=len(ids))[firsts]
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-    return order, starts, sizes
+    _, sizes = np.unique(ids, return_counts=True)  # classes numbered by their first image
+    return np.argsort(ids, kind="stable"), np.cumsum(sizes) - sizes, sizes
 
 
 def _expand(class_q, class_r, a: np.ndarray, b: np.ndarray, dist: np.ndarray):
