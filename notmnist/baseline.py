@@ -308,16 +308,8 @@ def overlap_gap(correct: np.ndarray, keep: np.ndarray) -> OverlapGap:
     d = p_d - p_k
     low = d - np.sqrt((p_d - lo_d) ** 2 + (hi_k - p_k) ** 2)
     high = d + np.sqrt((hi_d - p_d) ** 2 + (p_k - lo_k) ** 2)
-    share = n_d / len(keep)
-    return OverlapGap(
-        difference=float(correct.mean() - p_k),
-        low=float(share * low),
-        high=float(share * high),
-        accuracy_kept=p_k,
-        accuracy_dropped=p_d,
-        n_kept=n_k,
-        n_dropped=n_d,
-    )
+    w = n_d / len(keep)  # the dropped share
+    return OverlapGap(float(correct.mean() - p_k), float(w * low), float(w * high), p_k, p_d, n_k, n_d)
 
 
 def learning_curve(

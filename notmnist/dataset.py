@@ -45,9 +45,6 @@ class DataError(NotMNISTError, ValueError):
     """The data cannot support the request (too few images for a letter, bad sizes)."""
 
 
-# --------------------------------------------------------------------------- provenance
-
-
 @dataclass(frozen=True)
 class ArchiveRecord:
     """One archive a result was computed from."""
@@ -188,9 +185,6 @@ def _locate(
     return DataSource("standin", {s: Path(paths[s]) for s in SUBSETS}, scale, note)
 
 
-# --------------------------------------------------------------------------- letters
-
-
 def load_letters(subset: str, *, source: str | None = None, data_home=None) -> Letters:
     """Read the letters of one archive, cached, with their `provenance`.
 
@@ -247,9 +241,6 @@ def _check_minimum(letters: Letters, subset: str, scale: float) -> None:
             f"{letters.path.name}: too few readable images ({counts}; at least {minimum:,} per letter "
             "expected): the archive is incomplete, delete it and fetch it again"
         )
-
-
-# --------------------------------------------------------------------------- splits
 
 
 @dataclass
@@ -317,9 +308,9 @@ def make_splits(
     """Draw the splits' indices as the course did, from an explicit seed.
 
     Returns `train_index`, `valid_index` (int64 positions into `large`) and `test_index` (into
-    `small`).  Each letter of the large archive is shuffled; its first `valid/10` images go to validation
-    and the next `train/10` to training.  Each letter of the small archive is shuffled and its
-    first `test/10` go to test.  Each split is then permuted.
+    `small`).  Each letter of the large archive is shuffled; its first `valid/10` images go to
+    validation and the next `train/10` to training.  Each letter of the small archive is shuffled
+    and its first `test/10` go to test.  Each split is then permuted.
 
     Parameters
     ----------

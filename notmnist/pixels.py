@@ -94,7 +94,6 @@ def near_constant(images: np.ndarray, *, max_std: float = 16.0) -> np.ndarray:
     Parameters
     ----------
     images : ndarray of uint8 or float, shape (N, H, W)
-        Grey levels, or normalised floats `(p - 127.5) / 255`.
     max_std : float, default 16.0
         An image whose pixels have a standard deviation below this many grey
         levels is near-constant.

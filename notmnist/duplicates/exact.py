@@ -96,16 +96,11 @@ def _identity(*parts: np.ndarray) -> np.ndarray:
 
 
 def exact_groups(images: np.ndarray) -> Groups:
-    """Find the groups of identical images inside one set.
+    """Find the groups of two or more identical images inside one set.
 
     Parameters
     ----------
     images : ndarray of uint8 or float, shape (N, H, W)
-
-    Returns
-    -------
-    Groups
-        Only groups of two or more identical images.
     """
     ids = _identity(_rows(images))
     counts = np.bincount(ids, minlength=len(ids))
@@ -131,16 +126,13 @@ def overlap(a: np.ndarray, b: np.ndarray) -> Overlap:
 def overlaps(sets: dict[str, np.ndarray]) -> dict[tuple[str, str], Overlap]:
     """Exact overlaps between every pair of named sets, digesting each set once.
 
+    One entry per unordered pair, keyed `(a, b)` in the order of `sets`: `("train", "valid")`,
+    `("train", "test")`, `("valid", "test")`.
+
     Parameters
     ----------
     sets : dict of str to ndarray of uint8 or float, shape (N, H, W)
-        E.g. `{"train": ..., "valid": ..., "test": ...}`; same image shape and dtype.
-
-    Returns
-    -------
-    dict of (str, str) to Overlap
-        One entry per unordered pair, keyed `(a, b)` in the order of `sets`
-        (`("train", "valid")`, `("train", "test")`, `("valid", "test")`).
+        Same image shape and dtype.
     """
     rows = [_rows(images, name) for name, images in sets.items()]
     shapes, dtypes = {r.shape[1:] for r in rows}, {r.dtype for r in rows}

@@ -237,11 +237,6 @@ def near_duplicates(
     cache : bool, default True
         Reuse the result of an earlier run, keyed by the SHA-256 of both image arrays, the
         metric, the threshold and this module's source.
-
-    Returns
-    -------
-    NearPairs
-        The pairs sorted by distance, and each query's nearest reference under the threshold.
     """
     if threshold is None:
         threshold = DEFAULT_THRESHOLDS.get(metric)
@@ -298,16 +293,7 @@ def _near_duplicates(rows_q: np.ndarray, rows_r: np.ndarray, threshold: float, m
         "near duplicates (%s < %g): %d pairs, %d candidates checked for %d x %d images",
         metric, threshold, len(qi), n_candidates, len(rows_q), len(rows_r),
     )
-    return NearPairs(
-        query_index=qi,
-        reference_index=ri,
-        distance=dist,
-        nearest=nearest,
-        nearest_index=nearest_index,
-        threshold=float(threshold),
-        metric=metric,
-        n_candidates=n_candidates,
-    )
+    return NearPairs(qi, ri, dist, nearest, nearest_index, float(threshold), metric, n_candidates)
 
 
 def nearest_neighbours(
@@ -318,7 +304,10 @@ def nearest_neighbours(
     metric: str = DEFAULT_METRIC,
     cache: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The `k` nearest references of each query, exactly, by brute force.
+    """The `k` nearest references of each query, exactly: `(distance, index)`, shape (Nq, k) each.
+
+    Distances are in grey levels, ascending along each row; indices are the references' (the
+    lowest first on ties).
 
     Meant for a sample of queries (e.g. a histogram of nearest-neighbour distances to choose a
     threshold).  Exact, with the same bound as [`near_duplicates`][notmnist.duplicates.near_duplicates]:
@@ -333,13 +322,6 @@ def nearest_neighbours(
     metric : {"rms", "mad"}, default "rms"
     cache : bool, default True
         Reuse the result of an earlier run.
-
-    Returns
-    -------
-    distance : ndarray of float64, shape (Nq, k)
-        Distances in grey levels, ascending along each row.
-    index : ndarray of int64, shape (Nq, k)
-        Reference indices (lowest index first on ties).
     """
     rows_q, rows_r = _checked(query, reference, metric, 1.0)
     if not 1 <= k <= len(rows_r):
