@@ -1,10 +1,11 @@
 """Exact duplicates: identical images inside one set and between sets.
 
-Two images are identical when their bytes are.  Each image's bytes get a SHA-256 digest, and one
-sort of the digests (`np.unique`) files every image under its first identical image: the cost
-grows with the number of images, not with the number of pairs, and the memory with 32 bytes per
-image.  A `uint8` image and its normalised float32 version are different images here, so compare
-sets of one dtype ([`notmnist.pixels.denormalise`][notmnist.pixels.denormalise] converts).
+Two images are identical when their bytes are, and so when the SHA-256 digests of their bytes are
+(no two inputs with one SHA-256 digest are known).  One sort of the digests (`np.unique`) files
+every image under its first identical image: the cost grows with the number of images, not of
+pairs, and the memory by 32 bytes per image.  A `uint8` image and its normalised float32 version
+are different images here: compare sets of one dtype
+([`notmnist.pixels.denormalise`][notmnist.pixels.denormalise] converts).
 """
 
 from __future__ import annotations
