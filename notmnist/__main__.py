@@ -216,7 +216,8 @@ def _fetch(args) -> None:
 
 def _inspect(args) -> None:
     from .archive import read_archive
-    from .duplicates import exact_groups, near_constant
+    from .duplicates import exact_groups
+    from .pixels import near_constant
 
     start = time.perf_counter()
     letters = read_archive(args.archive, n_jobs=args.jobs)
@@ -233,7 +234,8 @@ def _inspect(args) -> None:
         print(f"  {_printable(s.member)}: {_printable(s.reason)}")
     groups = exact_groups(letters.images)
     print(
-        f"\nexact duplicates: {plural(groups.n_groups, 'group')} holding {plural(groups.n_images, 'image')} "
+        f"\nexact duplicates: {plural(groups.n_groups, 'group')} holding "
+        f"{plural(groups.n_images_in_groups, 'image')} "
         f"({plural(groups.n_redundant, 'redundant copy', 'redundant copies')})"
     )
     blank = near_constant(letters.images)

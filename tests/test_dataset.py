@@ -8,7 +8,7 @@ import multiprocessing
 import numpy as np
 import pytest
 
-from notmnist import dataset, verify
+from notmnist import dataset, pixels, verify
 from notmnist.dataset import DataError, DataSource, load_letters, load_splits
 
 SCALE = 0.001  # minimum per letter: large 45, small 1; splits: train 200, valid 10, test 10
@@ -43,7 +43,7 @@ def test_train_and_valid_are_disjoint_and_match_the_archive(source):
     splits = load_splits()
     assert not set(splits.train_index) & set(splits.valid_index)
     large = load_letters("large")
-    np.testing.assert_array_equal(dataset.normalise(large.images[splits.train_index]), splits.train_images)
+    np.testing.assert_array_equal(pixels.normalise(large.images[splits.train_index]), splits.train_images)
     np.testing.assert_array_equal(large.labels[splits.train_index], splits.train_labels)
 
 
@@ -167,17 +167,6 @@ def test_provenance_names_the_archives(source):
     assert prov.seed == 7 and prov.version
     assert "seed 7" in prov.summary() and path.name in prov.summary()
     assert prov.to_dict()["source"] == "real"
-
-
-def test_source_comes_from_argument_then_environment(monkeypatch):
-    """The argument wins over NOTMNIST_SOURCE, which wins over the default auto; typos are refused."""
-    monkeypatch.delenv("NOTMNIST_SOURCE", raising=False)
-    assert dataset.resolve_source() == "auto"
-    monkeypatch.setenv("NOTMNIST_SOURCE", "standin")
-    assert dataset.resolve_source() == "standin"
-    assert dataset.resolve_source("real") == "real"
-    with pytest.raises(ValueError, match="choose one of auto, real, standin"):
-        dataset.resolve_source("reel")
 
 
 def test_auto_falls_back_to_the_standin_and_says_so(tmp_path, monkeypatch):
@@ -321,9 +310,9 @@ def test_a_folder_named_like_the_archive_falls_back_with_a_warning(dropped):
 def test_download_check_caches_the_letters_it_read(source, published, monkeypatch, tmp_path):
     """contents_check reads a download once; the first use of the archive reads it from the cache."""
     published((5,) * 9 + (4,))
-    assert "J 5 (published 4)" in dataset.contents_check("small", tmp_path / "other")(source.paths["small"])
+    assert "J 5 (published 4)" in verify.contents_check("small", tmp_path / "other")(source.paths["small"])
     published((5,) * 10)
-    assert dataset.contents_check("small", tmp_path / "home")(source.paths["small"]) is None
+    assert verify.contents_check("small", tmp_path / "home")(source.paths["small"]) is None
     monkeypatch.setattr(verify, "read_archive", lambda path: pytest.fail("read twice"))
     assert load_letters("small").counts == dict.fromkeys("ABCDEFGHIJ", 5)
 

@@ -460,16 +460,16 @@ def test_matplotlib_font_set_is_bundled_fonts_only():
         standin.find_fonts("some")
 
 
-def test_font_set_env_var_is_read_by_dataset(monkeypatch):
+def test_font_set_env_var_is_read_by_config(monkeypatch):
     """NOTMNIST_STANDIN_FONTS chooses the font set; an unknown value is a one-line error naming it."""
-    from notmnist import dataset
+    from notmnist import config
 
     monkeypatch.setenv("NOTMNIST_STANDIN_FONTS", "matplotlib")
-    assert dataset.standin_fonts() == "matplotlib"
-    assert dataset.standin_fonts("all") == "all"
+    assert config.standin_fonts() == "matplotlib"
+    assert config.standin_fonts("all") == "all"
     monkeypatch.setenv("NOTMNIST_STANDIN_FONTS", "comic")
     with pytest.raises(ValueError, match="NOTMNIST_STANDIN_FONTS"):
-        dataset.standin_fonts()
+        config.standin_fonts()
 
 
 @pytest.mark.parametrize("content", ["[]", "null", "[" * 100_000 + "]" * 100_000])
