@@ -1,10 +1,8 @@
 """PNG members in batches: how the walk of an archive fills a batch, and how a worker decodes one.
 
-A batch is one bytes object and a few arrays (where each member starts, its size, label and name),
-not a list of members, so sending one to a worker process is one copy, not the pickling of
-thousands of small objects.  A bulk run of the tar becomes a batch that points into the inflated
-tar itself; it joins the batch being filled as a compact copy of its members' contents, so a batch
-never keeps the tar alive.
+A batch is one bytes object and a few arrays (start, size, label, name of each member), so sending
+one to a worker is one copy.  A bulk run of the tar joins the batch being filled as a compact copy
+of its members' contents, so a batch never keeps the inflated tar alive.
 """
 
 from __future__ import annotations

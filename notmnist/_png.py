@@ -1,14 +1,9 @@
 """Batch decoding of small 8-bit greyscale PNGs with NumPy.
 
-Opening a 28x28 PNG with Pillow is almost all Python-level bookkeeping around a few hundred bytes
-of zlib data.  Every notMNIST image is the same simple kind of PNG (8-bit greyscale,
-non-interlaced), so a whole batch is decoded at once: each file's image data is inflated with
-`zlib`, then the row filters are undone for all images together, one row at a time, with NumPy.
-
-Anything else (another kind of PNG, damage of any kind, a chunk before the image data that Pillow
-would refuse) is left to the caller, who asks Pillow.  One verdict is this module's own: image data
-that inflates to more than the image holds is refused (`TOO_MUCH_DATA`), never inflated beyond one
-byte more than that (or a few MB for image data under 4 KB), so a small file cannot claim gigabytes.
+Every notMNIST image is the same simple kind of PNG, so a whole batch is decoded at once: each
+file's image data inflated with `zlib`, then the row filters undone for all images together with
+NumPy.  Anything else is left to the caller, who asks Pillow.  Image data that inflates to more
+than the image holds is refused (`TOO_MUCH_DATA`), never inflated much beyond it.
 """
 
 from __future__ import annotations

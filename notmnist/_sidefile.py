@@ -1,12 +1,10 @@
-"""SHA-256 of files, and what the package remembers about them in JSON beside them.
+"""SHA-256 of files, and what the package remembers about them in JSON.
 
-A record holds a file's SHA-256 and, for an archive, whether its contents were verified (and if
-not, why).  It is valid only for the exact file it describes: it is keyed by the file's size,
-modification time, change time and inode number (`stamp`), so replacing the file, even with its
-size and modification time restored by hand, makes the record stale.  An archive's record lives in
-`<archive>.sha256.json`; files in folders the package must not write to (fonts) keep theirs in a
-*book*, one JSON object of records by path.  Records are written atomically; a data folder that
-cannot be written to just goes without them.
+A record (a file's SHA-256 and, for an archive, whether its contents were verified) is valid only
+while the file's size, mtime, ctime and inode (`stamp`) are those it was made for, so a replaced
+file never gets an old record.  An archive's record lives beside it in `<archive>.sha256.json`;
+files in folders the package must not write to (fonts) keep theirs in a *book*, one JSON object of
+records by path.  Records are written atomically; a read-only folder just goes without them.
 """
 
 from __future__ import annotations

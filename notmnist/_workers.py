@@ -1,14 +1,9 @@
 """Worker processes that never re-run the caller's script.
 
-The caller is often a problem script with no `if __name__ == "__main__"` guard, or mkdocs-gallery
-running six of them in one process.  `fork` copies the whole caller (arrays, threads holding
-locks) and is unsafe on macOS; `spawn` and `forkserver` re-import the caller's main script in every
-worker, which would run the problem again.  So `start` uses `forkserver` where there is one and
-`spawn` elsewhere, and hides the main module's `__file__` and `__spec__` while workers start: they
-import only the module that holds the work (preloaded by the fork server).
-
-Workers end when the process that started them dies, even by `kill -9`: each watches it
-(`_end_with`, through a pidfd on Linux, by polling elsewhere) and exits at once.
+The caller is often a problem script without a main guard: `spawn` and `forkserver` would re-run
+it in every worker, and `fork` copies the whole caller.  So workers start from a fork server (or
+`spawn` where there is none) while the main module's `__file__` and `__spec__` are hidden, and
+each exits as soon as the process that started them dies, even by `kill -9` (`_end_with`).
 """
 
 from __future__ import annotations

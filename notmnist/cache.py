@@ -6,16 +6,12 @@ the result depends on: the archives' SHA-256 or the arrays' own bytes
 ([`fingerprint`][notmnist.cache.fingerprint]), the parameters, and the source of the modules that
 compute it ([`code_hash`][notmnist.cache.code_hash]); a stale entry is never read, only no longer used.
 
-Entries are written to a temporary folder and renamed into place, so a reader never sees half an
-entry.  Large arrays come back as read-only memory maps, shared through the page cache.  Nothing is
-ever unpickled.  Each entry's `manifest.json` gives every array's dtype and shape, and the SHA-256
-of those under [`CHECKSUM_BYTES`][notmnist.cache.CHECKSUM_BYTES]; an entry unlike its manifest is
-reported with a warning and rebuilt (bytes changed inside a large array of the right dtype and
-shape are not detected).
-
-A data folder that cannot be written to still works, without caching, with one warning per process.
-[`clear`][notmnist.cache.clear] removes entries and the temporary files and folders a killed process left
-(`.<name>.<random>.part`), and only names of the package's own making.
+Entries are written to a temporary folder and renamed into place; large arrays come back as
+read-only memory maps; nothing is ever unpickled.  Each entry's `manifest.json` gives every array's
+dtype and shape, and the SHA-256 of those under [`CHECKSUM_BYTES`][notmnist.cache.CHECKSUM_BYTES];
+an entry unlike it is rebuilt with a warning.  A data folder that cannot be written to still works,
+without caching.  [`clear`][notmnist.cache.clear] removes entries and what killed writes left, and
+only names of the package's own making.
 """
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ optionally with the validation and test sets sanitised as in problem 5, in one o
   Writing a pickle is safe; *loading* one from an untrusted source is not.
 - `npz` (the default): loads with `np.load(path, allow_pickle=False)`, without unpickling.
 
-`pickle.load` cannot read an `.npz`, so a name that says the other format is refused.  Provenance
-goes beside the file, in `<file>.provenance.json` ([`sidecar`][notmnist.export.sidecar]), not inside:
-learners treat the course's dict as exactly six arrays.  Every file is written atomically.
+A name that says the other format is refused.  Provenance goes beside the file, in
+`<file>.provenance.json` ([`sidecar`][notmnist.export.sidecar]), not inside: learners treat the
+course's dict as exactly six arrays.  Every file is written atomically.
 """
 
 from __future__ import annotations

@@ -60,7 +60,8 @@ def _counts_problem(counts: dict[str, int], subset: str) -> str | None:
 
 
 def read_letters(path: Path, sha256: str, subset: str, data_home=None) -> dict[str, np.ndarray]:
-    """The letters of `path` and the verdict on its counts, from the cache or read now.
+    """The letters of `path` and the verdict on its counts, from the cache or read now (an
+    `ArchiveError` if the read fails).
 
     Parameters
     ----------
@@ -72,11 +73,6 @@ def read_letters(path: Path, sha256: str, subset: str, data_home=None) -> dict[s
         Whose published counts it is compared with.
     data_home : path-like, optional
         Data folder of the cache.
-
-    Raises
-    ------
-    ArchiveError
-        The read failed (bad gzip CRC or length, truncated, not a tar).
     """
 
     def read() -> dict[str, np.ndarray]:
