@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import gzip
-import hashlib
 import io
 import json
 import logging
@@ -238,7 +237,8 @@ def write_standin(
     started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     # Incomplete from now on; the archives under these names are the stand-in's to replace.
-    _atomic_write(out_dir / MANIFEST, json.dumps({"writing": True, **key}).encode())
+    with atomic_write(out_dir / MANIFEST) as f:
+        f.write(json.dumps({"writing": True, **key}).encode())
     designs, plan = _plan(scale, seed, fonts)
     jobs = sorted({(d, li) for s in plan for li, L in enumerate(LETTERS) for _, d in plan[s][L] if d >= 0})
     log.info("rendering %d glyphs from %d fonts (scale %g, seed %d)", len(jobs), len(fonts), scale, seed)
@@ -252,7 +252,7 @@ def write_standin(
         **key,
         "fonts": len(fonts),
         "font_set": font_set or "all",
-        "archives": {s: {"size": p.stat().st_size, "sha256": _sha256(p)} for s, p in paths.items()},
+        "archives": {s: {"size": p.stat().st_size, "sha256": _sidefile.sha256(p)} for s, p in paths.items()},
         "counts": {s: {L: sum(d >= 0 for _, d in plan[s][L]) for L in LETTERS} for s in plan},
         "zero_byte": {
             s: [f"{ARCHIVES[s].top_folder}/{L}/{n}" for L in LETTERS for n, d in plan[s][L] if d < 0]
@@ -263,14 +263,10 @@ def write_standin(
         "generation_seconds": round(time.perf_counter() - started, 1),
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    _atomic_write(out_dir / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
+    with atomic_write(out_dir / MANIFEST) as f:
+        f.write((json.dumps(manifest, indent=2) + "\n").encode())
     log.info("wrote stand-in to %s in %.1f s", out_dir, manifest["generation_seconds"])
     return paths
-
-
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _damaged(paths: dict[str, Path], recorded) -> tuple[str, str] | None:
@@ -285,7 +281,7 @@ def _damaged(paths: dict[str, Path], recorded) -> tuple[str, str] | None:
             return path.name, "missing"
         if size != record.get("size"):
             return path.name, f"{size:,} bytes instead of {record.get('size')!r} (truncated or replaced)"
-        if _sha256(path) != record.get("sha256"):
+        if _sidefile.sha256(path) != record.get("sha256"):
             return path.name, "changed since it was written (SHA-256 differs)"
     return None
 
@@ -338,7 +334,9 @@ def _claim(paths: dict[str, Path], recorded: dict | None) -> None:
             )
         records = recorded.get("archives")
         record = records.get(subset) if isinstance(records, dict) else None
-        if recorded.get("writing") or (isinstance(record, dict) and _sha256(path) == record.get("sha256")):
+        if recorded.get("writing") or (
+            isinstance(record, dict) and _sidefile.sha256(path) == record.get("sha256")
+        ):
             continue
         moved = _sidefile.aside(path)
         log.warning("%s is not the stand-in its manifest describes; moved it to %s", path, moved)
@@ -373,9 +371,3 @@ def _tarinfo(name: str, data: bytes | None) -> tarfile.TarInfo:
     info.type, info.mode = (tarfile.DIRTYPE, 0o755) if data is None else (tarfile.REGTYPE, 0o644)
     info.size = len(data or b"")
     return info
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    with atomic_write(path) as f:
-        f.write(data)
-
