@@ -1,15 +1,10 @@
 """Find or download the notMNIST archives, verified, in the data folder.
 
-[`fetch`][notmnist.fetch.fetch] returns the path of a verified archive ([`notmnist.verify`][notmnist.verify]
-says what that means).  A file the user copied into the data folder is used without any network
-once it passes the same check as a download, the first time it is met.  Otherwise the mirrors are
-tried in registry order with pooch's `HTTPDownloader` (progress bar, finite timeouts); each
-download goes to a temporary file beside the target, is checked, and only then renamed, so a
-partial or wrong file never sits under the final name.  A wrong file found there is moved aside
-to `<name>.invalid` before downloading again; a folder, fifo or device is refused and left alone.
-
-When nothing works, [`DataUnavailable`][notmnist.fetch.DataUnavailable] is one line naming the
-file, every URL tried with what went wrong, and the path to drop the archive in by hand.
+A file copied into the data folder is used without any network once it passes the same check as
+a download ([`notmnist.verify`][notmnist.verify]).  Otherwise the mirrors are tried in turn; each
+download goes to a temporary file beside the target and is renamed only once checked.  A wrong file
+found there is moved aside to `<name>.invalid`; a folder, fifo or device is refused and left alone.
+When nothing works, [`DataUnavailable`][notmnist.fetch.DataUnavailable] names every URL tried.
 """
 
 from __future__ import annotations
@@ -35,7 +30,6 @@ TIMEOUT: tuple[float, float] = (10.0, 60.0)
 """Seconds to wait for a connection, and for the next bytes of a download."""
 
 _UNCHECKED = "size matches, contents not yet checked"
-
 _STANDIN_HINT = "or use the offline stand-in with NOTMNIST_SOURCE=standin"
 
 
@@ -84,7 +78,6 @@ def archive_status(subset: str, *, data_home: str | os.PathLike[str] | None = No
     Parameters
     ----------
     subset : {"large", "small"}
-        Which archive.
     data_home : str or PathLike, optional
         Data folder; see [`data_home`][notmnist.config.data_home].
     """
@@ -127,11 +120,6 @@ def fetch(
         found before its first use): None, or what is wrong (a download is then deleted and the
         next mirror tried; a file found is moved aside).  Default:
         [`notmnist.verify.contents_check`][notmnist.verify.contents_check].
-
-    Returns
-    -------
-    Path
-        `<data_home>/<file name>`, verified.
 
     Raises
     ------
