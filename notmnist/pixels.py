@@ -46,13 +46,10 @@ def _as_rows(images: np.ndarray, name: str = "images") -> np.ndarray:
     images = np.asarray(images)
     if images.ndim < 2:
         raise ValueError(
-            f"{name} must be an array of images with shape (N, height, width), "
-            f"got shape {images.shape}"
+            f"{name} must be an array of images with shape (N, height, width), got shape {images.shape}"
         )
     if not (images.dtype == np.uint8 or images.dtype.kind == "f"):
-        raise ValueError(
-            f"{name} must be uint8 grey levels or normalised floats, got dtype {images.dtype}"
-        )
+        raise ValueError(f"{name} must be uint8 grey levels or normalised floats, got dtype {images.dtype}")
     return np.ascontiguousarray(images.reshape(len(images), -1))
 
 
