@@ -118,7 +118,7 @@ def cached(model: LogisticRegression, *, blas_threads: int | None = _BLAS_THREAD
             return {name: getattr(model, f"{name}_") for name in _FITTED} | {"seconds": np.float64(seconds)}
 
         params = sorted((k, repr(v)) for k, v in model.get_params().items())
-        parts = (_cache.fingerprint(x, y), params, sklearn.__version__, _cache.code_hash(*_CODE))
+        parts = (_cache._fingerprint(x, y), params, sklearn.__version__, _cache.code_hash(*_CODE))
         arrays, hit = _cache.memo("logistic", parts, (*_FITTED, "seconds"), compute, data_home=data_home)
         if hit:
             for name in _FITTED:

@@ -75,17 +75,8 @@ def key(*parts) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:20]
 
 
-def fingerprint(*arrays: np.ndarray) -> str:
-    """SHA-256 of arrays' dtypes, shapes and bytes.
-
-    A read-only view of a cache entry is identified by its file, offset, shape, strides and dtype
-    instead (entries never change), so fingerprinting cached splits is free.
-
-    Parameters
-    ----------
-    *arrays : ndarray
-        Arrays of any dtype and shape, in order.
-    """
+def _fingerprint(*arrays: np.ndarray) -> str:
+    """SHA-256 of arrays' dtypes, shapes and bytes; of a read-only view of an entry, of where it lies."""
     digest = hashlib.sha256()
     for array in arrays:
         mapped = _entry_view(array)
@@ -255,28 +246,14 @@ def _size(entry: Path) -> int:
         return 0
 
 
-def entries(data_home=None) -> list[tuple[str, int]]:
-    """`(name, bytes)` of every entry, by name.
-
-    Parameters
-    ----------
-    data_home : str or PathLike, optional
-        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
-    """
+def _entries(data_home=None) -> list[tuple[str, int]]:
+    """`(name, bytes)` of every entry, by name."""
     root = config.data_home(data_home) / "cache"
     return [(e.name, _size(e)) for e in _listing(root) if _ENTRY_NAME.fullmatch(e.name) and _real_dir(e)]
 
 
-def leftovers(data_home=None) -> list[tuple[str, int]]:
-    """`(name, bytes)` of temporary folders and files (writes killed midway, or running right now).
-
-    Names are relative to the data folder: `cache/.<entry>.<random>.part`, `.<file>.<random>.part`.
-
-    Parameters
-    ----------
-    data_home : str or PathLike, optional
-        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
-    """
+def _leftovers(data_home=None) -> list[tuple[str, int]]:
+    """`(path in the data folder, bytes)` of temporary files and folders (writes killed or running)."""
     home = config.data_home(data_home)
     found = [e for e in _listing(home / "cache") if _PART_NAME.fullmatch(e.name) and _real_dir(e)]
     folders = [home, *(f for f in _listing(home / "standin") if _real_dir(f))]
@@ -287,8 +264,8 @@ def leftovers(data_home=None) -> list[tuple[str, int]]:
 
 def _foreign(home: Path) -> list[str]:
     """Names in `cache/` that the package did not make (never removed, only named)."""
-    ours = {name for name, _ in entries(home)}
-    ours |= {Path(name).name for name, _ in leftovers(home) if name.startswith("cache/")}
+    ours = {name for name, _ in _entries(home)}
+    ours |= {Path(name).name for name, _ in _leftovers(home) if name.startswith("cache/")}
     return [e.name for e in _listing(home / "cache") if e.name not in ours]
 
 
@@ -325,7 +302,7 @@ def clear(data_home=None) -> Cleared:
     """
     home = config.data_home(data_home)
     done = Cleared(foreign=_foreign(home))
-    groups = ((done.removed, entries(home), home / "cache"), (done.leftovers, leftovers(home), home))
+    groups = ((done.removed, _entries(home), home / "cache"), (done.leftovers, _leftovers(home), home))
     for group, items, base in groups:
         for name, size in items:
             entry = base / name

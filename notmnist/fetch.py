@@ -55,13 +55,8 @@ def _not_regular(path: Path) -> str | None:
 
 
 @dataclass(frozen=True)
-class ArchiveStatus:
-    """What the data folder holds for one archive (see [`archive_status`][notmnist.fetch.archive_status]).
-
-    Whether a file is `present` at `path`, its `size` (None when absent) against the
-    `expected_size`; whether it is `verified` ([`notmnist.verify`][notmnist.verify]), and if not,
-    the `problem` (`"not in the data folder"`, `"size matches, contents not yet checked"`, ...).
-    """
+class _ArchiveStatus:
+    """What the data folder holds for one archive, and if it is not verified, the `problem`."""
 
     subset: str
     path: Path
@@ -72,22 +67,15 @@ class ArchiveStatus:
     problem: str | None
 
 
-def archive_status(subset: str, *, data_home: str | os.PathLike[str] | None = None) -> ArchiveStatus:
-    """Describe the archive of `subset` in the data folder, without any network.
-
-    Parameters
-    ----------
-    subset : {"large", "small"}
-    data_home : str or PathLike, optional
-        Data folder; see [`data_home`][notmnist.config.data_home].
-    """
+def _archive_status(subset: str, *, data_home: str | os.PathLike[str] | None = None) -> _ArchiveStatus:
+    """Describe the archive of `subset` in the data folder, without any network."""
     info = archive_info(subset)
     path = config.data_home(data_home) / info.filename
     other = _not_regular(path)
     if other:
-        return ArchiveStatus(subset, path, True, None, info.size, False, f"a {other}, not a regular file")
+        return _ArchiveStatus(subset, path, True, None, info.size, False, f"a {other}, not a regular file")
     if not path.is_file():
-        return ArchiveStatus(subset, path, False, None, info.size, False, "not in the data folder")
+        return _ArchiveStatus(subset, path, False, None, info.size, False, "not in the data folder")
     problem = file_problem(path, info.size)
     if problem is None:
         checked = _sidefile.verification(path)
@@ -95,7 +83,7 @@ def archive_status(subset: str, *, data_home: str | os.PathLike[str] | None = No
             problem = _UNCHECKED
         elif not checked[0]:
             problem = f"contents failed verification: {checked[1]}"
-    return ArchiveStatus(subset, path, True, path.stat().st_size, info.size, problem is None, problem)
+    return _ArchiveStatus(subset, path, True, path.stat().st_size, info.size, problem is None, problem)
 
 
 def fetch(

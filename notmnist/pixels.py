@@ -53,20 +53,8 @@ def _as_rows(images: np.ndarray, name: str = "images") -> np.ndarray:
     return np.ascontiguousarray(images.reshape(len(images), -1))
 
 
-def grey_levels(images: np.ndarray, name: str = "images", index: np.ndarray | None = None) -> np.ndarray:
-    """Images (or rows `index` of them) as float32 grey levels 0 to 255, shape `(n, pixels)`.
-
-    Normalised 8-bit pixels are rounded back to exact integers, so that sums of squared or
-    absolute differences of them are exact in float32 up to 2**24; other floats are only scaled.
-
-    Parameters
-    ----------
-    images : ndarray of uint8 or float, shape (N, H, W) or (N, pixels)
-    name : str
-        What to call the array in an error message.
-    index : ndarray of int, optional
-        Rows to convert; default all.
-    """
+def _grey_levels(images: np.ndarray, name: str = "images", index: np.ndarray | None = None) -> np.ndarray:
+    """Rows `index` (default all) as float32 grey levels, shape `(n, pixels)`; normalised 8-bit ones exact."""
     rows = _as_rows(images, name)
     index = np.arange(len(rows)) if index is None else np.asarray(index)
     out = np.empty((len(index), rows.shape[1]), np.float32)

@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import cache as _cache
 from ..pixels import _as_rows as _rows
-from ..pixels import grey_levels as _grey
+from ..pixels import _grey_levels as _grey
 from .exact import _identity
 
 log = logging.getLogger(__name__)
@@ -235,7 +235,7 @@ def near_duplicates(
         pairs = _near_duplicates(rows_q, rows_r, float(threshold), metric)
         return {name: np.asarray(getattr(pairs, name)) for name in fields}
 
-    parts = (_cache.fingerprint(rows_q, rows_r), metric, float(threshold), _cache.code_hash(*_CODE))
+    parts = (_cache._fingerprint(rows_q, rows_r), metric, float(threshold), _cache.code_hash(*_CODE))
     arrays, _ = _cache.memo("near", parts, fields, search)
     return NearPairs(
         **{name: arrays[name] for name in fields[:-1]},
@@ -313,7 +313,7 @@ def nearest_neighbours(
     def search() -> dict[str, np.ndarray]:
         return dict(zip(("distance", "index"), _nearest_neighbours(rows_q, rows_r, k, metric)))
 
-    parts = (_cache.fingerprint(rows_q, rows_r), k, metric, _cache.code_hash(*_CODE))
+    parts = (_cache._fingerprint(rows_q, rows_r), k, metric, _cache.code_hash(*_CODE))
     arrays, _ = _cache.memo("neighbours", parts, ("distance", "index"), search)
     return arrays["distance"], arrays["index"]
 
