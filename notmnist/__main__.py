@@ -66,7 +66,6 @@ def _count(name: str, minimum: int):
             raise argparse.ArgumentTypeError(f"expected {name} of at least {minimum}, got {value}")
         return value
 
-    parse.__name__ = name
     return parse
 
 
