@@ -48,10 +48,7 @@ _LABEL_OF_BYTE[_LETTER_BYTES] = np.arange(len(LETTERS))
 
 
 class ArchiveError(NotMNISTError):
-    """An archive cannot be read as a notMNIST archive (truncated, not gzip, bad layout).
-
-    `error.reason` says only what is wrong with the file, without the path or advice.
-    """
+    """An archive cannot be read as a notMNIST archive; `reason`: what is wrong, without path or advice."""
 
     def __init__(self, message: str, reason: str | None = None):
         super().__init__(message)
@@ -260,11 +257,8 @@ class _Rules:
         return _LABEL[parts[1]], name, data
 
     def images(self, block: Block) -> np.ndarray:
-        """Which members of `block` these rules decode, from their name fields at once.
-
-        True only where `__call__` says "decode": a regular file `<top>/<letter>/<file>` in ASCII,
-        `<file>` neither empty nor hidden.  A False member may be an image still: ask `__call__`.
-        """
+        """Which members of `block` are `<top>/<letter>/<file>` images by their name fields alone (the
+        rest may be images still: ask `__call__`)."""
         if self.top is None or not self.top.isascii() or len(self.top) + 4 > 100:
             return np.zeros(len(block), bool)
         top = np.frombuffer(self.top.encode() + b"/", np.uint8)

@@ -104,8 +104,7 @@ def course_arrays(splits: Splits, *, clean: Sanitised | None = None) -> dict[str
 
 
 def _provenance(splits: Splits, arrays: dict[str, np.ndarray], clean: Sanitised | None, threshold) -> dict:
-    """Where the arrays come from (the splits' provenance and summary), their layout and counts, and
-    whether and how the validation and test sets were sanitised (with `threshold`): a JSON-able dict."""
+    """The JSON record of an export: the splits' provenance, the arrays' layout and counts, the sanitising."""
     record = splits.provenance.to_dict() if splits.provenance is not None else {}
     record["summary"] = splits.provenance.summary() if splits.provenance is not None else None
     record["layout"] = {
