@@ -68,17 +68,13 @@ class _Inflater:
 
     def skip(self, n: int, need: int) -> None:
         """Pass over `n` bytes without keeping them; TarStreamError if the stream ends before `need`."""
-        done = 0
-        while done < n:
-            if self._pos == len(self._buf):
-                if self._eof:
-                    break
-                self._buf, self._pos = b"", 0
-                self._refill()
-                continue
-            take = min(n - done, len(self._buf) - self._pos)
-            self._pos += take
-            done += take
+        done = min(n, len(self._buf) - self._pos)
+        self._pos += done
+        while done < n and not self._eof:
+            self._buf, self._pos = b"", 0
+            self._refill()
+            self._pos = min(n - done, len(self._buf))
+            done += self._pos
         if done < need:
             raise TarStreamError(_TRUNCATED)
 

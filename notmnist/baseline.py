@@ -220,15 +220,8 @@ class OverlapGap:
     by `w`.  Unlike `difference ± 2 standard errors`, it stays honest for a handful of
     dropped images that are all right or all wrong.
 
-    Attributes
-    ----------
-    difference : float
-        Raw minus sanitised accuracy.
-    low, high : float
-        The 95 % interval of `difference` (the dropped share held fixed).
-    accuracy_kept, accuracy_dropped : float
-        Accuracy on the kept and on the dropped images (`nan` for an empty group).
-    n_kept, n_dropped : int
+    `low` and `high` bound the 95 % interval of the `difference` (the dropped share held fixed);
+    `accuracy_kept` and `accuracy_dropped`, on `n_kept` and `n_dropped` images, are `nan` for none.
     """
 
     difference: float
