@@ -284,16 +284,16 @@ def machine() -> str:
             f"{platform.platform(terse=True)}")
 
 
-def page(argv: list[str], data: str, table: list[str], fidelity: tuple[str, str] | None) -> str:
+def page(argv: list[str], data: str, table: list[str], fidelity: tuple[str, str] | None, load: str) -> str:
     """The Markdown page ``--write`` saves."""
     method = " ".join(__doc__.split("\n\n")[3].split()).replace("``", "`")
     command = shlex.join(["benchmarks/run.py", *argv])
+    bench = "" if argv == ["--write", "benchmarks/README.md"] else " (`make bench` runs it without options)"
     parts = [
         "# Benchmarks",
-        f"Written by `{command}` (`make bench` runs `benchmarks/run.py --write benchmarks/README.md`) "
-        f"on {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC. "
+        f"Written by `{command}`{bench} on {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC. "
         "Run it again rather than editing this page.",
-        f"- machine: {machine()}\n- data: {data.removeprefix('Data: ')}",
+        f"- machine: {machine()}\n- load: {load}\n- data: {data.removeprefix('Data: ')}",
         "## Speed",
         f"Each row runs our code and a baseline on the same data in the same run (medians). {method} "
         "Times on a shared machine wander from run to run: compare the ratios within a run.",
@@ -323,6 +323,7 @@ def main(argv=None) -> int:
         help="with --write: arguments of benchmarks/fidelity.py, or 'none' (default: %(default)s)",
     )
     args = parser.parse_args(argv)
+    load_before = os.getloadavg()[0]
     if args.scale:
         os.environ["NOTMNIST_STANDIN_SCALE"] = str(args.scale)
     from notmnist import dataset
@@ -353,7 +354,8 @@ def main(argv=None) -> int:
         if args.fidelity != "none":
             fidelity = (args.fidelity, fidelity_table(args.fidelity))
             print("\n" + fidelity[1])
-        text = page(sys.argv[1:] if argv is None else list(argv), data, table, fidelity)
+        load = f"{load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end (1-minute load average)"
+        text = page(sys.argv[1:] if argv is None else list(argv), data, table, fidelity, load)
         partial = args.write.with_name(f".{args.write.name}.part")
         partial.write_text(text, encoding="utf-8")
         partial.replace(args.write)
