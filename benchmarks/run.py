@@ -288,7 +288,8 @@ def page(argv: list[str], data: str, table: list[str], fidelity: tuple[str, str]
     """The Markdown page ``--write`` saves."""
     method = " ".join(__doc__.split("\n\n")[3].split()).replace("``", "`")
     command = shlex.join(["benchmarks/run.py", *argv])
-    bench = "" if argv == ["--write", "benchmarks/README.md"] else " (`make bench` runs it without options)"
+    make = ["--write", "benchmarks/README.md"]
+    bench = "" if argv == make else f" (`make bench` runs it with `{shlex.join(make)}`)"
     parts = [
         "# Benchmarks",
         f"Written by `{command}`{bench} on {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC. "
