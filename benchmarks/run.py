@@ -258,12 +258,14 @@ def row_site(args, src, splits):
 
 
 def fidelity_table(args: str) -> str:
-    """Run ``benchmarks/fidelity.py ARGS``; its Markdown table (and the line above it), as printed.
-
-    Output without a Markdown table is kept whole, as a text block.
-    """
+    """Run ``benchmarks/fidelity.py ARGS``; its table as :func:`printed_table` keeps it."""
     command = [sys.executable, str(ROOT / "benchmarks" / "fidelity.py"), *shlex.split(args)]
-    lines = subprocess.run(command, check=True, cwd=ROOT, capture_output=True, text=True).stdout.splitlines()
+    return printed_table(subprocess.run(command, check=True, cwd=ROOT, capture_output=True, text=True).stdout)
+
+
+def printed_table(output: str) -> str:
+    """A command's Markdown table and the line above it, as printed; other output whole, as a text block."""
+    lines = output.splitlines()
     table = [i for i, line in enumerate(lines) if line.startswith("|")]
     if not table:
         return "```text\n" + "\n".join(lines).strip("\n") + "\n```"
