@@ -40,7 +40,6 @@ from mkdocs.exceptions import PluginError
 log = logging.getLogger("mkdocs.plugins.notmnist")
 
 RESULTS_SUBDIR = Path("generated") / "results"  # inside docs_dir
-BLOCK = re.compile(r"\{\{\s*data\.(?P<name>[a-z_]+)\s*\}\}")
 
 # mkdocs-gallery's static files for what the site does not use: binder badges, pandas tables,
 # HTML reprs (capture_repr is empty), and the pictures of failed or figure-less examples (a
@@ -170,12 +169,10 @@ def on_page_markdown(markdown, page, config, files):
         config["copyright"] = f"This build ran on: {summary.removeprefix('Data: ')}"
     if ONLY.search(markdown):
         markdown = only_for(markdown, _provenance(where).get("source"))
-    if BLOCK.search(markdown):
-        markdown = BLOCK.sub(lambda m: _block(m["name"], where), markdown)
     if "{{" not in markdown:
         return markdown
     try:
-        return results.fill(markdown, _results(), where)
+        return results.fill(markdown, _results(), where, data=lambda name: _block(name, where))
     except results.PlaceholderError as exc:
         raise PluginError(str(exc)) from exc
 
@@ -276,12 +273,12 @@ _MODULE_ROW = re.compile(r"^\| \[`notmnist\.(?P<name>\w+)`\].*\|$", re.M)
 def _modules_in_import_order(markdown: str, where: str) -> str:
     """Order the reference index's module rows so that none imports a later one (as its text says).
 
-    The imports are read from the source by :func:`notmnist.cache.package_imports`, function
+    The imports are read from the source by :func:`notmnist._imports.package_imports`, function
     bodies included; a module not in the table (``_io``, ...) passes its imports on to its
     importers.  Among modules free to go first, the table's written order wins.
     """
     import notmnist
-    from notmnist.cache import package_imports
+    from notmnist._imports import package_imports
 
     rows = {m["name"]: m[0] for m in _MODULE_ROW.finditer(markdown)}
     package = Path(notmnist.__file__).parent
@@ -330,6 +327,7 @@ def _provenance(where: str) -> dict[str, Any]:
 
 
 def _block(name: str, where: str) -> str:
+    """The Markdown of the data page's ``{{ data.<name> }}`` block."""
     from notmnist import fidelity, results
 
     prov = _provenance(where)

@@ -1,10 +1,8 @@
 """Command line: `python -m notmnist fetch | inspect | prepare | export | standin | info | clear-cache`.
 
-The CLI prints; the library only logs.  A user mistake or a bad file ends in
-one line on stderr (`notmnist: error: ...`) and a non-zero exit status, never
-a traceback; a bad option value names the option.  Output cut short by the
-reader (`info | head -1`) ends quietly with status 141, as Unix tools killed
-by SIGPIPE do.
+The CLI prints; the library only logs.  A user mistake or a bad file ends in one line on stderr
+(`notmnist: error: ...`) and status 1, never a traceback.  Output cut short by the reader
+(`info | head -1`) ends quietly with status 141, as Unix tools killed by SIGPIPE do.
 """
 
 from __future__ import annotations
@@ -19,6 +17,7 @@ from pathlib import Path
 
 from ._text import plural
 from ._version import __version__
+from .config import SOURCES
 from .errors import NotMNISTError
 from .registry import SUBSETS
 
@@ -46,17 +45,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _broken_pipe() -> int:
-    """The reader went away: say nothing more, and let nothing flush into the closed pipe."""
+    """The reader went away: let nothing flush into the closed pipe."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):
         pass
-    return 141  # 128 + SIGPIPE, what a Unix tool killed by the broken pipe returns
+    return 141  # 128 + SIGPIPE
 
 
 def _count(name: str, minimum: int):
-    """An argparse type: an integer of at least `minimum` (the option is named by argparse)."""
+    """An argparse type: an integer of at least `minimum`."""
 
     def parse(text: str) -> int:
         try:
@@ -72,7 +71,7 @@ def _count(name: str, minimum: int):
 
 
 def _split_size(text: str) -> int:
-    """An argparse type: a positive multiple of 10 (one tenth per letter)."""
+    """An argparse type: a positive multiple of 10."""
     value = _count("a split size", 10)(text)
     if value % 10:
         raise argparse.ArgumentTypeError(
@@ -83,8 +82,6 @@ def _split_size(text: str) -> int:
 
 def _printable(text: str) -> str:
     """`text` with control characters (escape codes, newlines, ...) as backslash escapes."""
-    if text.isprintable():
-        return text
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
@@ -109,38 +106,26 @@ def _parser() -> argparse.ArgumentParser:
         return p
 
     def data_home(p):
-        p.add_argument(
-            "--data-home",
-            metavar="DIR",
-            help="data folder (default: $NOTMNIST_DATA_DIR, else the platform cache)",
-        )
+        help = "data folder (default: $NOTMNIST_DATA_DIR, else the platform cache)"
+        p.add_argument("--data-home", metavar="DIR", help=help)
+
+    def source(p):
+        p.add_argument("--source", choices=SOURCES, help="default: $NOTMNIST_SOURCE, else auto")
 
     p = command("fetch", _fetch, "download (or find) the real archives and verify their contents")
-    p.add_argument(
-        "subset",
-        nargs="*",
-        default=list(SUBSETS),
-        metavar="SUBSET",
-        help="large and/or small (default: both)",
-    )
+    subsets = "large and/or small (default: both)"
+    p.add_argument("subset", nargs="*", default=list(SUBSETS), metavar="SUBSET", help=subsets)
     data_home(p)
 
     p = command("inspect", _inspect, "count, check and summarise the images of one archive")
     p.add_argument("archive", type=Path, help="a notMNIST .tar.gz")
     p.add_argument(
-        "--jobs",
-        type=_count("a number of processes", 1),
-        default=None,
-        help="decoding processes (default: all cores)",
+        "--jobs", type=_count("a number of processes", 1), help="decoding processes (default: all cores)"
     )
 
     p = command("prepare", _prepare, "build (or load) the normalised train/valid/test splits")
-    p.add_argument(
-        "--source", choices=["auto", "real", "standin"], help="default: $NOTMNIST_SOURCE, else auto"
-    )
-    p.add_argument(
-        "--seed", type=_count("a seed", 0), default=None, help="seed of the shuffles (default: 133)"
-    )
+    source(p)
+    p.add_argument("--seed", type=_count("a seed", 0), help="seed of the shuffles (default: 133)")
     for split in ("train", "valid", "test"):
         p.add_argument(f"--{split}", type=_split_size, metavar="N", help=f"{split} size (multiple of 10)")
     data_home(p)
@@ -148,24 +133,21 @@ def _parser() -> argparse.ArgumentParser:
     from .config import DEFAULT_STANDIN_SCALE
     from .export import COURSE_FILE, SIDECAR_SUFFIX
 
-    p = command(
-        "export",
-        _export,
-        f"write the splits as the six arrays of the course's {COURSE_FILE}, for assignments 2 to 4",
-    )
+    help = f"write the splits as the six arrays of the course's {COURSE_FILE}, for assignments 2 to 4"
+    p = command("export", _export, help)
+    share = "a tenth" if DEFAULT_STANDIN_SCALE == 0.1 else f"{DEFAULT_STANDIN_SCALE:g} times"
     p.description = (
         "Write the train, valid and test splits the site shows as the six arrays of the course's "
         f"{COURSE_FILE} (train_dataset, train_labels, ...), and their provenance beside them in "
         f"<file>{SIDECAR_SUFFIX}. For the course's notebooks: --format pickle, which writes "
         f"{COURSE_FILE}. On the stand-in (no real archives in the data folder) the splits are "
-        f"{_standin_share(DEFAULT_STANDIN_SCALE)} of the course's size: train / valid / test "
+        f"{share} of the course's size: train / valid / test "
         f"{_sizes(DEFAULT_STANDIN_SCALE)} against {_sizes(1.0)}; NOTMNIST_STANDIN_SCALE=1 renders a "
         "stand-in of the course's size, and 'python -m notmnist fetch' gets the real archives."
     )
     p.add_argument(
         "--out",
         type=Path,
-        default=None,
         metavar="PATH",
         help="file, or folder for notMNIST.npz, notMNIST.pickle or notMNIST_sanitised.* (default: the "
         f"current folder); an existing file is replaced. --out {COURSE_FILE} with --sanitised gives "
@@ -180,23 +162,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--format",
         choices=["npz", "pickle"],
-        default=None,
         help=f"pickle: the course's {COURSE_FILE}, for its notebooks (pickle.load); npz: for your own "
         "code, loads with np.load(path, allow_pickle=False). Default: from PATH's suffix, else npz. "
         "Writing a pickle is safe; loading one from an untrusted source is not",
     )
-    p.add_argument(
-        "--source", choices=["auto", "real", "standin"], help="default: $NOTMNIST_SOURCE, else auto"
-    )
+    source(p)
     data_home(p)
     p = command("standin", _standin, "render the offline stand-in archives from fonts")
-    p.add_argument(
-        "--scale", type=float, default=None, help="1.0 = the real counts (default: the site's scale)"
-    )
+    p.add_argument("--scale", type=float, help="1.0 = the real counts (default: the site's scale)")
     p.add_argument("--seed", type=_count("a seed", 0), default=0)
-    p.add_argument(
-        "--out", type=Path, default=None, help="folder (default: <data home>/standin/scale-S-seed-N)"
-    )
+    p.add_argument("--out", type=Path, help="folder (default: <data home>/standin/scale-S-seed-N)")
     p.add_argument("--report", action="store_true", help="print fidelity statistics next to the real ones")
     data_home(p)
 
@@ -212,11 +187,10 @@ def _clear_cache(args) -> int:
     from . import cache
 
     done = cache.clear(args.data_home)
-    line = f"removed {len(done.removed)} cache entries, {sum(size for _, size in done.removed) / 1e6:.1f} MB"
+    line = f"removed {len(done.removed)} cache entries, {_mb(done.removed)}"
     if done.leftovers:
-        size = sum(size for _, size in done.leftovers)
         n = len(done.leftovers)
-        line += f", and {n} temporary files and folders of interrupted writes, {size / 1e6:.1f} MB"
+        line += f", and {n} temporary files and folders of interrupted writes, {_mb(done.leftovers)}"
     print(line)
     if done.foreign:
         print(f"left alone (not made by notmnist): {', '.join(_printable(n) for n in done.foreign)}")
@@ -225,6 +199,11 @@ def _clear_cache(args) -> int:
         print(f"notmnist: error: could not remove {len(done.failed)} cache entries: {names}", file=sys.stderr)
         return 1
     return 0
+
+
+def _mb(named: list[tuple[str, int]]) -> str:
+    """The total size of `(name, bytes)` pairs, in MB."""
+    return f"{sum(size for _, size in named) / 1e6:.1f} MB"
 
 
 def _fetch(args) -> None:
@@ -237,7 +216,8 @@ def _fetch(args) -> None:
 
 def _inspect(args) -> None:
     from .archive import read_archive
-    from .duplicates import exact_groups, near_constant
+    from .duplicates import exact_groups
+    from .pixels import near_constant
 
     start = time.perf_counter()
     letters = read_archive(args.archive, n_jobs=args.jobs)
@@ -246,18 +226,16 @@ def _inspect(args) -> None:
         f"{args.archive.name}: {len(letters):,} readable images, {len(letters.skipped):,} skipped "
         f"(read in {seconds:.1f} s)"
     )
-    print()
-    print("letter  images")
+    print("\nletter  images")
     for letter, n in letters.counts.items():
         print(f"{letter:>6}  {n:>6,}")
-    print()
-    print(f"skipped members: {len(letters.skipped):,}")
+    print(f"\nskipped members: {len(letters.skipped):,}")
     for s in letters.skipped:
         print(f"  {_printable(s.member)}: {_printable(s.reason)}")
     groups = exact_groups(letters.images)
-    print()
     print(
-        f"exact duplicates: {plural(groups.n_groups, 'group')} holding {plural(groups.n_images, 'image')} "
+        f"\nexact duplicates: {plural(groups.n_groups, 'group')} holding "
+        f"{plural(groups.n_images_in_groups, 'image')} "
         f"({plural(groups.n_redundant, 'redundant copy', 'redundant copies')})"
     )
     blank = near_constant(letters.images)
@@ -268,22 +246,14 @@ def _prepare(args) -> None:
     from .dataset import DEFAULT_SEED, load_splits
 
     sizes = {k: getattr(args, k) for k in ("train", "valid", "test") if getattr(args, k) is not None}
-    splits = load_splits(
-        source=args.source,
-        data_home=args.data_home,
-        seed=DEFAULT_SEED if args.seed is None else args.seed,
-        sizes=sizes or None,
-    )
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    splits = load_splits(source=args.source, data_home=args.data_home, seed=seed, sizes=sizes or None)
     print(splits.provenance.summary())
     for name, (images, _labels) in splits.sets.items():
         print(
             f"{name:>5}: {images.shape[0]:>7,} images {images.dtype} {tuple(images.shape[1:])}, "
             f"mean {images.mean():+.3f}, std {images.std():.3f}"
         )
-
-
-def _standin_share(scale: float) -> str:
-    return "a tenth" if scale == 0.1 else f"{scale:g} times"
 
 
 def _sizes(scale: float) -> str:
@@ -324,8 +294,7 @@ def _export(args) -> None:
 
 
 def _standin(args) -> None:
-    from .dataset import standin_fonts, standin_scale
-    from .fetch import data_home
+    from .config import data_home, standin_fonts, standin_scale
     from .fidelity import cell
     from .fidelity import report as fidelity_report
     from .standin import write_standin
@@ -343,8 +312,7 @@ def _standin(args) -> None:
     if args.report:
         rows = fidelity_report(paths)
         width = max(len(r.label) for r in rows)
-        print()
-        print(f"{'statistic':<{width}}  {'real':>10}  {'stand-in':>10}")
+        print(f"\n{'statistic':<{width}}  {'real':>10}  {'stand-in':>10}")
         for row in rows:
             real, ours = cell(row.real, row.key), cell(row.standin, row.key)
             print(f"{row.label:<{width}}  {real:>10}  {ours:>10}")
@@ -352,7 +320,8 @@ def _standin(args) -> None:
 
 def _info(args) -> None:
     from . import cache
-    from .fetch import archive_status, data_home
+    from .config import data_home
+    from .fetch import archive_status
 
     home = data_home(args.data_home)
     print(f"data folder: {home}")
@@ -360,28 +329,24 @@ def _info(args) -> None:
         st = archive_status(subset, data_home=home)
         state = "verified (size, gzip CRC and length, per-letter counts)" if st.verified else st.problem
         print(f"  {st.path.name}: {state}")
-    standins = (
-        sorted(p for p in (home / "standin").glob("*") if p.is_dir()) if (home / "standin").exists() else []
-    )
+    standins = sorted(p for p in (home / "standin").glob("*") if p.is_dir())
     print(f"stand-in folders: {len(standins)}")
     for folder in standins:
         size = sum(f.stat().st_size for f in folder.glob("*.tar.gz"))
         print(f"  {folder.name}: {size / 1e6:.1f} MB")
     entries = cache.entries(home)
-    total = sum(size for _, size in entries) / 1e6
-    print(f"cache: {plural(len(entries), 'entry', 'entries')}, {total:.1f} MB")
+    print(f"cache: {plural(len(entries), 'entry', 'entries')}, {_mb(entries)}")
     for name, size in entries:
         print(f"  {name}: {size / 1e6:.1f} MB")
     leftovers = cache.leftovers(home)
     if leftovers:
-        size = sum(size for _, size in leftovers)
         print(
             f"temporary files and folders (writes interrupted, or running now): {len(leftovers)}, "
-            f"{size / 1e6:.1f} MB; clear-cache removes them"
+            f"{_mb(leftovers)}; clear-cache removes them"
         )
         for name, size in leftovers:
             print(f"  {_printable(name)}: {size / 1e6:.1f} MB")
-    foreign = cache.foreign(home)
+    foreign = cache._foreign(home)
     if foreign:
         print(f"not made by notmnist, left alone in cache/: {', '.join(_printable(n) for n in foreign)}")
 

@@ -1,14 +1,8 @@
 """PNG members in batches: how the walk of an archive fills a batch, and how a worker decodes one.
 
-A batch is one bytes object and a few arrays, not a list of members: the
-bytes hold the members' contents, and the arrays say where each starts, its
-size, its label and its name.  A bulk run of the tar
-(`notmnist._tarstream.Block`) becomes a batch that points into the
-inflated tar itself, with no work per member; it joins the batch being
-filled as a compact copy of just its members' contents (`compact`),
-so a batch never keeps the tar alive, and sending one to a worker process is
-one copy of about 1.7 MB per 4,096 glyphs, not the pickling of thousands of
-small objects.
+A batch is one bytes object and a few arrays (start, size, label, name of each member), so sending
+one to a worker is one copy.  A bulk run of the tar joins the batch being filled as a compact copy
+of its members' contents, so a batch never keeps the inflated tar alive.
 """
 
 from __future__ import annotations
@@ -27,21 +21,10 @@ _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 @dataclass
 class Batch:
-    """Members to decode.
+    """Members to decode: their contents in `data`, at `starts` (int64), of `sizes`, with `labels`.
 
-    Attributes
-    ----------
-    data : bytes or memoryview
-        Holds the members' contents (and possibly other bytes between them).
-    starts, sizes : ndarray of int64, shape (n,)
-        Where each member's content starts in `data`, and its length.
-    labels : ndarray of int64, shape (n,)
-        Class of each member.
-    names : ndarray of bytes, shape (n,)
-        Member names, UTF-8; a name that NumPy would not keep exactly (one
-        ending in NUL) is in `exact`.
-    exact : dict of int to str
-        Names by position, for those not exactly in `names`.
+    `names` holds the member names (UTF-8 bytes); `exact` those NumPy would not keep exactly
+    (ending in NUL), by position.
     """
 
     data: bytes | memoryview
@@ -87,12 +70,7 @@ def batch_of(members: list[tuple[int, str, bytes]]) -> Batch:
 
 
 def compact(batch: Batch) -> Batch:
-    """`batch` with only its members' contents, back to back, in a bytes object of its own.
-
-    A batch cut from a bulk run refers to the whole chunk of tar it came
-    from; a compact one holds just what it decodes, so a batch waiting to be
-    filled never keeps chunks alive (nor sends them to a worker).
-    """
+    """`batch` with only its members' contents, back to back, in a bytes object of its own."""
     data = batch.data
     size = int(batch.sizes.sum())
     starts = np.cumsum(batch.sizes) - batch.sizes
@@ -130,12 +108,12 @@ class Batcher:
         self._loose: list[tuple[int, str, bytes]] = []  # members met one at a time, not yet a part
         self._count = self._bytes = 0
 
-    def add(self, label: int, name: str, data: bytes) -> Batch | None:
-        """Add one member; return a full batch, if this filled one."""
+    def add(self, label: int, name: str, data: bytes) -> list[Batch]:
+        """Add one member; return the batch it filled, if any."""
         self._loose.append((label, name, data))
         self._count += 1
         self._bytes += len(data)
-        return self._take() if self._full() else None
+        return [self._take()] if self._full() else []
 
     def add_batch(self, batch: Batch) -> list[Batch]:
         """Add the members of `batch`, in order; return the batches they filled."""
@@ -153,9 +131,9 @@ class Batcher:
                 full.append(self._take())
         return full
 
-    def rest(self) -> Batch | None:
-        """The last, partly filled batch, or None."""
-        return self._take() if self._count else None
+    def rest(self) -> list[Batch]:
+        """The last, partly filled batch, if any."""
+        return [self._take()] if self._count else []
 
     def _full(self) -> bool:
         return self._count >= self.max_members or self._bytes >= self.max_bytes
@@ -173,13 +151,11 @@ class Batcher:
 
 
 def decode_batch(batch: Batch):
-    """Decode a batch of PNG members; return labels, names, images, failures.
+    """Decode a batch of PNG members: labels, names (bytes, in their letter folder), images, and
+    `(member name, reason)` failures.
 
-    The common case (28x28 8-bit greyscale) is decoded in bulk by
-    `notmnist._png.decode_grey`; anything else goes through Pillow, which
-    either reads it as 28x28 greyscale or says why it is unusable.  `names`
-    are the member names relative to their letter folder (bytes), `failures`
-    `(member name, reason)` pairs.
+    The common case (28x28 8-bit greyscale) is decoded in bulk by `_png.decode_grey`; Pillow reads
+    anything else as 28x28 greyscale or says why it is unusable.
     """
     data = batch.data
     blobs = [data[s : s + n] for s, n in zip(batch.starts.tolist(), batch.sizes.tolist())]
@@ -197,18 +173,13 @@ def decode_batch(batch: Batch):
     return batch.labels[keep], np.array(names)[keep], images[keep], failures
 
 
-def decode_members(members: list[tuple[int, str, bytes]]):
-    """`decode_batch` of `(label, name, data)` members."""
-    return decode_batch(batch_of(members))
-
-
 def decode_with_pillow(data: bytes) -> tuple[np.ndarray | None, str | None]:
     """Pixels of a 28x28 8-bit greyscale image, or the reason it is not one."""
     if not data:
         return None, "empty file (0 bytes)"
     if not data.startswith(_PNG_MAGIC):
         return None, "not a PNG file (cannot identify image file)"
-    # Imported only now: a worker that meets no odd file never pays for importing Pillow.
+    # Imported only now: a worker that meets no odd file never imports Pillow.
     from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
     try:

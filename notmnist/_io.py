@@ -1,29 +1,28 @@
 """Atomic file writes: a reader never sees a half-written file under its final name.
 
-Every cache, archive and result file of the package is written through
-`atomic_write`: the data goes to a uniquely named temporary file in the
-same folder, which is renamed over the target only once it is complete, and
-removed on any error (Ctrl-C included).  Two processes writing the same target
-at once both succeed; the last rename wins, and either version is complete.
-Every file the package writes gets the same mode, `file_mode` (0644 under
-the usual umask 022), and every folder `folder_mode`.  Only a regular
-file is ever replaced: a folder, fifo, device or symbolic link under the
-target's name is refused (`NotAFile`), and files the package reads are
-opened without blocking on a fifo (`open_regular`).
+`atomic_write` writes to a uniquely named temporary file beside the target, renamed over it only
+once complete and removed on any error (Ctrl-C included); of two processes writing one target, the
+last rename wins.  Files get `file_mode` (0644 under umask 022), folders `folder_mode`.  Only a
+regular file is ever replaced (`NotAFile` otherwise), and files are read without blocking on a fifo
+(`open_regular`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
 from .errors import NotMNISTError
+
+log = logging.getLogger(__name__)
 
 _KINDS = {
     stat.S_IFDIR: "folder", stat.S_IFIFO: "fifo (named pipe)", stat.S_IFCHR: "character device",
@@ -32,7 +31,7 @@ _KINDS = {
 
 
 class NotAFile(NotMNISTError, OSError):
-    """A path where the package expects a regular file holds something else (folder, fifo, device, link)."""
+    """A path where the package expects a regular file holds something else (folder, fifo, link...)."""
 
     def __init__(self, message: str):
         super().__init__(message)
@@ -58,11 +57,8 @@ def check_replaceable(path: str | os.PathLike) -> None:
 
 
 def open_regular(path: str | os.PathLike, *, streams: bool = False) -> IO[bytes]:
-    """Open `path` for reading without blocking on a fifo; `NotAFile` unless a regular file.
-
-    With `streams=True` a pipe, fifo or character device is accepted too (to be read once, in order);
-    a fifo without a writer then reads as empty instead of waiting for one.
-    """
+    """Open `path` for reading without blocking on a fifo; `NotAFile` unless a regular file, or with
+    `streams` a pipe, fifo or character device (a fifo without a writer reads as empty)."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
         mode = os.fstat(fd).st_mode
@@ -77,15 +73,7 @@ def open_regular(path: str | os.PathLike, *, streams: bool = False) -> IO[bytes]
 
 
 def read_json(path: str | os.PathLike):
-    """The JSON value in the regular file `path`.
-
-    Raises
-    ------
-    FileNotFoundError
-        No file there.
-    ValueError
-        Not a regular file, not JSON, or nested too deeply to parse.
-    """
+    """The JSON value in the regular file `path`; ValueError if not a regular file, not JSON or too deep."""
     try:
         with open_regular(path) as f:
             text = f.read()
@@ -98,6 +86,7 @@ def read_json(path: str | os.PathLike):
 
 
 def _umask() -> int:
+    """The process's umask."""
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
@@ -115,22 +104,8 @@ def folder_mode() -> int:
 
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "wb", *, encoding: str | None = None) -> Iterator[IO]:
-    """Open a temporary file beside `path`; rename it to `path` when the block succeeds.
-
-    Parameters
-    ----------
-    path : path-like
-        Final name of the file.
-    mode : {"wb", "w"}
-        Binary or text.
-    encoding : str, optional
-        For text mode (default UTF-8).
-
-    Yields
-    ------
-    file object
-        The temporary file, to write to.
-    """
+    """Yield a temporary file beside `path` (mode `"wb"` or `"w"`, UTF-8 by default), renamed to
+    `path` when the block succeeds."""
     path = Path(path)
     check_replaceable(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -164,3 +139,21 @@ def is_temporary(name: str, target: str | None = None) -> bool:
     return bool(stem) and len(random) == 8 and random.replace("_", "a").isalnum() and (
         target is None or stem == target
     )
+
+
+STALE_AFTER = 3600.0
+"""A temporary file untouched for this many seconds was left by a killed process."""
+
+
+def remove_stale(parts: Iterable[Path], writer: str, level: int = logging.INFO) -> None:
+    """Delete the regular files among `parts` untouched for `STALE_AFTER` seconds, left by a killed `writer`.
+
+    A live writer touches its file more often, so its file is kept.
+    """
+    for part in parts:
+        try:
+            if part.is_file() and not part.is_symlink() and time.time() - part.stat().st_mtime > STALE_AFTER:
+                part.unlink()
+                log.log(level, "removed %s, left by an interrupted %s", part, writer)
+        except OSError:  # another process removed it first
+            pass

@@ -1,22 +1,9 @@
 """Batch decoding of small 8-bit greyscale PNGs with NumPy.
 
-Opening a 28x28 PNG with Pillow is almost all Python-level bookkeeping
-around a few hundred bytes of zlib data.  Every
-notMNIST image is the same simple kind of PNG (8-bit greyscale,
-non-interlaced), so this module decodes a whole batch at once: each file's
-chunks are walked and its image data inflated with `zlib` (one C call), then the PNG row filters (None, Sub,
-Up, Average, Paeth) are
-undone for all images together, one row at a time, with vectorised NumPy.
-
-Anything else (another colour type or bit depth, another size, interlacing,
-damage of any kind, including a bad checksum or a chunk type other than four
-letters, digits or underscores in any chunk before the image data, which
-Pillow refuses too) is left for the caller, who falls back to
-Pillow and gets Pillow's verdict for the reason.  One verdict is this module's
-own: image data that inflates to more than the image holds is refused
-(`TOO_MUCH_DATA`); it is never inflated beyond one byte more than that
-(or a few MB for image data under 4 KB, inflated in one call), so a small file
-cannot claim gigabytes of memory.
+Every notMNIST image is the same simple kind of PNG, so a whole batch is decoded at once: each
+file's image data inflated with `zlib`, then the row filters undone for all images together with
+NumPy.  Anything else is left to the caller, who asks Pillow.  Image data that inflates to more
+than the image holds is refused (`TOO_MUCH_DATA`), never inflated much beyond it.
 """
 
 from __future__ import annotations
@@ -35,7 +22,6 @@ _CHUNK_TYPE = re.compile(rb"[A-Za-z0-9_]{4}")
 
 
 TOO_MUCH_DATA = "image data inflates to more than a 28x28 image holds (decompression bomb?)"
-"""Why `decode_grey` refuses a file on its own, without asking Pillow."""
 
 
 @functools.lru_cache(maxsize=4)
@@ -46,10 +32,8 @@ def _header(size: int) -> bytes:
 
 
 def _scanlines(data: bytes, size: int) -> bytes | str | None:
-    """Inflated image data of a plain `size` x `size` greyscale PNG, the reason to refuse it, or None.
-
-    None means "not decoded here": the caller asks Pillow.
-    """
+    """Inflated image data of a plain `size` x `size` greyscale PNG, the reason to refuse it, or None
+    (not decoded here: ask Pillow)."""
     if data[:33] != _header(size):  # signature, then IHDR exactly as it must be (its CRC included)
         return None
     pos, idat, end = 33, [], len(data)
@@ -88,22 +72,8 @@ def _scanlines(data: bytes, size: int) -> bytes | str | None:
 def decode_grey(blobs: list[bytes], size: int = 28) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
     """Decode PNG files that are `size` x `size` 8-bit greyscale.
 
-    Parameters
-    ----------
-    blobs : list of bytes
-        PNG files.
-    size : int
-        Expected width and height.
-
-    Returns
-    -------
-    images : ndarray of uint8, shape (len(blobs), size, size)
-        Pixels; rows of images that were not decoded are zero.
-    ok : ndarray of bool, shape (len(blobs),)
-        Which files were decoded; the others need a general decoder, except
-        those in `refused`.
-    refused : dict of int to str
-        Files that no decoder should read, with the reason (`TOO_MUCH_DATA`).
+    Returns the images (uint8, zero where not decoded), which were decoded (bool), and the files
+    no decoder should read, with the reason (`TOO_MUCH_DATA`); the others need a general decoder.
     """
     n = len(blobs)
     rows = np.zeros((n, size, size + 1), np.uint8)

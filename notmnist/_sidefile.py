@@ -1,26 +1,29 @@
-"""What the package remembers about an archive, in `<archive>.sha256.json` beside it.
+"""SHA-256 of files, and what the package remembers about them in JSON.
 
-The record holds the archive's SHA-256 and, once the archive has been read,
-whether its contents were verified (and if not, why).  It is valid only for
-the exact file it describes: it is keyed by the file's size, modification
-time, change time and inode number (`stamp`).  Replacing the archive
-with another file changes the inode or the change time, even when the size
-and modification time are restored by hand, so an old record is never applied
-to new bytes.  Records are written atomically; a data folder that cannot be
-written to just goes without them.
+A record (a file's SHA-256 and, for an archive, whether its contents were verified) is valid only
+while the file's size, mtime, ctime and inode (`stamp`) are those it was made for, so a replaced
+file never gets an old record.  An archive's record lives beside it in `<archive>.sha256.json`;
+files in folders the package must not write to (fonts) keep theirs in a *book*, one JSON object of
+records by path.  Records are written atomically; a read-only folder just goes without them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import logging
 import os
 import warnings
 from pathlib import Path
 
 from ._io import atomic_write, read_json
 
+log = logging.getLogger(__name__)
+
 SUFFIX = ".sha256.json"
+INVALID_SUFFIX = ".invalid"
+_WARNED: set[Path] = set()
 
 
 def stamp(path: Path) -> dict[str, int]:
@@ -34,63 +37,79 @@ def side_path(path: Path) -> Path:
     return path.with_name(path.name + SUFFIX)
 
 
-def read(path: str | os.PathLike) -> dict:
-    """The record of `path` if it describes the file as it is now, else `{}`.
-
-    A record that is not one (not a JSON object, nested too deeply, not a regular file) is
-    ignored with a warning; the next `update` replaces it, if it is a file.
-    """
-    path = Path(path)
+def load(file: Path, warning: str) -> dict:
+    """The JSON object of records in `file`; `{}` if there is none, or (warning once, formatted with
+    `file` and `why`) if something else is there."""
     try:
-        now = stamp(path)
-        saved = read_json(side_path(path))
+        data = read_json(file)
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
-        _warn(path, str(exc))
+        why = exc
+    else:
+        if not isinstance(data, dict):
+            why = "not a JSON object"
+        elif not all(isinstance(data.get(k, 0), int) for k in ("size", "mtime_ns", "ctime_ns", "inode")):
+            why = "not a record of this package"
+        else:
+            return data
+    if file not in _WARNED:
+        _WARNED.add(file)
+        warnings.warn(warning.format(file=file, why=why), stacklevel=3)
+    return {}
+
+
+def save(file: Path, data: dict) -> None:
+    """Write `data` to `file` as JSON, atomically; a folder that cannot be written to only costs time."""
+    try:
+        with atomic_write(file, "w") as f:
+            json.dump(data, f, sort_keys=True)
+    except OSError as exc:
+        log.debug("cannot save %s: %s", file, exc)
+
+
+def _describing(record, now: dict) -> dict:
+    """`record` if it describes the file whose `stamp` is `now`, else `{}`."""
+    return record if isinstance(record, dict) and {k: record.get(k) for k in now} == now else {}
+
+
+def read(path: str | os.PathLike) -> dict:
+    """The record of `path` if it describes the file as it is now, else `{}` (a warning if unreadable)."""
+    try:
+        now = stamp(Path(path))
+    except FileNotFoundError:
         return {}
-    if not isinstance(saved, dict) or not all(isinstance(saved.get(k, 0), int) for k in now):
-        _warn(path, "not a record of this package")
-        return {}
-    if {k: saved.get(k) for k in now} != now:
-        return {}
-    return saved
-
-
-_WARNED: set[Path] = set()
-
-
-def _warn(path: Path, why: str) -> None:
-    if path not in _WARNED:
-        _WARNED.add(path)
-        warnings.warn(f"{side_path(path)} is unreadable ({why}); ignoring it and checking the file again",
-                      stacklevel=3)
+    warning = "{file} is unreadable ({why}); ignoring it and checking the file again"
+    return _describing(load(side_path(Path(path)), warning), now)
 
 
 def update(path: str | os.PathLike, **fields) -> None:
     """Add `fields` to the record of `path` (starting afresh if the record is stale)."""
     path = Path(path)
-    record = {**read(path), **stamp(path), **fields}
-    try:
-        with atomic_write(side_path(path), "w") as f:
-            json.dump(record, f)
-    except OSError:  # a read-only data folder still works, just slower
-        pass
+    save(side_path(path), {**read(path), **stamp(path), **fields})
 
 
-def sha256(path: str | os.PathLike, *, remember: bool = True) -> str:
-    """SHA-256 of a file, from its record when that describes the file, else computed (and recorded)."""
+def sha256(path: str | os.PathLike, *, remember: bool = True, book: dict | None = None) -> str:
+    """SHA-256 of a file: from its record when that describes the file, else computed (and recorded).
+
+    The record is the side file of `path`, or `book[str(path)]` when a book is given (the caller
+    saves it).  `remember=False` neither reads nor writes a record.
+    """
     path = Path(path)
-    saved = read(path).get("sha256", "")
-    if isinstance(saved, str) and len(saved) == 64:
-        return saved
-    before = stamp(path)
+    if remember:
+        saved = _describing(book.get(str(path)), stamp(path)) if book is not None else read(path)
+        if isinstance(saved.get("sha256"), str) and len(saved["sha256"]) == 64:
+            return saved["sha256"]
+        before = stamp(path)
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         while chunk := f.read(1 << 20):
             digest.update(chunk)
     if remember and stamp(path) == before:  # not changed while it was read
-        update(path, sha256=digest.hexdigest())
+        if book is not None:
+            book[str(path)] = {**before, "sha256": digest.hexdigest()}
+        else:
+            update(path, sha256=digest.hexdigest())
     return digest.hexdigest()
 
 
@@ -103,29 +122,22 @@ def verification(path: str | os.PathLike) -> tuple[bool, str | None] | None:
     return record["verified"], problem if isinstance(problem, str) else None
 
 
-INVALID_SUFFIX = ".invalid"
-
-
 def aside(target: Path) -> Path:
-    """Move a wrong file to `<name>.invalid`, or `<name>.<n>.invalid` if taken; return where.
+    """Move a wrong file, and its record, to `<name>.invalid` (`<name>.<n>.invalid` if taken); return where.
 
-    Never overwrites an earlier copy; the record of `target` goes with it.
+    Never overwrites an earlier copy.
     """
-    n = 1
-    while True:
+    for n in itertools.count(1):
         moved = target.with_name(f"{target.name}{'' if n == 1 else f'.{n}'}{INVALID_SUFFIX}")
         try:
             os.link(target, moved)  # never overwrites an earlier copy
         except FileExistsError:
-            n += 1
             continue
         except OSError:  # no hard links here: check, then rename
             if moved.exists() or moved.is_symlink():
-                n += 1
                 continue
             os.replace(target, moved)
-            side_path(target).unlink(missing_ok=True)
-            return moved
-        target.unlink()
+        else:
+            target.unlink()
         side_path(target).unlink(missing_ok=True)
         return moved

@@ -1,42 +1,18 @@
 """A minimal, fast, read-only walk over the members of a `.tar.gz`.
 
-Python's `tarfile` spends about 100 microseconds per member, which is a
-minute for the 529,119 members of `notMNIST_large.tar.gz`.  This reader
-inflates the gzip stream in large chunks and parses the 512-byte headers
-itself (ustar, GNU long names and pax `path`/`linkpath`/`size` records).
-It never writes anything: it only yields members, so callers decide what a
-member is worth.
+Python's `tarfile` spends most of its time on per-member bookkeeping.  This reader inflates the gzip
+stream in large chunks and parses the 512-byte headers itself (ustar, GNU long names, pax
+`path`/`linkpath`/`size` records); it only yields members, never writes.  Runs of plain members
+already inflated (regular files and folders named in their header alone) are taken at once as a
+`Block`, their checksums and names checked with NumPy; anything else goes through the
+per-member path, which also inflates the next chunk, so both paths give the same members and the
+same errors at the same member.
 
-Two paths give the same members, the same errors, in the same order:
-
-- the per-member path (`members` with `bulk=False`) parses one header
-  at a time, whatever it is: about 4 microseconds per member, besides
-  inflating;
-- the bulk path (`walk`) takes every complete run of plain members
-  already inflated (regular files and folders named in their header alone,
-  valid checksum) as one `Block`: a Python loop follows the sizes from
-  header to header, then NumPy checks the checksums and names of the whole
-  run at once: well under a microsecond per member (walking the 52,926
-  members of a 57 MB tar took 0.136 s, inflating it alone 0.129 s).
-  Anything else (pax and GNU long-name records, links, a bad checksum, the
-  end of the archive, a member that is not wholly inflated yet or is over
-  `max_size`) goes through the per-member path, which also inflates the
-  next chunk when the run ends: the stream is inflated at the same points
-  either way, so a damaged archive gives the same error on both paths.
-
-Hostile input is bounded, never trusted:
-
-- memory: the gzip stream is inflated at most `OUT_CHUNK` bytes at a
-  time, whatever its compression ratio; a regular member larger than
-  `max_size` is passed over in those chunks and yielded with `data=None`,
-  never held whole; long-name and pax records larger than `MAX_RECORD`
-  are an error;
-- time: every header either advances the stream or is an error (a pax record
-  of length 0 is refused, not looped on);
-- integrity: header checksums are verified, the whole gzip stream is read to
-  its end so its CRC and length are checked (concatenated gzip members and
-  trailing zero padding are accepted, as `gzip -d` accepts them), and a
-  stream that ends early is an error.
+Hostile input is bounded: the stream is inflated at most `OUT_CHUNK` bytes at a time, a regular
+member over `max_size` is passed over unread (`data=None`), long-name and pax records over
+`MAX_RECORD` are an error, and every header either advances the stream or is an error.  Header
+checksums are verified and the whole gzip stream is read, so its CRC and length are checked
+(concatenated members and trailing zero padding are accepted, as `gzip -d` accepts them).
 """
 
 from __future__ import annotations
@@ -67,36 +43,37 @@ _POSIX_MAGIC = np.frombuffer(b"ustar\0", np.uint8)
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
+_TRUNCATED = "the archive ends in the middle of a member (truncated?)"
+
+
 class TarStreamError(NotMNISTError):
     """The stream is not a complete, well-formed tar.gz."""
 
 
 class _Inflater:
-    """Decompressed bytes of a gzip file, served in exact-size reads, inflated in bounded steps.
-
-    `source` is a path, or a binary file object (a pipe, say) read once, in order, from
-    where it stands; `head` holds bytes already read from it.
-    """
+    """Inflated bytes of a gzip path or stream (`head`: bytes already read from it), in bounded steps."""
 
     def __init__(self, source, head: bytes = b""):
-        # A path is opened (and closed in close()); a file object belongs to the caller.
         self._own = not hasattr(source, "read")
-        self._file = open(source, "rb") if self._own else source  # noqa: SIM115
+        self._file = open(source, "rb") if self._own else source
         self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
         self._pending = head  # compressed bytes not yet given to the decompressor
         self._buf = b""
         self._pos = 0
         self._eof = False
 
-    def read(self, n: int) -> bytes:
+    def read(self, n: int, need: int | None = None) -> bytes:
+        """The next `n` bytes; TarStreamError if the stream ends before `need` of them (default `n`)."""
         while len(self._buf) - self._pos < n and not self._eof:
             self._refill()
         out = self._buf[self._pos : self._pos + n]
         self._pos += len(out)
+        if len(out) < (n if need is None else need):
+            raise TarStreamError(_TRUNCATED)
         return out
 
-    def skip(self, n: int) -> int:
-        """Pass over `n` bytes without keeping them; return how many there were."""
+    def skip(self, n: int, need: int) -> None:
+        """Pass over `n` bytes without keeping them; TarStreamError if the stream ends before `need`."""
         done = 0
         while done < n:
             if self._pos == len(self._buf):
@@ -108,7 +85,8 @@ class _Inflater:
             take = min(n - done, len(self._buf) - self._pos)
             self._pos += take
             done += take
-        return done
+        if done < need:
+            raise TarStreamError(_TRUNCATED)
 
     def _refill(self) -> None:
         """Append at most OUT_CHUNK inflated bytes to the buffer, or set end of file."""
@@ -139,16 +117,8 @@ class _Inflater:
                 self._pos = 0
                 return
 
-    def buffered(self) -> tuple[bytes, int]:
-        """The inflated bytes in hand and the read position in them (for `_bulk`)."""
-        return self._buf, self._pos
-
-    def advance(self, n: int) -> None:
-        """Move the read position `n` bytes on, within the bytes in hand."""
-        self._pos += n
-
     def finish(self) -> None:
-        """Read to the end of the gzip stream, in bounded steps, so its length and CRC are checked."""
+        """Read to the end of the gzip stream, so its length and CRC are checked."""
         while not self._eof:
             self._buf, self._pos = b"", 0
             self._refill()
@@ -197,21 +167,11 @@ def _field_name(header: bytes) -> str:
 
 @dataclass(frozen=True)
 class Block:
-    """A run of consecutive plain members: regular files (at most `max_size`) and folders.
+    """A run of plain members (regular files up to `max_size`, folders) with valid checksums.
 
-    Each is named by its 100-byte name field alone (NUL-terminated, nothing
-    after the NUL, no ustar prefix) and has a valid checksum.
-
-    Attributes
-    ----------
-    data : memoryview
-        The tar bytes of the run, headers included.
-    headers : ndarray of uint8, shape (n, 512)
-        The header of each member.
-    offsets : ndarray of int64, shape (n,)
-        Where each member's content starts in `data`.
-    sizes : ndarray of int64, shape (n,)
-        Bytes of content of each member (a folder's are never read).
+    Each is named by its 100-byte name field alone.  `data` holds the run's tar bytes, `headers`
+    (n, 512) uint8 the headers, `offsets` and `sizes` (n,) int64 where each content starts in
+    `data` and its length.
     """
 
     data: memoryview
@@ -228,8 +188,7 @@ class Block:
         return np.isin(self.headers[:, 156], _REGULAR_FLAGS)
 
     def member(self, i: int) -> tuple[str, str, str, bytes]:
-        """`(name, type, linkname, data)` of member `i`, as `members`
-        yields it."""
+        """`(name, type, linkname, data)` of member `i`, as `members` yields it."""
         header = self.headers[i].tobytes()
         kind = _TYPES[header[156:157]]
         link = header[157:257].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
@@ -243,25 +202,7 @@ def walk(
 ) -> Iterator[Block | tuple[str, str, str, bytes | None]]:
     """The members of a tar.gz, in order: runs of plain members as Blocks, any other member alone.
 
-    Parameters
-    ----------
-    path : path-like or binary file object
-        The `.tar.gz`, or a stream of it (read once, in order; not closed here).
-    max_size : int, optional
-        Regular members larger than this are passed over unread and yielded
-        with `data=None`.  Default: no limit.
-    head : bytes
-        Bytes already read from the stream `path`, to be read first.
-
-    Yields
-    ------
-    Block or (name, type, linkname, data)
-        A `Block`, or one member as `members` yields it.
-
-    Raises
-    ------
-    TarStreamError
-        As `members`, for the same archives, at the same member.
+    As `members`, which yields the members of the Blocks one by one.
     """
     yield from _walk(path, max_size, bulk=True, head=head)
 
@@ -271,30 +212,12 @@ def members(
 ) -> Iterator[tuple[str, str, str, bytes | None]]:
     """Yield `(name, type, linkname, data)` for each member of a tar.gz, in order.
 
-    Parameters
-    ----------
-    path : path-like or binary file object
-        The `.tar.gz`, or a stream of it (see `walk`, as for `head`).
-    max_size : int, optional
-        Regular members larger than this are passed over unread and yielded
-        with `data=None`.  Default: no limit.
-    bulk : bool
-        Parse runs of plain members in bulk (`walk`); False parses
-        every header alone.  The members and errors are the same.
-
-    Yields
-    ------
-    name, type, linkname, data
-        `type` is one of `"file"`, `"dir"`, `"symlink"`, `"hardlink"`,
-        `"sparse"`, `"other"`; `data` is the content of regular files (None when over
-        `max_size`), else `b""`.  Names that are not UTF-8 keep their bytes
-        as surrogate escapes.
-
-    Raises
-    ------
-    TarStreamError
-        If the gzip stream or a tar header is corrupt, or the archive ends
-        before its end-of-archive marker.
+    `path` is the `.tar.gz` or a stream of it (read once, not closed here), `head` bytes already
+    read from the stream.  `type` is `"file"`, `"dir"`, `"symlink"`, `"hardlink"`, `"sparse"` or
+    `"other"`; `data` the content of a regular file (None if over `max_size`: passed over unread),
+    else `b""`.  Names that are not UTF-8 keep their bytes as surrogate escapes.  `bulk=False`
+    parses every header alone (same result).  TarStreamError if the gzip stream or a header is
+    corrupt, or the archive ends before its end marker.
     """
     for item in _walk(path, max_size, bulk=bulk, head=head):
         if isinstance(item, Block):
@@ -320,16 +243,11 @@ def _walk(path, max_size: int | None, *, bulk: bool, head: bytes = b""):
 
 
 def _bulk(stream: _Inflater, max_size: int | None) -> Block | None:
-    """The run of plain members that starts at the read position and is wholly in hand, or None.
+    """The run of plain members wholly in hand at the read position, or None; never inflates more.
 
-    Never inflates more: a member that is not wholly in hand ends the run,
-    and `_step` reads it (inflating the next chunk) as the per-member
-    path would.  Sizes are read as `_number` reads them; the checks that
-    need the whole header (checksum, name field, prefix) run on the whole run
-    at once, and the run stops before the first header that fails one, which
-    `_step` then reads (and refuses, or reads some other way).
+    The run stops before the first member not wholly in hand or failing a check; `_step` reads it.
     """
-    buf, start = stream.buffered()
+    buf, start = stream._buf, stream._pos
     end = len(buf)
     limit = max_size if max_size is not None else end
     heads, sizes = [], []
@@ -362,7 +280,7 @@ def _bulk(stream: _Inflater, max_size: int | None) -> Block | None:
     if n == 0:
         return None
     stop = heads[n] if n < len(heads) else pos
-    stream.advance(stop - start)
+    stream._pos = stop
     offsets = first[:n] * BLOCK + BLOCK
     data = memoryview(buf)[start:stop]
     return Block(data, headers[:n], offsets, np.array(sizes[:n], np.int64))
@@ -387,7 +305,7 @@ def _plain(headers: np.ndarray) -> np.ndarray:
 
 
 def _octal(fields: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Values of octal fields of the plain form `digits, then only NULs or spaces`, and which have it."""
+    """Values of octal fields of the form `digits, then only NULs or spaces`, and which have it."""
     digit = (fields >= 0x30) & (fields <= 0x37)
     blank = (fields == 0) | (fields == 0x20)
     # Digits first (at least one), then blanks only: no digit after a non-digit.
@@ -405,8 +323,6 @@ def _step(stream: _Inflater, max_size: int | None) -> tuple[str, str, str, bytes
     pax_data = b""
     while True:
         header = stream.read(BLOCK)
-        if len(header) < BLOCK:
-            raise TarStreamError("the archive ends in the middle of a member (truncated?)")
         if header == bytes(BLOCK):  # end-of-archive marker
             stream.finish()
             return None
@@ -422,19 +338,13 @@ def _step(stream: _Inflater, max_size: int | None) -> tuple[str, str, str, bytes
         if kind == b"S":  # old GNU sparse: extension headers (map entries) follow while flagged
             extended = header[482]
             while extended:
-                more = stream.read(BLOCK)
-                if len(more) < BLOCK:
-                    raise TarStreamError("the archive ends in the middle of a member (truncated?)")
-                extended = more[504]
+                extended = stream.read(BLOCK)[504]
         if kind in (b"L", b"K", b"x", b"g"):
             if size > MAX_RECORD:
                 raise TarStreamError(
                     f"a {size:,}-byte name or pax record near {_field_name(header)!r} (corrupt archive)"
                 )
-            data = stream.read(padded)
-            if len(data) < size:
-                raise TarStreamError("the archive ends in the middle of a member (truncated?)")
-            data = data[:size]
+            data = stream.read(padded, size)[:size]
             if kind == b"L":
                 long_name = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
             elif kind == b"K":
@@ -456,15 +366,7 @@ def _step(stream: _Inflater, max_size: int | None) -> tuple[str, str, str, bytes
             kind, name = SPARSE, pax.get("GNU.sparse.name", name)
         else:
             kind = _TYPES.get(kind, OTHER)
-        if kind == REGULAR and max_size is not None and size > max_size:
-            if stream.skip(padded) < size:
-                raise TarStreamError("the archive ends in the middle of a member (truncated?)")
-            return name, kind, link, None
-        if kind != REGULAR:  # the data of other kinds is never used
-            if stream.skip(padded) < size:
-                raise TarStreamError("the archive ends in the middle of a member (truncated?)")
-            return name, kind, link, b""
-        data = stream.read(padded)
-        if len(data) < size:
-            raise TarStreamError("the archive ends in the middle of a member (truncated?)")
-        return name, kind, link, data[:size]
+        if kind != REGULAR or (max_size is not None and size > max_size):  # passed over unread
+            stream.skip(padded, size)
+            return name, kind, link, b"" if kind != REGULAR else None
+        return name, kind, link, stream.read(padded, size)[:size]

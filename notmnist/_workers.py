@@ -1,26 +1,9 @@
 """Worker processes that never re-run the caller's script.
 
-Decoding an archive and rendering the stand-in run in a few worker processes.
-The caller is often a problem script with no `if __name__ == "__main__"`
-guard, or mkdocs-gallery running six of them in one process, so:
-
-- `fork` is out: it copies the whole caller (gigabytes of arrays, threads
-  holding locks) and is unsafe on macOS;
-- `spawn` and `forkserver` re-import the caller's main script in every
-  worker, which would run the problem again, recursively.
-
-`start` therefore uses `forkserver` where the platform has it (Linux,
-macOS) and `spawn` elsewhere (Windows), and hides the main module's
-`__file__` and `__spec__` while workers start: with nothing to re-import,
-they import only the package module that holds the work (preloaded by the
-fork server, so each worker starts in milliseconds).  It is a
-`concurrent.futures.ProcessPoolExecutor`; `multiprocessing.Pool`
-moved the same batches 20 % slower here.
-
-Workers end when the process that started them dies, even by `kill -9`: each
-watches it (`_end_with`, through a pidfd on Linux, by polling elsewhere)
-and exits at once, so no worker is left holding memory or waiting on a pipe;
-the fork server and resource tracker then end as their pipes close.
+The caller is often a problem script without a main guard: `spawn` and `forkserver` would re-run
+it in every worker, and `fork` copies the whole caller.  So workers start from a fork server (or
+`spawn` where there is none) while the main module's `__file__` and `__spec__` are hidden, and
+each exits as soon as the process that started them dies, even by `kill -9` (`_end_with`).
 """
 
 from __future__ import annotations
@@ -37,11 +20,7 @@ from contextlib import contextmanager
 
 
 class Workers(ProcessPoolExecutor):
-    """A process pool whose workers never re-run the caller's script.
-
-    Workers start on demand, inside `submit` (`map` submits too), so
-    that is where the main module is hidden.
-    """
+    """A process pool whose workers never re-run the caller's script (they start inside `submit`)."""
 
     def __init__(self, n_jobs: int, module: str):
         if "forkserver" in multiprocessing.get_all_start_methods():
@@ -78,6 +57,7 @@ def _end_with(parent: int) -> None:
 
 
 def _alive(pid: int) -> bool:
+    """Whether the process `pid` exists."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

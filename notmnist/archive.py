@@ -1,27 +1,19 @@
 """Read a notMNIST `.tar.gz` straight into arrays, without extracting it.
 
-The archive is streamed once, by a tar reader of the package's own; nothing is written
-to disk, so a member's path (`..`, absolute, link) can never escape
-anywhere.  The walk takes runs of plain members in bulk: the names of a whole
-run are checked against the layout at once, with NumPy, and only a member
-whose name needs a closer look (not ASCII, outside the letter folders, a
-link, ...) goes through the rules one member at a time; the result is the
-same either way.  PNG members of the letter folders (`<top>/A/` ...
-`<top>/J/`) are decoded in batches, here and by a
-small pool of worker processes.  Every member that
-is not used becomes a [`Skipped`][notmnist.archive.Skipped] entry with the reason, so the caller
-can count and name them.  The result is sorted by (letter, member name): deterministic
-whatever the order inside the archive or the decoding schedule.
+The archive is streamed once by the package's own tar reader; nothing is written to disk, so a
+member's path (`..`, absolute, link) can never escape anywhere.  PNG members of the letter folders
+(`<top>/A/` ... `<top>/J/`) are decoded in batches, here and by a small pool of worker processes;
+runs of plain members are checked against the layout at once, with NumPy, and only a member whose
+name needs a closer look goes through the rules one at a time (the result is the same).  Every
+member not used becomes a [`Skipped`][notmnist.archive.Skipped] entry with the reason (macOS
+metadata, names that are not UTF-8 or over `MAX_NAME` bytes, links, sparse files, ...).  The
+result is sorted by (letter, member name), whatever the order inside the archive.
 
 Memory is bounded whatever the archive holds: a member larger than
-[`MAX_MEMBER`][notmnist.archive.MAX_MEMBER] is passed over unread (no notMNIST image comes near it), a
-batch is sent off once it holds [`BATCH_BYTES`][notmnist.archive.BATCH_BYTES], only a few batches are in
-flight, and a PNG's image data is never inflated beyond what a 28x28 image
-holds.  The whole gzip stream is read, so its CRC and length are checked.
-macOS metadata (`__MACOSX/`, `._*`), members whose name is not UTF-8
-(shown with backslash escapes), names over `MAX_NAME` bytes (shown cut
-short) and GNU sparse files are skipped with a reason.  The archive is read
-once, in order, so it may be a pipe (`/dev/stdin`); a folder is refused.
+[`MAX_MEMBER`][notmnist.archive.MAX_MEMBER] is passed over unread, a batch holds at most about
+[`BATCH_BYTES`][notmnist.archive.BATCH_BYTES], a few batches are in flight, and a PNG is never
+inflated beyond what a 28x28 image holds.  The whole gzip stream is read, so its CRC and length
+are checked.  The archive is read once, in order, so it may be a pipe; a folder is refused.
 """
 
 from __future__ import annotations
@@ -52,8 +44,7 @@ MAX_NAME = 255
 """Members whose name is longer than this (bytes, UTF-8) are skipped: names are kept in arrays as wide
 as the longest one, so one long name would multiply their memory."""
 _SHOWN = 100  # characters of a skipped member's name (or link) kept for its report
-EAGER_BYTES = 1 << 22
-"""Archives this large (bytes) start their worker processes at once; smaller ones at their second batch."""
+_EAGER_BYTES = 1 << 22  # archives this large start their workers at once, smaller ones at the second batch
 _LABEL = {letter: i for i, letter in enumerate(LETTERS)}
 _LETTER_BYTES = np.frombuffer("".join(LETTERS).encode(), np.uint8)
 _LABEL_OF_BYTE = np.full(256, -1, np.int64)
@@ -63,8 +54,7 @@ _LABEL_OF_BYTE[_LETTER_BYTES] = np.arange(len(LETTERS))
 class ArchiveError(NotMNISTError):
     """An archive cannot be read as a notMNIST archive (truncated, not gzip, bad layout).
 
-    `str(error)` is the whole message for a user; `error.reason` says only
-    what is wrong with the file (for a record of it), without the path or advice.
+    `error.reason` says only what is wrong with the file, without the path or advice.
     """
 
     def __init__(self, message: str, reason: str | None = None):
@@ -123,30 +113,22 @@ def read_archive(path: str | os.PathLike, *, n_jobs: int | None = None) -> Lette
     Parameters
     ----------
     path : path-like
-        A `.tar.gz` whose single top folder holds folders `A` ... `J` of
-        28x28 8-bit greyscale PNG files; or a pipe or fifo carrying one (read once).
+        A `.tar.gz` whose single top folder holds folders `A` ... `J` of 28x28 8-bit greyscale
+        PNG files; or a pipe or fifo carrying one (read once).
     n_jobs : int, optional
-        Worker processes that decode PNGs; default: all cores.  `1` decodes
-        in this process.
-
-    Returns
-    -------
-    Letters
-        Images sorted by (letter, member name), and the skipped members.
+        Worker processes that decode PNGs; default: all cores.  `1` decodes in this process.
 
     Raises
     ------
     ArchiveError
-        If the file is not a gzip-compressed tar, is truncated or corrupt
-        (header checksum, gzip CRC or length), or holds no image at all for
-        some letter.
+        The file is not a gzip-compressed tar, is truncated or corrupt (header checksum, gzip
+        CRC or length), or holds no image at all for some letter.
     """
     return _read(Path(path), n_jobs, bulk=True)
 
 
 def _read(path: Path, n_jobs: int | None, *, bulk: bool) -> Letters:
-    """[`read_archive`][notmnist.archive.read_archive]; `bulk=False` walks the tar one member at a time (same
-    result, slower)."""
+    """`read_archive`; `bulk=False` walks the tar one member at a time (same result, slower)."""
     n_jobs = n_jobs or os.cpu_count() or 1
     skipped: list[Skipped] = []
     decoders = _Decoders(n_jobs)
@@ -154,22 +136,17 @@ def _read(path: Path, n_jobs: int | None, *, bulk: bool) -> Letters:
     try:
         head = file.read(512)
         _check_gzip(path, head)
-        if os.fstat(file.fileno()).st_size >= EAGER_BYTES:  # workers will be needed: start them now
+        if os.fstat(file.fileno()).st_size >= _EAGER_BYTES:  # workers will be needed: start them now
             decoders.start()
         batcher = _decode.Batcher(_BATCH, BATCH_BYTES)
         for item in _walk(path, bulk=bulk, file=file, head=head):
             if isinstance(item, Skipped):
                 skipped.append(item)
-            elif isinstance(item, _decode.Batch):
-                for batch in batcher.add_batch(item):
-                    decoders.add(batch)
-            else:
-                batch = batcher.add(*item)
-                if batch is not None:
-                    decoders.add(batch)
-        last = batcher.rest()
-        if last is not None:
-            decoders.add(last)
+                continue
+            for batch in batcher.add_batch(item) if isinstance(item, _decode.Batch) else batcher.add(*item):
+                decoders.add(batch)
+        for batch in batcher.rest():
+            decoders.add(batch)
         results = decoders.results()  # (labels, names, images, failures) per batch, in order
     finally:
         decoders.close()
@@ -193,16 +170,11 @@ def _read(path: Path, n_jobs: int | None, *, bulk: bool) -> Letters:
     if missing:
         raise ArchiveError(
             f"{path.name}: no readable image for {'letter' if len(missing) == 1 else 'letters'} "
-            f"{', '.join(missing)} "
-            f"(counts: {_format_counts(letters.counts)}); a notMNIST archive holds one "
-            "top folder with folders A to J of PNG files"
+            f"{', '.join(missing)} (counts: {', '.join(f'{k} {v:,}' for k, v in letters.counts.items())}); "
+            "a notMNIST archive holds one top folder with folders A to J of PNG files"
         )
     log.info("read %d images from %s, skipped %d members", len(letters), path, len(skipped))
     return letters
-
-
-def _format_counts(counts: dict[str, int]) -> str:
-    return ", ".join(f"{k} {v:,}" for k, v in counts.items())
 
 
 def _open(path: Path):
@@ -250,58 +222,52 @@ def _parts(name: str) -> tuple[str, ...]:
 class _Rules:
     """What becomes of each member: decoded with a label, skipped for a reason, or ignored (a folder).
 
-    The top folder is that of the first PNG-like member `<top>/<letter>/<file>`
-    that is not metadata or hidden.
+    The top folder is that of the first member `<top>/<letter>/<file>` that is not metadata or hidden.
     """
 
     def __init__(self):
         self.top: str | None = None
 
-    def __call__(
-        self, name: str, kind: str, link: str, data: bytes | None
-    ) -> tuple[int, str, str | None] | None:
-        """`(label, name, reason)`: `reason` None means decode; None for a folder, ignored."""
+    def __call__(self, name: str, kind: str, link: str, data: bytes | None) -> Skipped | tuple | None:
+        """A Skipped, `(label, name, data)` to decode, or None (a folder, ignored)."""
         if len(name) > MAX_NAME and len(name.encode("utf-8", "surrogateescape")) > MAX_NAME:
             size = len(name.encode("utf-8", "surrogateescape"))
-            return -1, _shown(_escaped(name)), f"name of {size:,} bytes, over {MAX_NAME}: not read"
+            return Skipped(_shown(_escaped(name)), f"name of {size:,} bytes, over {MAX_NAME}: not read")
         if not name.isascii():
             try:
                 name.encode("utf-8")
             except UnicodeEncodeError:
-                return -1, _escaped(name), "member name is not UTF-8: not read"
+                return Skipped(_escaped(name), "member name is not UTF-8: not read")
         parts = _parts(name)
         if name.startswith("/") or ".." in parts:
-            return -1, name, "unsafe path (absolute or '..'): not read"
+            return Skipped(name, "unsafe path (absolute or '..'): not read")
         if kind in (SYMLINK, HARDLINK):
-            return -1, name, f"{kind} to {_shown(link)!r}: not followed"
+            return Skipped(name, f"{kind} to {_shown(link)!r}: not followed")
         if kind == DIRECTORY:
             return None
         if kind == SPARSE:
-            return -1, name, "GNU sparse file: not a notMNIST image, not read"
+            return Skipped(name, "GNU sparse file: not a notMNIST image, not read")
         if kind != REGULAR:
-            return -1, name, "not a regular file"
+            return Skipped(name, "not a regular file")
         if parts and parts[0] == "__MACOSX":
-            return -1, name, "macOS archive metadata (__MACOSX): not an image"
+            return Skipped(name, "macOS archive metadata (__MACOSX): not an image")
         if parts and parts[-1].startswith("._"):
-            return -1, name, "macOS metadata file (._*): not an image"
+            return Skipped(name, "macOS metadata file (._*): not an image")
         if self.top is None and len(parts) == 3 and not parts[2].startswith("."):
             self.top = parts[0]
         if len(parts) != 3 or parts[0] != self.top or parts[1] not in LETTERS:
-            return -1, name, "not in a letter folder <top>/A ... <top>/J"
+            return Skipped(name, "not in a letter folder <top>/A ... <top>/J")
         if parts[2].startswith("."):
-            return -1, name, "hidden file"
+            return Skipped(name, "hidden file")
         if data is None:
-            return -1, name, f"larger than {MAX_MEMBER:,} bytes: not a notMNIST image, not read"
-        return _LABEL[parts[1]], name, None
+            return Skipped(name, f"larger than {MAX_MEMBER:,} bytes: not a notMNIST image, not read")
+        return _LABEL[parts[1]], name, data
 
     def images(self, block: Block) -> np.ndarray:
-        """Which members of `block` these rules decode, found from their name fields at once.
+        """Which members of `block` these rules decode, from their name fields at once.
 
-        True only where `__call__` says "decode": a regular file named
-        `<top>/<letter>/<file>` in ASCII, `<file>` neither empty nor
-        hidden (so neither metadata `._*` nor `..`), `<top>` the top
-        folder (so not absolute, not `__MACOSX`).  A False member may be an
-        image still (a name that is not ASCII): ask `__call__`.
+        True only where `__call__` says "decode": a regular file `<top>/<letter>/<file>` in ASCII,
+        `<file>` neither empty nor hidden.  A False member may be an image still: ask `__call__`.
         """
         if self.top is None or not self.top.isascii() or len(self.top) + 4 > 100:
             return np.zeros(len(block), bool)
@@ -322,10 +288,9 @@ class _Rules:
 
 
 def _walk(path: Path, *, bulk: bool = True, file=None, head: bytes = b""):
-    """Yield, in archive order, a Skipped for each member skipped, and the members to decode.
+    """Yield, in archive order, a Skipped per member skipped, and the members to decode.
 
-    Members to decode come one at a time as `(label, name, data)`, or many at
-    once as a `notmnist._decode.Batch` (from a bulk run of the tar).  `file`
+    Members to decode come as `(label, name, data)`, or many at once as a `_decode.Batch`.  `file`
     is `path` already open, `head` the bytes already read from it.
     """
     rules = _Rules()
@@ -342,8 +307,7 @@ def _walk(path: Path, *, bulk: bool = True, file=None, head: bytes = b""):
                 continue
             verdict = rules(*item)
             if verdict is not None:
-                label, name, reason = verdict
-                yield Skipped(name, reason) if reason else (label, name, item[3])
+                yield verdict
     except TarStreamError as exc:
         raise ArchiveError(
             f"{path}: truncated or corrupt archive: {exc}; delete it and fetch it again", str(exc)
@@ -356,8 +320,7 @@ def _block(block: Block, rules: _Rules):
     while rules.top is None and start < len(block):  # until the first image names the top folder
         verdict = rules(*block.member(start))
         if verdict is not None:
-            label, name, reason = verdict
-            yield Skipped(name, reason) if reason else (label, name, block.member(start)[3])
+            yield verdict
         start += 1
     if start == len(block):
         return
@@ -367,12 +330,10 @@ def _block(block: Block, rules: _Rules):
     labels[images] = _LABEL_OF_BYTE[block.headers[images, len(rules.top) + 1]]
     for i in np.flatnonzero(~images[start:]).tolist():  # anything else, in order
         verdict = rules(*block.member(start + i))
-        if verdict is not None:
-            label, name, reason = verdict
-            if reason:
-                yield Skipped(name, reason)
-            else:
-                images[start + i], labels[start + i] = True, label
+        if isinstance(verdict, Skipped):
+            yield verdict
+        elif verdict is not None:
+            images[start + i], labels[start + i] = True, verdict[0]
     rows = np.flatnonzero(images)
     if len(rows):
         # A Block's names are its name fields, NUL-terminated with nothing after: NumPy keeps them exactly.
@@ -383,13 +344,10 @@ def _block(block: Block, rules: _Rules):
 class _Decoders:
     """Decode batches, in order: in this process, or in worker processes started in the background.
 
-    The first batch is decoded here, so a small archive never starts workers.
-    At the second (or before the first, for a large archive: `start`),
-    workers start in a background thread: starting them takes a tenth of a
-    second or more, which the walk does not wait for.  Until they
-    are up, and whenever each already has two batches, a batch is decoded here
-    rather than waited for: this process never sits idle, and at most
-    `2 * n_jobs` batches are in flight.
+    The first batch is decoded here, so a small archive never starts workers; at the second (or at
+    once for a large archive) they start in a background thread, which the walk does not wait for.
+    Until they are up, and whenever each has two batches, a batch is decoded here: this process
+    never sits idle, and at most `2 * n_jobs` batches are in flight.
     """
 
     def __init__(self, n_jobs: int):

@@ -1,15 +1,10 @@
 """The off-the-shelf baseline: scikit-learn's logistic regression on raw pixels.
 
-A model sees each image as a flat vector of 784 normalised pixels ([`features`][notmnist.baseline.features]).
-Problem 6 builds and fits the estimator itself; this module holds the solver settings
-([`SETTINGS`][notmnist.baseline.SETTINGS], chosen for speed on the whole training split;
-`benchmarks/run.py` measures them against scikit-learn's defaults),
-[`cached`][notmnist.baseline.cached], which makes a fit reusable and timed, and
-[`overlap_gap`][notmnist.baseline.overlap_gap], which says whether a model scores higher on the
-raw test set than on the sanitised one, beyond noise.  `ConvergenceWarning` never reaches the
-pages: it is caught, logged, and reported as `CurvePoint.converged`.
-
-scikit-learn is imported inside the functions that need it.
+Problem 6 builds and fits the estimator itself, with the solver settings
+[`SETTINGS`][notmnist.baseline.SETTINGS]; [`cached`][notmnist.baseline.cached] makes such a fit
+reusable and timed, and [`overlap_gap`][notmnist.baseline.overlap_gap] says whether a model
+scores higher on the raw test set than on the sanitised one, beyond noise.  `ConvergenceWarning`
+never reaches the pages: it is logged, and reported as `CurvePoint.converged`.
 """
 
 from __future__ import annotations
@@ -25,8 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import cache as _cache
-from .pixels import normalise
-from .registry import LETTERS
+from .pixels import _as_rows, normalise
 
 if TYPE_CHECKING:
     from sklearn.linear_model import LogisticRegression
@@ -36,14 +30,19 @@ log = logging.getLogger(__name__)
 SIZES: tuple[int | None, ...] = (50, 100, 1_000, 5_000, None)
 """Training-set sizes of the course's learning curve; `None` is the whole split."""
 
-SOLVER = "lbfgs"
-TOL = 1e-3
-MAX_ITER = 300
-C = 1.0
-BLAS_THREADS = 1
+SETTINGS: dict = {"solver": "lbfgs", "tol": 1e-3, "max_iter": 300, "C": 1.0, "random_state": 0}
+"""Keyword arguments of scikit-learn's `LogisticRegression` for the learning curve.
 
+Chosen for speed on the whole training split: `tol=1e-3` stops `lbfgs` once the loss has all but
+stopped falling (scikit-learn's `tol=1e-4, max_iter=100` ask for more precision than an accuracy
+needs, and on large training sets stop on `max_iter` first, with a `ConvergenceWarning`); `lbfgs`
+keeps float32 input in float32, where `saga` needs many epochs over dense pixels.
+`.venv/bin/python benchmarks/run.py --rows fit` measures them against scikit-learn's defaults.
+"""
+
+_BLAS_THREADS = 1  # scikit-learn runs the loss on every core already: more threads contend
+_FITTED = ("coef", "intercept", "classes", "n_iter")  # what a cached fit stores
 _CODE = (sys.modules[__name__],)  # with every package module it imports (cache.code_hash)
-"""Modules whose source keys the cached fits."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ class CurvePoint:
     Attributes
     ----------
     n_train : int
-        Training images actually used (the first `n_train` of the split).
+        Training images used (the first `n_train` of the split).
     seconds : float
         Wall-clock time of the fit.
     accuracy : dict of str to float
@@ -63,7 +62,7 @@ class CurvePoint:
     converged : bool
         The solver met its tolerance before `max_iter`.
     model : sklearn.linear_model.LogisticRegression or None
-        The fitted model, to predict with or look inside (not compared, not shown by `repr`).
+        The fitted model (not compared, not shown by `repr`).
     """
 
     n_train: int
@@ -75,67 +74,46 @@ class CurvePoint:
 
 
 def features(images: np.ndarray) -> np.ndarray:
-    """Flatten images into the model's input: float32 normalised pixels.
+    """Flatten images into the model's input: float32 normalised pixels, shape (N, H * W).
 
     Parameters
     ----------
     images : ndarray of uint8 or float, shape (N, H, W) or (N, H * W)
         `uint8` grey levels are normalised as `(p - 127.5) / 255`; floats are
         taken as already normalised.
-
-    Returns
-    -------
-    ndarray of float32, shape (N, H * W)
     """
-    images = np.asarray(images)
-    if images.ndim < 2 or len(images) == 0:
-        raise ValueError(
-            f"expected a non-empty array of images (N, H, W), got shape {images.shape}"
-        )
-    flat = images.reshape(len(images), -1)
-    if flat.dtype == np.uint8:
-        return normalise(flat)
-    if flat.dtype.kind != "f":
-        raise ValueError(f"images must be uint8 or normalised floats, got dtype {flat.dtype}")
-    return np.ascontiguousarray(flat, dtype=np.float32)
+    rows = _as_rows(images)
+    if len(rows) == 0:
+        raise ValueError("expected a non-empty array of images (N, H, W), got none")
+    return normalise(rows) if rows.dtype == np.uint8 else rows.astype(np.float32, copy=False)
 
 
 def _check_labels(images: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Labels as int64, one per image."""
     labels = np.asarray(labels)
     if labels.shape != (len(images),):
-        raise ValueError(
-            f"labels must have shape ({len(images)},) to match the images, got {labels.shape}"
-        )
+        raise ValueError(f"labels must have shape ({len(images)},) to match the images, got {labels.shape}")
     return labels.astype(np.int64, copy=False)
 
 
-SETTINGS: dict = {"solver": SOLVER, "tol": TOL, "max_iter": MAX_ITER, "C": C, "random_state": 0}
-"""Keyword arguments of scikit-learn's `LogisticRegression` for the learning curve.
-
-Chosen for speed on the whole training split on 2 cores; the reasons hold whatever the data:
-
-* `tol=1e-3` stops `lbfgs` once the loss has all but stopped falling;
-  scikit-learn's defaults (`tol=1e-4`, `max_iter=100`) ask for more
-  precision than an accuracy needs, and on large training sets they can
-  stop on `max_iter` first, with a `ConvergenceWarning`;
-* `saga` needs many epochs over the data on dense pixels; `lbfgs` keeps
-  float32 input in float32 (half the memory traffic).
-
-`.venv/bin/python benchmarks/run.py --rows fit` measures them against scikit-learn's defaults on the
-current data: time and test accuracy of both.
-"""
+def _training_set(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Checked features and labels of a fit (two classes at least)."""
+    x = features(images)
+    y = _check_labels(x, labels)
+    if len(np.unique(y)) < 2:
+        raise ValueError("labels hold a single class: a classifier needs at least two")
+    return x, y
 
 
-def cached(model: LogisticRegression, *, blas_threads: int | None = BLAS_THREADS, data_home=None):
-    """Make `model.fit(x, y)` reuse an identical earlier fit, and time the fit.
+def cached(model: LogisticRegression, *, blas_threads: int | None = _BLAS_THREADS, data_home=None):
+    """Make `model.fit(x, y)` reuse an identical earlier fit, and time the fit; returns `model`.
 
-    Returns the same estimator, whose `fit` now: looks up the package's cache
-    ([`notmnist.cache`][notmnist.cache]) under the SHA-256 of `x` and `y`, the estimator's
-    parameters, scikit-learn's version and this module's source; on a hit, restores the
-    fitted attributes onto the estimator (nothing is unpickled); otherwise runs
-    scikit-learn's own `fit` with BLAS limited to `blas_threads` (scikit-learn already
-    runs the loss on every core with OpenMP; BLAS threads next to it oversubscribe a small
-    machine) and stores the result.  `ConvergenceWarning` is logged, not raised.
+    The fit is looked up in the package's cache ([`notmnist.cache`][notmnist.cache]) under the
+    SHA-256 of `x` and `y`, the estimator's parameters, scikit-learn's version and this module's
+    source.  A hit restores the fitted attributes onto the estimator (nothing is unpickled);
+    otherwise scikit-learn's own `fit` runs with BLAS limited to `blas_threads`, and its result
+    is stored.  `ConvergenceWarning` is logged, not raised.  After `fit`, `model.fit_seconds_` is
+    the wall-clock time of the fit (of the original fit, when restored from the cache).
 
     Parameters
     ----------
@@ -145,22 +123,13 @@ def cached(model: LogisticRegression, *, blas_threads: int | None = BLAS_THREADS
         BLAS threads during the fit (`None`: leave as is).
     data_home : path-like, optional
         Data folder whose `cache` holds the fits.
-
-    Returns
-    -------
-    sklearn.linear_model.LogisticRegression
-        `model` itself.  After `fit`, `model.fit_seconds_` is the wall-clock time of the
-        fit (of the original fit, when restored from the cache).
     """
     import sklearn
 
     own_fit = type(model).fit.__get__(model)
 
     def fit(x, y):
-        x = features(x)
-        y = _check_labels(x, y)
-        if len(np.unique(y)) < 2:
-            raise ValueError("labels hold a single class: a classifier needs at least two")
+        x, y = _training_set(x, y)
 
         def compute() -> dict[str, np.ndarray]:
             seconds = _fit(own_fit, x, y, blas_threads)
@@ -185,54 +154,36 @@ def fit_logistic(
     images: np.ndarray,
     labels: np.ndarray,
     *,
-    solver: str = SOLVER,
-    tol: float = TOL,
-    max_iter: int = MAX_ITER,
-    C: float = C,  # noqa: N803 (scikit-learn's name)
-    blas_threads: int | None = BLAS_THREADS,
+    blas_threads: int | None = _BLAS_THREADS,
     cache: bool = True,
     data_home=None,
+    **settings,
 ) -> tuple[LogisticRegression, float]:
-    """Fit a multinomial logistic regression on flattened pixels ([`SETTINGS`][notmnist.baseline.SETTINGS]).
+    """Fit a multinomial logistic regression on flattened pixels: `(model, seconds)`.
+
+    `seconds` is the wall-clock time of the fit (of the original fit, when reused from the cache).
 
     Parameters
     ----------
     images : ndarray of uint8 or float, shape (N, H, W)
     labels : ndarray of int, shape (N,)
         Classes 0 to 9.
-    solver, tol, max_iter, C
-        Passed to `sklearn.linear_model.LogisticRegression`.
     blas_threads : int or None, default 1
         BLAS threads during the fit (`None`: leave as is).
     cache : bool, default True
         Reuse the fit of an earlier run ([`cached`][notmnist.baseline.cached]).
     data_home : path-like, optional
         Data folder whose `cache` holds the fits.
-
-    Returns
-    -------
-    model : sklearn.linear_model.LogisticRegression
-        The fitted model; `model.n_iter_[0] < max_iter` when it converged.
-    seconds : float
-        Wall-clock time of the fit (of the original fit, when reused from the cache).
+    **settings
+        Changes to [`SETTINGS`][notmnist.baseline.SETTINGS] (`solver`, `tol`, `max_iter`, `C`).
     """
     from sklearn.linear_model import LogisticRegression
 
-    settings = SETTINGS | {"solver": solver, "tol": tol, "max_iter": max_iter, "C": C}
-    model = LogisticRegression(**settings)
+    model = LogisticRegression(**SETTINGS | settings)
     if cache:
-        model = cached(model, blas_threads=blas_threads, data_home=data_home)
-        model.fit(images, labels)
+        model = cached(model, blas_threads=blas_threads, data_home=data_home).fit(images, labels)
         return model, model.fit_seconds_
-    x = features(images)
-    y = _check_labels(x, labels)
-    if len(np.unique(y)) < 2:
-        raise ValueError("labels hold a single class: a classifier needs at least two")
-    return model, _fit(model.fit, x, y, blas_threads)
-
-
-_FITTED = ("coef", "intercept", "classes", "n_iter")
-"""The attributes of a fitted LogisticRegression that [`cached`][notmnist.baseline.cached] stores."""
+    return model, _fit(model.fit, *_training_set(images, labels), blas_threads)
 
 
 def _fit(fit, x: np.ndarray, y: np.ndarray, blas_threads: int | None) -> float:
@@ -254,24 +205,12 @@ def _fit(fit, x: np.ndarray, y: np.ndarray, blas_threads: int | None) -> float:
     return seconds
 
 
-def converged(model: LogisticRegression) -> bool:
-    """Whether a fitted model's solver stopped before its iteration limit.
-
-    Parameters
-    ----------
-    model : LogisticRegression
-        A fitted model.
-    """
-    return bool(np.max(model.n_iter_) < model.max_iter)
-
-
 def predict(model: LogisticRegression, images: np.ndarray) -> np.ndarray:
     """Predicted classes, ndarray of int64, shape (N,).
 
     Parameters
     ----------
-    model : LogisticRegression
-        A fitted model.
+    model : fitted LogisticRegression
     images : ndarray, shape (N, 28, 28) or (N, 784)
         Normalised images.
     """
@@ -283,8 +222,7 @@ def accuracy(model: LogisticRegression, images: np.ndarray, labels: np.ndarray) 
 
     Parameters
     ----------
-    model : LogisticRegression
-        A fitted model.
+    model : fitted LogisticRegression
     images : ndarray, shape (N, 28, 28) or (N, 784)
         Normalised images.
     labels : ndarray of int, shape (N,)
@@ -292,28 +230,6 @@ def accuracy(model: LogisticRegression, images: np.ndarray, labels: np.ndarray) 
     """
     labels = _check_labels(images, labels)
     return float(np.mean(predict(model, images) == labels))
-
-
-def confusion(model: LogisticRegression, images: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Confusion matrix: row = true letter, column = predicted letter.
-
-    Parameters
-    ----------
-    model : LogisticRegression
-        A fitted model.
-    images : ndarray, shape (N, 28, 28) or (N, 784)
-        Normalised images.
-    labels : ndarray of int, shape (N,)
-        Their true classes, 0 to 9.
-
-    Returns
-    -------
-    ndarray of int64, shape (10, 10)
-        `m[i, j]` images of class `i` predicted as class `j`.
-    """
-    labels = _check_labels(images, labels)
-    n = len(LETTERS)
-    return np.bincount(labels * n + predict(model, images), minlength=n * n).reshape(n, n)
 
 
 @dataclass(frozen=True)
@@ -378,10 +294,6 @@ def overlap_gap(correct: np.ndarray, keep: np.ndarray) -> OverlapGap:
         The model got test image `i` right.
     keep : ndarray of bool, shape (N,)
         Test image `i` is in the sanitised test set.
-
-    Returns
-    -------
-    OverlapGap
     """
     correct, keep = np.asarray(correct, bool), np.asarray(keep, bool)
     if correct.shape != keep.shape or correct.ndim != 1:
@@ -396,16 +308,8 @@ def overlap_gap(correct: np.ndarray, keep: np.ndarray) -> OverlapGap:
     d = p_d - p_k
     low = d - np.sqrt((p_d - lo_d) ** 2 + (hi_k - p_k) ** 2)
     high = d + np.sqrt((hi_d - p_d) ** 2 + (p_k - lo_k) ** 2)
-    share = n_d / len(keep)
-    return OverlapGap(
-        difference=float(correct.mean() - p_k),
-        low=float(share * low),
-        high=float(share * high),
-        accuracy_kept=p_k,
-        accuracy_dropped=p_d,
-        n_kept=n_k,
-        n_dropped=n_d,
-    )
+    w = n_d / len(keep)  # the dropped share
+    return OverlapGap(float(correct.mean() - p_k), float(w * low), float(w * high), p_k, p_d, n_k, n_d)
 
 
 def learning_curve(
@@ -415,12 +319,11 @@ def learning_curve(
     sizes: Sequence[int | None] = SIZES,
     **fit_options,
 ) -> list[CurvePoint]:
-    """Fit on growing training subsets and score each fit on every test set.
+    """Fit on growing training subsets and score each fit on every test set: one `CurvePoint` per size.
 
-    Each subset is the *first* `n` images of the training split, which is
-    already shuffled, as the course's published solutions did (so the subsets
-    are nested).  `None` means the whole split; a size larger than the split
-    is clipped to it.
+    Each subset is the *first* `n` images of the training split, which is already shuffled, as
+    the course's published solutions did (so the subsets are nested).  `None` means the whole
+    split; a size larger than the split is clipped to it.
 
     Parameters
     ----------
@@ -430,13 +333,7 @@ def learning_curve(
         E.g. `{"test": (x, y), "sanitised test": (x[keep], y[keep])}`.
     sizes : sequence of int or None, default (50, 100, 1000, 5000, None)
     **fit_options
-        Passed to [`fit_logistic`][notmnist.baseline.fit_logistic] (`solver`, `tol`, `max_iter`, `C`).
-
-    Returns
-    -------
-    list of CurvePoint
-        One per size, in the order given, each with its fitted `model`: with
-        the default sizes the last one is the model of the whole split.
+        Passed to [`fit_logistic`][notmnist.baseline.fit_logistic].
     """
     train_labels = _check_labels(train_images, train_labels)
     points = []
@@ -452,7 +349,7 @@ def learning_curve(
                 seconds=seconds,
                 accuracy=scores,
                 n_iter=int(np.max(model.n_iter_)),
-                converged=converged(model),
+                converged=bool(np.max(model.n_iter_) < model.max_iter),
                 model=model,
             )
         )

@@ -1,42 +1,22 @@
 """The package's disk cache: arrays keyed by the data and the code that made them.
 
-Every expensive result -- letters read from an archive, splits, near
-duplicates, model fits -- is an *entry*: a folder
-`<data home>/cache/<kind>-<key>/` holding one `.npy` file per array.  The
-key hashes everything the result depends on: the archives' SHA-256 or the
-arrays' own bytes ([`fingerprint`][notmnist.cache.fingerprint]), the parameters, and the source of
-the modules that compute it ([`code_hash`][notmnist.cache.code_hash]).  Change any of them and the
-key changes, so a stale entry is never read; it is simply no longer used
-(`.venv/bin/python -m notmnist info` lists entries, `.venv/bin/python -m notmnist clear-cache`
-removes them).
+Every expensive result (letters read from an archive, splits, near duplicates, model fits) is an
+*entry*, a folder `<data home>/cache/<kind>-<key>/` of `.npy` files.  The key hashes everything
+the result depends on: the archives' SHA-256 or the arrays' own bytes
+([`fingerprint`][notmnist.cache.fingerprint]), the parameters, and the source of the modules that
+compute it ([`code_hash`][notmnist.cache.code_hash]); a stale entry is never read, only no longer used.
 
-Entries are written to a temporary folder and renamed into place, so a reader
-never sees half an entry; when two processes build the same entry, the first
-rename wins and both get the same arrays.  Large arrays come back as
-read-only memory maps: loading costs nothing until pages are touched, and the
-six problems of a site build share one copy in the operating system's page
-cache.  Nothing is ever unpickled.
-
-Each entry carries a `manifest.json`: every array's dtype and shape, and the
-SHA-256 of every array under [`CHECKSUM_BYTES`][notmnist.cache.CHECKSUM_BYTES] (labels, indices, names,
-small results).  Loading checks them all (cheap: the large arrays are not
-read), and an entry that cannot be read or does not match its manifest is
-reported with a warning and rebuilt.  Not detected, by design: bytes changed
-inside a large array (images) that keeps its dtype and shape.
-
-A data folder that cannot be written to still works: results are computed
-without caching, with one warning per process.  [`clear`][notmnist.cache.clear] reports exactly
-what it removed and what it could not remove; temporary folders and files left
-by a killed process (`.<name>.<random>.part`, in `cache/`, the data folder
-and the stand-in folders) are listed by [`leftovers`][notmnist.cache.leftovers].  Only names of the
-package's own making are ever removed: anything else in `cache/` (another
-program's folder, a symbolic link) is named by `foreign` and left alone.
+Entries are written to a temporary folder and renamed into place; large arrays come back as
+read-only memory maps; nothing is ever unpickled.  Each entry's `manifest.json` gives every array's
+dtype and shape, and the SHA-256 of those under [`CHECKSUM_BYTES`][notmnist.cache.CHECKSUM_BYTES];
+an entry unlike it is rebuilt with a warning.  A data folder that cannot be written to still works,
+without caching.  [`clear`][notmnist.cache.clear] removes entries and what killed writes left, and
+only names of the package's own making.
 """
 
 from __future__ import annotations
 
 import errno
-import functools
 import hashlib
 import json
 import logging
@@ -52,14 +32,16 @@ from pathlib import Path
 
 import numpy as np
 
+from . import config
+from ._imports import PACKAGE, code_closure
 from ._io import PART_SUFFIX, check_replaceable, folder_mode, is_temporary, read_json
-from .config import data_home as _data_home
+from ._sidefile import sha256
 from .errors import NotMNISTError
 
 log = logging.getLogger(__name__)
 
 _ENTRY_NAME = re.compile(r"[a-z0-9_-]+-[0-9a-f]{20}")  # kind-key, as memo names entries
-_PART_NAME = re.compile(r"\.([a-z0-9_-]+-[0-9a-f]{20})\.[a-z0-9_]{8}\.part")  # save()'s temporary folders
+_PART_NAME = re.compile(r"\.([a-z0-9_-]+-[0-9a-f]{20})\.[a-z0-9_]{8}\.part")  # _save()'s temporary folders
 
 MMAP_BYTES = 1 << 20
 """Arrays at least this large are memory-mapped when loaded; smaller ones are read."""
@@ -74,119 +56,25 @@ class ManifestMismatch(NotMNISTError, ValueError):
     """An entry's arrays are not those its manifest describes."""
 
 
-def folder(data_home=None) -> Path:
-    """`<data home>/cache`, created if needed.
-
-    Parameters
-    ----------
-    data_home : str or PathLike, optional
-        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
-    """
-    path = _data_home(data_home) / "cache"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def code_hash(*modules) -> str:
     """Hash of the source of package modules and of every package module they import.
 
-    Each is a module object of this package or its file's path relative to the
-    package (`"dataset.py"`, `"duplicates/near.py"`).  The modules they import
-    from the package, directly or not, function-level imports included, are found
-    in their source ([`code_closure`][notmnist.cache.code_closure]), so no list of files is kept by hand:
-    a result keyed by `code_hash(module)` changes with any code that computes it.
+    The imports, function-level ones included, are read from the source, so no list of files is
+    kept by hand: a result keyed by `code_hash(module)` changes with any code that computes it.
 
     Parameters
     ----------
     *modules : module or str
-        Package modules, or their paths relative to the package.
+        Package modules, or their paths relative to the package (`"duplicates/near.py"`).
     """
-    here = Path(__file__).parent
     digest = hashlib.sha256()
     for path in code_closure(*modules):
-        name = path.relative_to(here).as_posix()
-        digest.update(name.encode() + b"\0" + path.read_bytes())
+        digest.update(f"{path.relative_to(PACKAGE).as_posix()}\0{sha256(path, remember=False)}\n".encode())
     return digest.hexdigest()[:16]
 
 
-def code_closure(*modules) -> list[Path]:
-    """Source files of `modules` and of every package module they import, sorted.
-
-    Parameters
-    ----------
-    *modules : module or str
-        Package modules, or their paths relative to the package.
-    """
-    here = Path(__file__).parent
-    todo = [
-        here / module if isinstance(module, str) else Path(module.__file__).resolve() for module in modules
-    ]
-    seen: set[Path] = set()
-    while todo:
-        path = todo.pop()
-        if path not in seen:
-            seen.add(path)
-            todo.extend(package_imports(path, here))
-    return sorted(seen)
-
-
-def package_imports(path: str | os.PathLike, root: str | os.PathLike | None = None) -> tuple[Path, ...]:
-    """Source files of the package modules that the file `path` imports, function bodies included.
-
-    Relative imports and `notmnist.` imports count; `from . import name` names a module when
-    one exists, else the package's `__init__.py`.  `root` is the package folder (default: this
-    package's).  The one reader of the package's imports: [`code_hash`][notmnist.cache.code_hash] follows it,
-    and
-    `tests/test_imports.py` checks the import graph with it.
-
-    Parameters
-    ----------
-    path : str or PathLike
-        A Python source file of the package.
-    root : str or PathLike, optional
-        The package folder; default this package's.
-    """
-    root = Path(__file__).parent if root is None else Path(root)
-    return _imported(Path(path).resolve(), root.resolve())
-
-
-@functools.cache
-def _imported(path: Path, here: Path) -> tuple[Path, ...]:
-    import ast
-
-    package = path.parent.relative_to(here).parts  # the package ``path`` is in, as folder names
-    found = []
-    for node in ast.walk(ast.parse(path.read_bytes())):
-        if isinstance(node, ast.ImportFrom):
-            if node.level:  # from . import x, from ..y import z
-                base = package[: len(package) - (node.level - 1)]
-                target = [*base, *(node.module.split(".") if node.module else [])]
-            elif node.module and node.module.split(".")[0] == "notmnist":
-                target = node.module.split(".")[1:]
-            else:
-                continue
-            # "from . import cache" imports the module cache; "from .dataset import x" the module dataset
-            submodules = [[*target, alias.name] for alias in node.names]
-            candidates = [n for n in submodules if _source(here, n)] or [target]
-        elif isinstance(node, ast.Import):
-            candidates = [a.name.split(".")[1:] for a in node.names if a.name.split(".")[0] == "notmnist"]
-        else:
-            continue
-        found += [src for parts in candidates if (src := _source(here, parts))]
-    return tuple(found)
-
-
-def _source(here: Path, parts) -> Path | None:
-    base = here.joinpath(*parts) if parts else here
-    if base.with_suffix(".py").is_file() and parts:
-        return base.with_suffix(".py")
-    if (base / "__init__.py").is_file():
-        return base / "__init__.py"
-    return None
-
-
 def key(*parts) -> str:
-    """Short hash of `repr(parts)`: strings, numbers, tuples of them.
+    """Short hash of `repr(parts)`.
 
     Parameters
     ----------
@@ -197,13 +85,11 @@ def key(*parts) -> str:
 
 
 def fingerprint(*arrays: np.ndarray) -> str:
-    """SHA-256 of arrays' dtypes, shapes and bytes (about 1.4 GB/s here).
+    """SHA-256 of arrays' dtypes, shapes and bytes.
 
-    A read-only view of an entry of this cache needs no hashing: the entry's
-    name already hashes everything its bytes depend on, and entries never
-    change, so the file, byte offset, shape, strides and dtype identify the
-    view's content.  That makes fingerprinting the training split free when
-    it comes from [`notmnist.dataset.load_splits`][notmnist.dataset.load_splits].
+    A read-only view of a cache entry is not hashed: entries never change and their names hash all
+    their bytes depend on, so its file, offset, shape, strides and dtype identify it.  That makes
+    fingerprinting the splits of [`notmnist.dataset.load_splits`][notmnist.dataset.load_splits] free.
 
     Parameters
     ----------
@@ -238,15 +124,8 @@ def _entry_view(array: np.ndarray) -> tuple | None:
     return ("cache entry", str(path), offset, array.shape, array.strides, array.dtype.str)
 
 
-def _describe(array: np.ndarray) -> dict:
-    """What the manifest says of one array."""
-    out = {"dtype": array.dtype.str, "shape": list(array.shape)}
-    if array.nbytes <= CHECKSUM_BYTES:
-        out["sha256"] = _digest(array)
-    return out
-
-
 def _digest(array: np.ndarray) -> str:
+    """SHA-256 of an array's bytes."""
     return hashlib.sha256(np.ascontiguousarray(array).reshape(-1).view(np.uint8)).hexdigest()
 
 
@@ -261,16 +140,8 @@ def _check(name: str, array: np.ndarray, expected: dict) -> None:
         raise ManifestMismatch(f"{name}.npy was changed after it was saved (checksum differs)")
 
 
-def load(path: Path, names: Iterable[str]) -> dict[str, np.ndarray] | None:
-    """The arrays of an entry; None when it is missing, unreadable or unlike its manifest (then warn).
-
-    Parameters
-    ----------
-    path : Path
-        The entry's folder.
-    names : iterable of str
-        The arrays expected in it.
-    """
+def _load(path: Path, names: Iterable[str]) -> dict[str, np.ndarray] | None:
+    """The arrays `names` of the entry `path`; None if missing, unreadable or unlike its manifest (warned)."""
     if not path.is_dir():
         return None
     try:
@@ -298,16 +169,8 @@ def load(path: Path, names: Iterable[str]) -> dict[str, np.ndarray] | None:
         return None
 
 
-def save(path: Path, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Write an entry atomically, with its manifest; return its arrays as [`load`][notmnist.cache.load] would.
-
-    Parameters
-    ----------
-    path : Path
-        The entry's folder (written beside it, then renamed).
-    arrays : mapping of str to ndarray
-        The arrays to store, by name.
-    """
+def _save(path: Path, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Write the entry `path` atomically, with its manifest; return its arrays as `_load` would."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=PART_SUFFIX, dir=path.parent))
     try:
@@ -315,7 +178,9 @@ def save(path: Path, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         for name, array in arrays.items():
             array = np.asarray(array)
             _save_array(tmp / f"{name}.npy", array)
-            manifest[name] = _describe(array)
+            manifest[name] = {"dtype": array.dtype.str, "shape": list(array.shape)}
+            if array.nbytes <= CHECKSUM_BYTES:
+                manifest[name]["sha256"] = _digest(array)
         (tmp / MANIFEST).write_text(json.dumps({"arrays": manifest}))
         os.chmod(tmp, folder_mode())  # mkdtemp makes 700; entries are meant to be shared
         try:
@@ -326,7 +191,7 @@ def save(path: Path, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     log.info("cached %s", path)
-    loaded = load(path, arrays)
+    loaded = _load(path, arrays)
     if loaded is None:  # the entry that won a race was unreadable (and is now gone)
         raise OSError(f"cache entry {path} could not be read back")
     return loaded
@@ -351,10 +216,8 @@ def memo(
     *,
     data_home=None,
 ) -> tuple[dict[str, np.ndarray], bool]:
-    """The entry `kind-key(parts)`: loaded if present, else computed and saved.
-
-    When the cache folder cannot be created or written to, the arrays are
-    computed and returned all the same, with one warning per process.
+    """The entry `kind-key(parts)`: loaded if present, else computed and saved (or only computed,
+    with one warning per process, when the cache folder cannot be written to).
 
     Parameters
     ----------
@@ -371,39 +234,37 @@ def memo(
 
     Returns
     -------
-    arrays : dict of str to ndarray
-        Read-only arrays named `names`.
-    hit : bool
-        Whether they came from the cache.
+    arrays, hit : dict of str to ndarray, bool
+        The read-only arrays `names`, and whether they came from the cache.
     """
     names = list(names)
-    root = _data_home(data_home) / "cache"
+    root = config.data_home(data_home) / "cache"
     path = root / f"{kind}-{key(kind, *parts)}"
-    arrays = load(path, names)
+    arrays = _load(path, names)
     if arrays is not None:
         return arrays, True
     computed = compute()
     if set(computed) != set(names):
         raise RuntimeError(f"cache entry {kind}: computed {sorted(computed)}, expected {sorted(names)}")
     try:
-        return save(path, computed), False
+        return _save(path, computed), False
     except OSError as exc:  # a read-only or full data folder: still answer, just slower next time
         if root not in _UNWRITABLE:
             _UNWRITABLE.add(root)
-            reason = exc.strerror or exc
+            why = exc.strerror or exc
             warnings.warn(
-                f"could not cache {kind} in {root} ({reason}); computing without the cache", stacklevel=3
+                f"could not cache {kind} in {root} ({why}); computing without the cache", stacklevel=3
             )
         else:
             log.info("could not cache %s in %s (%s)", kind, root, exc)
-        out = {}
-        for name in names:
-            out[name] = np.asarray(computed[name]).view()  # read-only, as cached arrays are; no copy
-            out[name].flags.writeable = False
+        out = {name: np.asarray(computed[name]).view() for name in names}  # no copy
+        for array in out.values():
+            array.flags.writeable = False  # read-only, as cached arrays are
         return out, False
 
 
 def _size(entry: Path) -> int:
+    """Bytes of a file, or of the files in a folder."""
     try:
         files = entry.rglob("*") if entry.is_dir() else [entry]
         return sum(f.stat().st_size for f in files if f.is_file())
@@ -412,52 +273,44 @@ def _size(entry: Path) -> int:
 
 
 def entries(data_home=None) -> list[tuple[str, int]]:
-    """`(name, bytes)` of every entry, by name (temporary folders excluded: see
-    [`leftovers`][notmnist.cache.leftovers]).
+    """`(name, bytes)` of every entry, by name.
 
     Parameters
     ----------
     data_home : str or PathLike, optional
         The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
     """
-    root = _data_home(data_home) / "cache"
+    root = config.data_home(data_home) / "cache"
     return [(e.name, _size(e)) for e in _listing(root) if _ENTRY_NAME.fullmatch(e.name) and _real_dir(e)]
 
 
 def leftovers(data_home=None) -> list[tuple[str, int]]:
     """`(name, bytes)` of temporary folders and files: writes killed midway, or running right now.
 
-    Names are relative to the data folder: `cache/.<entry>.<random>.part` (a save), and
-    `.<file>.<random>.part` in the data folder and in `standin/<folder>/` (an archive,
-    manifest or side file being written).
+    Names are relative to the data folder: `cache/.<entry>.<random>.part` (an entry), and
+    `.<file>.<random>.part` in the data folder and in `standin/<folder>/` (a file).
 
     Parameters
     ----------
     data_home : str or PathLike, optional
         The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
     """
-    home = _data_home(data_home)
+    home = config.data_home(data_home)
     found = [e for e in _listing(home / "cache") if _PART_NAME.fullmatch(e.name) and _real_dir(e)]
     folders = [home, *(f for f in _listing(home / "standin") if _real_dir(f))]
     found += [f for folder in folders for f in _listing(folder) if is_temporary(f.name) and _real_file(f)]
     return [(e.relative_to(home).as_posix(), _size(e)) for e in found]
 
 
-def foreign(data_home=None) -> list[str]:
-    """Names in `cache/` that the package did not make (never removed, only named).
-
-    Parameters
-    ----------
-    data_home : str or PathLike, optional
-        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
-    """
-    root = _data_home(data_home) / "cache"
-    ours = {name for name, _ in entries(data_home)}
-    ours |= {Path(name).name for name, _ in leftovers(data_home) if name.startswith("cache/")}
-    return [e.name for e in _listing(root) if e.name not in ours]
+def _foreign(home: Path) -> list[str]:
+    """Names in `cache/` that the package did not make (never removed, only named)."""
+    ours = {name for name, _ in entries(home)}
+    ours |= {Path(name).name for name, _ in leftovers(home) if name.startswith("cache/")}
+    return [e.name for e in _listing(home / "cache") if e.name not in ours]
 
 
 def _listing(folder: Path) -> list[Path]:
+    """What a real folder holds, sorted; nothing for anything else."""
     try:
         return sorted(folder.iterdir()) if _real_dir(folder) else []
     except OSError:
@@ -474,12 +327,8 @@ def _real_file(path: Path) -> bool:
 
 @dataclass
 class Cleared:
-    """What [`clear`][notmnist.cache.clear] did.
-
-    `removed`: `(name, bytes)` of entries; `leftovers`: of temporary folders and files;
-    `failed`: `(name, why)` it could not remove; `foreign`: names in `cache/` it left
-    alone because the package did not make them.
-    """
+    """What [`clear`][notmnist.cache.clear] did: `(name, bytes)` of the entries `removed` and the temporary
+    `leftovers`; `(name, why)` of what `failed`; the `foreign` names in `cache/` it left alone."""
 
     removed: list[tuple[str, int]] = field(default_factory=list)
     leftovers: list[tuple[str, int]] = field(default_factory=list)
@@ -495,8 +344,8 @@ def clear(data_home=None) -> Cleared:
     data_home : str or PathLike, optional
         The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
     """
-    home = _data_home(data_home)
-    done = Cleared(foreign=foreign(home))
+    home = config.data_home(data_home)
+    done = Cleared(foreign=_foreign(home))
     groups = ((done.removed, entries(home), home / "cache"), (done.leftovers, leftovers(home), home))
     for group, items, base in groups:
         for name, size in items:

@@ -1,16 +1,15 @@
 """Configuration: the data folder and every environment variable, read here and nowhere else.
 
-- `NOTMNIST_DATA_DIR`: the data folder, for archives, stand-ins and caches (default:
-  the platform cache folder, `~/.cache/notmnist` on Linux);
+- `NOTMNIST_DATA_DIR`: the data folder, for archives, stand-ins and caches (default: the platform
+  cache folder, `~/.cache/notmnist` on Linux);
 - `NOTMNIST_SOURCE`: `auto` (default), `real` or `standin`;
-- `NOTMNIST_STANDIN_SCALE`: the stand-in's size as a fraction of the real archives
-  (default 0.1; read only when the stand-in is used);
+- `NOTMNIST_STANDIN_SCALE`: the stand-in's size as a fraction of the real archives (default 0.1);
 - `NOTMNIST_STANDIN_FONTS`: `all` (default) or `matplotlib`, the stand-in's fonts;
-- `NOTMNIST_RESULTS_DIR`: where problem scripts record headline numbers for the site
-  (set by the site build; unset, nothing is recorded).
+- `NOTMNIST_RESULTS_DIR`: where problem scripts record headline numbers for the site (set by the
+  site build; unset, nothing is recorded).
 
-An explicit argument always wins over the environment.  Everything the package writes lives under
-the data folder.  Bad values raise [`ConfigError`][notmnist.errors.ConfigError] naming the variable.
+An explicit argument always wins over the environment.  Bad values raise
+[`ConfigError`][notmnist.errors.ConfigError] naming the variable.
 """
 
 from __future__ import annotations
@@ -37,18 +36,13 @@ MIN_STANDIN_SCALE = 0.001
 
 
 def data_home(data_home: str | os.PathLike[str] | None = None) -> Path:
-    """Return the data folder, creating it if needed.
+    """Return the data folder (absolute, `~` expanded), creating it if needed.
 
     Parameters
     ----------
     data_home : str or PathLike, optional
         The folder to use.  Default: `$NOTMNIST_DATA_DIR` if set, else the
         platform cache folder (`platformdirs.user_cache_dir("notmnist")`).
-
-    Returns
-    -------
-    Path
-        Absolute path of the folder, `~` expanded.
 
     Raises
     ------
@@ -108,8 +102,7 @@ def source(value: str | None = None) -> str:
 
 
 def standin_scale(value: float | None = None) -> float:
-    """Return `value`, else `$NOTMNIST_STANDIN_SCALE`, else
-    [`DEFAULT_STANDIN_SCALE`][notmnist.config.DEFAULT_STANDIN_SCALE], checked.
+    """Return `value`, else `$NOTMNIST_STANDIN_SCALE`, else `DEFAULT_STANDIN_SCALE`, checked.
 
     Parameters
     ----------
@@ -139,13 +132,11 @@ def standin_scale(value: float | None = None) -> float:
 def standin_fonts(value: str | None = None) -> str:
     """Return `value`, else `$NOTMNIST_STANDIN_FONTS`, else `"all"`: the stand-in's font set.
 
-    `"all"` renders from every font of the machine plus matplotlib's;
-    `"matplotlib"` from matplotlib's bundled fonts alone, the same on every machine.
-
     Parameters
     ----------
     value : str, optional
-        `"all"` or `"matplotlib"`.
+        `"all"` (every font of the machine plus matplotlib's) or `"matplotlib"` (matplotlib's
+        bundled fonts alone, the same on every machine).
     """
     chosen = (value or os.environ.get(STANDIN_FONTS) or "all").strip().lower()
     if chosen not in FONT_SETS:

@@ -1,23 +1,11 @@
 """Archives -> letters -> normalised splits, with caches and provenance.
 
 This is the one place that decides *which* data a page shows:
-
-- [`locate`][notmnist.dataset.locate] picks the source: `"real"` archives (dropped in or
-  downloaded), the `"standin"` rendered from fonts, or `"auto"` (real when
-  possible, else the stand-in with a warning).  Argument, else the
-  `NOTMNIST_SOURCE` environment variable, else `"auto"`.
-- [`load_letters`][notmnist.dataset.load_letters] reads one archive into uint8 arrays.
-- [`load_splits`][notmnist.dataset.load_splits] draws train / validation / test as the course did: each
-  letter shuffled, validation then training taken from the large archive, test
-  from the small one, each split permuted; pixels normalised to
-  `(p - 127.5) / 255` as float32.
-
-Every result carries a [`Provenance`][notmnist.dataset.Provenance] (source, archive names, sizes and
-SHA-256, seed, sizes, package version).  Letters and splits are cached by
-[`notmnist.cache`][notmnist.cache], keyed by the archives' SHA-256, the parameters and the
-source code of the modules that produce them, so a different archive, seed,
-size or code never reuses a stale entry.  Their arrays are read-only (memory
-maps of the cache): copy one before changing it in place.
+[`locate`][notmnist.dataset.locate] picks the source, [`load_letters`][notmnist.dataset.load_letters]
+reads one archive and [`load_splits`][notmnist.dataset.load_splits] draws the splits as the course did.
+Every result carries a [`Provenance`][notmnist.dataset.Provenance].  Letters and splits are cached
+([`notmnist.cache`][notmnist.cache]), keyed by the archives' SHA-256, the parameters and the code
+that produces them; their arrays are read-only memory maps: copy one before changing it in place.
 """
 
 from __future__ import annotations
@@ -38,29 +26,23 @@ from ._version import __version__
 from .archive import Letters, Skipped
 from .errors import NotMNISTError
 from .fetch import ArchiveMismatch, DataUnavailable, fetch
-from .pixels import denormalise, normalise  # noqa: F401 (denormalise: re-exported for the pages)
+from .pixels import normalise
 from .registry import ARCHIVES, LETTERS, SUBSETS, archive_info
-from .verify import contents_check, read_letters  # noqa: F401
+from .verify import read_letters
 
 log = logging.getLogger(__name__)
 
-SOURCES = config.SOURCES
 DEFAULT_SEED = 133
 """The course seeded NumPy's global generator with 133; we seed our own generator with it."""
 
 COURSE_SIZES = {"train": 200_000, "valid": 10_000, "test": 10_000}
 """Split sizes of the course on the real archives; the stand-in scales them."""
 
-STANDIN_SEED = 0
-MIN_STANDIN_SCALE = config.MIN_STANDIN_SCALE
-"""Smallest stand-in scale: below it a letter of the small archive holds no test image."""
+_STANDIN_SEED = 0
 
 
 class DataError(NotMNISTError, ValueError):
     """The data cannot support the request (too few images for a letter, bad sizes)."""
-
-
-# --------------------------------------------------------------------------- provenance
 
 
 @dataclass(frozen=True)
@@ -144,34 +126,25 @@ class DataSource:
             Further fields of the provenance (seed, split sizes, ...).
         """
         records = tuple(
-            ArchiveRecord(s, self.paths[s].name, self.paths[s].stat().st_size, file_sha256(self.paths[s]))
-            for s in subsets
+            ArchiveRecord(s, p.name, p.stat().st_size, _sidefile.sha256(p))
+            for s, p in {s: self.paths[s] for s in subsets}.items()
         )
         return Provenance(self.kind, records, self.scale, note=self.note, **extra)
 
 
-resolve_source = config.source  # the names the pages and the command line know
-standin_scale = config.standin_scale
-standin_fonts = config.standin_fonts
-
-
 def locate(source: str | None = None, *, data_home=None, download_if_missing: bool = True) -> DataSource:
-    """Find (or make) the archives of `source`.
+    """Find (or make) the archives of `source`: a `DataSource` of kind `"real"` or `"standin"`.
 
     Parameters
     ----------
     source : {"auto", "real", "standin"}, optional
-        Default: `$NOTMNIST_SOURCE`, else `"auto"`.
+        `"real"` archives (dropped in or downloaded), the `"standin"` rendered from fonts, or
+        `"auto"`: real when possible, else the stand-in with a warning.  Default
+        [`notmnist.config.source`][notmnist.config.source].
     data_home : path-like, optional
-        Data folder; default `$NOTMNIST_DATA_DIR`, else the platform cache.
+        Data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
     download_if_missing : bool
         For the real archives.
-
-    Returns
-    -------
-    DataSource
-        `kind` is `"real"` or `"standin"`; `paths` maps `"large"` and
-        `"small"` to archive paths.
     """
     kind = config.source(source)
     if kind == "standin":
@@ -185,12 +158,10 @@ def locate(source: str | None = None, *, data_home=None, download_if_missing: bo
 def _locate(
     kind: str, home: Path, download_if_missing: bool, env_scale: str | None, env_fonts: str | None
 ) -> DataSource:
-    """[`locate`][notmnist.dataset.locate], decided once per process (one download attempt, one warning)."""
+    """`locate`, decided once per process (one download attempt, one warning)."""
     note = None
     if kind in ("real", "auto"):
         try:
-            # fetch() verifies every archive before returning it: one that fails is refused the
-            # first time it is met, exactly as every time after.
             paths = {s: fetch(s, data_home=home, download_if_missing=download_if_missing) for s in SUBSETS}
             return DataSource("real", paths)
         except DataUnavailable as exc:
@@ -204,36 +175,26 @@ def _locate(
                 f"{note}{why}; using the offline stand-in rendered from fonts instead "
                 "(set NOTMNIST_SOURCE=standin to silence this, or drop the real archives into "
                 "the data folder, NOTMNIST_DATA_DIR; 'python -m notmnist info' shows where it is)",
-                stacklevel=caller_stacklevel(),
+                stacklevel=_caller_stacklevel(),
             )
     from .standin import write_standin
 
     scale, fonts = config.standin_scale(), config.standin_fonts()
-    folder = home / "standin" / f"scale-{scale:g}-seed-{STANDIN_SEED}{'' if fonts == 'all' else '-' + fonts}"
-    paths = write_standin(folder, scale=scale, seed=STANDIN_SEED, fonts=fonts)
+    folder = home / "standin" / f"scale-{scale:g}-seed-{_STANDIN_SEED}{'' if fonts == 'all' else '-' + fonts}"
+    paths = write_standin(folder, scale=scale, seed=_STANDIN_SEED, fonts=fonts)
     return DataSource("standin", {s: Path(paths[s]) for s in SUBSETS}, scale, note)
 
 
-# --------------------------------------------------------------------------- letters
-
-
 def load_letters(subset: str, *, source: str | None = None, data_home=None) -> Letters:
-    """Read the letters of one archive (`"large"` or `"small"`), cached.
+    """Read the letters of one archive, cached, with their `provenance`.
 
     Parameters
     ----------
-    subset : str
-        `"large"` or `"small"`.
+    subset : {"large", "small"}
     source : str, optional
-        `"auto"`, `"real"` or `"standin"`; default [`notmnist.config.source`][notmnist.config.source].
+        As for [`locate`][notmnist.dataset.locate].
     data_home : str or PathLike, optional
-        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
-
-    Returns
-    -------
-    Letters
-        `images` uint8 (N, 28, 28), `labels` int64 (N,), `names`,
-        `skipped`, `path`, and `provenance`.
+        The data folder.
 
     Raises
     ------
@@ -247,6 +208,7 @@ def load_letters(subset: str, *, source: str | None = None, data_home=None) -> L
 
 
 def _letters(src: DataSource, subset: str, data_home) -> Letters:
+    """The letters of one archive of `src`, cached and checked."""
     path = src.paths[subset]
     prov = src.provenance((subset,))
     arrays = read_letters(path, prov.archives[0].sha256, subset, data_home)
@@ -260,7 +222,7 @@ def _letters(src: DataSource, subset: str, data_home) -> Letters:
     return letters
 
 
-def caller_stacklevel() -> int:
+def _caller_stacklevel() -> int:
     """The `stacklevel` that attributes a warning to the first caller outside this package."""
     package = os.path.join(str(Path(__file__).parent), "")
     frame, level = sys._getframe(1), 1
@@ -270,6 +232,7 @@ def caller_stacklevel() -> int:
 
 
 def _check_minimum(letters: Letters, subset: str, scale: float) -> None:
+    """Refuse an archive with too few readable images of a letter."""
     minimum = int(ARCHIVES[subset].min_per_letter * scale)
     short = {k: v for k, v in letters.counts.items() if v < minimum}
     if short:
@@ -278,9 +241,6 @@ def _check_minimum(letters: Letters, subset: str, scale: float) -> None:
             f"{letters.path.name}: too few readable images ({counts}; at least {minimum:,} per letter "
             "expected): the archive is incomplete, delete it and fetch it again"
         )
-
-
-# --------------------------------------------------------------------------- splits
 
 
 @dataclass
@@ -347,10 +307,10 @@ def make_splits(
 ) -> dict[str, np.ndarray]:
     """Draw the splits' indices as the course did, from an explicit seed.
 
-    Each letter of the large archive is shuffled; its first `valid/10` images
-    go to validation and the next `train/10` to training.  Each letter of the
-    small archive is shuffled and its first `test/10` go to test.  Each split
-    is then permuted.
+    Returns `train_index`, `valid_index` (int64 positions into `large`) and `test_index` (into
+    `small`).  Each letter of the large archive is shuffled; its first `valid/10` images go to
+    validation and the next `train/10` to training.  Each letter of the small archive is shuffled
+    and its first `test/10` go to test.  Each split is then permuted.
 
     Parameters
     ----------
@@ -362,12 +322,6 @@ def make_splits(
         Images per split (`train`, `valid`, `test`), multiples of 10.
     seed : int
         Seed of the shuffles.
-
-    Returns
-    -------
-    dict
-        `train_index`, `valid_index`, `test_index`: int64 positions into
-        `large` (train, valid) and `small` (test).
     """
     rng = np.random.default_rng(seed)
     per = {k: v // len(LETTERS) for k, v in sizes.items()}
@@ -393,22 +347,13 @@ def make_splits(
 def provenance(
     *, source: str | None = None, data_home=None, seed: int = DEFAULT_SEED, sizes: dict | None = None
 ) -> Provenance:
-    """The provenance of [`load_splits`][notmnist.dataset.load_splits] with the same arguments, without
-    drawing the splits.
-
-    Its [`summary`][notmnist.dataset.Provenance.summary] is the one line every page shows,
-    also on a page that reads only the archives.
+    """The provenance of [`load_splits`][notmnist.dataset.load_splits] with the same arguments,
+    without drawing the splits (for a page that reads only the archives).
 
     Parameters
     ----------
-    source : str, optional
-        `"auto"`, `"real"` or `"standin"`, as for [`load_splits`][notmnist.dataset.load_splits].
-    data_home : str or PathLike, optional
-        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
-    seed : int
-        Seed of the splits.
-    sizes : dict, optional
-        Split sizes, as for [`load_splits`][notmnist.dataset.load_splits].
+    source, data_home, seed, sizes
+        As for [`load_splits`][notmnist.dataset.load_splits].
     """
     src = locate(source, data_home=data_home)
     return src.provenance(seed=seed, sizes=split_sizes(src.scale, sizes))
@@ -422,18 +367,14 @@ def load_splits(
     Parameters
     ----------
     source : {"auto", "real", "standin"}, optional
-        See [`locate`][notmnist.dataset.locate].
+        As for [`locate`][notmnist.dataset.locate].
     data_home : path-like, optional
         Data folder.
     seed : int
         Seed of the shuffles.
     sizes : dict, optional
-        Any of `train`, `valid`, `test` (multiples of 10).  Default: the
-        course's 200,000 / 10,000 / 10,000, times the stand-in's scale.
-
-    Returns
-    -------
-    Splits
+        Any of `train`, `valid`, `test` (multiples of 10); default
+        [`split_sizes`][notmnist.dataset.split_sizes] of the source's scale.
     """
     src = locate(source, data_home=data_home)
     prov = provenance(source=source, data_home=data_home, seed=seed, sizes=sizes)
@@ -463,20 +404,3 @@ def load_splits(
         data_home=data_home,
     )
     return Splits(**arrays, provenance=prov, data_home=config.data_home(data_home))
-
-
-# --------------------------------------------------------------------------- caches
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, remembered in a small side file beside it.
-
-    The remembered value is used only while the file's size, modification and
-    change times and inode are those it was computed for.
-
-    Parameters
-    ----------
-    path : Path
-        The file.
-    """
-    return _sidefile.sha256(Path(path))

@@ -1,38 +1,19 @@
 """Export the prepared splits in the course's shape, for assignments 2 to 4.
 
-Assignment 1 of the course ends by saving its splits into `notMNIST.pickle`:
-a dict of six arrays, `train_dataset`, `train_labels`, `valid_dataset`,
-`valid_labels`, `test_dataset` and `test_labels`; images float32
-(N, 28, 28) normalised as `(p - 127.5) / 255`, labels int32 0-9 (A-J).
-The next assignments start by loading that file.  [`export`][notmnist.export.export] writes the
-same six arrays from the splits the site shows
-([`notmnist.dataset.load_splits`][notmnist.dataset.load_splits]),
-optionally with the validation and test sets sanitised as in problem 5.
+Assignment 1 of the course ends by saving its splits into `notMNIST.pickle`, a dict of six arrays
+(`train_dataset`, `train_labels`, `valid_dataset`, ..., images float32 (N, 28, 28) normalised as
+`(p - 127.5) / 255`, labels int32 0-9 for A-J) that the next assignments load.
+[`export`][notmnist.export.export] writes the same six arrays from the splits the site shows,
+optionally with the validation and test sets sanitised as in problem 5, in one of two formats:
 
-Two formats, each holding exactly the course's six arrays:
+- `pickle`: the course's `notMNIST.pickle`, for its notebooks (`pickle.load`); arrays are
+  pickled as `numpy.ndarray` with their raw bytes, so the file loads with NumPy 1.x and 2.x.
+  Writing a pickle is safe; *loading* one from an untrusted source is not.
+- `npz` (the default): loads with `np.load(path, allow_pickle=False)`, without unpickling.
 
-- `pickle`: the course's `notMNIST.pickle`, the file the course's notebooks
-  for assignments 2 to 4 open (`pickle.load`), unchanged.  Arrays are pickled
-  as `numpy.ndarray` and `numpy.dtype` with their raw bytes (protocol 4), so
-  the file names no NumPy-private module and loads with NumPy 1.x and 2.x alike.
-  Writing a pickle is safe; *loading* one from an untrusted source is not, since
-  unpickling can run arbitrary code.
-- `npz` (the default when no name says otherwise): `np.savez`, uncompressed;
-  loads with `np.load(path, allow_pickle=False)`, without unpickling, for one's
-  own code.
-
-The two are not interchangeable: `pickle.load` cannot read an `.npz`
-(renamed, it fails with `UnpicklingError`), so a `.pickle` name with the npz
-format, or an `.npz` name with the pickle format, is refused.
-
-Provenance goes beside the data, in `<file>.provenance.json` ([`sidecar`][notmnist.export.sidecar]):
-where the arrays come from, how they were made, and what was sanitised.  Not
-inside: learners treat the course's dict as six arrays (`len(save) == 6`,
-`a, b, c, d, e, f = save.values()`, `for k in save: save[k].shape`), and a
-seventh key breaks each of those habits; a JSON file also reads without Python.
-
-Every file is written atomically (to a temporary file, then renamed): a failed
-or interrupted export leaves no partial file.
+A name that says the other format is refused.  Provenance goes beside the file, in
+`<file>.provenance.json` ([`sidecar`][notmnist.export.sidecar]), not inside: learners treat the
+course's dict as exactly six arrays.  Every file is written atomically.
 """
 
 from __future__ import annotations
@@ -41,7 +22,6 @@ import json
 import logging
 import os
 import pickle
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import dataset
-from ._io import atomic_write, check_replaceable, is_temporary
+from ._io import atomic_write, check_replaceable, is_temporary, remove_stale
 from .dataset import Splits
 from .errors import ConfigError, NotMNISTError
 
@@ -58,22 +38,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SPLITS = ("train", "valid", "test")
-COURSE_KEYS = tuple(f"{split}_{what}" for split in SPLITS for what in ("dataset", "labels"))
+_SPLITS = ("train", "valid", "test")
+COURSE_KEYS = tuple(f"{split}_{what}" for split in _SPLITS for what in ("dataset", "labels"))
 """The course's key names, in the course's order."""
 IMAGE_DTYPE = np.dtype(np.float32)
 LABEL_DTYPE = np.dtype(np.int32)
 """The course's dtypes: `make_arrays` allocated float32 images and int32 labels."""
 FORMATS = ("npz", "pickle")
-SUFFIXES = {".npz": "npz", ".pickle": "pickle", ".pkl": "pickle"}
+_SUFFIXES = {".npz": "npz", ".pickle": "pickle", ".pkl": "pickle"}
 COURSE_FILE = "notMNIST.pickle"
 """The file name the course's notebooks for assignments 2 to 4 open."""
 SIDECAR_SUFFIX = ".provenance.json"
-PICKLE_PROTOCOL = 4
-"""Python >= 3.4; with `_PortablePickler` the file loads with NumPy 1.x and 2.x."""
-PICKLE_WARNING = (
-    "writing a pickle is safe; loading one from an untrusted source is not (unpickling can run any code)"
-)
 
 
 class ExportError(NotMNISTError, OSError):
@@ -82,19 +57,9 @@ class ExportError(NotMNISTError, OSError):
 
 @dataclass(frozen=True)
 class Exported:
-    """What [`export`][notmnist.export.export] wrote.
-
-    Attributes
-    ----------
-    path : Path
-        The file.
-    format : str
-        `"npz"` or `"pickle"`.
-    shapes : dict
-        Course key -> shape of the array written.
-    provenance : dict
-        The provenance record, written to [`provenance_path`][notmnist.export.Exported.provenance_path].
-    """
+    """What [`export`][notmnist.export.export] wrote: the file at `path` in `format` (`"npz"` or
+    `"pickle"`), the `shapes` of its arrays by course key, and the `provenance` record written to
+    [`provenance_path`][notmnist.export.Exported.provenance_path]."""
 
     path: Path
     format: str
@@ -119,19 +84,6 @@ def sidecar(path: str | os.PathLike) -> Path:
     return path.with_name(path.name + SIDECAR_SUFFIX)
 
 
-def default_name(format: str = "npz", sanitised: bool = False) -> str:
-    """`notMNIST.npz`, `notMNIST.pickle`, or `notMNIST_sanitised.*` with `sanitised`.
-
-    Parameters
-    ----------
-    format : str
-        `"npz"` or `"pickle"`.
-    sanitised : bool
-        Whether the validation and test sets are the sanitised ones.
-    """
-    return f"notMNIST{'_sanitised' if sanitised else ''}.{_check_format(format)}"
-
-
 def course_arrays(splits: Splits, *, clean: Sanitised | None = None) -> dict[str, np.ndarray]:
     """The six arrays of `splits` under the course's key names and dtypes.
 
@@ -146,9 +98,8 @@ def course_arrays(splits: Splits, *, clean: Sanitised | None = None) -> dict[str
     Returns
     -------
     dict
-        `{split}_dataset`: float32 (n, 28, 28), C-contiguous (the cached
-        array itself when no copy is needed, so read-only);
-        `{split}_labels`: int32 (n,), 0-9 for A-J.
+        `{split}_dataset`: float32 (n, 28, 28), C-contiguous (the cached, read-only array itself
+        when no copy is needed); `{split}_labels`: int32 (n,), 0-9 for A-J.
     """
     keep = {"train": None}
     if clean is not None:
@@ -163,32 +114,9 @@ def course_arrays(splits: Splits, *, clean: Sanitised | None = None) -> dict[str
     return arrays
 
 
-def provenance_record(
-    splits: Splits,
-    arrays: dict[str, np.ndarray],
-    *,
-    clean: Sanitised | None = None,
-    threshold: float | None = None,
-) -> dict:
-    """Where the exported arrays come from, as a JSON-serialisable dict.
-
-    Holds the splits' provenance (source, archives with size and SHA-256,
-    scale, seed, split sizes drawn, package version, why `auto` chose the
-    stand-in), the one-line summary the pages print, the layout (keys,
-    normalisation, labels), the counts written, and whether and how the
-    validation and test sets were sanitised.
-
-    Parameters
-    ----------
-    splits : Splits
-        The splits exported.
-    arrays : dict of str to ndarray
-        The six arrays written, by key.
-    clean : Sanitised, optional
-        The sanitised sets, when those were exported.
-    threshold : float, optional
-        The near-duplicate threshold they were sanitised with.
-    """
+def _provenance(splits: Splits, arrays: dict[str, np.ndarray], clean: Sanitised | None, threshold) -> dict:
+    """Where the arrays come from (the splits' provenance and summary), their layout and counts, and
+    whether and how the validation and test sets were sanitised (with `threshold`): a JSON-able dict."""
     record = splits.provenance.to_dict() if splits.provenance is not None else {}
     record["summary"] = splits.provenance.summary() if splits.provenance is not None else None
     record["layout"] = {
@@ -196,7 +124,7 @@ def provenance_record(
         "images": "float32 (n, 28, 28), (pixel - 127.5) / 255",
         "labels": "int32 (n,), 0-9 for A-J",
     }
-    record["exported"] = {split: int(len(arrays[f"{split}_labels"])) for split in SPLITS}
+    record["exported"] = {split: int(len(arrays[f"{split}_labels"])) for split in _SPLITS}
     record["sanitised"] = None
     if clean is not None:
         record["sanitised"] = {
@@ -223,9 +151,8 @@ def export(
     Parameters
     ----------
     out : path-like, optional
-        The file, or an existing folder to write [`default_name`][notmnist.export.default_name] into.
-        Default: [`default_name`][notmnist.export.default_name] in the current folder.  An existing file
-        is replaced.
+        The file, or an existing folder to write `notMNIST.npz`, `notMNIST.pickle` or
+        `notMNIST_sanitised.*` into; default the current folder.  An existing file is replaced.
     sanitised : bool
         Drop validation and test images with an identical or near copy in
         train, as problem 5 does ([`notmnist.sanitise.sanitised`][notmnist.sanitise.sanitised]).
@@ -233,10 +160,6 @@ def export(
         Default: from `out`'s suffix (`.pickle` or `.pkl` -> pickle), else npz.
     source, data_home
         As for [`notmnist.dataset.load_splits`][notmnist.dataset.load_splits].
-
-    Returns
-    -------
-    Exported
 
     Raises
     ------
@@ -255,7 +178,7 @@ def export(
         threshold = DEFAULT_THRESHOLD
         clean = sanitise.sanitised(splits, threshold=threshold)
     arrays = course_arrays(splits, clean=clean)
-    record = provenance_record(splits, arrays, clean=clean, threshold=threshold)
+    record = _provenance(splits, arrays, clean, threshold)
     write(path, arrays, record, format=format)
     return Exported(path, format, {k: tuple(v.shape) for k, v in arrays.items()}, record)
 
@@ -264,6 +187,8 @@ def write(
     path: str | os.PathLike, arrays: dict[str, np.ndarray], provenance: dict, *, format: str = "npz"
 ) -> Path:
     """Write `arrays` to `path` and `provenance` to [`sidecar`][notmnist.export.sidecar] of it, atomically.
+
+    Returns `path`; raises `ExportError` if it cannot be written (then nothing is left behind).
 
     Parameters
     ----------
@@ -274,16 +199,6 @@ def write(
     provenance : dict
         JSON-serialisable; written to `<path>.provenance.json`.
     format : {"npz", "pickle"}
-
-    Returns
-    -------
-    Path
-        `path`.
-
-    Raises
-    ------
-    ExportError
-        If the file cannot be written; nothing is left behind.
     """
     path = Path(path)
     format = _check_format(format)
@@ -300,7 +215,7 @@ def write(
             if format == "npz":
                 np.savez(f, **save)
             else:
-                _PortablePickler(f, protocol=PICKLE_PROTOCOL).dump(save)
+                _PortablePickler(f, protocol=4).dump(save)
             side.write(text.encode("utf-8"))
     except OSError as exc:
         reason = exc.strerror or str(exc)
@@ -310,12 +225,10 @@ def write(
 
 
 class _PortablePickler(pickle.Pickler):
-    """Pickle arrays as `numpy.ndarray` + `numpy.dtype` + raw bytes.
+    """Pickle arrays as `numpy.ndarray` + `numpy.dtype` + raw bytes (protocol 4).
 
-    NumPy 2 pickles arrays through `numpy._core`, a module NumPy 1.x lacks
-    before 1.26 (and protocol 5 needs `numpy._core.numeric`, which no 1.x has).
-    `ndarray.__setstate__` with a version-1 state has loaded in every NumPy
-    release, and the arrays it restores are writable, as the course's were.
+    NumPy 2 pickles arrays through `numpy._core`, which NumPy 1.x lacks before 1.26; a version-1
+    `ndarray.__setstate__` state has loaded in every NumPy release, as writable arrays.
     """
 
     def reducer_override(self, obj):
@@ -333,6 +246,7 @@ _MISMATCH = {  # (name's format, --format) -> what goes wrong
 
 
 def _check_format(format: str) -> str:
+    """`format`, if it is one of `FORMATS`."""
     if format not in FORMATS:
         raise ConfigError(f"unknown export format {format!r}: choose one of {', '.join(FORMATS)}")
     return format
@@ -344,8 +258,8 @@ def _target(out, format: str | None, sanitised: bool) -> tuple[Path, str]:
         _check_format(format)
     path = Path.cwd() if out is None else Path(out)
     if path.is_dir():
-        path = path / default_name(format or "npz", sanitised)
-    implied = SUFFIXES.get(path.suffix.lower())
+        path = path / f"notMNIST{'_sanitised' if sanitised else ''}.{format or 'npz'}"
+    implied = _SUFFIXES.get(path.suffix.lower())
     if format is None:
         format = implied or "npz"
     elif implied is not None and implied != format:
@@ -358,32 +272,16 @@ def _target(out, format: str | None, sanitised: bool) -> tuple[Path, str]:
 
 
 def _check_folder(path: Path) -> None:
-    """A clear error now rather than after loading the splits: the folder must exist and be writable,
-    and `path` be absent or a regular file (a device, fifo, folder or link is never replaced)."""
+    """Refuse, before any work, a folder that is missing or not writable, or a `path` not a regular file."""
     check_replaceable(path)
-    _remove_stale_parts(path)
+    try:  # temporary files a killed export of `path` left beside it
+        parts = [p for p in path.parent.iterdir() if is_temporary(p.name, path.name)]
+    except OSError:
+        parts = []
+    remove_stale(parts, "export", logging.WARNING)
     folder = path.parent
     if not folder.is_dir():
         what = "is not a folder" if folder.exists() else "does not exist"
         raise ExportError(f"cannot write {path}: {folder} {what}; create it or choose another path")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ExportError(f"cannot write {path}: no permission to write in {folder}; choose another folder")
-
-
-STALE_AFTER = 3600.0
-"""A temporary file of an export untouched for this many seconds was left by a killed export."""
-
-
-def _remove_stale_parts(path: Path) -> None:
-    """Delete the temporary files (`.<name>.<random>.part`) a killed export of `path` left beside it."""
-    try:
-        found = [p for p in path.parent.iterdir() if is_temporary(p.name, path.name)]
-    except OSError:
-        return
-    for part in found:
-        try:
-            if part.is_file() and not part.is_symlink() and time.time() - part.stat().st_mtime > STALE_AFTER:
-                part.unlink()
-                log.warning("removed %s, left by an interrupted export", part)
-        except OSError:
-            pass

@@ -1,31 +1,15 @@
 """Find or download the notMNIST archives, verified, in the data folder.
 
-The data folder is chosen in one place, [`notmnist.config.data_home`][notmnist.config.data_home]: the
-argument, else the `NOTMNIST_DATA_DIR` environment variable, else the platform
-cache folder.
-
 [`fetch`][notmnist.fetch.fetch] returns the path of a verified archive ([`notmnist.verify`][notmnist.verify]
-says what that means and checks it).  A file the user copied into the data
-folder by hand is used without any network once it passes the same check as a
-download, the first time it is met; the verdict is remembered beside it
-(in a small side file).  Otherwise the mirrors are
-tried in registry order with pooch's `HTTPDownloader` (tqdm
-progress bar, finite timeouts).  Each attempt writes to a temporary file beside
-the target (`<name>.<random>.part`), is checked (size, gzip signature, then
-the whole gzip stream and the per-letter counts, or the caller's `verify`), and
-only then renamed to the final name, with the same mode as every file the
-package writes; a file that fails is deleted and the next mirror tried.  The
-temporary file is removed on any error, Ctrl-C included, so a partial or wrong
-file never sits under the final name.  A wrong file found under the final name
-(HTML error page, truncated copy, contents that failed verification) is moved
-aside to `<name>.invalid` (`<name>.2.invalid`, ... when that is taken)
-before downloading again; a folder, fifo or device under the name is refused
-and left alone.
+says what that means).  A file the user copied into the data folder is used without any network
+once it passes the same check as a download, the first time it is met.  Otherwise the mirrors are
+tried in registry order with pooch's `HTTPDownloader` (progress bar, finite timeouts); each
+download goes to a temporary file beside the target, is checked, and only then renamed, so a
+partial or wrong file never sits under the final name.  A wrong file found there is moved aside
+to `<name>.invalid` before downloading again; a folder, fifo or device is refused and left alone.
 
-When nothing works the error, [`DataUnavailable`][notmnist.fetch.DataUnavailable], is one line naming the
-file, every URL tried with what went wrong, and the exact path to drop the
-archive in by hand.  Offline, it comes within a fraction of a second when name
-resolution fails, and within the connect timeout otherwise.
+When nothing works, [`DataUnavailable`][notmnist.fetch.DataUnavailable] is one line naming the
+file, every URL tried with what went wrong, and the path to drop the archive in by hand.
 """
 
 from __future__ import annotations
@@ -35,41 +19,28 @@ import os
 import re
 import stat
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import _sidefile
-from ._io import file_mode, kind
-from .config import data_home
+from . import _sidefile, config
+from ._io import PART_SUFFIX, file_mode, kind, remove_stale
 from .errors import NotMNISTError
 from .registry import archive_info
 from .verify import contents_check, file_problem
 
 log = logging.getLogger(__name__)
 
-"""Environment variable naming the data folder."""
-
 TIMEOUT: tuple[float, float] = (10.0, 60.0)
 """Seconds to wait for a connection, and for the next bytes of a download."""
 
-PART_SUFFIX = ".part"
-INVALID_SUFFIX = _sidefile.INVALID_SUFFIX
-STALE_AFTER = 3600.0
-"""A temporary file untouched for this many seconds belongs to a killed process."""
-
-UNCHECKED = "size matches, contents not yet checked"
-"""State of an archive of the right size that has not been read yet."""
+_UNCHECKED = "size matches, contents not yet checked"
 
 _STANDIN_HINT = "or use the offline stand-in with NOTMNIST_SOURCE=standin"
 
 
 class DataUnavailable(NotMNISTError, OSError):
-    """The archive is not in the data folder and could not be downloaded.
-
-    `found` is True when a file was under the archive's name but was not the archive.
-    """
+    """The archive is not in the data folder and could not be downloaded (`found`: a wrong file was)."""
 
     found = False
 
@@ -93,26 +64,9 @@ def _not_regular(path: Path) -> str | None:
 class ArchiveStatus:
     """What the data folder holds for one archive (see [`archive_status`][notmnist.fetch.archive_status]).
 
-    Attributes
-    ----------
-    subset : str
-        `"large"` or `"small"`.
-    path : Path
-        Where the archive is, or would be, in the data folder.
-    present : bool
-        A file exists at `path`.
-    size : int or None
-        Its size in bytes, None when absent.
-    expected_size : int
-        Size in bytes of the published archive.
-    verified : bool
-        Present, of the expected size, and its contents verified when it was
-        first read: the whole gzip stream (CRC and length) and the readable
-        images per letter equal to the published counts.
-    problem : str or None
-        Why it is not verified (`"not in the data folder"` when absent,
-        `"size matches, contents not yet checked"` before its first read);
-        None when verified.
+    Whether a file is `present` at `path`, its `size` (None when absent) against the
+    `expected_size`; whether it is `verified` ([`notmnist.verify`][notmnist.verify]), and if not,
+    the `problem` (`"not in the data folder"`, `"size matches, contents not yet checked"`, ...).
     """
 
     subset: str
@@ -124,9 +78,7 @@ class ArchiveStatus:
     problem: str | None
 
 
-def archive_status(
-    subset: str, *, data_home: str | os.PathLike[str] | None = None
-) -> ArchiveStatus:
+def archive_status(subset: str, *, data_home: str | os.PathLike[str] | None = None) -> ArchiveStatus:
     """Describe the archive of `subset` in the data folder, without any network.
 
     Parameters
@@ -135,13 +87,9 @@ def archive_status(
         Which archive.
     data_home : str or PathLike, optional
         Data folder; see [`data_home`][notmnist.config.data_home].
-
-    Returns
-    -------
-    ArchiveStatus
     """
     info = archive_info(subset)
-    path = _data_home(data_home) / info.filename
+    path = config.data_home(data_home) / info.filename
     other = _not_regular(path)
     if other:
         return ArchiveStatus(subset, path, True, None, info.size, False, f"a {other}, not a regular file")
@@ -151,12 +99,10 @@ def archive_status(
     if problem is None:
         checked = _sidefile.verification(path)
         if checked is None:
-            problem = UNCHECKED
+            problem = _UNCHECKED
         elif not checked[0]:
             problem = f"contents failed verification: {checked[1]}"
-    return ArchiveStatus(
-        subset, path, True, path.stat().st_size, info.size, problem is None, problem
-    )
+    return ArchiveStatus(subset, path, True, path.stat().st_size, info.size, problem is None, problem)
 
 
 def fetch(
@@ -177,32 +123,26 @@ def fetch(
     download_if_missing : bool, default True
         Download the archive when the data folder does not hold it.
     verify : callable, optional
-        Checks the contents of a file of the right size, a download before it
-        is kept or a file found in the data folder before it is first used:
-        returns None, or what is wrong (then a download is deleted and the
+        `verify(path)` checks a file of the right size (a download before it is kept, a file
+        found before its first use): None, or what is wrong (a download is then deleted and the
         next mirror tried; a file found is moved aside).  Default:
-        [`notmnist.verify.contents_check`][notmnist.verify.contents_check], which reads the archive
-        (caching its letters) and compares the per-letter counts with the
-        registry's.
+        [`notmnist.verify.contents_check`][notmnist.verify.contents_check].
 
     Returns
     -------
     Path
-        `<data_home>/<file name>`, of the published byte size, starting with
-        the gzip signature, and not known to have failed verification.
+        `<data_home>/<file name>`, verified.
 
     Raises
     ------
-    ValueError
-        `subset` is not one of the known subsets.
     ArchiveMismatch
-        A wrong file sits under the archive's name and `download_if_missing` is False,
-        or a folder, fifo or device does (whatever `download_if_missing`).
+        A wrong file sits under the archive's name and `download_if_missing` is False, or a
+        folder, fifo or device does.
     DataUnavailable
         The archive is absent and downloading is off or failed on every mirror.
     """
     info = archive_info(subset)
-    folder = _data_home(data_home)
+    folder = config.data_home(data_home)
     target = folder / info.filename
     urls = tuple(info.urls)
     verify = verify or contents_check(subset, folder)
@@ -242,7 +182,8 @@ def fetch(
             f"{' or '.join(urls)}) to {target}, allow downloads, {_STANDIN_HINT}."
         )
 
-    _remove_stale_parts(folder, info.filename)
+    # A live download writes at least every TIMEOUT[1] seconds: only a killed one's file is stale.
+    remove_stale(folder.glob(f"{info.filename}.*{PART_SUFFIX}"), "download")
     failures = []
     downloader = _downloader()
     for url in urls:
@@ -260,29 +201,15 @@ def fetch(
     raise error
 
 
-def _data_home(path: str | os.PathLike[str] | None) -> Path:
-    # The public function's name is shadowed by the keyword argument inside fetch().
-    return data_home(path)
-
-
 def _downloader() -> Callable[..., object]:
     """Pooch's HTTP downloader with a progress bar and finite timeouts."""
     import pooch
 
-    # "identity": the bytes exactly as published (the course's urlretrieve saw the same),
-    # never a body that requests would transparently gunzip into a bare tar.
-    return pooch.HTTPDownloader(
-        progressbar=True, timeout=TIMEOUT, headers={"Accept-Encoding": "identity"}
-    )
+    # "identity": the bytes as published, never a body requests would gunzip into a bare tar.
+    return pooch.HTTPDownloader(progressbar=True, timeout=TIMEOUT, headers={"Accept-Encoding": "identity"})
 
 
-def _download(
-    downloader: Callable[..., object],
-    url: str,
-    target: Path,
-    size: int,
-    verify: Callable[[Path], str | None],
-) -> str | None:
+def _download(downloader, url: str, target: Path, size: int, verify) -> str | None:
     """Download `url` to `target` through a temporary file; return None or what went wrong."""
     try:
         fd, name = tempfile.mkstemp(prefix=target.name + ".", suffix=PART_SUFFIX, dir=target.parent)
@@ -330,19 +257,3 @@ def _describe(exc: OSError) -> str:
     kind = type(exc).__name__
     text = " ".join(text.split())
     return f"{kind}: {text[:200]}" if text else kind
-
-
-def _remove_stale_parts(folder: Path, filename: str) -> None:
-    """Delete temporary files of `filename` left by a killed process (untouched for an hour).
-
-    A live download writes to its file at least every `TIMEOUT[1]` seconds, so
-    the temporary file of a download still running in another process is kept.
-    """
-    now = time.time()
-    for part in folder.glob(f"{filename}.*{PART_SUFFIX}"):
-        try:
-            if now - part.stat().st_mtime > STALE_AFTER:
-                part.unlink()
-                log.info("removed %s, left by an interrupted download", part)
-        except OSError:  # another process removed it first
-            pass

@@ -1,14 +1,8 @@
 """Pixels: normalised floats and grey levels, and the helpers every stage uses.
 
-The archives hold 8-bit grey levels (0 black background, 255 white ink); the
-splits hold them normalised as the course did, `(p - 127.5) / 255` in
-float32.  This module converts between the two ([`normalise`][notmnist.pixels.normalise],
-[`denormalise`][notmnist.pixels.denormalise], [`grey_levels`][notmnist.pixels.grey_levels]), checks image
-arrays
-([`as_rows`][notmnist.pixels.as_rows]) and finds the nearly constant images
-([`near_constant`][notmnist.pixels.near_constant]).
-Every function accepts either kind: `uint8` arrays are grey levels, float
-arrays are normalised pixels.
+The archives hold 8-bit grey levels (0 black background, 255 white ink); the splits hold them
+normalised as the course did, `(p - 127.5) / 255` in float32.  Every function accepts either
+kind: `uint8` arrays are grey levels, float arrays are normalised pixels.
 """
 
 from __future__ import annotations
@@ -17,8 +11,7 @@ import numpy as np
 
 from .registry import PIXEL_DEPTH
 
-CHUNK = 2048
-"""Images per block when converting: the temporaries stay small and in cache."""
+_CHUNK = 2048  # images per block when converting: the temporaries stay small and in cache
 
 
 def normalise(images: np.ndarray) -> np.ndarray:
@@ -33,11 +26,7 @@ def normalise(images: np.ndarray) -> np.ndarray:
 
 
 def denormalise(images: np.ndarray) -> np.ndarray:
-    """Undo [`normalise`][notmnist.pixels.normalise]: float pixels back to uint8 grey levels, rounded to the
-    nearest.
-
-    Works through the images a block at a time, so the temporaries stay small
-    even for the whole training split.
+    """Undo [`normalise`][notmnist.pixels.normalise]: float pixels back to the nearest uint8 grey levels.
 
     Parameters
     ----------
@@ -46,37 +35,14 @@ def denormalise(images: np.ndarray) -> np.ndarray:
     """
     images = np.asarray(images)
     out = np.empty(images.shape, np.uint8)
-    block = np.empty((1024, *images.shape[1:]), np.float32)  # 3 MB: stays in cache
-    for start in range(0, len(images), len(block)):
-        part = images[start : start + len(block)]
-        tmp = block[: len(part)]
-        np.multiply(part, np.float32(PIXEL_DEPTH), out=tmp)
-        tmp += np.float32(PIXEL_DEPTH / 2)
-        np.rint(tmp, out=tmp)
-        np.clip(tmp, 0, PIXEL_DEPTH, out=tmp)
-        out[start : start + len(part)] = tmp
+    for start in range(0, len(images), _CHUNK):
+        grey = images[start : start + _CHUNK] * np.float32(PIXEL_DEPTH) + np.float32(PIXEL_DEPTH / 2)
+        out[start : start + _CHUNK] = np.clip(np.rint(grey), 0, PIXEL_DEPTH)
     return out
 
 
-def as_rows(images: np.ndarray, name: str = "images") -> np.ndarray:
-    """Images as a C-contiguous `(N, pixels)` array, with a clear error for bad input.
-
-    Parameters
-    ----------
-    images : ndarray of uint8 or float, shape (N, H, W) or (N, pixels)
-    name : str
-        What to call the array in the error message.
-
-    Returns
-    -------
-    ndarray, shape (N, pixels)
-        Same dtype as `images`; a view when the input is already contiguous.
-
-    Raises
-    ------
-    ValueError
-        If `images` is not an array of images, or neither `uint8` nor float.
-    """
+def _as_rows(images: np.ndarray, name: str = "images") -> np.ndarray:
+    """Images as a C-contiguous `(N, pixels)` array, with a clear error naming `name` for bad input."""
     images = np.asarray(images)
     if images.ndim < 2:
         raise ValueError(
@@ -93,9 +59,8 @@ def as_rows(images: np.ndarray, name: str = "images") -> np.ndarray:
 def grey_levels(images: np.ndarray, name: str = "images", index: np.ndarray | None = None) -> np.ndarray:
     """Images (or rows `index` of them) as float32 grey levels 0 to 255, shape `(n, pixels)`.
 
-    Normalised 8-bit pixels are rounded back to exact integers, so that sums
-    of squared or absolute differences of them are exact in float32 up to 2**24.
-    Floats that are not normalised 8-bit pixels are scaled but not rounded.
+    Normalised 8-bit pixels are rounded back to exact integers, so that sums of squared or
+    absolute differences of them are exact in float32 up to 2**24; other floats are only scaled.
 
     Parameters
     ----------
@@ -104,22 +69,18 @@ def grey_levels(images: np.ndarray, name: str = "images", index: np.ndarray | No
         What to call the array in an error message.
     index : ndarray of int, optional
         Rows to convert; default all.
-
-    Returns
-    -------
-    ndarray of float32, shape (n, pixels)
     """
-    rows = as_rows(images, name)
+    rows = _as_rows(images, name)
     index = np.arange(len(rows)) if index is None else np.asarray(index)
     out = np.empty((len(index), rows.shape[1]), np.float32)
     if rows.dtype == np.uint8:
-        for start in range(0, len(index), CHUNK):
-            out[start : start + CHUNK] = rows[index[start : start + CHUNK]]
+        for start in range(0, len(index), _CHUNK):
+            out[start : start + _CHUNK] = rows[index[start : start + _CHUNK]]
         return out
     worst = 0.0
-    for start in range(0, len(index), CHUNK):  # chunks stay in cache
-        g = out[start : start + CHUNK]
-        np.multiply(rows[index[start : start + CHUNK]], np.float32(PIXEL_DEPTH), out=g)
+    for start in range(0, len(index), _CHUNK):
+        g = out[start : start + _CHUNK]
+        np.multiply(rows[index[start : start + _CHUNK]], np.float32(PIXEL_DEPTH), out=g)
         g += np.float32(PIXEL_DEPTH / 2)
         worst = max(worst, float(np.abs(g - np.rint(g)).max(initial=0.0)))
     if worst < 1e-3:  # normalised 8-bit pixels: recover the integers
@@ -133,20 +94,15 @@ def near_constant(images: np.ndarray, *, max_std: float = 16.0) -> np.ndarray:
     Parameters
     ----------
     images : ndarray of uint8 or float, shape (N, H, W)
-        Grey levels, or normalised floats `(p - 127.5) / 255`.
     max_std : float, default 16.0
         An image whose pixels have a standard deviation below this many grey
         levels is near-constant.
-
-    Returns
-    -------
-    ndarray of bool, shape (N,)
     """
-    rows = as_rows(images)
+    rows = _as_rows(images)
     scale = 1.0 if rows.dtype == np.uint8 else PIXEL_DEPTH
     variance = np.empty(len(rows))
-    for start in range(0, len(rows), CHUNK):  # one pass: mean square minus squared mean
-        x = rows[start : start + CHUNK].astype(np.float32) * np.float32(scale)
+    for start in range(0, len(rows), _CHUNK):  # one pass: mean square minus squared mean
+        x = rows[start : start + _CHUNK].astype(np.float32) * np.float32(scale)
         mean = x.mean(axis=1)
-        variance[start : start + CHUNK] = np.einsum("ij,ij->i", x, x) / x.shape[1] - mean**2
+        variance[start : start + _CHUNK] = np.einsum("ij,ij->i", x, x) / x.shape[1] - mean**2
     return variance < max_std**2

@@ -1,21 +1,14 @@
-"""Figure helpers the problem pages share: glyph grids, pairs, bars.
+"""Figure helpers the problem pages share: glyph grids and pairs of glyphs.
 
-Glyphs are drawn in grey with no ticks, white ink on black as in the archives.
-Every helper returns the `Figure` so a page can add
-to it; pages call `plt.show()` at the end of a figure cell.
-
-When a problem script runs from a terminal with no display (matplotlib's
-non-interactive Agg backend) and not under mkdocs-gallery, importing this
-module arranges for the open figures to be saved as PNG files under
-`./figures/` when the script ends, and says where.
+Glyphs are drawn in grey with no ticks, white ink on black as in the archives.  Every helper
+returns the `Figure` so a page can add to it; pages call `plt.show()` at the end of a figure cell
+and [`save_if_headless`][notmnist.plots.save_if_headless] at the end of the script.
 """
 
 from __future__ import annotations
 
-import atexit
 import sys
 import textwrap
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -28,34 +21,18 @@ _CAPTION = 13  # pixels under a glyph for its caption
 _FRAME = "0.55"  # grey of the frame around every glyph
 
 _PAIR_SIZE = 1.2  # inches per image of a pair grid
+_HEADLESS = ("agg", "pdf", "svg", "ps", "cairo", "template")  # matplotlib backends with no window
 _CHAR_WIDTH = 0.62  # average width of a character of matplotlib's font, in ems
 
-PHONE_COLUMN = 345
-"""Width in CSS pixels a figure gets on a 390 px phone (the column less a figure's margins)."""
-MIN_TEXT = 9
-"""Smallest text, in CSS pixels, a figure may show on that phone."""
+# On a phone a figure's text shrinks by _PHONE_COLUMN / (width * dpi), whatever the dpi: matplotlib's
+# default sizes (10 points and up) suit figures up to about 5.3 inches wide.
+_PHONE_COLUMN = 345  # CSS pixels a figure gets on a 390 px phone (the column less its margins)
+_MIN_TEXT = 9  # smallest text, in CSS pixels, a figure may show on that phone
 
 
-def readable_size(width: float) -> float:
-    """Smallest font size (points) that stays [`MIN_TEXT`][notmnist.plots.MIN_TEXT] pixels tall
-    when a figure `width` inches wide is shrunk to a phone's column.
-
-    A figure is shown at most as wide as the column: on a phone its text shrinks by
-    `PHONE_COLUMN / (width * dpi)`, whatever the dpi it was saved at, so the size in points a text
-    needs grows with the figure's width (about 1.9 points per inch): matplotlib's default sizes
-    (10 points and up) suit figures up to about 5.3 inches wide.
-
-    Parameters
-    ----------
-    width : float
-        Width of the figure in inches.
-
-    Returns
-    -------
-    float
-        Font size in points.
-    """
-    return MIN_TEXT * 72 / PHONE_COLUMN * width
+def _readable_size(width: float) -> float:
+    """Smallest font size (points) still `_MIN_TEXT` pixels tall when a `width`-inch figure fills a phone."""
+    return _MIN_TEXT * 72 / _PHONE_COLUMN * width
 
 
 def glyph_grid(
@@ -77,17 +54,13 @@ def glyph_grid(
         One short caption under each image ("" for none).
     ncols : int
         Images per row, at most: fewer when the captions would not fit under the images at a
-        size legible on a phone ([`readable_size`][notmnist.plots.readable_size]).
+        size legible on a phone.
     title : str, optional
         Figure title, wrapped to the figure's width.
     marked : sequence of bool, optional
         Draw a red frame around the images where True (mistakes, duplicates).
     size : float
         Inches per image.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
@@ -104,7 +77,7 @@ def glyph_grid(
         y, x = _PAD + (i // ncols) * cell_h, _PAD + (i % ncols) * cell_w
         mosaic[y : y + h, x : x + w] = pixels[i]
     width = ncols * size + 0.2
-    title_size = max(12.0, readable_size(width))
+    title_size = max(12.0, _readable_size(width))
     if title:
         title = textwrap.fill(title, max(20, int(72 * width / (_CHAR_WIDTH * title_size))))
     top = (title.count("\n") + 1) * 1.3 * title_size / 72 + 0.2 if title else 0.05
@@ -115,7 +88,7 @@ def glyph_grid(
     cmap = plt.get_cmap("gray").with_extremes(bad="white")
     ax.imshow(mosaic, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
     ax.set_axis_off()
-    fontsize = max(11 * min(1.0, size / 0.9), readable_size(width))
+    fontsize = max(11 * min(1.0, size / 0.9), _readable_size(width))
     for i in range(n):
         y, x = _PAD + (i // ncols) * cell_h, _PAD + (i % ncols) * cell_w
         if captions is not None and captions[i]:
@@ -136,22 +109,19 @@ def glyph_grid(
 def _fit_columns(ncols: int, size: float, captions) -> int:
     """At most `ncols` columns of `size` inches, fewer if the longest caption would not fit."""
     longest = max((len(str(c)) for c in captions), default=0) if captions is not None else 0
-    while ncols > 1 and longest * _CHAR_WIDTH * readable_size(ncols * size + 0.2) > 72 * size:
+    while ncols > 1 and longest * _CHAR_WIDTH * _readable_size(ncols * size + 0.2) > 72 * size:
         ncols -= 1
     return ncols
 
 
 def shown_distance(distance: float, decimals: int = 1) -> str:
-    """A distance for a caption, rounded *down* to `decimals`.
+    """A distance for a caption, rounded *down* so that it stays on its side of a threshold.
 
-    Rounding down keeps a caption on the right side of a threshold with at most
-    `decimals` decimals: 11.97 under a threshold of 12 shows as `11.9`, never
-    as `12.0`.
+    11.97 under a threshold of 12 shows as `11.9`, never as `12.0`.
 
     Parameters
     ----------
     distance : float
-        The distance.
     decimals : int
         Decimals shown.
     """
@@ -171,11 +141,6 @@ def letter_grid(images, labels, *, per_letter: int = 10, seed: int = 0, title: s
     seed : int
         Seed of the sample.
     title : str, optional
-        Figure title.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     rng = np.random.default_rng(seed)
     picks, captions = [], []
@@ -200,10 +165,6 @@ def pair_grid(left, right, captions, *, title: str | None = None, ncols: int = 6
     title : str, optional
     ncols : int
         Pairs per row, at most (fewer when the captions need the room, as in `glyph_grid`).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     left, right = np.asarray(left), np.asarray(right)
     n = len(left)
@@ -219,40 +180,27 @@ def pair_grid(left, right, captions, *, title: str | None = None, ncols: int = 6
     return glyph_grid(grid, labels, ncols=ncols, title=title, size=_PAIR_SIZE)
 
 
-# ----------------------------------------------------------------------------- headless runs
+def save_if_headless() -> None:
+    """Save the figures a problem script left open when nothing could show them, and say where.
 
-
-def _running_in_gallery() -> bool:
-    return "mkdocs_gallery" in sys.modules or "sphinx_gallery" in sys.modules
-
-
-def _save_open_figures() -> None:
+    Each problem script ends with this call.  Run from a terminal without a display (a
+    non-interactive matplotlib backend such as Agg), `plt.show()` shows nothing, so the open
+    figures are saved as `figures/<script>_<n>.png` and one line says so.  With a display,
+    `plt.show()` has shown and closed them; under the site build, mkdocs-gallery collects each
+    cell's figures itself: then there is nothing to do.
+    """
+    import matplotlib
     import matplotlib.pyplot as plt
 
     numbers = plt.get_fignums()
-    if not numbers:
+    if not numbers or "mkdocs_gallery" in sys.modules or matplotlib.get_backend().lower() not in _HEADLESS:
         return
     stem = Path(sys.argv[0]).stem or "figure"
     folder = Path("figures")
     folder.mkdir(exist_ok=True)
     for k, num in enumerate(numbers, 1):
-        path = folder / f"{stem}_{k}.png"
-        plt.figure(num).savefig(path, dpi=100)
+        plt.figure(num).savefig(folder / f"{stem}_{k}.png", dpi=100)
     print(
         f"\nNo display: {plural(len(numbers), 'figure')} saved as {folder / stem}_*.png "
         f"(the rendered site shows {'it' if len(numbers) == 1 else 'them'} too)."
     )
-
-
-def _arrange_headless_saving() -> None:
-    # Only for a problem script (plot_*.py) run from a terminal.
-    if _running_in_gallery() or not Path(sys.argv[0]).name.startswith("plot_"):
-        return
-    import matplotlib
-
-    if matplotlib.get_backend().lower() in ("agg", "pdf", "svg", "ps", "cairo", "template"):
-        warnings.filterwarnings("ignore", message=".*non-interactive.*cannot be shown")
-        atexit.register(_save_open_figures)
-
-
-_arrange_headless_saving()

@@ -1,10 +1,8 @@
 """The two notMNIST archives, as data.
 
-Everything the package knows about the real files lives in this one table:
-file name, exact byte size (the course published no hash and checked the size
-only), mirrors in the order to try, the minimum number of readable images per
-letter the course demanded, and the published per-letter counts of readable
-images.  Nothing here does any I/O.
+File name, exact byte size (the course published no hash and checked the size only), mirrors in
+the order to try, the fewest readable images per letter the course demanded, and the published
+per-letter counts of readable images.  Nothing here does any I/O.
 """
 
 from __future__ import annotations
@@ -84,8 +82,7 @@ SUBSETS: tuple[str, ...] = tuple(ARCHIVES)
 
 
 def archive_info(subset: str) -> ArchiveInfo:
-    """Return the [`ArchiveInfo`][notmnist.registry.ArchiveInfo] of `subset`, with a clear error for a
-    typo.
+    """Return the [`ArchiveInfo`][notmnist.registry.ArchiveInfo] of `subset` (a clear error for a typo).
 
     Parameters
     ----------
@@ -96,22 +93,3 @@ def archive_info(subset: str) -> ArchiveInfo:
         return ARCHIVES[subset]
     except KeyError:
         raise ConfigError(f"unknown subset {subset!r}: choose one of {', '.join(SUBSETS)}") from None
-
-
-def counts_problem(counts: dict[str, int], subset: str) -> str | None:
-    """How readable images per letter (`{"A": n, ...}`) differ from the published counts, or None.
-
-    Parameters
-    ----------
-    counts : dict of str to int
-        Readable images per letter.
-    subset : str
-        `"large"` or `"small"`: whose published counts to compare with.
-    """
-    published = dict(zip(LETTERS, archive_info(subset).counts))
-    wrong = [
-        f"{k} {counts.get(k, 0):,} (published {v:,})" for k, v in published.items() if counts.get(k) != v
-    ]
-    if not wrong:
-        return None
-    return "readable images per letter differ from the published counts: " + ", ".join(wrong)

@@ -9,14 +9,8 @@ problems/plot_5_overlap.py          record("problem5", test_in_train=1324, ...)
     -> docs/index.md: {{ results.problem5.test_in_train }}  replaced by the recorded value
 ```
 
-`mkdocs build` (through `docs/hooks.py`) points `NOTMNIST_RESULTS_DIR` at a folder it empties
-at the start of every build, *before* mkdocs-gallery runs the problem scripts, so the home page can
-only show numbers that the same build computed.  A learner running a script from a terminal has no
-such variable set: [`record`][notmnist.results.record] then writes nothing and just hands
-the values back, so the scripts need no special case.
-
-Values must be JSON-serialisable (numbers, strings, booleans, `None`, and lists or dicts of
-those); NumPy scalars are converted to Python numbers.
+`mkdocs build` (through `docs/hooks.py`) empties `NOTMNIST_RESULTS_DIR` *before* mkdocs-gallery
+runs the problem scripts, so the home page can only show numbers that the same build computed.
 """
 
 from __future__ import annotations
@@ -25,7 +19,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,19 +28,9 @@ from ._io import atomic_write
 from ._text import plural  # public here: the pages' words for counts
 from .errors import NotMNISTError
 
-__all__ = ["ENV_VAR", "PlaceholderError", "fill", "load", "plural", "provenance_markdown", "record",
-           "record_provenance", "results_dir"]
+__all__ = ["PlaceholderError", "fill", "load", "plural", "provenance_markdown", "record", "record_provenance"]
 
 logger = logging.getLogger(__name__)
-
-#: Environment variable naming the folder the results are written to.
-ENV_VAR = config.RESULTS_DIR
-
-_PAGE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
-
-
-results_dir = config.results_dir
-
 
 def _plain(value: Any, where: str) -> Any:
     """Return `value` as plain JSON types (NumPy scalars and arrays become numbers and lists)."""
@@ -67,7 +51,8 @@ def _plain(value: Any, where: str) -> Any:
 
 
 def _check_page(page: str) -> None:
-    if not page or not set(page) <= _PAGE_CHARS:
+    """Refuse a page name that a placeholder could not name."""
+    if not re.fullmatch("[a-z0-9_]+", page):
         raise ValueError(
             f"page name {page!r} is not valid; use lower-case letters, digits and '_' "
             "(e.g. 'problem5'), so that it can appear in a placeholder"
@@ -78,9 +63,8 @@ def record(page: str, **values: Any) -> dict[str, Any]:
     """Record headline numbers of one page for the site's home page.
 
     The values are merged into `<NOTMNIST_RESULTS_DIR>/<page>.json` (existing keys of that page
-    are kept unless given again).  The file is written to a temporary file in the same folder and
-    then renamed, so a reader never sees half a file.  When `NOTMNIST_RESULTS_DIR` is unset, as
-    when a script runs from a terminal, nothing is written.
+    are kept unless given again), written atomically; when `NOTMNIST_RESULTS_DIR` is unset, as
+    when a script runs from a terminal, nothing is written.  Returns the values as plain Python types.
 
     Parameters
     ----------
@@ -88,24 +72,12 @@ def record(page: str, **values: Any) -> dict[str, Any]:
         Page key, lower-case letters, digits and `_` (e.g. `"problem5"`); the values appear in
         the site as `{{ results.<page>.<key> }}`.
     **values
-        JSON-serialisable values (numbers, strings, booleans, lists or dicts of them; NumPy scalars
-        are converted).
-
-    Returns
-    -------
-    dict
-        The values given, as plain Python types (not the merged file content).
-
-    Raises
-    ------
-    ValueError
-        If `page` is not a valid key.
-    TypeError
-        If a value cannot be stored as JSON.
+        Numbers, strings, booleans, `None`, and lists or dicts of them; NumPy scalars and arrays
+        are converted.
     """
     _check_page(page)
     plain = {key: _plain(value, f"{page}.{key}") for key, value in values.items()}
-    folder = results_dir()
+    folder = config.results_dir()
     if folder is None:
         return plain
     folder.mkdir(parents=True, exist_ok=True)
@@ -122,12 +94,9 @@ def record(page: str, **values: Any) -> dict[str, Any]:
 def record_provenance(provenance: Any) -> dict[str, Any]:
     """Record which data the site's pages ran on (the home and data pages show it).
 
-    `provenance` is a [`notmnist.dataset.Provenance`][notmnist.dataset.Provenance]; one problem records it,
-    once.
-
     Parameters
     ----------
-    provenance : Provenance
+    provenance : notmnist.dataset.Provenance
         The provenance of the splits the pages show.
     """
     return record(
@@ -139,6 +108,7 @@ def record_provenance(provenance: Any) -> dict[str, Any]:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    """One page's recorded results, with a clear error for a damaged file."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, RecursionError) as exc:
@@ -153,23 +123,18 @@ def _read(path: Path) -> dict[str, Any]:
 def load(folder: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
     """Read every page's recorded results from `folder`.
 
+    Returns `{page: {key: value}}` for every `<page>.json` in `folder` (none if it is missing).
+
     Parameters
     ----------
     folder : str or path-like
-        A results folder written by [`record`][notmnist.results.record].  A missing folder holds no results.
-
-    Returns
-    -------
-    dict of str to dict
-        `{page: {key: value}}` for every `<page>.json` in `folder` (temporary files ignored).
+        A results folder written by [`record`][notmnist.results.record].
     """
     folder = Path(folder)
     if not folder.is_dir():
         return {}
     return {path.stem: _read(path) for path in sorted(folder.glob("*.json"))}
 
-
-# --------------------------------------------------------------------------- the site's end
 
 PLACEHOLDER = re.compile(
     r"\{\{\s*results\.(?P<page>[a-z0-9_]+)\.(?P<key>[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)"
@@ -179,7 +144,8 @@ PLACEHOLDER = re.compile(
 (`{{ results.problem6.test.50 }}`), a share of another value of the page
 (`{{ results.problem5.test_in_train/n_test }}`), a format spec (`{{ results.problem6.test.50:.3f }}`).
 """
-_BLOCK = re.compile(r"\{\{\s*data\.[a-z_]+\s*\}\}")
+DATA = re.compile(r"\{\{\s*data\.(?P<name>[a-z_]+)\s*\}\}")
+"""`{{ data.<name> }}`: a block of Markdown the caller of [`fill`][notmnist.results.fill] provides."""
 _LOOSE = re.compile(r"\{\{\s*(?:results|data)\.[^}]*\}\}")
 
 
@@ -187,23 +153,8 @@ class PlaceholderError(NotMNISTError, ValueError):
     """A placeholder of a page has no recorded value, or is malformed; the message names both."""
 
 
-def lookup(results: Mapping[str, Mapping[str, Any]], page: str, key: str, where: str) -> Any:
-    """The recorded `results.<page>.<key>`, or a [`PlaceholderError`][notmnist.results.PlaceholderError].
-
-    `key` may name an entry of a recorded mapping, `table.entry`: an entry the page did not
-    record (e.g. a training size larger than the split) is `None`, not applicable.
-
-    Parameters
-    ----------
-    results : mapping
-        Recorded values by page, then by key (as [`load`][notmnist.results.load] returns them).
-    page : str
-        The page key (`"problem5"`).
-    key : str
-        The value's key on that page.
-    where : str
-        The page the placeholder is on, for the error message.
-    """
+def _lookup(results: Mapping[str, Mapping[str, Any]], page: str, key: str, where: str) -> Any:
+    """The recorded `results.<page>.<key>` (`None` for an unrecorded entry `table.entry`)."""
     name = f"{{{{ results.{page}.{key} }}}}"
     first, *rest = key.split(".")
     if page not in results:
@@ -226,20 +177,18 @@ def lookup(results: Mapping[str, Mapping[str, Any]], page: str, key: str, where:
     return value
 
 
-def _share(count: Any, total: Any) -> Any:
-    """`count / total`, or `None` (not applicable) when either is missing or the total is zero."""
-    if count is None or total is None or total == 0:
-        return None
-    return count / total
-
-
-def fill(markdown: str, results: Mapping[str, Mapping[str, Any]], where: str) -> str:
+def fill(
+    markdown: str,
+    results: Mapping[str, Mapping[str, Any]],
+    where: str,
+    data: Callable[[str], str] | None = None,
+) -> str:
     """Replace every `{{ results.page.key[/per][:spec] }}` in `markdown` by its recorded value.
 
     `key/per` is the share `key / per` (a dash when `per` is zero).  Values are written with
     `format(value, spec)` (`str(value)` without a spec); a value recorded as `None` (not
-    applicable) is shown as a dash.  `{{ data.<name> }}` blocks are
-    left for the caller.
+    applicable) is shown as a dash.  A missing value, a spec that does not fit the value or a
+    malformed placeholder raises `PlaceholderError`, naming the placeholder and `where`.
 
     Parameters
     ----------
@@ -249,18 +198,16 @@ def fill(markdown: str, results: Mapping[str, Mapping[str, Any]], where: str) ->
         Recorded values by page, then by key (as [`load`][notmnist.results.load] returns them).
     where : str
         The page's name, for error messages.
-
-    Raises
-    ------
-    PlaceholderError
-        For a missing value, a spec that does not fit the value, or a malformed placeholder;
-        the message names the placeholder and `where`.
+    data : callable, optional
+        Called with a block's name, returns the Markdown that replaces `{{ data.<name> }}`
+        (first, before the results); without it such blocks are left as they are.
     """
 
     def replace(match: re.Match) -> str:
-        value = lookup(results, match["page"], match["key"], where)
-        if match["per"]:
-            value = _share(value, lookup(results, match["page"], match["per"], where))
+        value = _lookup(results, match["page"], match["key"], where)
+        if match["per"]:  # a share, not applicable (None) when either is missing or the total is 0
+            total = _lookup(results, match["page"], match["per"], where)
+            value = None if value is None or not total else value / total
         if value is None:  # recorded as not applicable, e.g. 5,000 samples from a smaller split
             return "—"
         spec = match["spec"] or ""
@@ -271,25 +218,25 @@ def fill(markdown: str, results: Mapping[str, Mapping[str, Any]], where: str) ->
                 f"{where}: placeholder {match[0]} cannot format {value!r} with '{spec}': {exc}"
             ) from exc
 
+    if data is not None:
+        markdown = DATA.sub(lambda m: data(m["name"]), markdown)
     out = PLACEHOLDER.sub(replace, markdown)
-    leftover = _LOOSE.search(out)
-    if leftover and not _BLOCK.fullmatch(leftover[0]):
-        raise PlaceholderError(
-            f"{where}: malformed placeholder {leftover[0]}; write "
-            "{{ results.<page>.<key> }} or {{ results.<page>.<key>:<format spec> }}"
-        )
+    for leftover in _LOOSE.finditer(out):
+        if not DATA.fullmatch(leftover[0]):
+            raise PlaceholderError(
+                f"{where}: malformed placeholder {leftover[0]}; write "
+                "{{ results.<page>.<key> }} or {{ results.<page>.<key>:<format spec> }}"
+            )
     return out
 
 
 def provenance_markdown(prov: Mapping[str, Any]) -> str:
     """A Markdown table of the archives, then the seed, sizes, scale and package version.
 
-    `prov` is a [`notmnist.dataset.Provenance.to_dict`][notmnist.dataset.Provenance.to_dict].
-
     Parameters
     ----------
     prov : mapping
-        The provenance, as a dict.
+        The provenance, as [`Provenance.to_dict`][notmnist.dataset.Provenance.to_dict] gives it.
     """
     rows = ["| archive | file | bytes | SHA-256 |", "|---|---|---:|---|"]
     for a in prov.get("archives", []):

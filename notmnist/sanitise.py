@@ -1,21 +1,8 @@
 """Sanitised validation and test sets: none of their images repeats training.
 
-A validation or test image that also sits in the training split lets a model
-score by memory.  Sanitising drops every such image -- identical copies
-([`exact_groups`][notmnist.duplicates.exact_groups]) and near copies
-([`near_duplicates`][notmnist.duplicates.near_duplicates]) -- and keeps the rest:
-
-- [`sanitise`][notmnist.sanitise.sanitise] decides on arrays: which validation and test images to keep,
-  and how many were dropped for each reason;
-- [`sanitised`][notmnist.sanitise.sanitised] does it for the course's splits, cached, so that problem 5
-  computes it and problem 6 reuses it, whichever runs first;
-- [`held_out`][notmnist.sanitise.held_out] and [`near_copies`][notmnist.sanitise.near_copies] are the
-  bookkeeping both share:
-  validation and test images searched as one set of queries, and which of them
-  have a near but not identical copy in train.
-
-Test images that also occur in validation are kept by default: both are held
-out from training.
+A validation or test image that also sits in the training split lets a model score by memory.
+Sanitising drops every such image, identical copies and near copies, and keeps the rest.  Test
+images that also occur in validation are kept by default: both are held out from training.
 """
 
 from __future__ import annotations
@@ -28,11 +15,10 @@ import numpy as np
 
 from . import cache
 from .dataset import Splits
-from .duplicates.exact import overlap, overlaps
+from .duplicates.exact import overlaps
 from .duplicates.near import DEFAULT_THRESHOLD, NearPairs, near_duplicates
 
-_CODE = (sys.modules[__name__],)
-"""This module: its source and that of every package module it imports key the sanitised sets."""
+_CODE = (sys.modules[__name__],)  # with every package module it imports (cache.code_hash)
 
 
 @dataclass(frozen=True)
@@ -70,77 +56,17 @@ class Sanitised:
         return int(self.test_keep.sum())
 
 
-@dataclass(frozen=True)
-class NearCopies:
-    """Validation and test images with a near copy in train, searched as one set of queries.
-
-    Attributes
-    ----------
-    pairs : NearPairs
-        Near duplicates of [`held_out`][notmnist.sanitise.held_out] (validation images, then test
-        images) against the training split.
-    n_valid : int
-        Queries `0 ... n_valid - 1` are validation images, the others test images.
-    identical : ndarray of bool, shape (n_valid + n_test,)
-        The query has an identical image in train.
-    """
-
-    pairs: NearPairs
-    n_valid: int
-    identical: np.ndarray
-
-    @property
-    def near_only(self) -> np.ndarray:
-        """bool, shape (n_valid + n_test,): a near copy in train, but no identical one."""
-        return self.pairs.query_has_near & ~self.identical
-
-    @property
-    def valid_near(self) -> int:
-        """Validation images with a near (not identical) copy in train."""
-        return int(self.near_only[: self.n_valid].sum())
-
-    @property
-    def test_near(self) -> int:
-        """Test images with a near (not identical) copy in train."""
-        return int(self.near_only[self.n_valid :].sum())
-
-
 def held_out(splits: Splits) -> np.ndarray:
     """Validation then test images as one array: the queries of the near-duplicate search.
+
+    Query `i < n_valid` is validation image `i`, query `n_valid + j` is test image `j`.
 
     Parameters
     ----------
     splits : Splits
         The course's splits.
-
-    Returns
-    -------
-    ndarray, shape (n_valid + n_test, 28, 28)
-        Same dtype as the splits; query `i < n_valid` is validation image `i`,
-        query `n_valid + j` is test image `j`.
     """
     return np.concatenate([splits.valid_images, splits.test_images])
-
-
-def near_copies(splits: Splits, *, threshold: float | None = None) -> NearCopies:
-    """Find the validation and test images that have a near copy in train (searches cached).
-
-    Parameters
-    ----------
-    splits : Splits
-    threshold : float, optional
-        Near-duplicate threshold in grey levels (RMS difference); default
-        [`notmnist.duplicates.DEFAULT_THRESHOLD`][notmnist.duplicates.DEFAULT_THRESHOLD].
-
-    Returns
-    -------
-    NearCopies
-        The pairs, and each query's identical and near-only copies in train.
-    """
-    queries = held_out(splits)
-    pairs = near_duplicates(queries, splits.train_images, threshold=threshold)
-    identical = overlap(queries, splits.train_images).a_in_b
-    return NearCopies(pairs=pairs, n_valid=len(splits.valid_images), identical=identical)
 
 
 def sanitise(
@@ -153,27 +79,19 @@ def sanitise(
 ) -> Sanitised:
     """Decide which validation and test images to keep so that none repeats training.
 
-    Dropped: every validation and test image with an exact copy in `train`,
-    each copy counted (the convention of the course's published solutions).  Test images that
-    also occur in `valid` are kept unless `drop_test_in_valid` is set.
-    With `near`, images with a near duplicate in train are dropped as well.
+    Dropped: every validation and test image with an exact copy in `train`, each copy counted
+    (the convention of the course's published solutions), and with `near`, every image with a
+    near duplicate in train.
 
     Parameters
     ----------
     train, valid, test : ndarray of uint8 or float, shape (N, H, W)
         The three splits, same image shape and dtype.
     near : NearPairs, optional
-        Near duplicates of `np.concatenate([valid, test])` (queries) against
-        `train` (references), as returned by
-        [`near_duplicates`][notmnist.duplicates.near_duplicates]: query `i < len(valid)`
-        is validation image `i`, the others are test images.
+        Near duplicates of `np.concatenate([valid, test])` against `train`
+        ([`near_duplicates`][notmnist.duplicates.near_duplicates]).
     drop_test_in_valid : bool, default False
         Also drop test images that have an exact copy in `valid`.
-
-    Returns
-    -------
-    Sanitised
-        Keep masks and the count of each reason for dropping.
     """
     nv, nt = len(valid), len(test)
     ov = overlaps({"train": train, "valid": valid, "test": test})
@@ -208,33 +126,19 @@ def sanitise(
 
 
 def sanitised(splits: Splits, *, near: NearPairs | None = None, threshold: float | None = None) -> Sanitised:
-    """Which validation and test images of the splits to keep so that none repeats training (cached).
+    """[`sanitise`][notmnist.sanitise.sanitise] the splits with their near duplicates, cached.
 
-    Dropped: images with an exact copy in train, and images with a near
-    duplicate in train ([`near_duplicates`][notmnist.duplicates.near_duplicates], default
-    measure, threshold `threshold`).  Test images that also occur in
-    validation are kept.  Problem 5 computes this and problem 6 reuses it;
-    either can run first.
+    Problem 5 computes this and problem 6 reuses it, whichever runs first.
 
     Parameters
     ----------
     splits : Splits
         From [`notmnist.dataset.load_splits`][notmnist.dataset.load_splits] (its provenance keys the cache).
     near : NearPairs, optional
-        Near duplicates of [`held_out`][notmnist.sanitise.held_out] against train, if already computed
-        (`near_copies(splits).pairs`).
+        Near duplicates of [`held_out`][notmnist.sanitise.held_out] against train, if already computed.
     threshold : float, optional
         Near-duplicate threshold (grey levels); default
         [`notmnist.duplicates.DEFAULT_THRESHOLD`][notmnist.duplicates.DEFAULT_THRESHOLD].
-
-    Returns
-    -------
-    Sanitised
-
-    Raises
-    ------
-    ValueError
-        If `near` was found with another threshold, or the splits carry no provenance.
     """
     threshold = DEFAULT_THRESHOLD if threshold is None else threshold
     if near is not None and near.threshold != threshold:

@@ -1,21 +1,14 @@
 """Is an archive the published one?  The one place that answers, for every caller.
 
-The archives have no published hash, so an archive is *verified* when it has
+The archives have no published hash, so an archive is *verified* when it has the exact published
+byte size and the gzip signature (`file_problem`), a whole gzip stream whose CRC and length match
+(checked by [`notmnist.archive.read_archive`][notmnist.archive.read_archive]), and readable images
+per letter equal to the published counts.
 
-- the exact published byte size and the gzip signature (`file_problem`),
-- a whole gzip stream whose CRC and length match (checked by reading it to
-  the end, [`notmnist.archive.read_archive`][notmnist.archive.read_archive]), and
-- readable images per letter equal to the published counts
-  ([`notmnist.registry.counts_problem`][notmnist.registry.counts_problem]).
-
-[`notmnist.fetch.fetch`][notmnist.fetch.fetch] asks [`contents_check`][notmnist.verify.contents_check] before
-it returns an
-archive, whether it was just downloaded or dropped into the data folder by
-hand: an archive that fails is refused the first time it is met, never used.
-The verdict is cached with the letters ([`read_letters`][notmnist.verify.read_letters], entry
-`letters-<subset>`), so the first use of a verified archive does not read it
-again, and remembered in a small side file beside the archive, where
-`.venv/bin/python -m notmnist info` finds it.
+[`notmnist.fetch.fetch`][notmnist.fetch.fetch] asks [`contents_check`][notmnist.verify.contents_check]
+before it returns an archive, downloaded or dropped in by hand, so one that fails is never used.
+The verdict is cached with the letters ([`read_letters`][notmnist.verify.read_letters]), and
+remembered beside the archive, where `.venv/bin/python -m notmnist info` finds it.
 """
 
 from __future__ import annotations
@@ -29,18 +22,14 @@ import numpy as np
 from . import _sidefile, cache
 from ._io import open_regular
 from .archive import ArchiveError, read_archive
-from .registry import counts_problem
+from .registry import LETTERS, archive_info
 
-GZIP_MAGIC = b"\x1f\x8b"
-LETTER_ARRAYS = ("images", "labels", "names", "skipped_member", "skipped_reason", "problem")
-"""Arrays of a `letters-<subset>` entry; `problem` is `""` when the counts are the published ones."""
+# The arrays of a `letters-<subset>` entry; `problem` is "" when the counts are the published ones.
+_LETTER_ARRAYS = ("images", "labels", "names", "skipped_member", "skipped_reason", "problem")
 
 
 def file_problem(path: Path, size: int) -> str | None:
-    """Why the regular file `path` is not an archive of `size` bytes, or None if it looks right.
-
-    Only the size and the first bytes are looked at; [`contents_check`][notmnist.verify.contents_check] reads
-    the rest.
+    """Why the regular file `path` is not an archive of `size` bytes (by its size and first bytes), or None.
 
     Parameters
     ----------
@@ -55,14 +44,24 @@ def file_problem(path: Path, size: int) -> str | None:
     problems = []
     if found != size:
         problems.append(f"it is {found:,} bytes, expected {size:,}")
-    if head and not head.startswith(GZIP_MAGIC):
+    if head and not head.startswith(b"\x1f\x8b"):
         html = head.lstrip().startswith(b"<") or b"<html" in head.lower()
         problems.append("it is an HTML page, not a gzip file" if html else "it is not a gzip file")
     return "; ".join(problems) or None
 
 
+def _counts_problem(counts: dict[str, int], subset: str) -> str | None:
+    """How readable images per letter (`{"A": n, ...}`) differ from the published counts, or None."""
+    published = zip(LETTERS, archive_info(subset).counts)
+    wrong = [f"{k} {counts.get(k, 0):,} (published {v:,})" for k, v in published if counts.get(k) != v]
+    if wrong:
+        return "readable images per letter differ from the published counts: " + ", ".join(wrong)
+    return None
+
+
 def read_letters(path: Path, sha256: str, subset: str, data_home=None) -> dict[str, np.ndarray]:
-    """The letters of `path` and the verdict on its counts, from the cache or read now.
+    """The letters of `path` and the verdict on its counts, from the cache or read now (an
+    `ArchiveError` if the read fails).
 
     Parameters
     ----------
@@ -74,11 +73,6 @@ def read_letters(path: Path, sha256: str, subset: str, data_home=None) -> dict[s
         Whose published counts it is compared with.
     data_home : path-like, optional
         Data folder of the cache.
-
-    Raises
-    ------
-    ArchiveError
-        The read failed (bad gzip CRC or length, truncated, not a tar).
     """
 
     def read() -> dict[str, np.ndarray]:
@@ -89,13 +83,13 @@ def read_letters(path: Path, sha256: str, subset: str, data_home=None) -> dict[s
             "names": letters.names,
             "skipped_member": np.array([s.member for s in letters.skipped], dtype=str),
             "skipped_reason": np.array([s.reason for s in letters.skipped], dtype=str),
-            "problem": np.array(counts_problem(letters.counts, subset) or ""),
+            "problem": np.array(_counts_problem(letters.counts, subset) or ""),
         }
 
     arrays, _ = cache.memo(
         f"letters-{subset}",
         (sha256, cache.code_hash(sys.modules[__name__])),  # this module and all it imports
-        LETTER_ARRAYS,
+        _LETTER_ARRAYS,
         read,
         data_home=data_home,
     )
@@ -103,8 +97,8 @@ def read_letters(path: Path, sha256: str, subset: str, data_home=None) -> dict[s
 
 
 def contents_check(subset: str, data_home=None):
-    """The check [`notmnist.fetch.fetch`][notmnist.fetch.fetch] runs: read an archive, cache its letters, say
-    what is wrong.
+    """The check [`notmnist.fetch.fetch`][notmnist.fetch.fetch] runs: read an archive, cache its
+    letters, say what is wrong.
 
     Parameters
     ----------
@@ -116,8 +110,8 @@ def contents_check(subset: str, data_home=None):
     Returns
     -------
     callable
-        `verify(path) -> str | None`: None when the file's gzip stream is
-        whole and its per-letter counts are the published ones, else what is wrong.
+        `verify(path)`: None when the file's gzip stream is whole and its per-letter counts are
+        the published ones, else what is wrong.
     """
 
     def verify(path: Path) -> str | None:

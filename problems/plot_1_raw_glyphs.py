@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from notmnist import dataset, plots
-from notmnist.duplicates import near_constant
+from notmnist.pixels import near_constant
 from notmnist.registry import LETTERS
 
 large = dataset.load_letters("large")
@@ -117,3 +117,4 @@ bright = (small.images[odd] > 127).mean(axis=(1, 2)) > 0.5
 overall = (small.images[~constant] > 127).mean(axis=(1, 2)) > 0.5
 print(f"mostly bright among these {len(odd)}: {int(bright.sum())}")
 print(f"mostly bright among all images that are not near-constant: {100 * overall.mean():.1f} %")
+plots.save_if_headless()  # without a display, the figures are saved under figures/

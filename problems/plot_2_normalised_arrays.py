@@ -90,6 +90,7 @@ for name, source in (("train", large), ("valid", large), ("test", small)):
     labels_ok = np.array_equal(labels, source.labels[index])
     print(f"{name:>5}: archive pixels normalised here = the array: {pixels_ok}; labels equal: {labels_ok}")
     assert pixels_ok and labels_ok, f"{name}: pixels or labels differ from the archive's"
+plots.save_if_headless()  # without a display, the figures are saved under figures/
 
 # %%
 # The script stops at the check above if any pixel or label of any split

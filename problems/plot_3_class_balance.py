@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import PercentFormatter
 
-from notmnist import dataset, plots  # noqa: F401 (plots: figures saved when run without a display)
+from notmnist import dataset, plots
 from notmnist.registry import LETTERS
 
 TOLERANCE = 0.05
@@ -99,3 +99,4 @@ if unbalanced_splits:
     print("weight the classes or resample before training on them.")
 else:
     print(f"Every split is balanced within {100 * TOLERANCE:g} %:\nno re-weighting is needed for training.")
+plots.save_if_headless()  # without a display, the figures are saved under figures/

@@ -16,7 +16,7 @@ its archive and compare the letter folder it came from with its label.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from notmnist import dataset, plots
+from notmnist import dataset, pixels, plots
 from notmnist.registry import LETTERS
 
 splits = dataset.load_splits()
@@ -66,7 +66,7 @@ for subset, letters in (("large", large), ("small", small)):
 
 for name, subset in (("train", "large"), ("valid", "large"), ("test", "small")):
     images, labels = splits.sets[name]
-    found = [folders.get((subset, key(image)), set()) for image in dataset.denormalise(images)]
+    found = [folders.get((subset, key(image)), set()) for image in pixels.denormalise(images)]
     confirmed = sum(label in where for label, where in zip(labels, found))
     missing = sum(not where for where in found)
     print(
@@ -74,6 +74,7 @@ for name, subset in (("train", "large"), ("valid", "large"), ("test", "small")):
         f"{len(labels) - confirmed - missing:,} found only under another letter; {missing:,} not found"
     )
     assert confirmed == len(labels), f"{name}: some images are not in the folder of their label"
+plots.save_if_headless()  # without a display, the figures are saved under figures/
 
 # %%
 # The script stops at the check above unless every image of every split sits

@@ -25,7 +25,7 @@ from collections import defaultdict
 import matplotlib.pyplot as plt
 import numpy as np
 
-from notmnist import dataset, duplicates, plots, results, sanitise
+from notmnist import dataset, duplicates, pixels, plots, results, sanitise
 from notmnist.registry import LETTERS
 from notmnist.results import plural
 
@@ -62,7 +62,7 @@ fig = plots.glyph_grid(
     title=f"Training split: the {len(biggest)} largest groups of identical images",
 )
 plt.show()
-uniform = duplicates.near_constant(firsts)
+uniform = pixels.near_constant(firsts)
 grey = firsts.reshape(len(firsts), -1).mean(axis=1) * 255 + 127.5  # mean grey level, 0-255
 print(f"of these {plural(len(biggest), 'group')}, near-constant images: {int(uniform.sum())}")
 for ix, g in [(ix, g) for ix, g, u in zip(biggest, grey, uniform) if u]:
@@ -83,10 +83,9 @@ for a, b in (("valid", "train"), ("test", "train"), ("valid", "test"), ("test", 
     print(f"{a:>5} images also in {b}: {also[a, b]:,} of {len(sets[a]):,}")
 
 # %%
-# The package's join (`duplicates.overlaps`) gives the same counts without a
-# Python object per image: a 64-bit digest per image computed in NumPy, sorted
-# and joined, every match confirmed on the bytes, and cached; sanitising below
-# uses it. The two must agree:
+# The package's join (`duplicates.overlaps`) files the same digests with one
+# sort (`np.unique`) instead of a dictionary; sanitising below uses it. The two
+# must agree:
 
 pairs = duplicates.overlaps(sets)
 assert [len(ix) for ix in groups["train"]] == list(duplicates.exact_groups(sets["train"]).sizes)
@@ -167,14 +166,15 @@ print(f"of these {len(sample):,}, with a near (not identical) copy in train: {' 
 # The whole search
 # ----------------
 # Every validation and test image against every training image, with the
-# package's pruned search.
+# package's pruned search. Sanitising (below) drops the images with an
+# identical or a near copy in train, and counts them.
 
-copies = sanitise.near_copies(splits, threshold=threshold)
-near = copies.pairs
+near = duplicates.near_duplicates(queries, sets["train"], threshold=threshold)
+clean = sanitise.sanitised(splits, near=near)
 print(f"measure: RMS pixel difference; threshold: < {threshold:g} grey levels")
 print(f"candidate pairs measured after pruning: {near.n_candidates:,}")
-print(f"valid images with a near (not identical) copy in train: {copies.valid_near:,}")
-print(f" test images with a near (not identical) copy in train: {copies.test_near:,}")
+print(f"valid images with a near (not identical) copy in train: {clean.valid_near:,}")
+print(f" test images with a near (not identical) copy in train: {clean.test_near:,}")
 
 # %%
 # One published solution looked for near copies of the first 200 test images
@@ -227,7 +227,6 @@ if m:
 # in train. Test images that also occur in validation are kept: both are
 # held-out data. The result is cached for problem 6.
 
-clean = sanitise.sanitised(splits, near=near)
 for name, kept, identical, near_copies in (
     ("valid", clean.n_valid, clean.valid_in_train, clean.valid_near),
     ("test", clean.n_test, clean.test_in_train, clean.test_near),
@@ -239,9 +238,10 @@ results.record(
     "problem5", threshold=threshold, train_within=sum(map(len, groups["train"])) - len(groups["train"]),
     valid_in_train=also["valid", "train"], test_in_train=also["test", "train"],
     valid_in_test=also["valid", "test"],
-    near_valid=copies.valid_near, near_test=copies.test_near, first_l1=first_l1, n_first=len(first),
+    near_valid=clean.valid_near, near_test=clean.test_near, first_l1=first_l1, n_first=len(first),
     sanitised_valid=clean.n_valid, sanitised_test=clean.n_test, **{f"n_{k}": len(v) for k, v in sets.items()},
 )
+plots.save_if_headless()  # without a display, the figures are saved under figures/
 
 # %%
 # Wherever the overlap is not zero, scores on the raw test set include images

@@ -183,3 +183,4 @@ print(splits.provenance.summary())
 for key, array in export.course_arrays(splits).items():
     print(f"{key:<13}  {array.dtype!s:<7}  {array.shape}")
 print(f"with --sanitised: {clean.n_valid:,} validation and {clean.n_test:,} test images")
+plots.save_if_headless()  # without a display, the figures are saved under figures/

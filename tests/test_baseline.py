@@ -78,16 +78,6 @@ def test_no_convergence_warning_escapes():
     assert points[0].converged is False and points[0].n_iter == 2
 
 
-def test_confusion_matrix_counts():
-    """The confusion matrix is 10 x 10, sums to N, and its diagonal gives the accuracy."""
-    x, y = _problem(400)
-    model, _ = baseline.fit_logistic(x, y)
-    m = baseline.confusion(model, x, y)
-    assert m.shape == (10, 10) and m.sum() == 400
-    assert np.bincount(y, minlength=10).tolist() == m.sum(axis=1).tolist()
-    assert m.trace() / 400 == pytest.approx(baseline.accuracy(model, x, y))
-
-
 def test_bad_labels_are_refused():
     """Labels that do not match the images, or a single class, give a clear error."""
     x, y = _problem(50)
@@ -110,7 +100,7 @@ def test_fit_is_reused_from_the_cache(monkeypatch):
     np.testing.assert_array_equal(again.coef_, model.coef_)
     np.testing.assert_array_equal(baseline.predict(again, xt), baseline.predict(model, xt))
     assert baseline.accuracy(again, xt, yt) == baseline.accuracy(model, xt, yt)
-    assert baseline.converged(again) == baseline.converged(model)
+    np.testing.assert_array_equal(again.n_iter_, model.n_iter_)
     again.coef_[0, 0] += 1  # the restored model is an ordinary, writeable estimator
 
 

@@ -114,7 +114,7 @@ def test_lost_race_keeps_the_winners_entry(tmp_path, monkeypatch):
 
     def other_process_wins(src, dst):
         monkeypatch.setattr(os, "rename", real_rename)
-        cache.save(path, {"big": arrays()["big"], "small": np.array([9.0, 9.0])})
+        cache._save(path, {"big": arrays()["big"], "small": np.array([9.0, 9.0])})
         real_rename(src, dst)
 
     monkeypatch.setattr(os, "rename", other_process_wins)
@@ -292,14 +292,34 @@ def test_code_hash_covers_every_module_the_code_imports():
     from pathlib import Path
 
     from notmnist import baseline, sanitise
+    from notmnist._imports import code_closure
 
     here = Path(cache.__file__).parent
-    names = {p.relative_to(here).as_posix() for p in cache.code_closure(sanitise)}
+    names = {p.relative_to(here).as_posix() for p in code_closure(sanitise)}
     assert {"sanitise.py", "dataset.py", "duplicates/exact.py", "duplicates/near.py", "pixels.py"} <= names
     assert "fidelity.py" not in names and "plots.py" not in names  # later stages
-    base = {p.relative_to(here).as_posix() for p in cache.code_closure(baseline)}
+    base = {p.relative_to(here).as_posix() for p in code_closure(baseline)}
     assert {"baseline.py", "pixels.py", "cache.py"} <= base and "dataset.py" not in base
     assert cache.code_hash(baseline) == cache.code_hash("baseline.py") != cache.code_hash(sanitise)
+
+
+def test_code_hash_is_the_same_when_the_package_is_reached_through_a_symlink(tmp_path):
+    """Importing the package through a symlinked folder gives the same code hash, not a ValueError."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    link = tmp_path / "link"
+    link.symlink_to(Path(cache.__file__).resolve().parents[1], target_is_directory=True)
+    code = "from notmnist import cache, verify; print(verify.__file__); print(cache.code_hash(verify))"
+    env = {**os.environ, "PYTHONPATH": str(link)}
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    file, value = done.stdout.split()
+    assert file.startswith(str(link))  # the package really was imported through the link
+    from notmnist import verify
+
+    assert value == cache.code_hash(verify)
 
 
 # hostile manifests, fifos, full disks ----------------------------------------------------------------

@@ -36,6 +36,33 @@ def test_data_home_argument_then_variable_then_platform_cache(tmp_path, monkeypa
     assert config.data_home() == tmp_path / "xdg" / "notmnist"
 
 
+def test_data_home_argument_wins_over_env(tmp_path, monkeypatch):
+    """An explicit data_home beats NOTMNIST_DATA_DIR, has ~ expanded and is created."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("NOTMNIST_DATA_DIR", str(tmp_path / "from-env"))
+    folder = config.data_home("~/from-arg")
+    assert folder == tmp_path / "from-arg"
+    assert folder.is_dir()
+    assert not (tmp_path / "from-env").exists()
+
+
+def test_data_home_defaults_to_platform_cache(tmp_path, monkeypatch):
+    """With no argument and no env variable, the platform cache folder for "notmnist" is used."""
+    import platformdirs
+
+    asked = []
+
+    def cache_dir(appname, *args, **kwargs):
+        asked.append(appname)
+        return str(tmp_path / "cache" / appname)
+
+    monkeypatch.setattr(platformdirs, "user_cache_dir", cache_dir)
+    monkeypatch.delenv("NOTMNIST_DATA_DIR", raising=False)
+    assert config.data_home() == tmp_path / "cache" / "notmnist"
+    assert asked == ["notmnist"]
+    assert (tmp_path / "cache" / "notmnist").is_dir()
+
+
 def test_data_home_that_cannot_be_created_says_how_to_choose_another(tmp_path):
     """A data folder under a file is an OSError naming the folder and the variable."""
     (tmp_path / "file").write_text("")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
-import os
 
 import numpy as np
 import pytest
 
-from notmnist import dataset, verify
+from notmnist import dataset, pixels, verify
 from notmnist.dataset import DataError, DataSource, load_letters, load_splits
 
 SCALE = 0.001  # minimum per letter: large 45, small 1; splits: train 200, valid 10, test 10
@@ -44,7 +43,7 @@ def test_train_and_valid_are_disjoint_and_match_the_archive(source):
     splits = load_splits()
     assert not set(splits.train_index) & set(splits.valid_index)
     large = load_letters("large")
-    np.testing.assert_array_equal(dataset.normalise(large.images[splits.train_index]), splits.train_images)
+    np.testing.assert_array_equal(pixels.normalise(large.images[splits.train_index]), splits.train_images)
     np.testing.assert_array_equal(large.labels[splits.train_index], splits.train_labels)
 
 
@@ -168,17 +167,6 @@ def test_provenance_names_the_archives(source):
     assert prov.seed == 7 and prov.version
     assert "seed 7" in prov.summary() and path.name in prov.summary()
     assert prov.to_dict()["source"] == "real"
-
-
-def test_source_comes_from_argument_then_environment(monkeypatch):
-    """The argument wins over NOTMNIST_SOURCE, which wins over the default auto; typos are refused."""
-    monkeypatch.delenv("NOTMNIST_SOURCE", raising=False)
-    assert dataset.resolve_source() == "auto"
-    monkeypatch.setenv("NOTMNIST_SOURCE", "standin")
-    assert dataset.resolve_source() == "standin"
-    assert dataset.resolve_source("real") == "real"
-    with pytest.raises(ValueError, match="choose one of auto, real, standin"):
-        dataset.resolve_source("reel")
 
 
 def test_auto_falls_back_to_the_standin_and_says_so(tmp_path, monkeypatch):
@@ -322,28 +310,11 @@ def test_a_folder_named_like_the_archive_falls_back_with_a_warning(dropped):
 def test_download_check_caches_the_letters_it_read(source, published, monkeypatch, tmp_path):
     """contents_check reads a download once; the first use of the archive reads it from the cache."""
     published((5,) * 9 + (4,))
-    assert "J 5 (published 4)" in dataset.contents_check("small", tmp_path / "other")(source.paths["small"])
+    assert "J 5 (published 4)" in verify.contents_check("small", tmp_path / "other")(source.paths["small"])
     published((5,) * 10)
-    assert dataset.contents_check("small", tmp_path / "home")(source.paths["small"]) is None
+    assert verify.contents_check("small", tmp_path / "home")(source.paths["small"]) is None
     monkeypatch.setattr(verify, "read_archive", lambda path: pytest.fail("read twice"))
     assert load_letters("small").counts == dict.fromkeys("ABCDEFGHIJ", 5)
-
-
-@pytest.mark.parametrize("how", ["in place", "renamed over"])
-def test_sha256_side_file_is_not_fooled_by_same_size_and_mtime(tmp_path, how):
-    """Another file of the same size with its mtime restored gets its own SHA-256, never the old one."""
-    path = tmp_path / "a.tar.gz"
-    path.write_bytes(b"first contents")
-    first = dataset.file_sha256(path)
-    stat = path.stat()
-    if how == "in place":
-        path.write_bytes(b"other contents")
-    else:
-        (tmp_path / "b").write_bytes(b"other contents")
-        os.replace(tmp_path / "b", path)
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert (path.stat().st_size, path.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
-    assert dataset.file_sha256(path) == hashlib.sha256(b"other contents").hexdigest() != first
 
 
 @pytest.mark.parametrize(
@@ -375,31 +346,3 @@ def test_standin_scale_matters_only_for_the_standin(monkeypatch, tmp_path, archi
     assert not (tmp_path / "standin").exists()
 
 
-@pytest.mark.parametrize("content", ["null", "[]", '{"size": "x"}', "[" * 100_000 + "]" * 100_000])
-def test_a_side_file_that_is_not_a_record_is_ignored_with_a_warning(tmp_path, content):
-    """<archive>.sha256.json holding null, [], junk or deep nesting: a warning, hashed again, replaced."""
-    from notmnist import _sidefile
-
-    path = tmp_path / "a.tar.gz"
-    path.write_bytes(b"contents")
-    _sidefile.side_path(path).write_text(content)
-    _sidefile._WARNED.clear()
-    with pytest.warns(UserWarning, match="sha256.json is unreadable"):
-        assert dataset.file_sha256(path) == hashlib.sha256(b"contents").hexdigest()
-    assert _sidefile.read(path)["sha256"] == hashlib.sha256(b"contents").hexdigest()  # rewritten
-
-
-def test_a_fifo_in_place_of_the_side_file_is_never_waited_on(tmp_path):
-    """A fifo named like the side file: the SHA-256 is computed, nothing hangs, the fifo is left alone."""
-    import os
-    import stat
-
-    from notmnist import _sidefile
-
-    path = tmp_path / "a.tar.gz"
-    path.write_bytes(b"contents")
-    os.mkfifo(_sidefile.side_path(path))
-    _sidefile._WARNED.clear()
-    with pytest.warns(UserWarning, match="fifo"):
-        assert dataset.file_sha256(path) == hashlib.sha256(b"contents").hexdigest()
-    assert stat.S_ISFIFO(os.lstat(_sidefile.side_path(path)).st_mode)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from conftest import font_name, glyph, png_bytes
 
-from notmnist import dataset, export, sanitise
+from notmnist import _sidefile, dataset, export, sanitise
 from notmnist.__main__ import main
 
 SCALE = 0.001  # default splits: train 200, valid 10, test 10; minimum per letter: large 45, small 1
@@ -62,7 +62,7 @@ def check_provenance(record: dict, src) -> None:
     """The record names the source, each archive's SHA-256, the seed, the sizes and the version."""
     assert record["source"] == "real"
     assert {a["name"]: a["sha256"] for a in record["archives"]} == {
-        p.name: dataset.file_sha256(p) for p in src.paths.values()
+        p.name: _sidefile.sha256(p) for p in src.paths.values()
     }
     assert record["seed"] == dataset.DEFAULT_SEED
     assert record["sizes"] == {"train": 200, "valid": 10, "test": 10}

@@ -22,14 +22,8 @@ import pytest
 from conftest import font_name, glyph, png_bytes
 
 from notmnist import _sidefile, registry
-from notmnist._io import atomic_write
-from notmnist.fetch import (
-    ArchiveMismatch,
-    DataUnavailable,
-    archive_status,
-    data_home,
-    fetch,
-)
+from notmnist._io import STALE_AFTER, atomic_write
+from notmnist.fetch import ArchiveMismatch, DataUnavailable, archive_status, fetch
 from notmnist.registry import LETTERS
 
 # `notmnist.fetch` the attribute is the function (re-exported by the package); this is the module.
@@ -125,52 +119,6 @@ def use_mirrors(monkeypatch, *mirrors: str) -> None:
 def leftovers(folder: Path) -> list[str]:
     """Names in ``folder`` but the archive, its record (verdict, SHA-256) and the cache of its letters."""
     return sorted(p.name for p in folder.iterdir() if p.name not in (NAME, NAME + _sidefile.SUFFIX, "cache"))
-
-
-# data folder ----------------------------------------------------------------------------------
-
-
-def test_data_home_argument_wins_over_env(tmp_path, monkeypatch):
-    """An explicit data_home beats NOTMNIST_DATA_DIR, has ~ expanded and is created."""
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("NOTMNIST_DATA_DIR", str(tmp_path / "from-env"))
-    folder = data_home("~/from-arg")
-    assert folder == tmp_path / "from-arg"
-    assert folder.is_dir()
-    assert not (tmp_path / "from-env").exists()
-
-
-def test_data_home_env_wins_over_platform_cache(tmp_path, monkeypatch):
-    """Without an argument, NOTMNIST_DATA_DIR is used, not the platform cache."""
-    import platformdirs
-
-    monkeypatch.setattr(platformdirs, "user_cache_dir", lambda *a, **k: str(tmp_path / "cache"))
-    monkeypatch.setenv("NOTMNIST_DATA_DIR", str(tmp_path / "from-env"))
-    assert data_home() == tmp_path / "from-env"
-    assert not (tmp_path / "cache").exists()
-
-
-def test_data_home_defaults_to_platform_cache(tmp_path, monkeypatch):
-    """With no argument and no env variable, the platform cache folder for "notmnist" is used."""
-    import platformdirs
-
-    asked = []
-
-    def cache_dir(appname, *args, **kwargs):
-        asked.append(appname)
-        return str(tmp_path / "cache" / appname)
-
-    monkeypatch.setattr(platformdirs, "user_cache_dir", cache_dir)
-    assert data_home() == tmp_path / "cache" / "notmnist"
-    assert asked == ["notmnist"]
-    assert (tmp_path / "cache" / "notmnist").is_dir()
-
-
-def test_data_home_that_cannot_be_created_says_so(tmp_path):
-    """A data folder that cannot be created gives an error naming it and the way out."""
-    (tmp_path / "file").write_bytes(b"")
-    with pytest.raises(OSError, match="cannot create the data folder .*NOTMNIST_DATA_DIR"):
-        data_home(tmp_path / "file" / "sub")
 
 
 # fetch: what is already there -----------------------------------------------------------------
@@ -340,7 +288,7 @@ def test_temp_files_of_killed_downloads_are_never_the_archive(tmp_path, server, 
     live = tmp_path / f"{NAME}.running{fetch_module.PART_SUFFIX}"
     for part in (stale, live):
         part.write_bytes(ARCHIVE)
-    old = time.time() - fetch_module.STALE_AFTER - 60
+    old = time.time() - STALE_AFTER - 60
     os.utime(stale, (old, old))
     with pytest.raises(DataUnavailable):
         fetch("small", data_home=tmp_path, download_if_missing=False)

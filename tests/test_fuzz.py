@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from notmnist import archive
-from notmnist._decode import decode_members
+from notmnist._decode import batch_of, decode_batch
 from notmnist._png import decode_grey
 from notmnist._tarstream import TarStreamError, members
 from notmnist.archive import ArchiveError, read_archive
@@ -162,7 +162,7 @@ def test_png_decoders_never_raise_and_agree_with_pillow(blobs):
     images, ok, refused = _bounded(lambda: decode_grey(blobs))
     assert images.shape == (len(blobs), 28, 28) and not (set(refused) & set(np.flatnonzero(ok)))
     batch = [(0, f"top/A/{i}.png", blob) for i, blob in enumerate(blobs)]
-    labels, names, decoded, failures = _bounded(lambda: decode_members(batch))
+    labels, names, decoded, failures = _bounded(lambda: decode_batch(batch_of(batch)))
     assert len(decoded) + len(failures) == len(blobs)
     assert all(reason for _, reason in failures)
     read = {int(n.decode().split(".")[0]): img for n, img in zip(names, decoded)}

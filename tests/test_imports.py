@@ -3,14 +3,14 @@
 The stages are those of shared/DESIGN.md: registry -> fetch -> archive -> dataset -> {duplicates,
 sanitising, baseline} -> {fidelity, plots, results} -> the command line.  Imports are read from the
 source (every ``import`` statement, function-level ones included) by the same reader that keys the
-caches (:func:`notmnist.cache.package_imports`), not from a running interpreter.
+caches (`notmnist._imports.package_imports`), not from a running interpreter.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from notmnist.cache import package_imports
+from notmnist._imports import package_imports
 
 PACKAGE = Path(__file__).resolve().parents[1] / "notmnist"
 
@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "notmnist"
 # stage or an earlier one, never a later one.
 STAGES: dict[str, int] = {
     "_version": 0, "registry": 0, "config": 0, "pixels": 0, "_io": 0, "_workers": 0, "_sidefile": 0,
-    "errors": 0, "_text": 0, "_real_glyphs": 0,
+    "errors": 0, "_text": 0, "_real_glyphs": 0, "_imports": 0,
     "cache": 1, "_tarstream": 1, "_png": 1, "_decode": 1,
     "archive": 2, "verify": 2, "fetch": 2,
     "standin": 3,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from notmnist import dataset, duplicates, pixels
+from notmnist import pixels
 
 
 def _normalised(images: np.ndarray) -> np.ndarray:
@@ -29,13 +29,6 @@ def test_denormalise_restores_every_grey_level_exactly():
     assert pixels.denormalise(np.zeros((0, 28, 28), np.float32)).shape == (0, 28, 28)
 
 
-def test_old_names_still_import_from_their_old_modules():
-    """The pages' dataset.normalise / denormalise and duplicates.near_constant are the pixel helpers."""
-    assert dataset.normalise is pixels.normalise
-    assert dataset.denormalise is pixels.denormalise
-    assert duplicates.near_constant is pixels.near_constant
-
-
 def test_grey_levels_of_normalised_pixels_are_exact_integers():
     """Normalised 8-bit pixels come back as the exact grey levels, uint8 as they are; rows by index."""
     levels = np.resize(np.arange(256, dtype=np.uint8), (5000, 4, 4))
@@ -53,10 +46,10 @@ def test_grey_levels_of_normalised_pixels_are_exact_integers():
 def test_as_rows_refuses_what_is_not_images():
     """A 1-D array or an integer dtype other than uint8 is refused, naming the argument."""
     with pytest.raises(ValueError, match="query must be an array of images"):
-        pixels.as_rows(np.zeros(5, np.uint8), "query")
+        pixels._as_rows(np.zeros(5, np.uint8), "query")
     with pytest.raises(ValueError, match="uint8 grey levels or normalised floats"):
-        pixels.as_rows(np.zeros((2, 28, 28), np.int64))
-    assert pixels.as_rows(np.zeros((2, 28, 28), np.uint8)).shape == (2, 784)
+        pixels._as_rows(np.zeros((2, 28, 28), np.int64))
+    assert pixels._as_rows(np.zeros((2, 28, 28), np.uint8)).shape == (2, 784)
 
 
 def test_near_constant():

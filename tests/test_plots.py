@@ -78,10 +78,8 @@ def test_pair_grid_puts_each_pair_in_one_column():
 
 
 def test_problem_script_without_display_saves_its_figures(tmp_path):
-    """A plot_*.py run from a terminal with no display saves its figures and says where."""
-    script = tmp_path / "plot_demo.py"
-    script.write_text(
-        textwrap.dedent("""
+    """A script run with no display saves its figures where its last call says, and only then."""
+    code = textwrap.dedent("""
         import matplotlib.pyplot as plt
         import numpy as np
         from notmnist import plots
@@ -91,9 +89,14 @@ def test_problem_script_without_display_saves_its_figures(tmp_path):
         ax.plot([1, 2])
         plt.show()
     """)
-    )
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
     env["MPLBACKEND"] = "Agg"
+    script = tmp_path / "plot_demo.py"
+    script.write_text(code)
+    run = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "" and not (tmp_path / "figures").exists()  # importing plots saves nothing
+    script.write_text(code + "plots.save_if_headless()\n")
     run = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert "2 figures saved as figures/plot_demo_*.png" in run.stdout

@@ -11,7 +11,7 @@ import pytest
 from conftest import traced
 from PIL import Image, UnidentifiedImageError
 
-from notmnist._decode import decode_members
+from notmnist._decode import batch_of, decode_batch
 from notmnist._png import TOO_MUCH_DATA, decode_grey
 
 
@@ -157,7 +157,7 @@ def test_archive_decoding_agrees_with_pillow_bit_for_bit(level, interlace):
         )
         blobs.append(blob)
     batch = [(0, f"top/A/{i}.png", blob) for i, blob in enumerate(blobs)]
-    _, _, decoded, failures = decode_members(batch)
+    _, _, decoded, failures = decode_batch(batch_of(batch))
     assert failures == []
     for blob, ours, img in zip(blobs, decoded, images):
         np.testing.assert_array_equal(ours, _pillow(blob))
@@ -177,7 +177,7 @@ def test_bad_chunk_checksums_are_refused_as_pillow_does():
     for blob in (bytes(bad_ihdr), bytes(bad_text)):
         _, ok, refused = decode_grey([blob])
         assert not ok[0] and refused == {}
-        _, _, images, failures = decode_members([(0, "top/A/x.png", blob)])
+        _, _, images, failures = decode_batch(batch_of([(0, "top/A/x.png", blob)]))
         assert len(images) == 0 and "checksum" in failures[0][1]
         with pytest.raises(UnidentifiedImageError):
             Image.open(io.BytesIO(blob))
@@ -191,7 +191,7 @@ def test_image_data_that_inflates_too_far_is_refused_in_bounded_memory():
     start = blob.index(b"IDAT") - 4
     blob = blob[:start] + chunk(b"IDAT", stream) + chunk(b"IEND", b"")
     ((_, ok, refused), (_, _, images, failures)), peak = traced(
-        lambda: (decode_grey([blob]), decode_members([(0, "top/A/bomb.png", blob)]))
+        lambda: (decode_grey([blob]), decode_batch(batch_of([(0, "top/A/bomb.png", blob)])))
     )
     assert not ok[0] and refused == {0: TOO_MUCH_DATA}
     assert len(images) == 0 and failures[0][1] == TOO_MUCH_DATA
@@ -216,7 +216,7 @@ def test_chunk_types_before_the_image_data_are_judged_as_pillow_does(kind, pillo
     assert read == pillow_reads
     images, ok, refused = decode_grey([blob])
     assert bool(ok[0]) == pillow_reads and refused == {}
-    _, _, decoded, failures = decode_members([(0, "top/A/x.png", blob)])
+    _, _, decoded, failures = decode_batch(batch_of([(0, "top/A/x.png", blob)]))
     assert len(decoded) == int(pillow_reads)
     if pillow_reads:
         np.testing.assert_array_equal(decoded[0], pixels)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PRIVATE = ("_tarstream", "_decode", "_workers", "_sidefile", "_io", "_png", "_random_designs")
+PRIVATE = ("_tarstream", "_decode", "_workers", "_sidefile", "_io", "_png", "_imports", "_random_designs")
 RAW_MARKUP = {
     "Sphinx role": re.compile(r":(?:py:)?(?:func|class|mod|meth|attr|data|exc|obj):"),
     "tilde role target": re.compile(r"~(?:notmnist|pooch|numpy|matplotlib|sklearn)\."),

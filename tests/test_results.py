@@ -8,14 +8,14 @@ import os
 import numpy as np
 import pytest
 
-from notmnist import results
+from notmnist import config, results
 
 
 @pytest.fixture
 def results_env(tmp_path, monkeypatch):
     """Point NOTMNIST_RESULTS_DIR at a fresh folder and return it."""
     folder = tmp_path / "results"
-    monkeypatch.setenv(results.ENV_VAR, str(folder))
+    monkeypatch.setenv(config.RESULTS_DIR, str(folder))
     return folder
 
 
@@ -44,11 +44,11 @@ def test_numpy_values_become_plain_json(results_env):
 
 def test_no_op_without_env_var(tmp_path, monkeypatch):
     """Without NOTMNIST_RESULTS_DIR nothing is written and the values are handed back."""
-    monkeypatch.delenv(results.ENV_VAR, raising=False)
+    monkeypatch.delenv(config.RESULTS_DIR, raising=False)
     monkeypatch.chdir(tmp_path)
     assert results.record("problem1", n_skipped=5) == {"n_skipped": 5}
     assert list(tmp_path.iterdir()) == []
-    assert results.results_dir() is None
+    assert config.results_dir() is None
 
 
 def test_atomic_write_keeps_old_file_on_failure(results_env, monkeypatch):
@@ -134,6 +134,15 @@ def test_malformed_placeholder_fails():
         results.fill("{{ results.problem5 }}", RESULTS, "index.md")
     with pytest.raises(results.PlaceholderError, match="cannot format"):
         results.fill("{{ results.data.source:.3f }}", RESULTS, "index.md")
+
+
+def test_data_blocks_are_filled_by_the_caller_or_left():
+    """{{ data.name }} becomes what the caller's function returns, or stays when none is given."""
+    markdown = "{{ data.source }}: {{ results.problem5.test_in_train:, }} {{data.other}}"
+    assert results.fill(markdown, RESULTS, "data.md", data=str.upper) == "SOURCE: 1,324 OTHER"
+    assert results.fill(markdown, RESULTS, "data.md") == "{{ data.source }}: 1,324 {{data.other}}"
+    with pytest.raises(results.PlaceholderError, match=r"malformed placeholder \{\{ results\.x \}\}"):
+        results.fill("{{ data.source }} {{ results.x }}", RESULTS, "data.md")
 
 
 def test_provenance_table_lists_archives_and_seed():

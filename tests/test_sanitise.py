@@ -46,6 +46,11 @@ def _in(images: np.ndarray, train: np.ndarray) -> np.ndarray:
     return np.array([row.tobytes() in seen for row in images])
 
 
+def _near(splits):
+    """Near duplicates of the held-out images in train, at the default threshold."""
+    return duplicates.near_duplicates(sanitise.held_out(splits), splits.train_images)
+
+
 def test_sanitise_drops_copies_of_train():
     """sanitise drops valid/test images found in train, and test-in-valid only on request."""
     pool = _images(12, seed=9)
@@ -79,9 +84,10 @@ def test_sanitise_with_near_pairs():
 def test_sanitised_splits_keep_no_copy_of_train(splits):
     """sanitised(splits) keeps exactly the images with neither an identical nor a near copy in train."""
     clean = sanitise.sanitised(splits)
-    copies = sanitise.near_copies(splits)
+    queries = sanitise.held_out(splits)
+    near = _near(splits).query_has_near & ~_in(queries, splits.train_images)
     n_valid = len(splits.valid_images)
-    near_only = {"valid": copies.near_only[:n_valid], "test": copies.near_only[n_valid:]}
+    near_only = {"valid": near[:n_valid], "test": near[n_valid:]}
     for split, keep in (("valid", clean.valid_keep), ("test", clean.test_keep)):
         identical = _in(getattr(splits, f"{split}_images"), splits.train_images)
         assert identical.any() and near_only[split].any(), f"fixture: no copies of train in {split}"
@@ -90,7 +96,7 @@ def test_sanitised_splits_keep_no_copy_of_train(splits):
         int(_in(splits.valid_images, splits.train_images).sum()),
         int(_in(splits.test_images, splits.train_images).sum()),
     )
-    assert (clean.valid_near, clean.test_near) == (copies.valid_near, copies.test_near)
+    assert (clean.valid_near, clean.test_near) == (near_only["valid"].sum(), near_only["test"].sum())
     assert clean.n_valid + clean.valid_in_train + clean.valid_near == len(splits.valid_images)
     assert clean.n_test + clean.test_in_train + clean.test_near == len(splits.test_images)
 
@@ -100,7 +106,7 @@ def test_sanitised_is_cached_and_keyed_by_threshold(splits, monkeypatch):
     first = sanitise.sanitised(splits)
     with monkeypatch.context() as m:
         m.setattr(sanitise, "sanitise", lambda *a, **k: pytest.fail("sanitised sets not cached"))
-        again = sanitise.sanitised(splits, near=sanitise.near_copies(splits).pairs)
+        again = sanitise.sanitised(splits, near=_near(splits))
     np.testing.assert_array_equal(first.valid_keep, again.valid_keep)
     np.testing.assert_array_equal(first.test_keep, again.test_keep)
     assert (first.test_in_train, first.test_near) == (again.test_in_train, again.test_near)
@@ -108,7 +114,7 @@ def test_sanitised_is_cached_and_keyed_by_threshold(splits, monkeypatch):
     assert strict.valid_near + strict.test_near == 0  # the brighter copies are 3 grey levels off
     assert (strict.valid_in_train, strict.test_in_train) == (first.valid_in_train, first.test_in_train)
     with pytest.raises(ValueError, match="threshold"):
-        sanitise.sanitised(splits, near=sanitise.near_copies(splits).pairs, threshold=1.0)
+        sanitise.sanitised(splits, near=_near(splits), threshold=1.0)
 
 
 def test_sanitised_needs_splits_with_provenance(splits):
@@ -118,14 +124,9 @@ def test_sanitised_needs_splits_with_provenance(splits):
         sanitise.sanitised(bare)
 
 
-def test_held_out_and_near_copies_number_queries_valid_then_test(splits):
+def test_held_out_numbers_queries_valid_then_test(splits):
     """Query i < n_valid is validation image i, the rest are test images, in order."""
     queries = sanitise.held_out(splits)
     n_valid = len(splits.valid_images)
     np.testing.assert_array_equal(queries[:n_valid], splits.valid_images)
     np.testing.assert_array_equal(queries[n_valid:], splits.test_images)
-    copies = sanitise.near_copies(splits)
-    assert copies.n_valid == n_valid and len(copies.identical) == len(queries)
-    np.testing.assert_array_equal(copies.identical, _in(queries, splits.train_images))
-    assert not (copies.near_only & copies.identical).any()
-    assert copies.valid_near + copies.test_near == int(copies.near_only.sum())

@@ -265,16 +265,16 @@ def test_workers_do_not_rerun_an_unguarded_main(tmp_path, fonts):
     assert done.stdout.count("page ran") == 1
 
 
-def test_font_hashes_are_remembered_by_size_and_mtime(tmp_path):
-    """A font file is re-hashed when its size or mtime changes, and only then."""
+def test_font_hashes_are_remembered_until_the_file_changes(tmp_path):
+    """A font file is re-hashed when it changes, even with its size and mtime put back, and only then."""
     font = tmp_path / "font.ttf"
     font.write_bytes(b"first")
     first = standin_fonts._file_hash(font)
+    standin_fonts._known_hashes()[str(font)]["sha256"] = "f" * 64  # believed while the file is unchanged
+    assert standin_fonts._file_hash(font) == "f" * 64
     stamp = font.stat().st_mtime_ns
-    font.write_bytes(b"other")  # same size; put the old mtime back: taken as unchanged
+    font.write_bytes(b"other")  # same size; the old mtime put back: changed all the same
     os.utime(font, ns=(stamp, stamp))
-    assert standin_fonts._file_hash(font) == first
-    os.utime(font, ns=(stamp + 10**9, stamp + 10**9))
     assert standin_fonts._file_hash(font) == hashlib.sha256(b"other").hexdigest() != first
     font.write_bytes(b"longer content")
     assert standin_fonts._file_hash(font) == hashlib.sha256(b"longer content").hexdigest()
@@ -460,16 +460,16 @@ def test_matplotlib_font_set_is_bundled_fonts_only():
         standin.find_fonts("some")
 
 
-def test_font_set_env_var_is_read_by_dataset(monkeypatch):
+def test_font_set_env_var_is_read_by_config(monkeypatch):
     """NOTMNIST_STANDIN_FONTS chooses the font set; an unknown value is a one-line error naming it."""
-    from notmnist import dataset
+    from notmnist import config
 
     monkeypatch.setenv("NOTMNIST_STANDIN_FONTS", "matplotlib")
-    assert dataset.standin_fonts() == "matplotlib"
-    assert dataset.standin_fonts("all") == "all"
+    assert config.standin_fonts() == "matplotlib"
+    assert config.standin_fonts("all") == "all"
     monkeypatch.setenv("NOTMNIST_STANDIN_FONTS", "comic")
     with pytest.raises(ValueError, match="NOTMNIST_STANDIN_FONTS"):
-        dataset.standin_fonts()
+        config.standin_fonts()
 
 
 @pytest.mark.parametrize("content", ["[]", "null", "[" * 100_000 + "]" * 100_000])

@@ -1,27 +1,19 @@
 """Near duplicates and nearest neighbours: an exact search, pruned by a bound.
 
-Near duplicates are pairs whose pixel difference is small.  Distances are
-measured per pixel in grey levels (0 to 255), whatever the input dtype, so a
-threshold reads the same for raw `uint8` letters and for normalised splits:
+Distances are measured per pixel in grey levels (0 to 255), whatever the input dtype (floats are
+normalised pixels `(p - 127.5) / 255`), so a threshold reads the same for raw letters and for the
+splits: `"rms"` is the root mean square difference `sqrt(mean((a - b) ** 2))`, `"mad"` the mean
+absolute difference `mean(|a - b|)`; the published solutions' "L1 distance < 10 on normalised
+pixels" is `mad < 10 * 255 / 784 = 3.25` grey levels.
 
-- `"rms"`: root mean square difference, `sqrt(mean((a - b) ** 2))`;
-- `"mad"`: mean absolute difference, `mean(|a - b|)`.  The published solutions'
-  criterion "L1 distance < 10 on normalised pixels" is `mad < 10 * 255 / 784
-  = 3.25` grey levels.
-
-The search is exact (it finds every pair under the threshold, checked against
-brute force in the tests) yet fast: every image is projected onto the leading
-principal components of the reference set, plus one extra coordinate holding
-the length of what the projection leaves out.  That map never lengthens a
-distance, so pairs whose projected distance already reaches the threshold are
-dropped after one small matrix product; the few survivors are measured on the
-full pixels.  For `"mad"` the same search runs with the `"rms"` bound
-`rms ** 2 <= 255 * mad` (pixel differences never exceed 255 grey levels).
-Identical images are searched once and expanded to all their copies.
-
-Float images are taken to be normalised as `(p - 127.5) / 255`; `uint8`
-images are raw grey levels.  Every function is pure and deterministic; the two
-searches keep their results in [`notmnist.cache`][notmnist.cache] (`cache=False` to opt out).
+The search is exact (every pair under the threshold, checked against brute force in the tests)
+yet fast: every image is projected onto the leading principal components of the reference set,
+plus one coordinate holding the length of what the projection leaves out.  That map never
+lengthens a distance, so pairs whose projected distance already reaches the threshold are
+dropped after one small matrix product; the few survivors are measured on the full pixels.  For
+`"mad"` the same search runs with the bound `rms ** 2 <= 255 * mad`.  Identical images are
+searched once and expanded to all their copies.  Both searches are cached
+([`notmnist.cache`][notmnist.cache]; `cache=False` to opt out).
 """
 
 from __future__ import annotations
@@ -33,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import cache as _cache
-from ..pixels import as_rows as _rows
+from ..pixels import _as_rows as _rows
 from ..pixels import grey_levels as _grey
 from .exact import _identity
 
@@ -41,21 +33,14 @@ log = logging.getLogger(__name__)
 
 METRICS = ("rms", "mad")
 """Near-duplicate distances: per-pixel root mean square or mean absolute difference."""
-
 DEFAULT_METRIC = "rms"
-"""The near-duplicate distance used unless another is asked for: per-pixel root mean square."""
+"""The near-duplicate distance used unless another is asked for."""
 DEFAULT_THRESHOLDS = {"rms": 12.0, "mad": 10 * 255 / 784}
-"""Default near-duplicate threshold of each metric, in grey levels (see
-[`near_duplicates`][notmnist.duplicates.near_duplicates]);
-for `"mad"` it is the published criterion, L1 < 10 on normalised pixels."""
+"""Default threshold of each metric, in grey levels; for `"mad"`, the published L1 < 10."""
 DEFAULT_THRESHOLD = DEFAULT_THRESHOLDS[DEFAULT_METRIC]
-"""Default near-duplicate threshold in grey levels (12.0, for the default metric `"rms"`).
-
-Two images count as near duplicates when their per-pixel root-mean-square difference is below
-it.  Problem 5 and the sanitised sets use it unless told otherwise."""
+"""Default near-duplicate threshold in grey levels, for the default metric (problem 5, sanitising)."""
 
 _CODE = (sys.modules[__name__],)  # with every package module it imports (cache.code_hash)
-"""Modules whose source keys the cached near-duplicate and neighbour searches."""
 _N_COMPONENTS = 32  # principal components of the near-duplicate bound
 _CHUNK = 2048  # rows per chunk when converting, embedding and measuring
 _Q_BLOCK, _R_BLOCK = 1024, 16384  # queries x references per candidate product (64 MB)
@@ -94,9 +79,6 @@ class NearPairs:
     metric: str
     n_candidates: int
 
-    def __len__(self) -> int:
-        return len(self.distance)
-
     @property
     def query_has_near(self) -> np.ndarray:
         """bool, shape (n_query,): the query has a reference closer than the threshold."""
@@ -108,22 +90,11 @@ class NearPairs:
         return int(self.query_has_near.sum())
 
 
-
-# --------------------------------------------------------------------------- helpers
-
-
 def _classes(images: np.ndarray):
-    """Identity classes of a set, as (members sorted by class, class starts, class sizes).
-
-    Class `c` holds the images `order[starts[c] : starts[c] + sizes[c]]`, all
-    identical, in ascending index order; classes are numbered by first image.
-    """
-    ids = _identity([_rows(images)])
-    order = np.argsort(ids, kind="stable")
-    firsts = np.flatnonzero(ids == np.arange(len(ids)))
-    sizes = np.bincount(ids, minlength=len(ids))[firsts]
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-    return order, starts, sizes
+    """Identical images as classes: class `c` is `order[starts[c] : starts[c] + sizes[c]]`."""
+    ids = _identity(_rows(images))
+    _, sizes = np.unique(ids, return_counts=True)  # classes numbered by their first image
+    return np.argsort(ids, kind="stable"), np.cumsum(sizes) - sizes, sizes
 
 
 def _expand(class_q, class_r, a: np.ndarray, b: np.ndarray, dist: np.ndarray):
@@ -146,11 +117,16 @@ def _span(q: np.ndarray, r: np.ndarray) -> float:
     return max(float(hi - lo), 1.0)
 
 
-def _check_metric(metric: str, threshold: float | None) -> None:
+def _checked(query, reference, metric: str, threshold: float | None):
+    """Query and reference as rows of one width, with a known metric and a positive threshold."""
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}: choose one of {', '.join(METRICS)}")
     if threshold is None or not threshold > 0:
         raise ValueError(f"threshold must be a positive number of grey levels, got {threshold!r}")
+    rows_q, rows_r = _rows(query, "query"), _rows(reference, "reference")
+    if rows_q.shape[1] != rows_r.shape[1]:
+        raise ValueError(f"query and reference images differ in size: {rows_q.shape[1]} vs {rows_r.shape[1]}")
+    return rows_q, rows_r
 
 
 def _distances(metric: str, q: np.ndarray, r: np.ndarray, qi: np.ndarray, ri: np.ndarray):
@@ -167,16 +143,8 @@ def _distances(metric: str, q: np.ndarray, r: np.ndarray, qi: np.ndarray, ri: np
     return stat, dist
 
 
-def _stat_limit(metric: str, threshold: float, n_pixels: int) -> float:
-    """Pairs qualify when their sum statistic is below this (sum of squares, or sum of |d|)."""
-    return threshold**2 * n_pixels if metric == "rms" else threshold * n_pixels
-
-
 def _projection(reference: np.ndarray, n_components: int):
-    """Mean and orthonormal leading principal axes (float64) of a sample of `reference`.
-
-    Any orthonormal axes keep the search exact; good ones only make it prune more.
-    """
+    """Mean and orthonormal leading principal axes (float64) of a sample: good axes prune more."""
     from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
 
     step = max(1, len(reference) // 5_000)
@@ -194,10 +162,7 @@ def _projection(reference: np.ndarray, n_components: int):
 
 
 def _embed(x: np.ndarray, mean: np.ndarray, axes: np.ndarray) -> np.ndarray:
-    """Principal coordinates plus the length of the residual, float64, shape (N, k + 1).
-
-    The Euclidean distance of two embeddings never exceeds that of the images.
-    """
+    """Principal coordinates plus the length of the residual: distances shrink, never grow."""
     out = np.empty((len(x), axes.shape[1] + 1), np.float64)
     for start in range(0, len(x), _CHUNK):
         c = x[start : start + _CHUNK] - mean
@@ -211,10 +176,8 @@ def _embed(x: np.ndarray, mean: np.ndarray, axes: np.ndarray) -> np.ndarray:
 def _candidates(eq: np.ndarray, er: np.ndarray, radius: float):
     """All pairs whose embedded distance is below `radius` (plus rounding slack).
 
-    Queries and references are sorted by their first coordinate, so each block of
-    queries is compared only with the references whose first coordinate lies
-    within `radius` of the block's range; the squared distances of a block come
-    from one float32 matrix product of augmented vectors.
+    Sorted by their first coordinate, each block of queries meets only the references within
+    `radius` of its range, in one float32 matrix product of augmented vectors.
     """
     oq, orf = np.argsort(eq[:, 0], kind="stable"), np.argsort(er[:, 0], kind="stable")
     eq, er = eq[oq], er[orf]
@@ -253,54 +216,31 @@ def near_duplicates(
 ) -> NearPairs:
     """Find every (query, reference) pair closer than `threshold`, exactly.
 
-    Distances are per pixel in grey levels ([`near`][notmnist.duplicates.near]): `"rms"` (root
-    mean square difference, the default) or `"mad"` (mean absolute difference;
-    the published criterion L1 < 10 on normalised pixels is `mad < 3.25`).
-
-    Why `rms < 12` grey levels: it accepts the same glyph with faint
-    differences -- every pixel off by up to 8 levels (rms about 4), or 5 % of
-    the pixels off by 60 (rms about 10), as re-hinting or re-encoding a font
-    does -- and rejects what is a different image to the eye: the same glyph
-    moved by one pixel, or drawn one pixel bolder, is at rms 40 or more for
-    nine glyphs in ten (median about 51), as measured on font-rendered letters
-    when the threshold was chosen.  RMS rather than MAD because a few strongly
-    changed pixels (a missing serif) should count more than faint noise spread
-    everywhere.  Before changing it, look at each image's distance to its
-    nearest neighbour ([`nearest_neighbours`][notmnist.duplicates.nearest_neighbours]): where true near
-    duplicates
-    form a separate mode below the bulk, the threshold belongs in the gap.
-
-    Exact: every pair under the threshold is returned (no approximation); the
-    pruning bound ([`near`][notmnist.duplicates.near]) only skips pairs that provably cannot
-    qualify.  Identical images are searched once and expanded to all their
-    copies, so thousands of blank images cost nothing extra.
+    Why `rms < 12` grey levels: it accepts the same glyph with faint differences -- every pixel
+    off by up to 8 levels (rms about 4), or 5 % of the pixels off by 60 (rms about 10), as
+    re-hinting or re-encoding a font does -- and rejects what is a different image to the eye:
+    the same glyph moved by one pixel, or drawn one pixel bolder, is at rms 40 or more for nine
+    glyphs in ten (median about 51), as measured on font-rendered letters when the threshold was
+    chosen.  RMS rather than MAD because a few strongly changed pixels (a missing serif) should
+    count more than faint noise spread everywhere.  Before changing it, look at each image's
+    distance to its nearest neighbour ([`nearest_neighbours`][notmnist.duplicates.nearest_neighbours]):
+    where true near duplicates form a separate mode below the bulk, the threshold belongs in the gap.
 
     Parameters
     ----------
     query, reference : ndarray of uint8 or float, shape (Nq, H, W) and (Nr, H, W)
         Images of the same shape; floats are normalised pixels `(p - 127.5) / 255`.
     threshold : float, optional
-        Pairs with `distance < threshold` (strictly) are returned, in grey
-        levels.  Default [`DEFAULT_THRESHOLDS`][notmnist.duplicates.DEFAULT_THRESHOLDS] of the metric: 12 for
-        `"rms"`, 3.25 for `"mad"`.
+        Pairs with `distance < threshold` (strictly) are returned, in grey levels.  Default
+        [`DEFAULT_THRESHOLDS`][notmnist.duplicates.DEFAULT_THRESHOLDS] of the metric.
     metric : {"rms", "mad"}, default "rms"
     cache : bool, default True
-        Reuse the result of an earlier run ([`notmnist.cache`][notmnist.cache]), keyed by the
-        SHA-256 of both image arrays, the metric, the threshold and this module's source.
-
-    Returns
-    -------
-    NearPairs
-        The pairs sorted by distance, and each query's nearest reference under the threshold.
+        Reuse the result of an earlier run, keyed by the SHA-256 of both image arrays, the
+        metric, the threshold and this module's source.
     """
-    if threshold is None and metric in DEFAULT_THRESHOLDS:
-        threshold = DEFAULT_THRESHOLDS[metric]
-    _check_metric(metric, threshold)
-    rows_q, rows_r = _rows(query, "query"), _rows(reference, "reference")
-    if rows_q.shape[1] != rows_r.shape[1]:
-        raise ValueError(
-            f"query and reference images differ in size: {rows_q.shape[1]} vs {rows_r.shape[1]}"
-        )
+    if threshold is None:
+        threshold = DEFAULT_THRESHOLDS.get(metric)
+    rows_q, rows_r = _checked(query, reference, metric, threshold)
     if not cache:
         return _near_duplicates(rows_q, rows_r, float(threshold), metric)
     fields = ("query_index", "reference_index", "distance", "nearest", "nearest_index", "n_candidates")
@@ -320,15 +260,14 @@ def near_duplicates(
 
 
 def _near_duplicates(rows_q: np.ndarray, rows_r: np.ndarray, threshold: float, metric: str) -> NearPairs:
-    """[`near_duplicates`][notmnist.duplicates.near_duplicates] on checked `(N, pixels)` rows, without the
-    cache."""
+    """`near_duplicates` on checked rows, without the cache."""
     # search distinct images only, then expand to every copy: blank and solid
     # images, repeated thousands of times, would otherwise multiply the work
     class_q, class_r = _classes(rows_q), _classes(rows_r)
     qd = _grey(rows_q, "query", class_q[0][class_q[1]])  # first image of each class
     rd = _grey(rows_r, "reference", class_r[0][class_r[1]])
     n_pixels = qd.shape[1]
-    limit = _stat_limit(metric, threshold, n_pixels)
+    limit = threshold**2 * n_pixels if metric == "rms" else threshold * n_pixels  # on the sum statistic
     if metric == "rms":
         radius = float(np.sqrt(limit))
     else:  # sum |d| >= sum d**2 / max|d|
@@ -354,16 +293,7 @@ def _near_duplicates(rows_q: np.ndarray, rows_r: np.ndarray, threshold: float, m
         "near duplicates (%s < %g): %d pairs, %d candidates checked for %d x %d images",
         metric, threshold, len(qi), n_candidates, len(rows_q), len(rows_r),
     )
-    return NearPairs(
-        query_index=qi,
-        reference_index=ri,
-        distance=dist,
-        nearest=nearest,
-        nearest_index=nearest_index,
-        threshold=float(threshold),
-        metric=metric,
-        n_candidates=n_candidates,
-    )
+    return NearPairs(qi, ri, dist, nearest, nearest_index, float(threshold), metric, n_candidates)
 
 
 def nearest_neighbours(
@@ -374,14 +304,15 @@ def nearest_neighbours(
     metric: str = DEFAULT_METRIC,
     cache: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The `k` nearest references of each query, exactly, by brute force.
+    """The `k` nearest references of each query, exactly: `(distance, index)`, shape (Nq, k) each.
 
-    Meant for a sample of queries (e.g. a histogram of nearest-neighbour
-    distances to choose a threshold).  Exact, with the same pruning as
-    [`near_duplicates`][notmnist.duplicates.near_duplicates]: lower bounds for all pairs from one small matrix
-    product, the `k + 16` most promising references measured to bound the
-    `k`-th distance, then every reference whose lower bound is under that
-    bound measured on the full pixels.
+    Distances are in grey levels, ascending along each row; indices are the references' (the
+    lowest first on ties).
+
+    Meant for a sample of queries (e.g. a histogram of nearest-neighbour distances to choose a
+    threshold).  Exact, with the same bound as [`near_duplicates`][notmnist.duplicates.near_duplicates]:
+    the `k + 16` most promising references bound the `k`-th distance, then every reference whose
+    lower bound is under it is measured on the full pixels.
 
     Parameters
     ----------
@@ -390,23 +321,11 @@ def nearest_neighbours(
         Neighbours per query (at most `Nr`).
     metric : {"rms", "mad"}, default "rms"
     cache : bool, default True
-        Reuse the result of an earlier run, as [`near_duplicates`][notmnist.duplicates.near_duplicates] does.
-
-    Returns
-    -------
-    distance : ndarray of float64, shape (Nq, k)
-        Distances in grey levels, ascending along each row.
-    index : ndarray of int64, shape (Nq, k)
-        Reference indices (lowest index first on ties).
+        Reuse the result of an earlier run.
     """
-    _check_metric(metric, 1.0)
-    rows_q, rows_r = _rows(query, "query"), _rows(reference, "reference")
+    rows_q, rows_r = _checked(query, reference, metric, 1.0)
     if not 1 <= k <= len(rows_r):
         raise ValueError(f"k must be between 1 and the number of references ({len(rows_r)}), got {k}")
-    if rows_q.shape[1] != rows_r.shape[1]:
-        raise ValueError(
-            f"query and reference images differ in size: {rows_q.shape[1]} vs {rows_r.shape[1]}"
-        )
     if not cache:
         return _nearest_neighbours(rows_q, rows_r, k, metric)
 
@@ -419,8 +338,7 @@ def nearest_neighbours(
 
 
 def _nearest_neighbours(rows_q: np.ndarray, rows_r: np.ndarray, k: int, metric: str):
-    """[`nearest_neighbours`][notmnist.duplicates.nearest_neighbours] on checked `(N, pixels)` rows, without
-    the cache."""
+    """`nearest_neighbours` on checked rows, without the cache."""
     q, r = _grey(rows_q, "query"), _grey(rows_r, "reference")
     span = _span(q, r)
     mean, axes = _projection(r, _N_COMPONENTS)

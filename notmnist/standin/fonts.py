@@ -9,7 +9,6 @@ how often each is drawn, so that no one font collection makes most of the stand-
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import shutil
@@ -22,11 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .._io import atomic_write, read_json
+from .. import _sidefile
 from ..config import FONT_SETS, data_home
 from ..registry import LETTERS
 
 log = logging.getLogger(__name__)
+_UNREADABLE = "font cache {file} is unreadable ({why}); checking the fonts again"
 
 _FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "~/.local/share/fonts")
 _FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
@@ -92,8 +92,8 @@ def find_fonts(which: str = "all") -> list[Path]:
             usable.append((digest, path))
         elif verdict == "symbols":
             odd.append((digest, path))
-    _save_verdicts(cache_file, cache)
-    _save_verdicts(_hash_cache_file(), _known_hashes())
+    _sidefile.save(cache_file, cache)
+    _sidefile.save(_hash_cache_file(), _known_hashes())
     keep_odd = max(2, len(usable) // 100)
     fonts = sorted(usable + odd[:keep_odd], key=lambda kv: (kv[1].name.lower(), kv[0]))
     log.info(
@@ -188,31 +188,8 @@ def _verdict_cache_file() -> Path:
 
 
 def _load_verdicts(path: Path) -> dict[str, str]:
-    data = _json_object(path)
+    data = _sidefile.load(path, _UNREADABLE)
     return {k: v for k, v in data.items() if v in ("letters", "symbols", "unusable")}
-
-
-def _json_object(path: Path) -> dict:
-    """The JSON object in `path`; `{}` if there is none, with a warning if something else is there."""
-    try:
-        data = read_json(path)
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError) as exc:
-        data = exc
-    if not isinstance(data, dict):
-        why = data if isinstance(data, Exception) else "not a JSON object"
-        warnings.warn(f"font cache {path} is unreadable ({why}); checking the fonts again", stacklevel=4)
-        return {}
-    return data
-
-
-def _save_verdicts(path: Path, cache: dict) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, json.dumps(cache, sort_keys=True).encode())
-    except OSError as exc:  # a read-only cache only costs time
-        log.debug("cannot save font verdicts to %s: %s", path, exc)
 
 
 def _system_fonts() -> list[Path]:
@@ -235,24 +212,14 @@ def _system_fonts() -> list[Path]:
 
 
 def _file_hash(path: Path) -> str:
-    """SHA-256 of a font file, remembered by path, size and mtime (hashing 1,250 fonts takes 0.35 s)."""
-    path = Path(path)
-    stat = path.stat()
-    stamp = [stat.st_size, stat.st_mtime_ns]
-    known = _known_hashes().get(str(path))
-    if known is not None and known[:2] == stamp:
-        return known[2]
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    _known_hashes()[str(path)] = [*stamp, digest]
-    return digest
+    """SHA-256 of a font file, remembered in a book of hashes (saved by
+    [`find_fonts`][notmnist.standin.find_fonts])."""
+    return _sidefile.sha256(path, book=_known_hashes())
 
 
 @lru_cache(maxsize=1)
-def _known_hashes() -> dict[str, list]:
-    """`{path: [size, mtime_ns, sha256]}` of font files, from the last run (saved by
-    [`find_fonts`][notmnist.standin.find_fonts])."""
-    data = _json_object(_hash_cache_file())
-    return {k: v for k, v in data.items() if isinstance(v, list) and len(v) == 3 and isinstance(v[2], str)}
+def _known_hashes() -> dict[str, dict]:
+    return _sidefile.load(_hash_cache_file(), _UNREADABLE)
 
 
 def _hash_cache_file() -> Path:
@@ -325,8 +292,3 @@ def _bundled_font(name: str) -> Path:
 
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name
 
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    with atomic_write(path) as f:
-        f.write(data)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import gzip
-import hashlib
 import io
 import json
 import logging
@@ -276,7 +275,8 @@ def write_standin(
     started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     # Incomplete from now on; the archives under these names are the stand-in's to replace.
-    _atomic_write(out_dir / MANIFEST, json.dumps({"writing": True, **key}).encode())
+    with atomic_write(out_dir / MANIFEST) as f:
+        f.write(json.dumps({"writing": True, **key}).encode())
     designs, plan = _plan(scale, seed, fonts)
     jobs = {(d, li) for s in plan for li, L in enumerate(LETTERS) for _, d in plan[s][L] if d >= 0}
     jobs = sorted(jobs)
@@ -292,7 +292,7 @@ def write_standin(
         "fonts": len(fonts),
         "font_set": font_set or "all",
         "archives": {
-            s: {"size": p.stat().st_size, "sha256": _sha256(p)} for s, p in paths.items()
+            s: {"size": p.stat().st_size, "sha256": _sidefile.sha256(p)} for s, p in paths.items()
         },
         "counts": {
             s: {L: sum(d >= 0 for _, d in plan[s][L]) for L in LETTERS} for s in plan
@@ -306,17 +306,10 @@ def write_standin(
         "generation_seconds": round(time.perf_counter() - started, 1),
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    _atomic_write(out_dir / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
+    with atomic_write(out_dir / MANIFEST) as f:
+        f.write((json.dumps(manifest, indent=2) + "\n").encode())
     log.info("wrote stand-in to %s in %.1f s", out_dir, manifest["generation_seconds"])
     return paths
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _damaged(paths: dict[str, Path], recorded) -> tuple[str, str] | None:
@@ -336,7 +329,7 @@ def _damaged(paths: dict[str, Path], recorded) -> tuple[str, str] | None:
             return path.name, "missing"
         if size != record.get("size"):
             return path.name, f"{size:,} bytes instead of {record.get('size')!r} (truncated or replaced)"
-        if _sha256(path) != record.get("sha256"):
+        if _sidefile.sha256(path) != record.get("sha256"):
             return path.name, "changed since it was written (SHA-256 differs)"
     return None
 
@@ -397,7 +390,9 @@ def _claim(paths: dict[str, Path], recorded: dict | None) -> None:
             )
         records = recorded.get("archives")
         record = records.get(subset) if isinstance(records, dict) else None
-        if recorded.get("writing") or (isinstance(record, dict) and _sha256(path) == record.get("sha256")):
+        if recorded.get("writing") or (
+            isinstance(record, dict) and _sidefile.sha256(path) == record.get("sha256")
+        ):
             continue
         moved = _sidefile.aside(path)
         log.warning("%s is not the stand-in its manifest describes; moved it to %s", path, moved)
@@ -444,11 +439,6 @@ def _tarinfo(name: str, data: bytes | None) -> tarfile.TarInfo:
         info.size = len(data)
         info.mode = 0o644
     return info
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    with atomic_write(path) as f:
-        f.write(data)
 
 
 def standin_letters(
