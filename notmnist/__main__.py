@@ -66,7 +66,6 @@ def _count(name: str, minimum: int):
             raise argparse.ArgumentTypeError(f"expected {name} of at least {minimum}, got {value}")
         return value
 
-    parse.__name__ = name
     return parse
 
 
@@ -321,12 +320,12 @@ def _standin(args) -> None:
 def _info(args) -> None:
     from . import cache
     from .config import data_home
-    from .fetch import archive_status
+    from .fetch import _archive_status
 
     home = data_home(args.data_home)
     print(f"data folder: {home}")
     for subset in SUBSETS:
-        st = archive_status(subset, data_home=home)
+        st = _archive_status(subset, data_home=home)
         state = "verified (size, gzip CRC and length, per-letter counts)" if st.verified else st.problem
         print(f"  {st.path.name}: {state}")
     standins = sorted(p for p in (home / "standin").glob("*") if p.is_dir())
@@ -334,11 +333,11 @@ def _info(args) -> None:
     for folder in standins:
         size = sum(f.stat().st_size for f in folder.glob("*.tar.gz"))
         print(f"  {folder.name}: {size / 1e6:.1f} MB")
-    entries = cache.entries(home)
+    entries = cache._entries(home)
     print(f"cache: {plural(len(entries), 'entry', 'entries')}, {_mb(entries)}")
     for name, size in entries:
         print(f"  {name}: {size / 1e6:.1f} MB")
-    leftovers = cache.leftovers(home)
+    leftovers = cache._leftovers(home)
     if leftovers:
         print(
             f"temporary files and folders (writes interrupted, or running now): {len(leftovers)}, "

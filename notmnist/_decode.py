@@ -46,10 +46,7 @@ class Batch:
         first = {i: v for i, v in self.exact.items() if i < n}
         rest = {i - n: v for i, v in self.exact.items() if i >= n}
         part = (self.starts, self.sizes, self.labels, self.names)
-        return (
-            Batch(self.data, *(a[:n] for a in part), first),
-            Batch(self.data, *(a[n:] for a in part), rest),
-        )
+        return Batch(self.data, *(a[:n] for a in part), first), Batch(self.data, *(a[n:] for a in part), rest)
 
 
 def batch_of(members: list[tuple[int, str, bytes]]) -> Batch:
@@ -59,14 +56,9 @@ def batch_of(members: list[tuple[int, str, bytes]]) -> Batch:
     names = [name for _, name, _ in members]
     encoded = [name.encode("utf-8", "surrogateescape") for name in names]
     exact = {i: name for i, (name, raw) in enumerate(zip(names, encoded)) if raw.endswith(b"\0")}
-    return Batch(
-        b"".join(data for _, _, data in members),
-        starts,
-        sizes,
-        np.array([label for label, _, _ in members], np.int64),
-        np.array(encoded, "S") if members else np.empty(0, "S1"),
-        exact,
-    )
+    labels = np.array([label for label, _, _ in members], np.int64)
+    raw_names = np.array(encoded, "S") if members else np.empty(0, "S1")
+    return Batch(b"".join(data for _, _, data in members), starts, sizes, labels, raw_names, exact)
 
 
 def compact(batch: Batch) -> Batch:
@@ -89,14 +81,8 @@ def concatenate(parts: list[Batch]) -> Batch:
         exact.update({i + count: v for i, v in part.exact.items()})
         count += len(part)
     sizes = np.concatenate([p.sizes for p in parts])
-    return Batch(
-        b"".join(p.data for p in parts),
-        np.cumsum(sizes) - sizes,
-        sizes,
-        np.concatenate([p.labels for p in parts]),
-        np.concatenate([p.names for p in parts]),
-        exact,
-    )
+    labels, names = np.concatenate([p.labels for p in parts]), np.concatenate([p.names for p in parts])
+    return Batch(b"".join(p.data for p in parts), np.cumsum(sizes) - sizes, sizes, labels, names, exact)
 
 
 class Batcher:
@@ -152,10 +138,7 @@ class Batcher:
 
 def decode_batch(batch: Batch):
     """Decode a batch of PNG members: labels, names (bytes, in their letter folder), images, and
-    `(member name, reason)` failures.
-
-    The common case (28x28 8-bit greyscale) is decoded in bulk by `_png.decode_grey`; Pillow reads
-    anything else as 28x28 greyscale or says why it is unusable.
+    `(member name, reason)` failures.  Pillow reads what `_png.decode_grey` does not, or says why not.
     """
     data = batch.data
     blobs = [data[s : s + n] for s, n in zip(batch.starts.tolist(), batch.sizes.tolist())]

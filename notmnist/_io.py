@@ -1,10 +1,8 @@
 """Atomic file writes: a reader never sees a half-written file under its final name.
 
-`atomic_write` writes to a uniquely named temporary file beside the target, renamed over it only
-once complete and removed on any error (Ctrl-C included); of two processes writing one target, the
-last rename wins.  Files get `file_mode` (0644 under umask 022), folders `folder_mode`.  Only a
-regular file is ever replaced (`NotAFile` otherwise), and files are read without blocking on a fifo
-(`open_regular`).
+`atomic_write` writes to a temporary file beside the target, renamed over it only once complete and
+removed on any error (Ctrl-C included).  Only a regular file is ever replaced (`NotAFile` otherwise),
+and files are read without blocking on a fifo (`open_regular`).
 """
 
 from __future__ import annotations
@@ -146,10 +144,7 @@ STALE_AFTER = 3600.0
 
 
 def remove_stale(parts: Iterable[Path], writer: str, level: int = logging.INFO) -> None:
-    """Delete the regular files among `parts` untouched for `STALE_AFTER` seconds, left by a killed `writer`.
-
-    A live writer touches its file more often, so its file is kept.
-    """
+    """Delete the regular files in `parts` untouched for `STALE_AFTER` seconds: left by a killed `writer`."""
     for part in parts:
         try:
             if part.is_file() and not part.is_symlink() and time.time() - part.stat().st_mtime > STALE_AFTER:

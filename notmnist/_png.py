@@ -19,8 +19,6 @@ _MAGIC = b"\x89PNG\r\n\x1a\n"
 _ONE_SHOT = 4096  # image data up to this many bytes is inflated in one call (deflate expands <= 1032x)
 # Chunk types Pillow accepts before the image data: four of [A-Za-z0-9_] (its ``is_cid``, rb"\w\w\w\w").
 _CHUNK_TYPE = re.compile(rb"[A-Za-z0-9_]{4}")
-
-
 TOO_MUCH_DATA = "image data inflates to more than a 28x28 image holds (decompression bomb?)"
 
 

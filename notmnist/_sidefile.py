@@ -123,10 +123,7 @@ def verification(path: str | os.PathLike) -> tuple[bool, str | None] | None:
 
 
 def aside(target: Path) -> Path:
-    """Move a wrong file, and its record, to `<name>.invalid` (`<name>.<n>.invalid` if taken); return where.
-
-    Never overwrites an earlier copy.
-    """
+    """Move a wrong file and its record to `<name>.invalid` (`<name>.<n>.invalid` if taken); return where."""
     for n in itertools.count(1):
         moved = target.with_name(f"{target.name}{'' if n == 1 else f'.{n}'}{INVALID_SUFFIX}")
         try:

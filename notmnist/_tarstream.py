@@ -1,17 +1,13 @@
 """A minimal, fast, read-only walk over the members of a `.tar.gz`.
 
-Python's `tarfile` spends most of its time on per-member bookkeeping.  This reader inflates the gzip
-stream in large chunks and parses the 512-byte headers itself (ustar, GNU long names, pax
-`path`/`linkpath`/`size` records); it only yields members, never writes.  Runs of plain members
-already inflated (regular files and folders named in their header alone) are taken at once as a
-`Block`, their checksums and names checked with NumPy; anything else goes through the
-per-member path, which also inflates the next chunk, so both paths give the same members and the
-same errors at the same member.
+The gzip stream is inflated in large chunks and the 512-byte headers are parsed here (ustar, GNU
+long names, pax `path`/`linkpath`/`size` records); nothing is written.  Runs of plain members
+already inflated come at once as a `Block`, checked with NumPy; any other member goes through the
+per-member path, and both give the same members and the same errors at the same member.
 
-Hostile input is bounded: the stream is inflated at most `OUT_CHUNK` bytes at a time, a regular
-member over `max_size` is passed over unread (`data=None`), long-name and pax records over
-`MAX_RECORD` are an error, and every header either advances the stream or is an error.  Header
-checksums are verified and the whole gzip stream is read, so its CRC and length are checked
+Hostile input is bounded: at most `OUT_CHUNK` bytes are inflated at a time, a regular member over
+`max_size` is passed over unread, records over `MAX_RECORD` are an error, and every header either
+advances the stream or is an error.  The whole gzip stream is read, so its CRC and length are checked
 (concatenated members and trailing zero padding are accepted, as `gzip -d` accepts them).
 """
 
@@ -41,8 +37,6 @@ _BULK_TYPES = frozenset(b"0\x0075")  # type flags of a Block's members: regular 
 _REGULAR_FLAGS = np.frombuffer(b"0\x007", np.uint8)
 _POSIX_MAGIC = np.frombuffer(b"ustar\0", np.uint8)
 _GZIP_MAGIC = b"\x1f\x8b"
-
-
 _TRUNCATED = "the archive ends in the middle of a member (truncated?)"
 
 
@@ -74,17 +68,13 @@ class _Inflater:
 
     def skip(self, n: int, need: int) -> None:
         """Pass over `n` bytes without keeping them; TarStreamError if the stream ends before `need`."""
-        done = 0
-        while done < n:
-            if self._pos == len(self._buf):
-                if self._eof:
-                    break
-                self._buf, self._pos = b"", 0
-                self._refill()
-                continue
-            take = min(n - done, len(self._buf) - self._pos)
-            self._pos += take
-            done += take
+        done = min(n, len(self._buf) - self._pos)
+        self._pos += done
+        while done < n and not self._eof:
+            self._buf, self._pos = b"", 0
+            self._refill()
+            self._pos = min(n - done, len(self._buf))
+            done += self._pos
         if done < need:
             raise TarStreamError(_TRUNCATED)
 
@@ -198,13 +188,22 @@ class Block:
 
 
 def walk(
-    path, *, max_size: int | None = None, head: bytes = b""
+    path, *, max_size: int | None = None, bulk: bool = True, head: bytes = b""
 ) -> Iterator[Block | tuple[str, str, str, bytes | None]]:
-    """The members of a tar.gz, in order: runs of plain members as Blocks, any other member alone.
-
-    As `members`, which yields the members of the Blocks one by one.
-    """
-    yield from _walk(path, max_size, bulk=True, head=head)
+    """The members of a tar.gz, in order: runs of plain members as Blocks, any other member alone."""
+    stream = _Inflater(path if hasattr(path, "read") else Path(path), head)
+    try:
+        while True:
+            block = _bulk(stream, max_size) if bulk else None
+            if block is not None:
+                yield block
+                continue
+            member = _step(stream, max_size)
+            if member is None:
+                return
+            yield member
+    finally:
+        stream.close()
 
 
 def members(
@@ -219,27 +218,11 @@ def members(
     parses every header alone (same result).  TarStreamError if the gzip stream or a header is
     corrupt, or the archive ends before its end marker.
     """
-    for item in _walk(path, max_size, bulk=bulk, head=head):
+    for item in walk(path, max_size=max_size, bulk=bulk, head=head):
         if isinstance(item, Block):
             yield from (item.member(i) for i in range(len(item)))
         else:
             yield item
-
-
-def _walk(path, max_size: int | None, *, bulk: bool, head: bytes = b""):
-    stream = _Inflater(path if hasattr(path, "read") else Path(path), head)
-    try:
-        while True:
-            block = _bulk(stream, max_size) if bulk else None
-            if block is not None:
-                yield block
-                continue
-            member = _step(stream, max_size)
-            if member is None:
-                return
-            yield member
-    finally:
-        stream.close()
 
 
 def _bulk(stream: _Inflater, max_size: int | None) -> Block | None:

@@ -1,19 +1,15 @@
 """Read a notMNIST `.tar.gz` straight into arrays, without extracting it.
 
-The archive is streamed once by the package's own tar reader; nothing is written to disk, so a
+The archive is streamed once by the package's own tar reader and nothing is written to disk, so a
 member's path (`..`, absolute, link) can never escape anywhere.  PNG members of the letter folders
-(`<top>/A/` ... `<top>/J/`) are decoded in batches, here and by a small pool of worker processes;
-runs of plain members are checked against the layout at once, with NumPy, and only a member whose
-name needs a closer look goes through the rules one at a time (the result is the same).  Every
-member not used becomes a [`Skipped`][notmnist.archive.Skipped] entry with the reason (macOS
-metadata, names that are not UTF-8 or over `MAX_NAME` bytes, links, sparse files, ...).  The
+(`<top>/A/` ... `<top>/J/`) are decoded in batches, here and by a small pool of worker processes.
+Every member not used becomes a [`Skipped`][notmnist.archive.Skipped] entry with the reason; the
 result is sorted by (letter, member name), whatever the order inside the archive.
 
-Memory is bounded whatever the archive holds: a member larger than
-[`MAX_MEMBER`][notmnist.archive.MAX_MEMBER] is passed over unread, a batch holds at most about
-[`BATCH_BYTES`][notmnist.archive.BATCH_BYTES], a few batches are in flight, and a PNG is never
-inflated beyond what a 28x28 image holds.  The whole gzip stream is read, so its CRC and length
-are checked.  The archive is read once, in order, so it may be a pipe; a folder is refused.
+Memory is bounded whatever the archive holds: a member over [`MAX_MEMBER`][notmnist.archive.MAX_MEMBER]
+is passed over unread, a batch holds about [`BATCH_BYTES`][notmnist.archive.BATCH_BYTES], a few
+batches are in flight, and a PNG is never inflated beyond what a 28x28 image holds.  The archive is
+read once, in order, so it may be a pipe; a folder is refused.
 """
 
 from __future__ import annotations
@@ -29,7 +25,7 @@ import numpy as np
 
 from . import _decode, _tarstream, _workers
 from ._io import NotAFile, open_regular
-from ._tarstream import DIRECTORY, HARDLINK, REGULAR, SPARSE, SYMLINK, Block, TarStreamError, members
+from ._tarstream import DIRECTORY, HARDLINK, REGULAR, SPARSE, SYMLINK, Block, TarStreamError
 from .errors import NotMNISTError
 from .registry import IMAGE_SIZE, LETTERS
 
@@ -52,10 +48,7 @@ _LABEL_OF_BYTE[_LETTER_BYTES] = np.arange(len(LETTERS))
 
 
 class ArchiveError(NotMNISTError):
-    """An archive cannot be read as a notMNIST archive (truncated, not gzip, bad layout).
-
-    `error.reason` says only what is wrong with the file, without the path or advice.
-    """
+    """An archive cannot be read as a notMNIST archive; `reason`: what is wrong, without path or advice."""
 
     def __init__(self, message: str, reason: str | None = None):
         super().__init__(message)
@@ -139,7 +132,7 @@ def _read(path: Path, n_jobs: int | None, *, bulk: bool) -> Letters:
         if os.fstat(file.fileno()).st_size >= _EAGER_BYTES:  # workers will be needed: start them now
             decoders.start()
         batcher = _decode.Batcher(_BATCH, BATCH_BYTES)
-        for item in _walk(path, bulk=bulk, file=file, head=head):
+        for item in _walk(path, file, head, bulk=bulk):
             if isinstance(item, Skipped):
                 skipped.append(item)
                 continue
@@ -264,11 +257,8 @@ class _Rules:
         return _LABEL[parts[1]], name, data
 
     def images(self, block: Block) -> np.ndarray:
-        """Which members of `block` these rules decode, from their name fields at once.
-
-        True only where `__call__` says "decode": a regular file `<top>/<letter>/<file>` in ASCII,
-        `<file>` neither empty nor hidden.  A False member may be an image still: ask `__call__`.
-        """
+        """Which members of `block` are `<top>/<letter>/<file>` images by their name fields alone (the
+        rest may be images still: ask `__call__`)."""
         if self.top is None or not self.top.isascii() or len(self.top) + 4 > 100:
             return np.zeros(len(block), bool)
         top = np.frombuffer(self.top.encode() + b"/", np.uint8)
@@ -287,21 +277,15 @@ class _Rules:
         )
 
 
-def _walk(path: Path, *, bulk: bool = True, file=None, head: bytes = b""):
+def _walk(path: Path, file, head: bytes, *, bulk: bool):
     """Yield, in archive order, a Skipped per member skipped, and the members to decode.
 
     Members to decode come as `(label, name, data)`, or many at once as a `_decode.Batch`.  `file`
-    is `path` already open, `head` the bytes already read from it.
+    is `path` open, `head` the bytes already read from it.
     """
     rules = _Rules()
-    source = path if file is None else file
-    walk = (
-        _tarstream.walk(source, max_size=MAX_MEMBER, head=head)
-        if bulk
-        else members(source, max_size=MAX_MEMBER, bulk=False, head=head)
-    )
     try:
-        for item in walk:
+        for item in _tarstream.walk(file, max_size=MAX_MEMBER, bulk=bulk, head=head):
             if isinstance(item, Block):
                 yield from _block(item, rules)
                 continue

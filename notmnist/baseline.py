@@ -1,10 +1,8 @@
 """The off-the-shelf baseline: scikit-learn's logistic regression on raw pixels.
 
-Problem 6 builds and fits the estimator itself, with the solver settings
-[`SETTINGS`][notmnist.baseline.SETTINGS]; [`cached`][notmnist.baseline.cached] makes such a fit
-reusable and timed, and [`overlap_gap`][notmnist.baseline.overlap_gap] says whether a model
-scores higher on the raw test set than on the sanitised one, beyond noise.  `ConvergenceWarning`
-never reaches the pages: it is logged, and reported as `CurvePoint.converged`.
+Problem 6 fits the estimator itself with [`SETTINGS`][notmnist.baseline.SETTINGS];
+[`cached`][notmnist.baseline.cached] makes a fit reusable and timed.  `ConvergenceWarning` never
+reaches the pages: it is logged, and reported as `CurvePoint.converged`.
 """
 
 from __future__ import annotations
@@ -34,10 +32,8 @@ SETTINGS: dict = {"solver": "lbfgs", "tol": 1e-3, "max_iter": 300, "C": 1.0, "ra
 """Keyword arguments of scikit-learn's `LogisticRegression` for the learning curve.
 
 Chosen for speed on the whole training split: `tol=1e-3` stops `lbfgs` once the loss has all but
-stopped falling (scikit-learn's `tol=1e-4, max_iter=100` ask for more precision than an accuracy
-needs, and on large training sets stop on `max_iter` first, with a `ConvergenceWarning`); `lbfgs`
-keeps float32 input in float32, where `saga` needs many epochs over dense pixels.
-`.venv/bin/python benchmarks/run.py --rows fit` measures them against scikit-learn's defaults.
+stopped falling (scikit-learn's defaults ask for more precision than an accuracy needs, and stop on
+`max_iter` first); `lbfgs` keeps float32 input in float32.  `benchmarks/run.py --rows fit` compares.
 """
 
 _BLAS_THREADS = 1  # scikit-learn runs the loss on every core already: more threads contend
@@ -49,20 +45,9 @@ _CODE = (sys.modules[__name__],)  # with every package module it imports (cache.
 class CurvePoint:
     """One point of the learning curve.
 
-    Attributes
-    ----------
-    n_train : int
-        Training images used (the first `n_train` of the split).
-    seconds : float
-        Wall-clock time of the fit.
-    accuracy : dict of str to float
-        Accuracy in [0, 1] on each named test set.
-    n_iter : int
-        Solver iterations used.
-    converged : bool
-        The solver met its tolerance before `max_iter`.
-    model : sklearn.linear_model.LogisticRegression or None
-        The fitted model (not compared, not shown by `repr`).
+    The fit on the first `n_train` images of the split took `seconds` and `n_iter` solver
+    iterations, `converged` (met its tolerance before `max_iter`), and scored `accuracy`, in [0, 1]
+    by test set name.  `model` is the fitted estimator (not compared, not shown by `repr`).
     """
 
     n_train: int
@@ -108,12 +93,9 @@ def _training_set(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, n
 def cached(model: LogisticRegression, *, blas_threads: int | None = _BLAS_THREADS, data_home=None):
     """Make `model.fit(x, y)` reuse an identical earlier fit, and time the fit; returns `model`.
 
-    The fit is looked up in the package's cache ([`notmnist.cache`][notmnist.cache]) under the
-    SHA-256 of `x` and `y`, the estimator's parameters, scikit-learn's version and this module's
-    source.  A hit restores the fitted attributes onto the estimator (nothing is unpickled);
-    otherwise scikit-learn's own `fit` runs with BLAS limited to `blas_threads`, and its result
-    is stored.  `ConvergenceWarning` is logged, not raised.  After `fit`, `model.fit_seconds_` is
-    the wall-clock time of the fit (of the original fit, when restored from the cache).
+    The fit is cached ([`notmnist.cache`][notmnist.cache]) under `x`, `y`, the estimator's parameters
+    and scikit-learn's version; a hit restores the fitted attributes (nothing is unpickled).  After
+    `fit`, `model.fit_seconds_` is the time of the fit (of the original fit, when restored).
 
     Parameters
     ----------
@@ -136,7 +118,7 @@ def cached(model: LogisticRegression, *, blas_threads: int | None = _BLAS_THREAD
             return {name: getattr(model, f"{name}_") for name in _FITTED} | {"seconds": np.float64(seconds)}
 
         params = sorted((k, repr(v)) for k, v in model.get_params().items())
-        parts = (_cache.fingerprint(x, y), params, sklearn.__version__, _cache.code_hash(*_CODE))
+        parts = (_cache._fingerprint(x, y), params, sklearn.__version__, _cache.code_hash(*_CODE))
         arrays, hit = _cache.memo("logistic", parts, (*_FITTED, "seconds"), compute, data_home=data_home)
         if hit:
             for name in _FITTED:
@@ -159,9 +141,7 @@ def fit_logistic(
     data_home=None,
     **settings,
 ) -> tuple[LogisticRegression, float]:
-    """Fit a multinomial logistic regression on flattened pixels: `(model, seconds)`.
-
-    `seconds` is the wall-clock time of the fit (of the original fit, when reused from the cache).
+    """Fit a multinomial logistic regression on flattened pixels: `(model, seconds)` of the fit.
 
     Parameters
     ----------
@@ -212,7 +192,6 @@ def predict(model: LogisticRegression, images: np.ndarray) -> np.ndarray:
     ----------
     model : fitted LogisticRegression
     images : ndarray, shape (N, 28, 28) or (N, 784)
-        Normalised images.
     """
     return model.predict(features(images)).astype(np.int64)
 
@@ -224,9 +203,7 @@ def accuracy(model: LogisticRegression, images: np.ndarray, labels: np.ndarray) 
     ----------
     model : fitted LogisticRegression
     images : ndarray, shape (N, 28, 28) or (N, 784)
-        Normalised images.
     labels : ndarray of int, shape (N,)
-        Their true classes, 0 to 9.
     """
     labels = _check_labels(images, labels)
     return float(np.mean(predict(model, images) == labels))
@@ -243,15 +220,8 @@ class OverlapGap:
     by `w`.  Unlike `difference ± 2 standard errors`, it stays honest for a handful of
     dropped images that are all right or all wrong.
 
-    Attributes
-    ----------
-    difference : float
-        Raw minus sanitised accuracy.
-    low, high : float
-        The 95 % interval of `difference` (the dropped share held fixed).
-    accuracy_kept, accuracy_dropped : float
-        Accuracy on the kept and on the dropped images (`nan` for an empty group).
-    n_kept, n_dropped : int
+    `low` and `high` bound the 95 % interval of the `difference` (the dropped share held fixed);
+    `accuracy_kept` and `accuracy_dropped`, on `n_kept` and `n_dropped` images, are `nan` for none.
     """
 
     difference: float
@@ -321,9 +291,8 @@ def learning_curve(
 ) -> list[CurvePoint]:
     """Fit on growing training subsets and score each fit on every test set: one `CurvePoint` per size.
 
-    Each subset is the *first* `n` images of the training split, which is already shuffled, as
-    the course's published solutions did (so the subsets are nested).  `None` means the whole
-    split; a size larger than the split is clipped to it.
+    Each subset is the *first* `n` images of the (shuffled) split, as the course's published
+    solutions did; `None` means the whole split, and a larger size is clipped to it.
 
     Parameters
     ----------
@@ -343,15 +312,7 @@ def learning_curve(
             raise ValueError(f"training size must be at least 2, got {size}")
         model, seconds = fit_logistic(train_images[:n], train_labels[:n], **fit_options)
         scores = {name: accuracy(model, x, y) for name, (x, y) in test_sets.items()}
-        points.append(
-            CurvePoint(
-                n_train=n,
-                seconds=seconds,
-                accuracy=scores,
-                n_iter=int(np.max(model.n_iter_)),
-                converged=bool(np.max(model.n_iter_) < model.max_iter),
-                model=model,
-            )
-        )
+        n_iter = int(np.max(model.n_iter_))
+        points.append(CurvePoint(n, seconds, scores, n_iter, n_iter < model.max_iter, model))
         log.info("learning curve: %d images, %.2f s, %s", n, seconds, scores)
     return points

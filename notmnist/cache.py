@@ -1,17 +1,11 @@
 """The package's disk cache: arrays keyed by the data and the code that made them.
 
-Every expensive result (letters read from an archive, splits, near duplicates, model fits) is an
-*entry*, a folder `<data home>/cache/<kind>-<key>/` of `.npy` files.  The key hashes everything
-the result depends on: the archives' SHA-256 or the arrays' own bytes
-([`fingerprint`][notmnist.cache.fingerprint]), the parameters, and the source of the modules that
-compute it ([`code_hash`][notmnist.cache.code_hash]); a stale entry is never read, only no longer used.
-
-Entries are written to a temporary folder and renamed into place; large arrays come back as
-read-only memory maps; nothing is ever unpickled.  Each entry's `manifest.json` gives every array's
-dtype and shape, and the SHA-256 of those under [`CHECKSUM_BYTES`][notmnist.cache.CHECKSUM_BYTES];
-an entry unlike it is rebuilt with a warning.  A data folder that cannot be written to still works,
-without caching.  [`clear`][notmnist.cache.clear] removes entries and what killed writes left, and
-only names of the package's own making.
+An *entry* is a folder `<data home>/cache/<kind>-<key>/` of `.npy` files and a `manifest.json` of
+their dtypes, shapes and (under [`CHECKSUM_BYTES`][notmnist.cache.CHECKSUM_BYTES]) SHA-256.  The key
+hashes everything the result depends on, the code included ([`code_hash`][notmnist.cache.code_hash]),
+so a stale entry is never read.  Entries are written to a temporary folder and renamed into place,
+come back read-only (large arrays memory-mapped) and are never unpickled; one unlike its manifest is
+rebuilt with a warning.  An unwritable data folder still works, without caching.
 """
 
 from __future__ import annotations
@@ -57,10 +51,7 @@ class ManifestMismatch(NotMNISTError, ValueError):
 
 
 def code_hash(*modules) -> str:
-    """Hash of the source of package modules and of every package module they import.
-
-    The imports, function-level ones included, are read from the source, so no list of files is
-    kept by hand: a result keyed by `code_hash(module)` changes with any code that computes it.
+    """Hash of the source of package modules and of every package module they import (read from the source).
 
     Parameters
     ----------
@@ -84,18 +75,8 @@ def key(*parts) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:20]
 
 
-def fingerprint(*arrays: np.ndarray) -> str:
-    """SHA-256 of arrays' dtypes, shapes and bytes.
-
-    A read-only view of a cache entry is not hashed: entries never change and their names hash all
-    their bytes depend on, so its file, offset, shape, strides and dtype identify it.  That makes
-    fingerprinting the splits of [`notmnist.dataset.load_splits`][notmnist.dataset.load_splits] free.
-
-    Parameters
-    ----------
-    *arrays : ndarray
-        Arrays of any dtype and shape, in order.
-    """
+def _fingerprint(*arrays: np.ndarray) -> str:
+    """SHA-256 of arrays' dtypes, shapes and bytes; of a read-only view of an entry, of where it lies."""
     digest = hashlib.sha256()
     for array in arrays:
         mapped = _entry_view(array)
@@ -177,7 +158,14 @@ def _save(path: Path, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]
         manifest = {}
         for name, array in arrays.items():
             array = np.asarray(array)
-            _save_array(tmp / f"{name}.npy", array)
+            file = tmp / f"{name}.npy"
+            try:
+                np.save(file, array, allow_pickle=False)
+            except OSError as exc:  # NumPy's short write says only "(3136000 requested and 1829856 written)"
+                if exc.errno is not None:
+                    raise
+                why = f"No space left on device? Writing {file} stopped short ({exc})"
+                raise OSError(errno.ENOSPC, why) from exc
             manifest[name] = {"dtype": array.dtype.str, "shape": list(array.shape)}
             if array.nbytes <= CHECKSUM_BYTES:
                 manifest[name]["sha256"] = _digest(array)
@@ -197,17 +185,6 @@ def _save(path: Path, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]
     return loaded
 
 
-def _save_array(file: Path, array: np.ndarray) -> None:
-    """`np.save`, with a full disk reported as such, naming the file."""
-    try:
-        np.save(file, array, allow_pickle=False)
-    except OSError as exc:
-        if exc.errno is not None:
-            raise
-        # NumPy's short write says only "(3136000 requested and 1829856 written)".
-        raise OSError(errno.ENOSPC, f"No space left on device? Writing {file} stopped short ({exc})") from exc
-
-
 def memo(
     kind: str,
     parts: tuple,
@@ -216,8 +193,10 @@ def memo(
     *,
     data_home=None,
 ) -> tuple[dict[str, np.ndarray], bool]:
-    """The entry `kind-key(parts)`: loaded if present, else computed and saved (or only computed,
-    with one warning per process, when the cache folder cannot be written to).
+    """The read-only arrays `names` of entry `kind-key(parts)`, and whether they came from the cache.
+
+    The entry is loaded if present, else computed and saved (or only computed, with one warning per
+    process, when the cache folder cannot be written to).
 
     Parameters
     ----------
@@ -231,11 +210,6 @@ def memo(
         Computes the arrays when the entry is missing: `compute() -> {name: array}`.
     data_home : str or PathLike, optional
         The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
-
-    Returns
-    -------
-    arrays, hit : dict of str to ndarray, bool
-        The read-only arrays `names`, and whether they came from the cache.
     """
     names = list(names)
     root = config.data_home(data_home) / "cache"
@@ -272,40 +246,26 @@ def _size(entry: Path) -> int:
         return 0
 
 
-def entries(data_home=None) -> list[tuple[str, int]]:
-    """`(name, bytes)` of every entry, by name.
-
-    Parameters
-    ----------
-    data_home : str or PathLike, optional
-        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
-    """
+def _entries(data_home=None) -> list[tuple[str, int]]:
+    """`(name, bytes)` of every entry, by name."""
     root = config.data_home(data_home) / "cache"
     return [(e.name, _size(e)) for e in _listing(root) if _ENTRY_NAME.fullmatch(e.name) and _real_dir(e)]
 
 
-def leftovers(data_home=None) -> list[tuple[str, int]]:
-    """`(name, bytes)` of temporary folders and files: writes killed midway, or running right now.
-
-    Names are relative to the data folder: `cache/.<entry>.<random>.part` (an entry), and
-    `.<file>.<random>.part` in the data folder and in `standin/<folder>/` (a file).
-
-    Parameters
-    ----------
-    data_home : str or PathLike, optional
-        The data folder; default [`notmnist.config.data_home`][notmnist.config.data_home].
-    """
+def _leftovers(data_home=None) -> list[tuple[str, int]]:
+    """`(path in the data folder, bytes)` of temporary files and folders (writes killed or running)."""
     home = config.data_home(data_home)
     found = [e for e in _listing(home / "cache") if _PART_NAME.fullmatch(e.name) and _real_dir(e)]
     folders = [home, *(f for f in _listing(home / "standin") if _real_dir(f))]
-    found += [f for folder in folders for f in _listing(folder) if is_temporary(f.name) and _real_file(f)]
+    files = [f for folder in folders for f in _listing(folder) if is_temporary(f.name)]
+    found += [f for f in files if f.is_file() and not f.is_symlink()]
     return [(e.relative_to(home).as_posix(), _size(e)) for e in found]
 
 
 def _foreign(home: Path) -> list[str]:
     """Names in `cache/` that the package did not make (never removed, only named)."""
-    ours = {name for name, _ in entries(home)}
-    ours |= {Path(name).name for name, _ in leftovers(home) if name.startswith("cache/")}
+    ours = {name for name, _ in _entries(home)}
+    ours |= {Path(name).name for name, _ in _leftovers(home) if name.startswith("cache/")}
     return [e.name for e in _listing(home / "cache") if e.name not in ours]
 
 
@@ -319,10 +279,6 @@ def _listing(folder: Path) -> list[Path]:
 
 def _real_dir(path: Path) -> bool:
     return path.is_dir() and not path.is_symlink()
-
-
-def _real_file(path: Path) -> bool:
-    return path.is_file() and not path.is_symlink()
 
 
 @dataclass
@@ -346,7 +302,7 @@ def clear(data_home=None) -> Cleared:
     """
     home = config.data_home(data_home)
     done = Cleared(foreign=_foreign(home))
-    groups = ((done.removed, entries(home), home / "cache"), (done.leftovers, leftovers(home), home))
+    groups = ((done.removed, _entries(home), home / "cache"), (done.leftovers, _leftovers(home), home))
     for group, items, base in groups:
         for name, size in items:
             entry = base / name

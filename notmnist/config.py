@@ -72,10 +72,8 @@ def _why_not_a_folder(folder: Path, exc: OSError) -> str:
         if path.is_symlink() and not path.exists():
             try:
                 path.resolve(strict=True)
-            except RuntimeError:
-                return f"{path} is a symbolic link in a loop"
-            except OSError as error:
-                if error.errno == errno.ELOOP:
+            except (RuntimeError, OSError) as error:  # Python before 3.13 raises RuntimeError on a loop
+                if not isinstance(error, OSError) or error.errno == errno.ELOOP:
                     return f"{path} is a symbolic link in a loop"
             return f"{path} is a symbolic link to nothing ({os.readlink(path)})"
         if path.exists() and not path.is_dir():

@@ -1,11 +1,8 @@
 """Archives -> letters -> normalised splits, with caches and provenance.
 
-This is the one place that decides *which* data a page shows:
-[`locate`][notmnist.dataset.locate] picks the source, [`load_letters`][notmnist.dataset.load_letters]
-reads one archive and [`load_splits`][notmnist.dataset.load_splits] draws the splits as the course did.
+This is the one place that decides *which* data a page shows ([`locate`][notmnist.dataset.locate]).
 Every result carries a [`Provenance`][notmnist.dataset.Provenance].  Letters and splits are cached
-([`notmnist.cache`][notmnist.cache]), keyed by the archives' SHA-256, the parameters and the code
-that produces them; their arrays are read-only memory maps: copy one before changing it in place.
+([`notmnist.cache`][notmnist.cache]); their arrays are read-only: copy one before changing it in place.
 """
 
 from __future__ import annotations
@@ -59,22 +56,9 @@ class ArchiveRecord:
 class Provenance:
     """Where a result came from: enough to tell two sources apart and to key caches.
 
-    Attributes
-    ----------
-    source : str
-        `"real"` or `"standin"`.
-    archives : tuple of ArchiveRecord
-        The archives read.
-    scale : float
-        1.0 for the real data; the stand-in's scale otherwise.
-    seed : int or None
-        Seed of the splits (None for letters read straight from an archive).
-    sizes : dict or None
-        Split sizes `{"train": ..., "valid": ..., "test": ...}`.
-    version : str
-        `notmnist` package version.
-    note : str or None
-        Why `auto` chose the stand-in, if it did.
+    The `source` (`"real"` or `"standin"`), the `archives` read, the stand-in's `scale` (1.0 for
+    the real data), the splits' `seed` and `sizes` (None for letters read straight from an archive),
+    the package `version`, and the `note` of why `auto` chose the stand-in, if it did.
     """
 
     source: str
@@ -149,8 +133,7 @@ def locate(source: str | None = None, *, data_home=None, download_if_missing: bo
     kind = config.source(source)
     if kind == "standin":
         config.standin_scale()  # a bad scale is refused before anything else happens
-    # The scale and font set are read only when the stand-in is used: they do not matter for the
-    # real archives, but key the cached choice so that a change is seen.
+    # The stand-in's settings key the cached choice, so that a change is seen.
     return _locate(kind, config.data_home(data_home), download_if_missing, *config.standin_settings())
 
 
@@ -191,16 +174,13 @@ def load_letters(subset: str, *, source: str | None = None, data_home=None) -> L
     Parameters
     ----------
     subset : {"large", "small"}
-    source : str, optional
+    source, data_home
         As for [`locate`][notmnist.dataset.locate].
-    data_home : str or PathLike, optional
-        The data folder.
 
     Raises
     ------
     DataError
-        If a letter has fewer readable images than the course's minimum
-        (scaled for the stand-in).
+        If a letter has fewer readable images than the course's minimum (scaled for the stand-in).
     """
     archive_info(subset)
     src = locate(source, data_home=data_home)
@@ -308,20 +288,17 @@ def make_splits(
     """Draw the splits' indices as the course did, from an explicit seed.
 
     Returns `train_index`, `valid_index` (int64 positions into `large`) and `test_index` (into
-    `small`).  Each letter of the large archive is shuffled; its first `valid/10` images go to
-    validation and the next `train/10` to training.  Each letter of the small archive is shuffled
-    and its first `test/10` go to test.  Each split is then permuted.
+    `small`).  Each letter is shuffled; of the large archive, its first `valid/10` images go to
+    validation and the next `train/10` to training; of the small one, the first `test/10` to test.
+    Each split is then permuted.
 
     Parameters
     ----------
-    large : Letters
-        The letters of the large archive (train and validation come from it).
-    small : Letters
-        The letters of the small archive (test comes from it).
+    large, small : Letters
+        The letters of the large and of the small archive.
     sizes : dict of str to int
         Images per split (`train`, `valid`, `test`), multiples of 10.
     seed : int
-        Seed of the shuffles.
     """
     rng = np.random.default_rng(seed)
     per = {k: v // len(LETTERS) for k, v in sizes.items()}
@@ -347,8 +324,7 @@ def make_splits(
 def provenance(
     *, source: str | None = None, data_home=None, seed: int = DEFAULT_SEED, sizes: dict | None = None
 ) -> Provenance:
-    """The provenance of [`load_splits`][notmnist.dataset.load_splits] with the same arguments,
-    without drawing the splits (for a page that reads only the archives).
+    """The provenance of [`load_splits`][notmnist.dataset.load_splits] without drawing the splits.
 
     Parameters
     ----------
@@ -366,10 +342,8 @@ def load_splits(
 
     Parameters
     ----------
-    source : {"auto", "real", "standin"}, optional
+    source, data_home
         As for [`locate`][notmnist.dataset.locate].
-    data_home : path-like, optional
-        Data folder.
     seed : int
         Seed of the shuffles.
     sizes : dict, optional

@@ -1,19 +1,11 @@
 """Export the prepared splits in the course's shape, for assignments 2 to 4.
 
-Assignment 1 of the course ends by saving its splits into `notMNIST.pickle`, a dict of six arrays
-(`train_dataset`, `train_labels`, `valid_dataset`, ..., images float32 (N, 28, 28) normalised as
-`(p - 127.5) / 255`, labels int32 0-9 for A-J) that the next assignments load.
-[`export`][notmnist.export.export] writes the same six arrays from the splits the site shows,
-optionally with the validation and test sets sanitised as in problem 5, in one of two formats:
-
-- `pickle`: the course's `notMNIST.pickle`, for its notebooks (`pickle.load`); arrays are
-  pickled as `numpy.ndarray` with their raw bytes, so the file loads with NumPy 1.x and 2.x.
-  Writing a pickle is safe; *loading* one from an untrusted source is not.
-- `npz` (the default): loads with `np.load(path, allow_pickle=False)`, without unpickling.
-
-A name that says the other format is refused.  Provenance goes beside the file, in
-`<file>.provenance.json` ([`sidecar`][notmnist.export.sidecar]), not inside: learners treat the
-course's dict as exactly six arrays.  Every file is written atomically.
+Assignment 1 of the course saves its splits into `notMNIST.pickle`, a dict of six arrays
+(`train_dataset`, `train_labels`, ...) that the next assignments load.  [`export`][notmnist.export.export]
+writes the same six arrays from the splits the site shows, as the course's pickle (arrays pickled
+with their raw bytes, so it loads with NumPy 1.x and 2.x; *loading* an untrusted pickle is unsafe)
+or as `npz` (loads with `allow_pickle=False`).  Provenance goes beside the file
+([`sidecar`][notmnist.export.sidecar]), not inside: learners treat the course's dict as six arrays.
 """
 
 from __future__ import annotations
@@ -87,6 +79,9 @@ def sidecar(path: str | os.PathLike) -> Path:
 def course_arrays(splits: Splits, *, clean: Sanitised | None = None) -> dict[str, np.ndarray]:
     """The six arrays of `splits` under the course's key names and dtypes.
 
+    `{split}_dataset` are float32 (n, 28, 28), C-contiguous (the cached, read-only array itself
+    when no copy is needed); `{split}_labels` int32 (n,), 0-9 for A-J.
+
     Parameters
     ----------
     splits : Splits
@@ -94,12 +89,6 @@ def course_arrays(splits: Splits, *, clean: Sanitised | None = None) -> dict[str
     clean : notmnist.sanitise.Sanitised, optional
         From [`notmnist.sanitise.sanitised`][notmnist.sanitise.sanitised]: keep only its validation and
         test images.
-
-    Returns
-    -------
-    dict
-        `{split}_dataset`: float32 (n, 28, 28), C-contiguous (the cached, read-only array itself
-        when no copy is needed); `{split}_labels`: int32 (n,), 0-9 for A-J.
     """
     keep = {"train": None}
     if clean is not None:
@@ -115,8 +104,7 @@ def course_arrays(splits: Splits, *, clean: Sanitised | None = None) -> dict[str
 
 
 def _provenance(splits: Splits, arrays: dict[str, np.ndarray], clean: Sanitised | None, threshold) -> dict:
-    """Where the arrays come from (the splits' provenance and summary), their layout and counts, and
-    whether and how the validation and test sets were sanitised (with `threshold`): a JSON-able dict."""
+    """The JSON record of an export: the splits' provenance, the arrays' layout and counts, the sanitising."""
     record = splits.provenance.to_dict() if splits.provenance is not None else {}
     record["summary"] = splits.provenance.summary() if splits.provenance is not None else None
     record["layout"] = {
@@ -188,7 +176,7 @@ def write(
 ) -> Path:
     """Write `arrays` to `path` and `provenance` to [`sidecar`][notmnist.export.sidecar] of it, atomically.
 
-    Returns `path`; raises `ExportError` if it cannot be written (then nothing is left behind).
+    Returns `path`; `ExportError` if it cannot be written (then nothing is left behind).
 
     Parameters
     ----------

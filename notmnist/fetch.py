@@ -1,15 +1,10 @@
 """Find or download the notMNIST archives, verified, in the data folder.
 
-[`fetch`][notmnist.fetch.fetch] returns the path of a verified archive ([`notmnist.verify`][notmnist.verify]
-says what that means).  A file the user copied into the data folder is used without any network
-once it passes the same check as a download, the first time it is met.  Otherwise the mirrors are
-tried in registry order with pooch's `HTTPDownloader` (progress bar, finite timeouts); each
-download goes to a temporary file beside the target, is checked, and only then renamed, so a
-partial or wrong file never sits under the final name.  A wrong file found there is moved aside
-to `<name>.invalid` before downloading again; a folder, fifo or device is refused and left alone.
-
-When nothing works, [`DataUnavailable`][notmnist.fetch.DataUnavailable] is one line naming the
-file, every URL tried with what went wrong, and the path to drop the archive in by hand.
+A file copied into the data folder is used without any network once it passes the same check as
+a download ([`notmnist.verify`][notmnist.verify]).  Otherwise the mirrors are tried in turn; each
+download goes to a temporary file beside the target and is renamed only once checked.  A wrong file
+found there is moved aside to `<name>.invalid`; a folder, fifo or device is refused and left alone.
+When nothing works, [`DataUnavailable`][notmnist.fetch.DataUnavailable] names every URL tried.
 """
 
 from __future__ import annotations
@@ -35,7 +30,6 @@ TIMEOUT: tuple[float, float] = (10.0, 60.0)
 """Seconds to wait for a connection, and for the next bytes of a download."""
 
 _UNCHECKED = "size matches, contents not yet checked"
-
 _STANDIN_HINT = "or use the offline stand-in with NOTMNIST_SOURCE=standin"
 
 
@@ -61,13 +55,8 @@ def _not_regular(path: Path) -> str | None:
 
 
 @dataclass(frozen=True)
-class ArchiveStatus:
-    """What the data folder holds for one archive (see [`archive_status`][notmnist.fetch.archive_status]).
-
-    Whether a file is `present` at `path`, its `size` (None when absent) against the
-    `expected_size`; whether it is `verified` ([`notmnist.verify`][notmnist.verify]), and if not,
-    the `problem` (`"not in the data folder"`, `"size matches, contents not yet checked"`, ...).
-    """
+class _ArchiveStatus:
+    """What the data folder holds for one archive, and if it is not verified, the `problem`."""
 
     subset: str
     path: Path
@@ -78,23 +67,15 @@ class ArchiveStatus:
     problem: str | None
 
 
-def archive_status(subset: str, *, data_home: str | os.PathLike[str] | None = None) -> ArchiveStatus:
-    """Describe the archive of `subset` in the data folder, without any network.
-
-    Parameters
-    ----------
-    subset : {"large", "small"}
-        Which archive.
-    data_home : str or PathLike, optional
-        Data folder; see [`data_home`][notmnist.config.data_home].
-    """
+def _archive_status(subset: str, *, data_home: str | os.PathLike[str] | None = None) -> _ArchiveStatus:
+    """Describe the archive of `subset` in the data folder, without any network."""
     info = archive_info(subset)
     path = config.data_home(data_home) / info.filename
     other = _not_regular(path)
     if other:
-        return ArchiveStatus(subset, path, True, None, info.size, False, f"a {other}, not a regular file")
+        return _ArchiveStatus(subset, path, True, None, info.size, False, f"a {other}, not a regular file")
     if not path.is_file():
-        return ArchiveStatus(subset, path, False, None, info.size, False, "not in the data folder")
+        return _ArchiveStatus(subset, path, False, None, info.size, False, "not in the data folder")
     problem = file_problem(path, info.size)
     if problem is None:
         checked = _sidefile.verification(path)
@@ -102,7 +83,7 @@ def archive_status(subset: str, *, data_home: str | os.PathLike[str] | None = No
             problem = _UNCHECKED
         elif not checked[0]:
             problem = f"contents failed verification: {checked[1]}"
-    return ArchiveStatus(subset, path, True, path.stat().st_size, info.size, problem is None, problem)
+    return _ArchiveStatus(subset, path, True, path.stat().st_size, info.size, problem is None, problem)
 
 
 def fetch(
@@ -127,11 +108,6 @@ def fetch(
         found before its first use): None, or what is wrong (a download is then deleted and the
         next mirror tried; a file found is moved aside).  Default:
         [`notmnist.verify.contents_check`][notmnist.verify.contents_check].
-
-    Returns
-    -------
-    Path
-        `<data_home>/<file name>`, verified.
 
     Raises
     ------

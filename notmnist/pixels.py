@@ -46,30 +46,15 @@ def _as_rows(images: np.ndarray, name: str = "images") -> np.ndarray:
     images = np.asarray(images)
     if images.ndim < 2:
         raise ValueError(
-            f"{name} must be an array of images with shape (N, height, width), "
-            f"got shape {images.shape}"
+            f"{name} must be an array of images with shape (N, height, width), got shape {images.shape}"
         )
     if not (images.dtype == np.uint8 or images.dtype.kind == "f"):
-        raise ValueError(
-            f"{name} must be uint8 grey levels or normalised floats, got dtype {images.dtype}"
-        )
+        raise ValueError(f"{name} must be uint8 grey levels or normalised floats, got dtype {images.dtype}")
     return np.ascontiguousarray(images.reshape(len(images), -1))
 
 
-def grey_levels(images: np.ndarray, name: str = "images", index: np.ndarray | None = None) -> np.ndarray:
-    """Images (or rows `index` of them) as float32 grey levels 0 to 255, shape `(n, pixels)`.
-
-    Normalised 8-bit pixels are rounded back to exact integers, so that sums of squared or
-    absolute differences of them are exact in float32 up to 2**24; other floats are only scaled.
-
-    Parameters
-    ----------
-    images : ndarray of uint8 or float, shape (N, H, W) or (N, pixels)
-    name : str
-        What to call the array in an error message.
-    index : ndarray of int, optional
-        Rows to convert; default all.
-    """
+def _grey_levels(images: np.ndarray, name: str = "images", index: np.ndarray | None = None) -> np.ndarray:
+    """Rows `index` (default all) as float32 grey levels, shape `(n, pixels)`; normalised 8-bit ones exact."""
     rows = _as_rows(images, name)
     index = np.arange(len(rows)) if index is None else np.asarray(index)
     out = np.empty((len(index), rows.shape[1]), np.float32)

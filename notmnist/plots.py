@@ -94,13 +94,10 @@ def glyph_grid(
         if captions is not None and captions[i]:
             ax.text(x + w / 2, y + h + 1, str(captions[i]), ha="center", va="top", fontsize=fontsize)
         if marked is not None and marked[i]:
-            ax.add_patch(
-                Rectangle((x - 2, y - 2), w + 3, h + 3, fill=False, edgecolor="red", linewidth=2.5)
-            )
+            frame = Rectangle((x - 2, y - 2), w + 3, h + 3, fill=False, edgecolor="red", linewidth=2.5)
         else:
-            ax.add_patch(
-                Rectangle((x - 1, y - 1), w + 1, h + 1, fill=False, edgecolor=_FRAME, linewidth=0.6)
-            )
+            frame = Rectangle((x - 1, y - 1), w + 1, h + 1, fill=False, edgecolor=_FRAME, linewidth=0.6)
+        ax.add_patch(frame)
     if title:
         ax.set_title(title, fontsize=title_size)
     return fig
@@ -183,11 +180,9 @@ def pair_grid(left, right, captions, *, title: str | None = None, ncols: int = 6
 def save_if_headless() -> None:
     """Save the figures a problem script left open when nothing could show them, and say where.
 
-    Each problem script ends with this call.  Run from a terminal without a display (a
-    non-interactive matplotlib backend such as Agg), `plt.show()` shows nothing, so the open
-    figures are saved as `figures/<script>_<n>.png` and one line says so.  With a display,
-    `plt.show()` has shown and closed them; under the site build, mkdocs-gallery collects each
-    cell's figures itself: then there is nothing to do.
+    Each problem script ends with this call.  Without a display (a non-interactive backend such
+    as Agg) the open figures are saved as `figures/<script>_<n>.png`; with a display, or under
+    the site build (mkdocs-gallery collects the figures), there is nothing to do.
     """
     import matplotlib
     import matplotlib.pyplot as plt

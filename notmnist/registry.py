@@ -1,8 +1,6 @@
 """The two notMNIST archives, as data.
 
-File name, exact byte size (the course published no hash and checked the size only), mirrors in
-the order to try, the fewest readable images per letter the course demanded, and the published
-per-letter counts of readable images.  Nothing here does any I/O.
+The course published no hash and checked the size only.  Nothing here does any I/O.
 """
 
 from __future__ import annotations
@@ -28,20 +26,9 @@ MIRRORS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class ArchiveInfo:
-    """One remote archive.
-
-    Attributes
-    ----------
-    subset : str
-        `"large"` or `"small"`.
-    filename : str
-        File name on the mirrors and in the data folder.
-    size : int
-        Exact size in bytes of the published file.
-    min_per_letter : int
-        Fewer readable images than this for any letter means the archive is broken.
-    counts : tuple of int
-        Published readable images per letter, A to J.
+    """One remote archive: its `subset`, `filename` (on the mirrors and in the data folder), exact
+    `size` in bytes, the `min_per_letter` readable images below which it is broken, and the
+    published `counts` of readable images per letter, A to J.
     """
 
     subset: str

@@ -1,16 +1,9 @@
 """Headline numbers a problem page hands to the site's home page.
 
-The flow, one way:
-
-```text
-problems/plot_5_overlap.py          record("problem5", test_in_train=1324, ...)
-    -> $NOTMNIST_RESULTS_DIR/problem5.json    (merged, written atomically)
-    -> docs/hooks.py: load(dir)             during `mkdocs build`
-    -> docs/index.md: {{ results.problem5.test_in_train }}  replaced by the recorded value
-```
-
-`mkdocs build` (through `docs/hooks.py`) empties `NOTMNIST_RESULTS_DIR` *before* mkdocs-gallery
-runs the problem scripts, so the home page can only show numbers that the same build computed.
+A problem script calls `record("problem5", test_in_train=1324)`, which lands in
+`$NOTMNIST_RESULTS_DIR/problem5.json`; during `mkdocs build`, `docs/hooks.py` empties that folder
+before the scripts run, then [`fill`][notmnist.results.fill]s `{{ results.problem5.test_in_train }}`
+in the pages, so they can only show numbers that the same build computed.
 """
 
 from __future__ import annotations
@@ -99,12 +92,8 @@ def record_provenance(provenance: Any) -> dict[str, Any]:
     provenance : notmnist.dataset.Provenance
         The provenance of the splits the pages show.
     """
-    return record(
-        "data",
-        source=provenance.source,
-        summary=provenance.summary(),
-        provenance=provenance.to_dict(),
-    )
+    summary = provenance.summary()
+    return record("data", source=provenance.source, summary=summary, provenance=provenance.to_dict())
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -112,18 +101,14 @@ def _read(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, RecursionError) as exc:
-        raise ValueError(
-            f"results file {path} is not valid JSON ({exc}); delete it and rebuild"
-        ) from exc
+        raise ValueError(f"results file {path} is not valid JSON ({exc}); delete it and rebuild") from exc
     if not isinstance(data, dict):
         raise ValueError(f"results file {path} does not hold a JSON object; delete it and rebuild")
     return data
 
 
 def load(folder: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
-    """Read every page's recorded results from `folder`.
-
-    Returns `{page: {key: value}}` for every `<page>.json` in `folder` (none if it is missing).
+    """Read every page's recorded results from `folder`: `{page: {key: value}}` (none if it is missing).
 
     Parameters
     ----------

@@ -64,7 +64,6 @@ def held_out(splits: Splits) -> np.ndarray:
     Parameters
     ----------
     splits : Splits
-        The course's splits.
     """
     return np.concatenate([splits.valid_images, splits.test_images])
 
@@ -114,15 +113,8 @@ def sanitise(
         valid_near, test_near = int(extra_v.sum()), int(extra_t.sum())
         valid_keep &= ~extra_v
         test_keep &= ~extra_t
-    return Sanitised(
-        valid_keep=valid_keep,
-        test_keep=test_keep,
-        valid_in_train=int(valid_in.sum()),
-        test_in_train=int(test_in.sum()),
-        test_in_valid=int(in_valid.sum()),
-        valid_near=valid_near,
-        test_near=test_near,
-    )
+    counts = int(valid_in.sum()), int(test_in.sum()), int(in_valid.sum())
+    return Sanitised(valid_keep, test_keep, *counts, valid_near, test_near)
 
 
 def sanitised(splits: Splits, *, near: NearPairs | None = None, threshold: float | None = None) -> Sanitised:
@@ -158,17 +150,7 @@ def sanitised(splits: Splits, *, near: NearPairs | None = None, threshold: float
         result = sanitise(splits.train_images, splits.valid_images, splits.test_images, near=pairs)
         return {k: np.asarray(getattr(result, k)) for k in names}
 
-    arrays, _ = cache.memo(
-        "sanitised",
-        (
-            *(a.sha256 for a in prov.archives),
-            prov.seed,
-            sorted(prov.sizes.items()),
-            threshold,
-            cache.code_hash(*_CODE),
-        ),
-        names,
-        compute,
-        data_home=splits.data_home,
-    )
+    parts = (*(a.sha256 for a in prov.archives), prov.seed, sorted(prov.sizes.items()), threshold)
+    parts += (cache.code_hash(*_CODE),)
+    arrays, _ = cache.memo("sanitised", parts, names, compute, data_home=splits.data_home)
     return Sanitised(**{k: (v if v.ndim else v.item()) for k, v in arrays.items()})

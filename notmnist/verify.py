@@ -1,14 +1,10 @@
 """Is an archive the published one?  The one place that answers, for every caller.
 
-The archives have no published hash, so an archive is *verified* when it has the exact published
-byte size and the gzip signature (`file_problem`), a whole gzip stream whose CRC and length match
-(checked by [`notmnist.archive.read_archive`][notmnist.archive.read_archive]), and readable images
-per letter equal to the published counts.
-
-[`notmnist.fetch.fetch`][notmnist.fetch.fetch] asks [`contents_check`][notmnist.verify.contents_check]
-before it returns an archive, downloaded or dropped in by hand, so one that fails is never used.
-The verdict is cached with the letters ([`read_letters`][notmnist.verify.read_letters]), and
-remembered beside the archive, where `.venv/bin/python -m notmnist info` finds it.
+The archives have no published hash, so an archive is *verified* when it has the published byte
+size and the gzip signature (`file_problem`), a whole gzip stream whose CRC and length match, and
+readable images per letter equal to the published counts.  [`notmnist.fetch.fetch`][notmnist.fetch.fetch]
+asks [`contents_check`][notmnist.verify.contents_check] before it returns an archive, so one that
+fails is never used; the verdict is cached with the letters and remembered beside the archive.
 """
 
 from __future__ import annotations
@@ -60,19 +56,16 @@ def _counts_problem(counts: dict[str, int], subset: str) -> str | None:
 
 
 def read_letters(path: Path, sha256: str, subset: str, data_home=None) -> dict[str, np.ndarray]:
-    """The letters of `path` and the verdict on its counts, from the cache or read now (an
-    `ArchiveError` if the read fails).
+    """The letters of `path` and the verdict on its counts, cached (`ArchiveError` if the read fails).
 
     Parameters
     ----------
     path : Path
-        The archive.
     sha256 : str
         Its SHA-256 (part of the cache key).
     subset : {"large", "small"}
         Whose published counts it is compared with.
     data_home : path-like, optional
-        Data folder of the cache.
     """
 
     def read() -> dict[str, np.ndarray]:
@@ -86,19 +79,13 @@ def read_letters(path: Path, sha256: str, subset: str, data_home=None) -> dict[s
             "problem": np.array(_counts_problem(letters.counts, subset) or ""),
         }
 
-    arrays, _ = cache.memo(
-        f"letters-{subset}",
-        (sha256, cache.code_hash(sys.modules[__name__])),  # this module and all it imports
-        _LETTER_ARRAYS,
-        read,
-        data_home=data_home,
-    )
-    return arrays
+    parts = (sha256, cache.code_hash(sys.modules[__name__]))  # this module and all it imports
+    return cache.memo(f"letters-{subset}", parts, _LETTER_ARRAYS, read, data_home=data_home)[0]
 
 
 def contents_check(subset: str, data_home=None):
-    """The check [`notmnist.fetch.fetch`][notmnist.fetch.fetch] runs: read an archive, cache its
-    letters, say what is wrong.
+    """The check [`notmnist.fetch.fetch`][notmnist.fetch.fetch] runs: `verify(path)`, None when the
+    file's gzip stream is whole and its per-letter counts are the published ones, else what is wrong.
 
     Parameters
     ----------
@@ -106,12 +93,6 @@ def contents_check(subset: str, data_home=None):
         Which archive the file should be.
     data_home : path-like, optional
         Data folder of the letters' cache.
-
-    Returns
-    -------
-    callable
-        `verify(path)`: None when the file's gzip stream is whole and its per-letter counts are
-        the published ones, else what is wrong.
     """
 
     def verify(path: Path) -> str | None:

@@ -433,7 +433,7 @@ def test_a_long_member_name_is_skipped_and_memory_stays_bounded(archive_factory,
     assert len(skip.member) < 150 and skip.member.startswith("notMNIST_small/A/xxx")
     assert peak < 30e6, f"peak {peak / 1e6:.0f} MB"  # names as wide as the long one: 180 MB
     verify.read_letters(path, "0" * 64, "small", data_home=tmp_path)
-    [(_, size)] = cache.entries(tmp_path)
+    [(_, size)] = cache._entries(tmp_path)
     assert size < 2e6
 
 

@@ -36,7 +36,7 @@ def test_other_parts_make_another_entry(tmp_path):
     cache.memo("thing", ("a", 1), ("big", "small"), arrays, data_home=tmp_path)
     _, hit = cache.memo("thing", ("a", 2), ("big", "small"), arrays, data_home=tmp_path)
     assert not hit
-    assert len(cache.entries(tmp_path)) == 2
+    assert len(cache._entries(tmp_path)) == 2
 
 
 def test_large_arrays_are_read_only_memory_maps(tmp_path):
@@ -152,7 +152,7 @@ def test_read_only_data_folder_computes_without_caching_and_warns_once(tmp_path,
             assert not hit and not got["small"].flags.writeable
     messages = [str(w.message) for w in caught]
     assert len(messages) == 1 and "computing without the cache" in messages[0], messages
-    assert cache.entries(tmp_path) == []
+    assert cache._entries(tmp_path) == []
 
 
 def test_fingerprint_sees_bytes_dtype_and_shape():
@@ -161,15 +161,15 @@ def test_fingerprint_sees_bytes_dtype_and_shape():
     b = a.copy()
     b[5] = np.nextafter(b[5], np.float32(100))
     prints = {
-        cache.fingerprint(a),
-        cache.fingerprint(b),
-        cache.fingerprint(a.view(np.int32)),
-        cache.fingerprint(a.reshape(3, 4)),
-        cache.fingerprint(a, a[:0]),
+        cache._fingerprint(a),
+        cache._fingerprint(b),
+        cache._fingerprint(a.view(np.int32)),
+        cache._fingerprint(a.reshape(3, 4)),
+        cache._fingerprint(a, a[:0]),
     }
     assert len(prints) == 5
-    assert cache.fingerprint(a) == cache.fingerprint(a.copy())
-    assert cache.fingerprint(a.reshape(3, 4)[:, ::2]) == cache.fingerprint(a.reshape(3, 4)[:, ::2].copy())
+    assert cache._fingerprint(a) == cache._fingerprint(a.copy())
+    assert cache._fingerprint(a.reshape(3, 4)[:, ::2]) == cache._fingerprint(a.reshape(3, 4)[:, ::2].copy())
 
 
 def test_code_hash_follows_the_source():
@@ -198,13 +198,13 @@ def test_views_of_entries_are_fingerprinted_by_place(tmp_path, monkeypatch):
             return self.inner.hexdigest()
 
     monkeypatch.setattr(cache.hashlib, "sha256", Recording)
-    prints = [cache.fingerprint(v) for v in views]
+    prints = [cache._fingerprint(v) for v in views]
     assert sum(hashed) < 1000  # no array bytes were read
     assert len(set(prints)) == len(views)
-    assert cache.fingerprint(np.asarray(big)) == prints[0]  # same place, same content
+    assert cache._fingerprint(np.asarray(big)) == prints[0]  # same place, same content
     hashed.clear()
-    cache.fingerprint(got["small"])  # read into memory, not mapped: its bytes are hashed
-    cache.fingerprint(np.array(big))  # a writeable copy: hashed
+    cache._fingerprint(got["small"])  # read into memory, not mapped: its bytes are hashed
+    cache._fingerprint(np.array(big))  # a writeable copy: hashed
     assert sum(hashed) >= big.nbytes + got["small"].nbytes
 
 
@@ -279,7 +279,7 @@ def test_clear_reports_what_it_removed_and_what_it_could_not(tmp_path, monkeypat
         real_rmtree(path, ignore_errors=ignore_errors, **kwargs)
 
     monkeypatch.setattr(cache.shutil, "rmtree", immutable)
-    assert [name for name, _ in cache.leftovers(tmp_path)] == [f"cache/{part}"]
+    assert [name for name, _ in cache._leftovers(tmp_path)] == [f"cache/{part}"]
     done = cache.clear(tmp_path)
     assert len(done.removed) == 1 and done.removed[0][0].startswith("thing-")
     assert done.leftovers == [(f"cache/{part}", 100)]
@@ -370,4 +370,4 @@ def test_a_full_disk_while_caching_names_the_file_and_says_so(tmp_path, monkeypa
     [warning] = [str(w.message) for w in caught]
     assert "No space left on device? Writing " in warning and "big.npy stopped short" in warning
     assert not hit and got["small"].shape == arrays()["small"].shape
-    assert cache.leftovers(tmp_path) == [] and cache.entries(tmp_path) == []
+    assert cache._leftovers(tmp_path) == [] and cache._entries(tmp_path) == []

@@ -23,7 +23,7 @@ from conftest import font_name, glyph, png_bytes
 
 from notmnist import _sidefile, registry
 from notmnist._io import STALE_AFTER, atomic_write
-from notmnist.fetch import ArchiveMismatch, DataUnavailable, archive_status, fetch
+from notmnist.fetch import ArchiveMismatch, DataUnavailable, _archive_status, fetch
 from notmnist.registry import LETTERS
 
 # `notmnist.fetch` the attribute is the function (re-exported by the package); this is the module.
@@ -336,28 +336,28 @@ def test_archive_status_reports_each_state_without_network(tmp_path, server, mon
     use_mirrors(monkeypatch, server.mirror("m1"))
     target = tmp_path / NAME
 
-    absent = archive_status("small", data_home=tmp_path)
+    absent = _archive_status("small", data_home=tmp_path)
     assert (absent.present, absent.verified, absent.size) == (False, False, None)
     assert absent.path == target and absent.expected_size == len(ARCHIVE)
     assert absent.problem == "not in the data folder"
 
     target.write_bytes(HTML)
-    wrong = archive_status("small", data_home=tmp_path)
+    wrong = _archive_status("small", data_home=tmp_path)
     assert (wrong.present, wrong.verified, wrong.size) == (True, False, len(HTML))
     assert "expected" in wrong.problem and "HTML page" in wrong.problem
 
     target.write_bytes(ARCHIVE)
-    unchecked = archive_status("small", data_home=tmp_path)
+    unchecked = _archive_status("small", data_home=tmp_path)
     assert (unchecked.present, unchecked.verified) == (True, False)
     assert unchecked.problem == "size matches, contents not yet checked"
     assert unchecked.size == len(ARCHIVE)
 
     _sidefile.update(target, verified=True, problem=None)
-    good = archive_status("small", data_home=tmp_path)
+    good = _archive_status("small", data_home=tmp_path)
     assert (good.present, good.verified, good.problem) == (True, True, None)
 
     _sidefile.update(target, verified=False, problem="counts differ")
-    failed = archive_status("small", data_home=tmp_path)
+    failed = _archive_status("small", data_home=tmp_path)
     assert not failed.verified and failed.problem == "contents failed verification: counts differ"
     assert server.requests == []
 
@@ -373,7 +373,7 @@ def test_verified_record_does_not_survive_a_replaced_file(tmp_path):
     os.utime(replacement, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     os.replace(replacement, target)
     assert target.stat().st_size == stat.st_size and target.stat().st_mtime_ns == stat.st_mtime_ns
-    assert archive_status("small", data_home=tmp_path).problem == "size matches, contents not yet checked"
+    assert _archive_status("small", data_home=tmp_path).problem == "size matches, contents not yet checked"
 
 
 # contents verification of downloads, .invalid copies, file modes ----------------------------------
@@ -392,7 +392,7 @@ def test_download_failing_verification_is_deleted_and_next_mirror_tried(tmp_path
     path = fetch("small", data_home=tmp_path, verify=verify)
     assert path.read_bytes() == ARCHIVE and checked == [False, True]
     assert leftovers(tmp_path) == []
-    assert archive_status("small", data_home=tmp_path).verified
+    assert _archive_status("small", data_home=tmp_path).verified
     use_mirrors(monkeypatch, server.mirror("zeros", body=wrong))
     (tmp_path / NAME).unlink()
     with pytest.raises(DataUnavailable, match="received a wrong file: corrupt gzip data"):
@@ -462,7 +462,7 @@ def test_dropped_in_file_failing_verification_is_refused_the_first_time(tmp_path
     with pytest.raises(ArchiveMismatch, match="contents failed verification"):
         fetch("small", data_home=tmp_path, download_if_missing=False)
     assert target.read_bytes() == wrong  # kept where it was: downloads are off
-    assert archive_status("small", data_home=tmp_path).problem.startswith("contents failed verification")
+    assert _archive_status("small", data_home=tmp_path).problem.startswith("contents failed verification")
     assert server.requests == []
 
 
@@ -479,7 +479,7 @@ def test_a_fifo_or_folder_under_the_archive_name_is_refused_at_once(tmp_path, se
     assert done, "fetch waited on the fifo"
     assert isinstance(done[0], ArchiveMismatch) and f"is a {what}" in str(done[0])
     assert server.requests == [] and (target.is_dir() if what == "folder" else target.is_fifo())
-    status = archive_status("small", data_home=tmp_path)
+    status = _archive_status("small", data_home=tmp_path)
     assert status.present and not status.verified and f"a {what}" in status.problem
 
 

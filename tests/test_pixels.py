@@ -34,12 +34,12 @@ def test_grey_levels_of_normalised_pixels_are_exact_integers():
     levels = np.resize(np.arange(256, dtype=np.uint8), (5000, 4, 4))
     expected = levels.reshape(len(levels), -1).astype(np.float32)
     for images in (levels, _normalised(levels)):
-        grey = pixels.grey_levels(images)
+        grey = pixels._grey_levels(images)
         assert grey.dtype == np.float32 and grey.shape == (5000, 16)
         np.testing.assert_array_equal(grey, expected)
-    picked = pixels.grey_levels(_normalised(levels), index=[4999, 3])
+    picked = pixels._grey_levels(_normalised(levels), index=[4999, 3])
     np.testing.assert_array_equal(picked, expected[[4999, 3]])
-    off_grid = pixels.grey_levels(np.full((1, 2, 2), 0.001, np.float32))  # not an 8-bit level: not rounded
+    off_grid = pixels._grey_levels(np.full((1, 2, 2), 0.001, np.float32))  # not an 8-bit level: not rounded
     assert np.allclose(off_grid, 127.755)
 
 

@@ -1,15 +1,8 @@
 """Exact and near duplicates within and between the splits.
 
-Two modules, one per question:
-
-- identical images ([`exact`][notmnist.duplicates.exact]):
-  [`exact_groups`][notmnist.duplicates.exact_groups], [`overlap`][notmnist.duplicates.overlap],
-  [`overlaps`][notmnist.duplicates.overlaps];
-- near copies ([`near`][notmnist.duplicates.near]): pairs closer than a threshold in grey
-  levels, and nearest neighbours ([`near_duplicates`][notmnist.duplicates.near_duplicates],
-  [`nearest_neighbours`][notmnist.duplicates.nearest_neighbours]).
-
-Sanitised validation and test sets, built from both, are in [`notmnist.sanitise`][notmnist.sanitise].
+One module per question: identical images ([`exact`][notmnist.duplicates.exact]), and near copies
+and nearest neighbours in grey levels ([`near`][notmnist.duplicates.near]).  Sanitised validation
+and test sets, built from both, are in [`notmnist.sanitise`][notmnist.sanitise].
 """
 
 from __future__ import annotations

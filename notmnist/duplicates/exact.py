@@ -1,11 +1,9 @@
 """Exact duplicates: identical images inside one set and between sets.
 
-Two images are identical when their bytes are, and so when the SHA-256 digests of their bytes are
-(no two inputs with one SHA-256 digest are known).  One sort of the digests (`np.unique`) files
-every image under its first identical image: the cost grows with the number of images, not of
-pairs, and the memory by 32 bytes per image.  A `uint8` image and its normalised float32 version
-are different images here: compare sets of one dtype
-([`notmnist.pixels.denormalise`][notmnist.pixels.denormalise] converts).
+Two images are identical when the SHA-256 digests of their bytes are; one sort of the digests
+(`np.unique`) files every image under its first identical image, so the cost grows with the number
+of images, not of pairs.  A `uint8` image and its normalised float32 version are different images
+here: compare sets of one dtype ([`notmnist.pixels.denormalise`][notmnist.pixels.denormalise] converts).
 """
 
 from __future__ import annotations
@@ -22,15 +20,9 @@ from ..pixels import _as_rows as _rows
 class Groups:
     """Groups of identical images inside one set (only groups of two or more).
 
-    Attributes
-    ----------
-    group : ndarray of int64, shape (N,)
-        Group number of each image, `-1` for an image that occurs once.  Groups
-        are numbered `0 ... n_groups - 1` in order of their first image.
-    first : ndarray of int64, shape (n_groups,)
-        Index of the first image of each group.
-    sizes : ndarray of int64, shape (n_groups,)
-        Number of images in each group (at least 2).
+    `group` (int64, shape (N,)) numbers each image's group, `-1` for an image that occurs once;
+    groups are numbered in order of their `first` image, and `sizes` counts their images (int64,
+    shape (n_groups,) both).
     """
 
     group: np.ndarray
@@ -57,20 +49,9 @@ class Groups:
 class Overlap:
     """Exact copies between two sets `a` and `b`.
 
-    [`n_a_in_b`][notmnist.duplicates.Overlap.n_a_in_b] counts the images of `a` that have an
-    identical image anywhere in `b`, each copy in `a` counted (the convention of the course's
-    published solutions when they count test images also in train).
-
-    Attributes
-    ----------
-    a_in_b : ndarray of bool, shape (len(a),)
-        Image `i` of `a` has an identical copy in `b`.
-    b_in_a : ndarray of bool, shape (len(b),)
-        Image `j` of `b` has an identical copy in `a`.
-    match_in_b : ndarray of int64, shape (len(a),)
-        Index of the first identical image in `b`, `-1` if none.
-    match_in_a : ndarray of int64, shape (len(b),)
-        Index of the first identical image in `a`, `-1` if none.
+    `a_in_b` (bool, shape (len(a),)) says which images of `a` have an identical copy in `b`, and
+    `match_in_b` (int64) the index of the first one, `-1` if none; `b_in_a` and `match_in_a` the
+    same the other way.  Every copy counts, as in the course's published solutions.
     """
 
     a_in_b: np.ndarray

@@ -1,19 +1,14 @@
 """Near duplicates and nearest neighbours: an exact search, pruned by a bound.
 
-Distances are measured per pixel in grey levels (0 to 255), whatever the input dtype (floats are
-normalised pixels `(p - 127.5) / 255`), so a threshold reads the same for raw letters and for the
-splits: `"rms"` is the root mean square difference `sqrt(mean((a - b) ** 2))`, `"mad"` the mean
-absolute difference `mean(|a - b|)`; the published solutions' "L1 distance < 10 on normalised
-pixels" is `mad < 10 * 255 / 784 = 3.25` grey levels.
+Distances are per pixel in grey levels (0 to 255) whatever the input dtype, so a threshold reads
+the same for raw letters and for the normalised splits: `"rms"` is `sqrt(mean((a - b) ** 2))`,
+`"mad"` is `mean(|a - b|)` (the published solutions' "L1 < 10 on normalised pixels" is `mad < 3.25`).
 
-The search is exact (every pair under the threshold, checked against brute force in the tests)
-yet fast: every image is projected onto the leading principal components of the reference set,
-plus one coordinate holding the length of what the projection leaves out.  That map never
-lengthens a distance, so pairs whose projected distance already reaches the threshold are
-dropped after one small matrix product; the few survivors are measured on the full pixels.  For
-`"mad"` the same search runs with the bound `rms ** 2 <= 255 * mad`.  Identical images are
-searched once and expanded to all their copies.  Both searches are cached
-([`notmnist.cache`][notmnist.cache]; `cache=False` to opt out).
+The search is exact yet fast: images are projected onto the reference set's leading principal
+components plus the length of the residual, a map that never lengthens a distance, so one small
+matrix product drops most pairs and only the survivors are measured on the full pixels (for
+`"mad"`, through `rms ** 2 <= 255 * mad`).  Identical images are searched once.  Both searches are
+cached ([`notmnist.cache`][notmnist.cache]; `cache=False` to opt out).
 """
 
 from __future__ import annotations
@@ -26,7 +21,7 @@ import numpy as np
 
 from .. import cache as _cache
 from ..pixels import _as_rows as _rows
-from ..pixels import grey_levels as _grey
+from ..pixels import _grey_levels as _grey
 from .exact import _identity
 
 log = logging.getLogger(__name__)
@@ -55,19 +50,12 @@ class NearPairs:
     query_index, reference_index : ndarray of int64, shape (M,)
         The pairs, sorted by distance, then query index, then reference index.
     distance : ndarray of float64, shape (M,)
-        Distance of each pair in grey levels, strictly below `threshold`.
-    nearest : ndarray of float64, shape (n_query,)
-        Distance from each query to its nearest reference if that is below the
-        threshold, else `inf`.
-    nearest_index : ndarray of int64, shape (n_query,)
-        Index of that nearest reference (lowest index on ties), `-1` if none.
-    threshold : float
-        Pairs have `distance < threshold`.
-    metric : str
-        `"rms"` or `"mad"`.
+        Distance of each pair in grey levels, strictly below `threshold`, in the `metric`.
+    nearest, nearest_index : ndarray of float64 and of int64, shape (n_query,)
+        Distance to each query's nearest reference below the threshold, and its index (lowest
+        on ties); `inf` and `-1` if none.
     n_candidates : int
-        Pairs of distinct images measured on full pixels after pruning (how
-        well the bound pruned; copies of one image are measured once).
+        Pairs of distinct images measured on full pixels after pruning (how well the bound pruned).
     """
 
     query_index: np.ndarray
@@ -216,15 +204,13 @@ def near_duplicates(
 ) -> NearPairs:
     """Find every (query, reference) pair closer than `threshold`, exactly.
 
-    Why `rms < 12` grey levels: it accepts the same glyph with faint differences -- every pixel
-    off by up to 8 levels (rms about 4), or 5 % of the pixels off by 60 (rms about 10), as
-    re-hinting or re-encoding a font does -- and rejects what is a different image to the eye:
-    the same glyph moved by one pixel, or drawn one pixel bolder, is at rms 40 or more for nine
-    glyphs in ten (median about 51), as measured on font-rendered letters when the threshold was
-    chosen.  RMS rather than MAD because a few strongly changed pixels (a missing serif) should
-    count more than faint noise spread everywhere.  Before changing it, look at each image's
-    distance to its nearest neighbour ([`nearest_neighbours`][notmnist.duplicates.nearest_neighbours]):
-    where true near duplicates form a separate mode below the bulk, the threshold belongs in the gap.
+    Why `rms < 12` grey levels: it accepts the same glyph with faint differences (every pixel off
+    by up to 8 levels, or 5 % of them off by 60, as re-hinting a font does) and rejects the same
+    glyph moved by one pixel or drawn one pixel bolder (rms 40 or more for nine glyphs in ten).
+    RMS rather than MAD, so that a missing serif counts more than faint noise spread everywhere.
+    Before changing it, look at the distances to the nearest neighbour
+    ([`nearest_neighbours`][notmnist.duplicates.nearest_neighbours]): the threshold belongs in the
+    gap below the bulk.
 
     Parameters
     ----------
@@ -249,7 +235,7 @@ def near_duplicates(
         pairs = _near_duplicates(rows_q, rows_r, float(threshold), metric)
         return {name: np.asarray(getattr(pairs, name)) for name in fields}
 
-    parts = (_cache.fingerprint(rows_q, rows_r), metric, float(threshold), _cache.code_hash(*_CODE))
+    parts = (_cache._fingerprint(rows_q, rows_r), metric, float(threshold), _cache.code_hash(*_CODE))
     arrays, _ = _cache.memo("near", parts, fields, search)
     return NearPairs(
         **{name: arrays[name] for name in fields[:-1]},
@@ -261,8 +247,7 @@ def near_duplicates(
 
 def _near_duplicates(rows_q: np.ndarray, rows_r: np.ndarray, threshold: float, metric: str) -> NearPairs:
     """`near_duplicates` on checked rows, without the cache."""
-    # search distinct images only, then expand to every copy: blank and solid
-    # images, repeated thousands of times, would otherwise multiply the work
+    # distinct images only, then expanded to every copy (blank images repeat thousands of times)
     class_q, class_r = _classes(rows_q), _classes(rows_r)
     qd = _grey(rows_q, "query", class_q[0][class_q[1]])  # first image of each class
     rd = _grey(rows_r, "reference", class_r[0][class_r[1]])
@@ -306,13 +291,9 @@ def nearest_neighbours(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The `k` nearest references of each query, exactly: `(distance, index)`, shape (Nq, k) each.
 
-    Distances are in grey levels, ascending along each row; indices are the references' (the
-    lowest first on ties).
-
-    Meant for a sample of queries (e.g. a histogram of nearest-neighbour distances to choose a
-    threshold).  Exact, with the same bound as [`near_duplicates`][notmnist.duplicates.near_duplicates]:
-    the `k + 16` most promising references bound the `k`-th distance, then every reference whose
-    lower bound is under it is measured on the full pixels.
+    Distances are in grey levels, ascending along each row (the lowest index first on ties).  Meant
+    for a sample of queries; exact, with the bound of
+    [`near_duplicates`][notmnist.duplicates.near_duplicates].
 
     Parameters
     ----------
@@ -332,7 +313,7 @@ def nearest_neighbours(
     def search() -> dict[str, np.ndarray]:
         return dict(zip(("distance", "index"), _nearest_neighbours(rows_q, rows_r, k, metric)))
 
-    parts = (_cache.fingerprint(rows_q, rows_r), k, metric, _cache.code_hash(*_CODE))
+    parts = (_cache._fingerprint(rows_q, rows_r), k, metric, _cache.code_hash(*_CODE))
     arrays, _ = _cache.memo("neighbours", parts, ("distance", "index"), search)
     return arrays["distance"], arrays["index"]
 
