@@ -7,6 +7,7 @@ prints both times (median of ``--repeat`` runs) and their ratio::
     python benchmarks/run.py --scale 1.0          # the real set's size
     python benchmarks/run.py --source real        # the real archives, if present
     python benchmarks/run.py --rows read,overlap  # some rows only
+    python benchmarks/run.py --write benchmarks/README.md  # also the page of results (make bench)
 
 Rows: ``read`` (archive -> arrays vs plain extraction into a throwaway folder then
 read each PNG file, the course's path; also with ``filter="data"``; both as whole
@@ -20,12 +21,20 @@ built cold, in a scratch data folder with no package caches, then built again
 with nothing changed: absolute times and peak memory).  Our rows bypass the
 package's result cache (``cache=False``) so they time the work itself.
 Speed targets live here, not in the tests.
+
+``--write PATH`` also writes the results as a Markdown page: the date, the machine and the data,
+this method, the table, and the table of ``benchmarks/fidelity.py`` (run as a command with
+``--fidelity ARGS``; ``--fidelity none`` leaves it out).  Every word and number of that page comes
+from this script and the commands it runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
+import platform
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -228,7 +237,7 @@ def row_site(args, src, splits):
 
         def build(state: str) -> tuple[float, float]:
             shutil.rmtree(ROOT / "docs" / "generated", ignore_errors=True)
-            command = [sys.executable, "-m", "mkdocs", "build", "-q", "-d", out]
+            command = [sys.executable, "docs/gallery.py", "build", "-q", "-d", out]  # as make site
             with tempfile.TemporaryFile("w+") as log:  # the gallery's progress bars stay out of the table
                 start = time.perf_counter()
                 child = subprocess.Popen(command, cwd=ROOT, env=env, stderr=log)
@@ -248,6 +257,61 @@ def row_site(args, src, splits):
     return rows
 
 
+def fidelity_table(args: str) -> str:
+    """Run ``benchmarks/fidelity.py ARGS``; its table as :func:`printed_table` keeps it."""
+    command = [sys.executable, str(ROOT / "benchmarks" / "fidelity.py"), *shlex.split(args)]
+    return printed_table(subprocess.run(command, check=True, cwd=ROOT, capture_output=True, text=True).stdout)
+
+
+def printed_table(output: str) -> str:
+    """A command's Markdown table and the line above it, as printed; other output whole, as a text block."""
+    lines = output.splitlines()
+    table = [i for i, line in enumerate(lines) if line.startswith("|")]
+    if not table:
+        return "```text\n" + "\n".join(lines).strip("\n") + "\n```"
+    above = [line for line in lines[: table[0]] if line.strip()]
+    return "\n".join(above[-1:] + [""] * bool(above) + lines[table[0] : table[-1] + 1])
+
+
+def machine() -> str:
+    """Cores, processor, Python, NumPy and operating system of this machine, in one line."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                 if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    return (f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, NumPy {np.__version__}, "
+            f"{platform.platform(terse=True)}")
+
+
+def page(argv: list[str], data: str, table: list[str], fidelity: tuple[str, str] | None, load: str) -> str:
+    """The Markdown page ``--write`` saves."""
+    method = " ".join(__doc__.split("\n\n")[3].split()).replace("``", "`")
+    command = shlex.join(["benchmarks/run.py", *argv])
+    make = ["--write", "benchmarks/README.md"]
+    bench = "" if argv == make else f" (`make bench` runs it with `{shlex.join(make)}`)"
+    parts = [
+        "# Benchmarks",
+        f"Written by `{command}`{bench} on {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC. "
+        "Run it again rather than editing this page.",
+        f"- machine: {machine()}\n- load: {load}\n- data: {data.removeprefix('Data: ')}",
+        "## Speed",
+        f"Each row runs our code and a baseline on the same data in the same run (medians). {method} "
+        "Times on a shared machine wander from run to run: compare the ratios within a run.",
+        "\n".join(table),
+    ]
+    if fidelity:
+        parts += [
+            "## How close the stand-in comes to notMNIST",
+            f"`benchmarks/fidelity.py {fidelity[0]}` renders one stand-in per seed and prints each "
+            "statistic beside the real figure (see its docstring for how the real ones are measured):",
+            fidelity[1],
+        ]
+    return "\n\n".join(parts) + "\n"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", choices=["auto", "real", "standin"], default=None)
@@ -256,7 +320,13 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs of our code per row (median)")
     parser.add_argument("--near-sample", type=int, default=50, help="query images for the brute force")
     parser.add_argument("--archive", type=Path, help="for the read row: any notMNIST-layout .tar.gz")
+    parser.add_argument("--write", type=Path, metavar="PATH", help="also write a Markdown page of results")
+    parser.add_argument(
+        "--fidelity", default="--fonts all --seeds 0-2", metavar="ARGS",
+        help="with --write: arguments of benchmarks/fidelity.py, or 'none' (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
+    load_before = os.getloadavg()[0]
     if args.scale:
         os.environ["NOTMNIST_STANDIN_SCALE"] = str(args.scale)
     from notmnist import dataset
@@ -267,19 +337,32 @@ def main(argv=None) -> int:
         parser.error(f"unknown rows: {', '.join(sorted(unknown))}")
     src = dataset.locate(args.source)
     splits = dataset.load_splits(source=args.source) if set(rows) - {"read", "site"} else None
-    print(src.provenance().summary())
-    print(f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, numpy {np.__version__}")
+    data = dataset.provenance(source=args.source).summary()  # the splits' seed and sizes too
+    print(data)
+    print(machine())
     print()
     header = f"| {'row':<62} | {'ours (s)':>9} | {'baseline (s)':>12} | {'ratio':>7} | baseline |"
-    print(header)
-    print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
+    table = [header, "|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|"]
+    print(*table, sep="\n")
     funcs = {"read": row_read, "overlap": row_overlap, "near": row_near, "fit": row_fit, "site": row_site}
     for name in rows:
         got = funcs[name](args, src, splits)
         for label, ours, base, how in got if isinstance(got, list) else [got]:
             ratio = f"{base / ours:.1f}x" if base else "-"
             base_cell = f"{base:.2f}" if base else "-"
-            print(f"| {label:<62} | {ours:>9.2f} | {base_cell:>12} | {ratio:>7} | {how} |", flush=True)
+            table.append(f"| {label:<62} | {ours:>9.2f} | {base_cell:>12} | {ratio:>7} | {how} |")
+            print(table[-1], flush=True)
+    if args.write:
+        fidelity = None
+        if args.fidelity != "none":
+            fidelity = (args.fidelity, fidelity_table(args.fidelity))
+            print("\n" + fidelity[1])
+        load = f"{load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end (1-minute load average)"
+        text = page(sys.argv[1:] if argv is None else list(argv), data, table, fidelity, load)
+        partial = args.write.with_name(f".{args.write.name}.part")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(args.write)
+        print(f"\nwritten: {args.write}")
     return 0
 
 

@@ -12,7 +12,14 @@ Patches of its internals, installed by :func:`patch` from ``docs/hooks.py``:
   script and line;
 - :func:`ignore_own_writes`: ``mkdocs serve`` ignores the files the build writes itself;
 - :func:`patch_python_314`: the Python 3.14 shim, the gallery's docstring parser without the
-  ``ast`` names 3.14 removed (``tests/test_toolchain.py`` runs it with them deleted).
+  ``ast`` names 3.14 removed (``tests/test_toolchain.py`` runs it with them deleted);
+- a wrapper of ``plugin.generate_gallery_md``, which runs every problem: once they have run, the
+  terminal says which data the build used;
+- :class:`QuietGallery`: no closing recital of the gallery's settings, no memory column it never
+  measured.
+
+:func:`main` runs ProperDocs as ``make site`` does (``python docs/gallery.py build``), without the
+one deprecation notice mkdocs-gallery triggers on import, before any hook could filter it.
 
 Rewrites of the pages it generates, pure functions of text (tested in ``tests/test_gallery.py``):
 
@@ -31,10 +38,15 @@ instead of quietly doing nothing.
 from __future__ import annotations
 
 import ast
+import logging
 import os
 import re
 import traceback
+import warnings
 from pathlib import Path
+
+if __name__ == "__main__":  # the build command (main): mkdocs.* resolves to ProperDocs, as under its CLI
+    import properdocs.replacement  # noqa: F401
 
 from mkdocs.exceptions import PluginError
 
@@ -99,12 +111,18 @@ def check_version() -> None:
 def patch() -> None:
     """Wrap ``gen_single.generate_file_md`` (once per process; mkdocs serve rebuilds in-process).
 
-    Also installs the Python 3.14 shim (:func:`patch_python_314`).
+    Also installs the Python 3.14 shim (:func:`patch_python_314`), the data line after the gallery
+    has run, and :class:`QuietGallery`.
     """
     check_version()
     patch_python_314()
-    from mkdocs_gallery import gen_single
+    from mkdocs_gallery import gen_single, plugin
 
+    gallery_log = logging.getLogger("mkdocs.plugins.mkdocs-gallery")
+    if not any(isinstance(f, QuietGallery) for f in gallery_log.filters):
+        gallery_log.addFilter(QuietGallery())
+    if not getattr(plugin.generate_gallery_md, "notmnist_wrapped", False):
+        plugin.generate_gallery_md = _saying_the_data(plugin.generate_gallery_md)
     original = gen_single.generate_file_md
     if getattr(original, "notmnist_wrapped", False):
         return
@@ -120,6 +138,62 @@ def patch() -> None:
 
     generate_file_md.notmnist_wrapped = True
     gen_single.generate_file_md = generate_file_md
+
+
+def _saying_the_data(generate_gallery_md):
+    """``generate_gallery_md`` that, once every problem has run, logs the data line they recorded."""
+
+    def wrapped(*args, **kwargs):
+        result = generate_gallery_md(*args, **kwargs)
+        folder = os.environ.get("NOTMNIST_RESULTS_DIR")
+        if folder:
+            from notmnist.results import load
+
+            data = load(Path(folder)).get("data")
+            if data:
+                logging.getLogger("mkdocs.plugins.notmnist").info(data["summary"])
+        return result
+
+    wrapped.notmnist_wrapped = True
+    return wrapped
+
+
+class QuietGallery(logging.Filter):
+    """mkdocs-gallery's log, minus its closing recital of settings and the memory it never measured.
+
+    The build already ends with "Documentation built"; the memory column is ``0.0 MB`` unless
+    ``show_memory`` is set, which the site does not.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "successfully executed" in message and "subselected by" in message:
+            return False
+        if message.endswith(" 0.0 MB"):
+            record.msg, record.args = message.removesuffix(" 0.0 MB").rstrip(), ()
+        return True
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run ProperDocs with ``argv`` (``build --strict -f mkdocs.yml``, ``serve``, ``gh-deploy``).
+
+    mkdocs-gallery imports MkDocs' no-op ``warning_filter`` when the plugin is loaded, before any
+    hook runs, and ProperDocs prints that DeprecationWarning with its stack.  Here the gallery is
+    imported first with that one notice silenced; every other warning shows as under
+    ``properdocs`` itself.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        ProperDocs' arguments; default: the command line's.
+    """
+    from properdocs.__main__ import cli
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "warning_filter", DeprecationWarning)
+        import mkdocs_gallery.mkdocs_compatibility  # noqa: F401
+
+    cli(argv, prog_name="properdocs")
 
 
 # --------------------------------------------------------------------------- Python 3.14 shim
@@ -462,3 +536,7 @@ def _scraper(block, script, **kwargs):
 def _get_sg_image_scraper():
     """Named in mkdocs.yml (`image_scrapers: [gallery]`): mkdocs-gallery imports this module."""
     return _scraper
+
+
+if __name__ == "__main__":
+    main()

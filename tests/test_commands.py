@@ -1,7 +1,7 @@
-"""Every command the pages and the README show runs as written, from the project's folder.
+"""Every command the pages, the README and CONTRIBUTING.md show runs as written, from the project's folder.
 
 The commands are collected from the built site's HTML (inline code and shell blocks) and from the
-README, then run verbatim with bash in a folder that looks like a fresh clone after `make site`
+two Markdown files, then run verbatim with bash in a folder that looks like a fresh clone after `make site`
 (links to the project's files and its `.venv`), on the test session's small stand-in.  The few
 that cannot run here are skipped by rule, each with its reason.
 """
@@ -29,14 +29,18 @@ TIMEOUT = 300  # seconds per command; each takes a few seconds on the small stan
 NOT_RUN = {
     "make site": "rebuilds the whole site on the default data (minutes); built_site runs the same "
     "`mkdocs build --strict` on the test's stand-in",
+    "make test-fast": "runs the fast part of this test suite",
     "make test": "runs this test suite",
+    ".venv/bin/python -m pytest": "runs this test suite",
     "make clean": "deletes the virtual environment the other commands use",
     "make serve": "a live-reloading server that runs until stopped",
-    "make bench": "times every benchmark row at the default scale (minutes); its rows run below",
+    "make bench": "times every benchmark row at the default scale and renders three stand-ins for the "
+    "fidelity table (tens of minutes)",
     ".venv/bin/python -m notmnist fetch": "downloads from the internet; tests never touch the network",
-    ".venv/bin/properdocs gh-deploy": "publishes the site: pushes to the repository's remote",
+    ".venv/bin/python docs/gallery.py gh-deploy": "publishes the site: pushes to the repository's remote",
+    ".venv/bin/python docs/gallery.py build": "builds the whole site on the default data (minutes): "
+    "built_site builds it the same way",
     ".venv/bin/mkdocs build": "builds the whole site on the default data (minutes): built_site builds it",
-    ".venv/bin/properdocs build": "builds the whole site on the default data (minutes): built_site builds it",
     ".venv/bin/python benchmarks/fidelity.py": "renders eight stand-ins, each timed (tens of minutes)",
     ".venv/bin/python benchmarks/run.py --scale 1.0": "every benchmark at the real archives' size (an hour)",
     ".venv/bin/python benchmarks/real_glyphs.py": "reads the real-glyph sample beside the project, which "
@@ -65,11 +69,12 @@ def _markdown_code(markdown: str) -> list[str]:
 
 
 def shown_commands(site: Path) -> dict[str, set[str]]:
-    """``{command: {where it is shown}}`` for the built site's pages and the README."""
+    """``{command: {where it is shown}}`` for the built site's pages, the README and CONTRIBUTING.md."""
     texts = [(p.relative_to(site).as_posix(), p.read_text(encoding="utf-8")) for p in site.rglob("*.html")]
     found: dict[str, set[str]] = {}
     sources = [(name, _code_texts(text)) for name, text in texts if name != "404.html"]
-    sources.append(("README.md", _markdown_code((ROOT / "README.md").read_text(encoding="utf-8"))))
+    for name in ("README.md", "CONTRIBUTING.md"):
+        sources.append((name, _markdown_code((ROOT / name).read_text(encoding="utf-8"))))
     for where, codes in sources:
         for code in codes:
             for line in code.splitlines():

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -90,6 +91,28 @@ def test_config_hook_starts_every_build_fresh(tmp_path, monkeypatch):
     from mkdocs_gallery import gen_single
 
     assert getattr(gen_single.generate_file_md, "notmnist_wrapped", False)  # failures named, globals freed
+
+
+def test_gallery_log_drops_its_settings_recital_and_unmeasured_memory():
+    """docs/gallery.py's filter of mkdocs-gallery's log: no closing recital of settings, no "0.0 MB"."""
+    import logging
+
+    sys.path.insert(0, str(ROOT / "docs"))
+    try:
+        import gallery
+    finally:
+        sys.path.remove(str(ROOT / "docs"))
+
+    def record(message: str, *args) -> logging.LogRecord:
+        return logging.LogRecord("mkdocs.plugins.mkdocs-gallery", logging.INFO, "", 0, message, args, None)
+
+    quiet = gallery.QuietGallery()
+    recital = record("\nmkdocs-gallery successfully executed %d out of %d files subselected by:\n", 6, 6)
+    assert not quiet.filter(recital)
+    timing = record("    - problems/plot_1_raw_glyphs.py:   %s   %s", "2.54 sec", "0.0 MB")
+    assert quiet.filter(timing) and timing.getMessage() == "    - problems/plot_1_raw_glyphs.py:   2.54 sec"
+    other = record("generating gallery...")
+    assert quiet.filter(other) and other.getMessage() == "generating gallery..."
 
 
 # --------------------------------------------------------------------------- building
@@ -187,6 +210,19 @@ def test_problem_page_must_show_its_data(tmp_path):
 
 
 # --------------------------------------------------------------------------- the whole site
+
+
+@pytest.mark.slow
+def test_build_terminal_names_its_data_and_reads_cleanly(built_site):
+    """The build's terminal names the data it ran on (the pages' data line), and shows no warning of
+    the docs toolchain, no recital of the gallery's settings and no memory column it never measured."""
+    summary = built_site.results["data"]["summary"]
+    [line] = [line for line in built_site.log.splitlines() if summary in line]
+    assert line.startswith("INFO"), line
+    assert "stand-in" in summary  # offline, it says so
+    assert "DeprecationWarning" not in built_site.log, built_site.log[-3000:]
+    assert "subselected by" not in built_site.log
+    assert not re.search(r" MB$", built_site.log, re.M)
 
 
 @pytest.mark.slow
@@ -502,26 +538,39 @@ def _plant_odd_archives(folder: Path) -> None:
     (folder / "standin.json").write_text(json.dumps(manifest))
 
 
+RUN_PROBLEMS = """
+import runpy, sys
+for script in sys.argv[1:]:
+    print(f"=== {script}", flush=True)
+    runpy.run_path(script, run_name="__main__")
+"""
+
+
 @pytest.mark.slow
-def test_pages_hold_on_odd_data(tmp_path):
-    """On archives with blanks, many copies and one short letter, every problem's guards hold."""
-    env = {"NOTMNIST_SOURCE": "standin", "NOTMNIST_DATA_DIR": str(tmp_path / "data"),
-           "NOTMNIST_STANDIN_SCALE": STANDIN_SCALE}
-    render = subprocess.run(
-        [sys.executable, "-m", "notmnist", "standin"], env={**os.environ, **env},
-        capture_output=True, text=True, timeout=600,
-    )
-    assert render.returncode == 0, render.stderr
-    [folder] = (tmp_path / "data" / "standin").iterdir()
+def test_problems_hold_on_odd_data(built_site, tmp_path):
+    """On archives with blanks, many copies and one short letter, every problem's guards hold.
+
+    The six scripts run in one process, as the gallery runs them, without rendering pages: the
+    guards are the scripts' asserts, and what is checked below is their printed output.
+    """
+    [rendered] = (built_site.data_home / "standin").iterdir()
+    folder = tmp_path / "data" / "standin" / rendered.name
+    shutil.copytree(rendered, folder)  # the build's manifest, so no stand-in is rendered again
+    for fonts in built_site.data_home.glob("standin-font*.json"):  # nor its fonts hashed again
+        shutil.copy2(fonts, tmp_path / "data")
     _plant_odd_archives(folder)
-    project = copy_project(tmp_path / "project")
-    proc = mkdocs_build(project, env=env)
+    env = {**os.environ, "NOTMNIST_SOURCE": "standin", "NOTMNIST_DATA_DIR": str(tmp_path / "data"),
+           "NOTMNIST_STANDIN_SCALE": STANDIN_SCALE, "MPLBACKEND": "Agg"}
+    scripts = [str(ROOT / "problems" / f"{stem}.py") for stem in PROBLEMS]
+    proc = subprocess.run([sys.executable, "-c", RUN_PROBLEMS, *scripts], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
-    balance = parse_page(project / "site" / "generated" / "problems" / "plot_3_class_balance.html")
-    assert "Archives not balanced within 5 %:\nnotMNIST_large.tar.gz." in balance.output
-    assert "Every split is balanced within 5 %" in balance.output
-    overlap = parse_page(project / "site" / "generated" / "problems" / "plot_5_overlap.html")
-    assert re.search(r"valid images also in train: [1-9][\d,]* of", overlap.output)
+    output = dict(part.split("\n", 1) for part in proc.stdout.split("=== ")[1:])
+    balance = output[next(s for s in scripts if "plot_3_" in s)]
+    assert "Archives not balanced within 5 %:\nnotMNIST_large.tar.gz." in balance
+    assert "Every split is balanced within 5 %" in balance
+    overlap = output[next(s for s in scripts if "plot_5_" in s)]
+    assert re.search(r"valid images also in train: [1-9][\d,]* of", overlap)
 
 
 @pytest.mark.slow
