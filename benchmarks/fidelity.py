@@ -5,10 +5,11 @@ One stand-in's fidelity table (the data page, or ``python -m notmnist standin
 hundred designs, so its learning curve moves by a few hundredths from one seed
 to the next.  Tuning the rendering needs the average, so this script renders a
 stand-in per seed into a scratch folder, computes :func:`notmnist.fidelity.report`
-for each and prints mean, standard deviation and range next to the real figure (the real
-glyphs' figures are those of the 2,000-glyph real sample, :data:`notmnist.fidelity.REAL_GLYPHS`;
-the transfer rows, a model trained on the stand-in scored on that sample, appear where the
-sample is present, ``../shared/data/`` beside the project folder)::
+for each and prints a Markdown table of mean, standard deviation and range next to the real
+figure; progress goes to stderr.  The real glyphs' figures are those of the 2,000-glyph real
+sample, :data:`notmnist.fidelity.REAL_GLYPHS`; the transfer rows, a model trained on the
+stand-in scored on that sample, appear where the sample is present (``../shared/data/`` beside
+the project folder)::
 
     python benchmarks/fidelity.py                              # matplotlib's fonts, scale 0.1, seeds 0-4
     python benchmarks/fidelity.py --fonts all --seeds 0-7
@@ -74,11 +75,12 @@ def main(argv: list[str] | None = None) -> int:
                 if isinstance(row.standin, (int, float)):
                     values.setdefault(row.key, []).append(float(row.standin))
             curve = " / ".join(fidelity.cell(r.standin, r.key) for r in rows if r.key.startswith("lr_"))
-            print(f"seed {seed}: learning curve {curve} ({time.perf_counter() - started:.0f} s)", flush=True)
+            seconds = time.perf_counter() - started
+            print(f"seed {seed}: learning curve {curve} ({seconds:.0f} s)", file=sys.stderr)
 
     n = len(args.seeds)
     print(f"\n{len(fonts)} of {args.fonts} fonts, scale {args.scale:g}, {n} stand-ins (seeds {args.seeds})\n")
-    print(f"{'statistic':90s} {'real':>8s} {'mean':>8s} {'sd':>7s}   range")
+    print("| statistic | real | mean | sd | range |\n|---|---:|---:|---:|---|")
     for row in rows:
         v = values.get(row.key)
         if not v:
@@ -86,8 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         sd = statistics.stdev(v) if len(v) > 1 else 0.0
         cell = fidelity.cell
         print(
-            f"{row.label[:90]:90s} {cell(row.real, row.key):>8s} {cell(statistics.mean(v), row.key):>8s} "
-            f"{sd:7.3f}   {cell(min(v), row.key)} to {cell(max(v), row.key)}"
+            f"| {row.label} | {cell(row.real, row.key)} | {cell(statistics.mean(v), row.key)} "
+            f"| {sd:.3f} | {cell(min(v), row.key)} to {cell(max(v), row.key)} |"
         )
     return 0
 
