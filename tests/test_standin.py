@@ -456,8 +456,9 @@ def test_few_fonts_warn_once(tmp_path, fonts, monkeypatch):
         standin.write_standin(tmp_path / "again", scale=SCALE, seed=1, fonts=fonts, n_jobs=1)
 
 
-def test_matplotlib_font_set_is_bundled_fonts_only():
-    """find_fonts("matplotlib") returns only matplotlib's bundled fonts; a bad set name is refused."""
+def test_matplotlib_font_set_is_bundled_fonts_only(tmp_path):
+    """find_fonts("matplotlib") returns only matplotlib's bundled fonts; a bad set name is refused,
+    by find_fonts and by write_standin alike (not read as a list of one-letter file names)."""
     import matplotlib
 
     bundled = Path(matplotlib.get_data_path())
@@ -465,6 +466,8 @@ def test_matplotlib_font_set_is_bundled_fonts_only():
     assert found and all(bundled in p.parents for p in found)
     with pytest.raises(ValueError, match="unknown font set"):
         standin.find_fonts("some")
+    with pytest.raises(ValueError, match="unknown font set 'some'"):
+        standin.write_standin(tmp_path, fonts="some")
 
 
 def test_font_set_env_var_is_read_by_config(monkeypatch):

@@ -23,7 +23,7 @@ import numpy as np
 from .. import _sidefile
 from .._io import NotAFile, atomic_write, kind, read_json
 from ..cache import code_hash
-from ..config import DEFAULT_STANDIN_SCALE, FONT_SETS
+from ..config import DEFAULT_STANDIN_SCALE
 from ..errors import NotMNISTError
 from ..registry import ARCHIVES, LETTERS
 from . import render
@@ -206,7 +206,7 @@ def write_standin(
         raise ValueError(f"scale must be in (0, 1], got {scale!r}: use 1.0 for the real size")
     out_dir = Path(out_dir)
     font_set = fonts if isinstance(fonts, str) or fonts is None else "given"
-    if font_set is None or font_set in FONT_SETS:
+    if font_set != "given":  # a name; find_fonts refuses one that is not a font set
         fonts = find_fonts(font_set or "all")
     fonts = [Path(f) for f in fonts]
     if not fonts:
