@@ -33,6 +33,18 @@ def test_inspect_prints_counts_skipped_duplicates_and_blanks(archive_factory, ca
     assert "near-constant images (blank or solid): 2" in out
 
 
+def test_inspect_names_the_first_skipped_members_of_a_reason_and_counts_the_rest(archive_factory, capsys):
+    """Past the first KEEP members skipped for a reason, inspect says how many more, not each one."""
+    from notmnist.archive import Skips
+
+    extra = [(f"notMNIST_small/A/empty{i}.png", b"") for i in range(Skips.KEEP + 30)]
+    assert main(["inspect", str(archive_factory(per_letter=2, extra=extra)), "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert f"skipped members: {Skips.KEEP + 30}" in out
+    assert out.count(": empty file (0 bytes)") == Skips.KEEP + 1
+    assert "  ... and 30 more: empty file (0 bytes)" in out
+
+
 def test_errors_are_one_line_without_traceback(tmp_path):
     """A bad archive gives one line on stderr, exit status 1, and no traceback."""
     bad = tmp_path / "notMNIST_small.tar.gz"
