@@ -42,6 +42,7 @@ MAX_MEMBER = 1 << 20
 MAX_NAME = 255
 """Members whose name is longer than this (bytes, UTF-8) are skipped: names are kept in arrays as wide
 as the longest one, so one long name would multiply their memory."""
+_GZIP_MAGIC = b"\x1f\x8b"
 _SHOWN = 100  # characters of a skipped member's name (or link) kept for its report
 _EAGER_BYTES = 1 << 22  # archives this large start their workers at once, smaller ones at the second batch
 _LABEL = {letter: i for i, letter in enumerate(LETTERS)}
@@ -250,16 +251,32 @@ def _open(path: Path):
         raise ArchiveError(str(exc)) from None
 
 
+def gzip_problem(head: bytes) -> str | None:
+    """Why a file starting with `head` is not gzip-compressed, or None if it is.
+
+    The one rule the reader and [`notmnist.verify`][notmnist.verify] both use: an empty file, a web
+    page (it starts with `<`, or holds `<html` or `<!doctype`: an error page saved as the archive),
+    or anything else without the gzip signature.
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (512 are plenty).
+    """
+    if head.startswith(_GZIP_MAGIC):
+        return None
+    if not head:
+        return "it is empty"
+    lower = head.lower()
+    if lower.lstrip().startswith(b"<") or b"<html" in lower or b"<!doctype" in lower:
+        return "it is an HTML page, not a gzip file"
+    return "it is not a gzip file"
+
+
 def _check_gzip(path: Path, head: bytes) -> None:
-    if head[:2] != b"\x1f\x8b":
-        what = (
-            "an HTML page"
-            if b"<html" in head.lower() or b"<!doctype" in head.lower()
-            else ("empty" if not head else "not gzip-compressed")
-        )
-        raise ArchiveError(
-            f"{path}: {what}, not a notMNIST .tar.gz; delete it and fetch the archive again", what
-        )
+    problem = gzip_problem(head)
+    if problem:
+        raise ArchiveError(f"{path}: {problem}; delete it and fetch the archive again", problem)
 
 
 def _escaped(name: str) -> str:

@@ -129,6 +129,32 @@ def test_html_page_under_the_archive_name_is_a_clear_error(tmp_path):
         read_archive(path)
 
 
+@pytest.mark.parametrize(
+    ("head", "problem"),
+    [
+        (b"", "it is empty"),
+        (b"<!DOCTYPE html><html><body>Quota exceeded</body></html>", "it is an HTML page, not a gzip file"),
+        (b"\n  <html><head><title>404</title></head></html>", "it is an HTML page, not a gzip file"),
+        (b"<?xml version='1.0'?><Error>AccessDenied</Error>", "it is an HTML page, not a gzip file"),
+        (b"PK\x03\x04 a zip file", "it is not a gzip file"),
+    ],
+    ids=["empty", "html", "html-after-blanks", "xml-error-page", "zip"],
+)
+def test_reader_and_verifier_say_alike_what_a_file_that_is_not_gzip_is(tmp_path, head, problem):
+    """read_archive and verify.file_problem give one answer, in one wording, from one rule."""
+    from notmnist import verify
+
+    path = tmp_path / "notMNIST_small.tar.gz"
+    path.write_bytes(head)
+    assert archive.gzip_problem(head) == problem
+    with pytest.raises(ArchiveError) as error:
+        read_archive(path, n_jobs=1)
+    assert str(error.value) == f"{path}: {problem}; delete it and fetch the archive again"
+    assert error.value.reason == problem
+    assert verify.file_problem(path, len(head)) == problem  # the right size: the first bytes alone
+    assert archive.gzip_problem(gzip.compress(head)) is None
+
+
 def test_gzip_of_something_else_is_a_clear_error(tmp_path):
     """A gzip file that is not a tar is reported as corrupt."""
     path = tmp_path / "notMNIST_small.tar.gz"
