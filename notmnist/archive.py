@@ -10,8 +10,8 @@ order inside the archive.
 Memory is bounded whatever the archive holds: a member over [`MAX_MEMBER`][notmnist.archive.MAX_MEMBER]
 is passed over unread, a batch holds about [`BATCH_BYTES`][notmnist.archive.BATCH_BYTES], a few
 batches are in flight, a PNG is never inflated beyond what a 28x28 image holds, and only a few
-skipped members per reason are named.  The archive is
-read once, in order, so it may be a pipe; a folder is refused.
+skipped members per reason are named.  The archive is read once, in order, so it may be a pipe; a
+folder is refused.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ class Skips:
 
     def add(self, member: str, reason: str) -> None:
         """Count one more member skipped for `reason`; name it if it is among the first of its reason."""
-        key = reason if reason in self.counts or len(self.counts) < self.REASONS else self.OTHER
+        key = self._key(reason)
         self.counts[key] = self.counts.get(key, 0) + 1
         named = self._named.setdefault(key, [])
         if len(named) < self.KEEP:
@@ -112,8 +112,12 @@ class Skips:
             for s in named:
                 self.add(s.member, s.reason)
             if count > len(named):
-                key = key if key in self.counts or len(self.counts) < self.REASONS else self.OTHER
+                key = self._key(key)
                 self.counts[key] = self.counts.get(key, 0) + count - len(named)
+
+    def _key(self, reason: str) -> str:
+        """The reason members are counted under: their own, or OTHER once REASONS reasons are met."""
+        return reason if reason in self.counts or len(self.counts) < self.REASONS else self.OTHER
 
     def groups(self) -> Iterator[tuple[str, list[Skipped], int]]:
         """`(reason, named members, how many more)` for each reason, in the order met."""

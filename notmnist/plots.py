@@ -203,7 +203,7 @@ def save_if_headless() -> None:
         what = (
             f"{where} is a file, not a folder; move it aside"
             if os.path.lexists(folder) and not folder.is_dir()
-            else f"cannot write to {where} ({exc.strerror or exc}); fix its permissions"
+            else f"cannot write in {where} ({exc.strerror or exc}); make room or fix its permissions"
         )
         message = f"notmnist: error: figures not saved: {what}, or run the script from another folder"
         raise SystemExit(message) from None
