@@ -97,7 +97,15 @@ class Skips:
             self.counts = dict(counts)
 
     def add(self, member: str, reason: str) -> None:
-        """Count one more member skipped for `reason`; name it if it is among the first of its reason."""
+        """Count one more member skipped for `reason`; name it if it is among the first of its reason.
+
+        Parameters
+        ----------
+        member : str
+            The member's name, printable.
+        reason : str
+            Why it was skipped.
+        """
         key = self._key(reason)
         self.counts[key] = self.counts.get(key, 0) + 1
         named = self._named.setdefault(key, [])
@@ -106,7 +114,13 @@ class Skips:
 
     def update(self, other: Skips) -> None:
         """Add the members of `other`, after these (as if added one by one, while no more than
-        `REASONS` reasons are met)."""
+        `REASONS` reasons are met).
+
+        Parameters
+        ----------
+        other : Skips
+            The members skipped later in the archive.
+        """
         for key, count in other.counts.items():
             named = other._named.get(key, [])
             for s in named:
