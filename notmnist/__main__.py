@@ -231,7 +231,7 @@ def _inspect(args) -> None:
     print(f"\nskipped members: {len(letters.skipped):,}")
     for reason, named, more in letters.skipped.groups():
         for s in named:
-            print(f"  {_printable(s.member)}: {_printable(s.reason)}")
+            print(f"  {_printable(str(s))}")
         if more:
             print(f"  ... and {more:,} more: {_printable(reason)}")
     groups = exact_groups(letters.images)

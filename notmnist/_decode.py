@@ -13,10 +13,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._png import decode_grey
+from ._png import TOO_MUCH_DATA, decode_grey
 from .registry import IMAGE_SIZE
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+# Why a member is not decoded: fixed texts, so members are counted per reason exactly whatever the
+# archive holds; what varies (an image's size, the decoder's own words) is the failure's detail.
+EMPTY = "empty file (0 bytes)"
+NOT_PNG = "not a PNG file (cannot identify image file)"
+WRONG_SIZE = f"image is not {IMAGE_SIZE}x{IMAGE_SIZE} pixels"
+NOT_GREY = "image is not 8-bit greyscale"
+UNREADABLE = "unreadable PNG"
+REASONS = (EMPTY, NOT_PNG, TOO_MUCH_DATA, WRONG_SIZE, NOT_GREY, UNREADABLE)
+"""Every reason a member is not decoded."""
 
 
 @dataclass
@@ -138,30 +148,32 @@ class Batcher:
 
 def decode_batch(batch: Batch):
     """Decode a batch of PNG members: labels, names (bytes, in their letter folder), images, and
-    `(member name, reason)` failures.  Pillow reads what `_png.decode_grey` does not, or says why not.
+    `(member name, reason, detail)` failures (a reason of `REASONS`; detail: what about it, or "").
+    Pillow reads what `_png.decode_grey` does not, or says why not.
     """
     data = batch.data
     blobs = [data[s : s + n] for s, n in zip(batch.starts.tolist(), batch.sizes.tolist())]
     images, keep, refused = decode_grey(blobs, IMAGE_SIZE)
     failures = []
     for i in np.flatnonzero(~keep).tolist():
-        pixels, reason = (None, refused[i]) if i in refused else decode_with_pillow(blobs[i])
+        pixels, reason, detail = (None, refused[i], "") if i in refused else decode_with_pillow(blobs[i])
         if reason is None:
             images[i], keep[i] = pixels, True
         else:
-            failures.append((batch.name(i), reason))
+            failures.append((batch.name(i), reason, detail))
     names = [name.rsplit(b"/", 1)[-1] for name in batch.names.tolist()]
     for i, name in batch.exact.items():
         names[i] = name.rsplit("/", 1)[-1].encode()
     return batch.labels[keep], np.array(names)[keep], images[keep], failures
 
 
-def decode_with_pillow(data: bytes) -> tuple[np.ndarray | None, str | None]:
-    """Pixels of a 28x28 8-bit greyscale image, or the reason it is not one."""
+def decode_with_pillow(data: bytes) -> tuple[np.ndarray | None, str | None, str]:
+    """Pixels of a 28x28 8-bit greyscale image; else None, the reason it is not one (of `REASONS`),
+    and what about it (its size or mode, the decoder's error; "" when the reason says it all)."""
     if not data:
-        return None, "empty file (0 bytes)"
+        return None, EMPTY, ""
     if not data.startswith(_PNG_MAGIC):
-        return None, "not a PNG file (cannot identify image file)"
+        return None, NOT_PNG, ""
     # Imported only now: a worker that meets no odd file never imports Pillow.
     from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
@@ -171,13 +183,13 @@ def decode_with_pillow(data: bytes) -> tuple[np.ndarray | None, str | None]:
             # The PNG plugin itself, not Image.open: its error says what is wrong with the file.
             with PngImagePlugin.PngImageFile(io.BytesIO(data)) as im:
                 if im.size != (IMAGE_SIZE, IMAGE_SIZE):
-                    return None, f"image is {im.size[0]}x{im.size[1]}, expected 28x28"
+                    return None, WRONG_SIZE, f"it is {im.size[0]}x{im.size[1]}"
                 if im.mode != "L":
-                    return None, f"image mode {im.mode}, expected 8-bit greyscale (L)"
-                return np.asarray(im), None
+                    return None, NOT_GREY, f"mode {im.mode}, not L"
+                return np.asarray(im), None, ""
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        return None, f"unreadable PNG ({exc})"
+        return None, UNREADABLE, str(exc)
     except MemoryError:
         raise
     except Exception as exc:  # Pillow on hostile bytes: DecompressionBombError, struct.error, ...
-        return None, f"unreadable PNG ({type(exc).__name__}: {exc})"
+        return None, UNREADABLE, f"{type(exc).__name__}: {exc}"

@@ -50,6 +50,26 @@ _LETTER_BYTES = np.frombuffer("".join(LETTERS).encode(), np.uint8)
 _LABEL_OF_BYTE = np.full(256, -1, np.int64)
 _LABEL_OF_BYTE[_LETTER_BYTES] = np.arange(len(LETTERS))
 
+# Why a member is skipped: fixed texts, so members are counted per reason exactly whatever the archive
+# holds; what varies (a link's target, an image's size, the decoder's words) is the Skipped's detail.
+_LONG_NAME = f"name longer than {MAX_NAME} bytes: not read"
+_NOT_UTF8 = "member name is not UTF-8: not read"
+_UNSAFE = "unsafe path (absolute or '..'): not read"
+_LINK = {SYMLINK: "symbolic link: not followed", HARDLINK: "hard link: not followed"}
+_SPARSE = "GNU sparse file: not a notMNIST image, not read"
+_NOT_REGULAR = "not a regular file"
+_MACOSX = "macOS archive metadata (__MACOSX): not an image"
+_APPLEDOUBLE = "macOS metadata file (._*): not an image"
+_OUTSIDE = "not in a letter folder <top>/A ... <top>/J"
+_HIDDEN = "hidden file"
+_TOO_LARGE = f"larger than {MAX_MEMBER:,} bytes: not a notMNIST image, not read"
+REASONS = (
+    _LONG_NAME, _NOT_UTF8, _UNSAFE, *_LINK.values(), _SPARSE, _NOT_REGULAR, _MACOSX, _APPLEDOUBLE,
+    _OUTSIDE, _HIDDEN, _TOO_LARGE, *_decode.REASONS,
+)
+"""Every reason a member is skipped for: a closed set, so a record of skips stays small."""
+_REASON_SET = frozenset(REASONS)
+
 
 class ArchiveError(NotMNISTError):
     """An archive cannot be read as a notMNIST archive; `reason`: what is wrong, without path or advice."""
@@ -61,19 +81,27 @@ class ArchiveError(NotMNISTError):
 
 @dataclass(frozen=True)
 class Skipped:
-    """A member of the archive that was not used, and why."""
+    """A member of the archive that was not used, why (one of [`REASONS`][notmnist.archive.REASONS]),
+    and what about it: a link's target, an image's size, the decoder's error ("" if nothing more).
+
+    `str()` gives `member: reason (detail)`.
+    """
 
     member: str
     reason: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.member}: {self.reason}" + (f" ({self.detail})" if self.detail else "")
 
 
 class Skips:
     """The members of an archive that were not used: how many for each reason, the first few by name.
 
     Iterating gives the named ones ([`Skipped`][notmnist.archive.Skipped] entries, grouped by reason
-    in the order met); `len()` counts them all.  Memory stays bounded whatever the archive holds: at
-    most `KEEP` members are named per reason, and at most `REASONS` reasons are told apart; members
-    skipped for any further reason are counted under `OTHER` (those named keep their own reason).
+    in the order met); `len()` counts them all.  Memory stays bounded whatever the archive holds: a
+    reason is one of the few [`REASONS`][notmnist.archive.REASONS] (what varies is a member's
+    detail), and at most `KEEP` members are named per reason.
 
     Parameters
     ----------
@@ -85,18 +113,19 @@ class Skips:
     """
 
     KEEP = 20
-    REASONS = 50
-    OTHER = "other reasons"
 
     def __init__(self, named: Iterable[Skipped] = (), counts: dict[str, int] | None = None):
         self.counts: dict[str, int] = {}  # members per reason, in the order met
         self._named: dict[str, list[Skipped]] = {}
         for s in named:
-            self.add(s.member, s.reason)
+            self.add(s.member, s.reason, s.detail)
         if counts is not None:
+            unknown = set(counts) - _REASON_SET
+            if unknown:
+                raise ValueError(f"{sorted(unknown)[0]!r} is not one of archive.REASONS")
             self.counts = dict(counts)
 
-    def add(self, member: str, reason: str) -> None:
+    def add(self, member: str, reason: str, detail: str = "") -> None:
         """Count one more member skipped for `reason`; name it if it is among the first of its reason.
 
         Parameters
@@ -104,40 +133,36 @@ class Skips:
         member : str
             The member's name, printable.
         reason : str
-            Why it was skipped.
+            Why it was skipped: one of `REASONS` (ValueError otherwise).
+        detail : str, optional
+            What about it (a link's target, an image's size), printable and short.
         """
-        key = self._key(reason)
-        self.counts[key] = self.counts.get(key, 0) + 1
-        named = self._named.setdefault(key, [])
+        if reason not in _REASON_SET:
+            raise ValueError(f"{reason!r} is not one of archive.REASONS: put what varies in the detail")
+        self.counts[reason] = self.counts.get(reason, 0) + 1
+        named = self._named.setdefault(reason, [])
         if len(named) < self.KEEP:
-            named.append(Skipped(member, reason))
+            named.append(Skipped(member, reason, detail))
 
     def update(self, other: Skips) -> None:
-        """Add the members of `other`, after these (as if added one by one, while no more than
-        `REASONS` reasons are met).
+        """Add the members of `other`, after these (as if added one by one).
 
         Parameters
         ----------
         other : Skips
             The members skipped later in the archive.
         """
-        for key, count in other.counts.items():
-            named = other._named.get(key, [])
+        for reason, count in other.counts.items():
+            named = other._named.get(reason, [])
             for s in named:
-                self.add(s.member, s.reason)
-            if count > len(named):
-                key = self._key(key)
-                self.counts[key] = self.counts.get(key, 0) + count - len(named)
-
-    def _key(self, reason: str) -> str:
-        """The reason members are counted under: their own, or OTHER once REASONS reasons are met."""
-        return reason if reason in self.counts or len(self.counts) < self.REASONS else self.OTHER
+                self.add(s.member, s.reason, s.detail)
+            self.counts[reason] = self.counts.get(reason, 0) + count - len(named)
 
     def groups(self) -> Iterator[tuple[str, list[Skipped], int]]:
         """`(reason, named members, how many more)` for each reason, in the order met."""
-        for key, count in self.counts.items():
-            named = self._named.get(key, [])
-            yield key, named, count - len(named)
+        for reason, count in self.counts.items():
+            named = self._named.get(reason, [])
+            yield reason, named, count - len(named)
 
     def __iter__(self) -> Iterator[Skipped]:
         return (s for named in self._named.values() for s in named)
@@ -223,7 +248,7 @@ def _read(path: Path, n_jobs: int | None, *, bulk: bool) -> Letters:
         batcher = _decode.Batcher(_BATCH, BATCH_BYTES)
         for item in _walk(path, file, head, bulk=bulk):
             if isinstance(item, Skipped):
-                skipped.add(item.member, item.reason)
+                skipped.add(item.member, item.reason, item.detail)
                 continue
             for batch in batcher.add_batch(item) if isinstance(item, _decode.Batch) else batcher.add(*item):
                 decoders.add(batch)
@@ -329,36 +354,35 @@ class _Rules:
     def __call__(self, name: str, kind: str, link: str, data: bytes | None) -> Skipped | tuple | None:
         """A Skipped, `(label, name, data)` to decode, or None (a folder, ignored)."""
         if len(name) > MAX_NAME and len(name.encode("utf-8", "surrogateescape")) > MAX_NAME:
-            size = len(name.encode("utf-8", "surrogateescape"))
-            return Skipped(_shown(_escaped(name)), f"name of {size:,} bytes, over {MAX_NAME}: not read")
+            return Skipped(_shown(_escaped(name)), _LONG_NAME)  # _shown: "... (<length> bytes)"
         if not name.isascii():
             try:
                 name.encode("utf-8")
             except UnicodeEncodeError:
-                return Skipped(_escaped(name), "member name is not UTF-8: not read")
+                return Skipped(_escaped(name), _NOT_UTF8)
         parts = _parts(name)
         if name.startswith("/") or ".." in parts:
-            return Skipped(name, "unsafe path (absolute or '..'): not read")
+            return Skipped(name, _UNSAFE)
         if kind in (SYMLINK, HARDLINK):
-            return Skipped(name, f"{kind} to {_shown(link)!r}: not followed")
+            return Skipped(name, _LINK[kind], f"to {_shown(link)!r}")
         if kind == DIRECTORY:
             return None
         if kind == SPARSE:
-            return Skipped(name, "GNU sparse file: not a notMNIST image, not read")
+            return Skipped(name, _SPARSE)
         if kind != REGULAR:
-            return Skipped(name, "not a regular file")
+            return Skipped(name, _NOT_REGULAR)
         if parts and parts[0] == "__MACOSX":
-            return Skipped(name, "macOS archive metadata (__MACOSX): not an image")
+            return Skipped(name, _MACOSX)
         if parts and parts[-1].startswith("._"):
-            return Skipped(name, "macOS metadata file (._*): not an image")
+            return Skipped(name, _APPLEDOUBLE)
         if self.top is None and len(parts) == 3 and not parts[2].startswith("."):
             self.top = parts[0]
         if len(parts) != 3 or parts[0] != self.top or parts[1] not in LETTERS:
-            return Skipped(name, "not in a letter folder <top>/A ... <top>/J")
+            return Skipped(name, _OUTSIDE)
         if parts[2].startswith("."):
-            return Skipped(name, "hidden file")
+            return Skipped(name, _HIDDEN)
         if data is None:
-            return Skipped(name, f"larger than {MAX_MEMBER:,} bytes: not a notMNIST image, not read")
+            return Skipped(name, _TOO_LARGE)
         return _LABEL[parts[1]], name, data
 
     def images(self, block: Block) -> np.ndarray:
@@ -433,7 +457,8 @@ def _block(block: Block, rules: _Rules):
 def _decode_batch(batch: _decode.Batch) -> tuple:
     """`_decode.decode_batch`, its failures as Skips: what a batch hands back stays small."""
     labels, names, images, failures = _decode.decode_batch(batch)
-    return labels, names, images, Skips(Skipped(name, reason) for name, reason in failures)
+    skips = Skips(Skipped(name, reason, _shown(detail)) for name, reason, detail in failures)
+    return labels, names, images, skips
 
 
 class _Decoders:

@@ -192,7 +192,8 @@ def _letters(src: DataSource, subset: str, data_home) -> Letters:
     path = src.paths[subset]
     prov = src.provenance((subset,))
     arrays = read_letters(path, prov.archives[0].sha256, subset, data_home)
-    named = (Skipped(str(m), str(r)) for m, r in zip(arrays["skipped_member"], arrays["skipped_reason"]))
+    fields = (arrays[f"skipped_{k}"] for k in ("member", "reason", "detail"))
+    named = (Skipped(str(m), str(r), str(d)) for m, r, d in zip(*fields))
     counts = dict(zip(map(str, arrays["skipped_count_reason"]), map(int, arrays["skipped_count"])))
     skipped = Skips(named, counts)
     letters = Letters(arrays["images"], arrays["labels"], arrays["names"], skipped, path)

@@ -21,12 +21,12 @@ from ._io import open_regular
 from .archive import ArchiveError, gzip_problem, read_archive
 from .registry import LETTERS, archive_info
 
-# The arrays of a `letters-<subset>` entry: skipped members named (`skipped_member`, `skipped_reason`)
-# and counted per reason (`skipped_count`, `skipped_count_reason`); `problem` is "" when the counts are
-# the published ones.
+# The arrays of a `letters-<subset>` entry: skipped members named (`skipped_member`, `skipped_reason`,
+# `skipped_detail`) and counted per reason (`skipped_count`, `skipped_count_reason`); `problem` is ""
+# when the counts are the published ones.
 _LETTER_ARRAYS = (
-    "images", "labels", "names", "skipped_member", "skipped_reason", "skipped_count", "skipped_count_reason",
-    "problem",
+    "images", "labels", "names", "skipped_member", "skipped_reason", "skipped_detail", "skipped_count",
+    "skipped_count_reason", "problem",
 )
 
 
@@ -80,6 +80,7 @@ def read_letters(path: Path, sha256: str, subset: str, data_home=None) -> dict[s
             "names": letters.names,
             "skipped_member": np.array([s.member for s in letters.skipped], dtype=str),
             "skipped_reason": np.array([s.reason for s in letters.skipped], dtype=str),
+            "skipped_detail": np.array([s.detail for s in letters.skipped], dtype=str),
             "skipped_count": np.array(list(letters.skipped.counts.values()), np.int64),
             "skipped_count_reason": np.array(list(letters.skipped.counts), dtype=str),
             "problem": np.array(_counts_problem(letters.counts, subset) or ""),

@@ -37,7 +37,7 @@ for letters in (large, small):
     print(f"{letters.path.name}: {len(letters):,} readable images ({counts})")
     print(f"{letters.path.name}: members skipped: {len(letters.skipped)}")
     for skipped in letters.skipped:
-        print(f"    {skipped.member}: {skipped.reason}")
+        print(f"    {skipped}")  # member: reason (detail)
 
 # %%
 # A random sample of each letter

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import struct
 import subprocess
 import sys
 import tarfile
+import zlib
 
 import numpy as np
 import pytest
@@ -43,7 +45,8 @@ def test_order_is_deterministic_and_parallel_equals_serial(archive_factory, monk
 
 
 def test_bad_members_are_skipped_and_named(archive_factory):
-    """Zero-byte, junk, wrong-size, RGB and 16-bit PNGs are skipped with a reason each."""
+    """Zero-byte, junk, wrong-size, RGB and 16-bit PNGs are skipped with a fixed reason each, and what
+    varies (size, mode, Pillow's error) in the detail."""
     top = "notMNIST_small"
     rgb = png_bytes(np.zeros((28, 28, 3), np.uint8), mode="RGB")
     wide = png_bytes(np.zeros((28, 30), np.uint8))
@@ -57,14 +60,16 @@ def test_bad_members_are_skipped_and_named(archive_factory):
         (f"{top}/F/truncated.png", png_bytes(glyph(5, 99))[:40]),
     ]
     letters = read_archive(archive_factory(per_letter=2, extra=extra), n_jobs=1)
-    reasons = {s.member.rsplit("/", 1)[-1]: s.reason for s in letters.skipped}
-    assert set(reasons) == {"empty.png", "junk.png", "wide.png", "rgb.png", "deep.png", "truncated.png"}
-    assert "0 bytes" in reasons["empty.png"]
-    assert "not a PNG" in reasons["junk.png"]
-    assert "28x30" in reasons["wide.png"] or "30x28" in reasons["wide.png"]
-    assert "RGB" in reasons["rgb.png"]
-    assert "I;16" in reasons["deep.png"] or "16" in reasons["deep.png"]
-    assert "unreadable" in reasons["truncated.png"]
+    skips = {s.member.rsplit("/", 1)[-1]: s for s in letters.skipped}
+    assert {k: (s.reason, s.detail) for k, s in skips.items() if k != "truncated.png"} == {
+        "empty.png": ("empty file (0 bytes)", ""),
+        "junk.png": ("not a PNG file (cannot identify image file)", ""),
+        "wide.png": ("image is not 28x28 pixels", "it is 30x28"),
+        "rgb.png": ("image is not 8-bit greyscale", "mode RGB, not L"),
+        "deep.png": ("image is not 8-bit greyscale", "mode I;16, not L"),
+    }
+    assert skips["truncated.png"].reason == "unreadable PNG" and skips["truncated.png"].detail
+    assert str(skips["wide.png"]) == f"{top}/C/wide.png: image is not 28x28 pixels (it is 30x28)"
     assert len(letters) == 20
 
 
@@ -95,11 +100,11 @@ def test_unsafe_members_are_never_followed(archive_factory, tmp_path):
     ]
     before = set(tmp_path.rglob("*"))
     letters = read_archive(archive_factory(per_letter=2, extra=extra), n_jobs=1)
-    reasons = {s.member: s.reason for s in letters.skipped}
-    assert "unsafe" in reasons[f"{top}/A/../../escape.png"]
-    assert "unsafe" in reasons["/abs/A/x.png"]
-    assert "link" in reasons[f"{top}/B/link.png"]
-    assert "link" in reasons[f"{top}/C/hard.png"]
+    reasons = {s.member: (s.reason, s.detail) for s in letters.skipped}
+    assert reasons[f"{top}/A/../../escape.png"] == ("unsafe path (absolute or '..'): not read", "")
+    assert reasons["/abs/A/x.png"] == ("unsafe path (absolute or '..'): not read", "")
+    assert reasons[f"{top}/B/link.png"] == ("symbolic link: not followed", "to '/etc/passwd'")
+    assert reasons[f"{top}/C/hard.png"] == ("hard link: not followed", f"to '{top}/A/{font_name(0, 0)}'")
     assert len(letters) == 20
     after = set(tmp_path.rglob("*"))
     assert after - before == {tmp_path / "notMNIST_small.tar.gz"}
@@ -320,9 +325,9 @@ def test_png_bombs_and_impossible_sizes_are_skipped_with_a_reason(tmp_path):
     path = tmp_path / "notMNIST_small.tar.gz"
     path.write_bytes(gzip.compress(_letters_tar() + extra + bytes(1024)))
     letters = read_archive(path, n_jobs=1)
-    reasons = {s.member.rsplit("/", 1)[-1]: s.reason for s in letters.skipped}
-    assert "decompression bomb" in reasons["bomb.png"]
-    assert "100000x100000" in reasons["huge.png"] or "exceeds limit" in reasons["huge.png"]
+    shown = {s.member.rsplit("/", 1)[-1]: str(s) for s in letters.skipped}
+    assert "decompression bomb" in shown["bomb.png"]
+    assert "100000x100000" in shown["huge.png"] or "exceeds limit" in shown["huge.png"]
     assert len(letters) == 20
 
 
@@ -455,68 +460,96 @@ def test_a_long_member_name_is_skipped_and_memory_stays_bounded(archive_factory,
     letters, peak = traced(lambda: read_archive(path, n_jobs=1))
     assert len(letters) == 300 and letters.names.itemsize <= archive.MAX_NAME
     [skip] = letters.skipped
-    assert skip.reason == f"name of {len(long_name):,} bytes, over {archive.MAX_NAME}: not read"
+    assert skip.reason == f"name longer than {archive.MAX_NAME} bytes: not read"
     assert len(skip.member) < 150 and skip.member.startswith("notMNIST_small/A/xxx")
+    assert skip.member.endswith(f"... ({len(long_name):,} bytes)")
     assert peak < 30e6, f"peak {peak / 1e6:.0f} MB"  # names as wide as the long one: 180 MB
     verify.read_letters(path, "0" * 64, "small", data_home=tmp_path)
     [(_, size)] = cache._entries(tmp_path)
     assert size < 2e6
 
 
+def _png_with_chunk(kind: bytes) -> bytes:
+    """A 28x28 PNG with a chunk of type `kind` (its CRC correct) before the image data."""
+    png = png_bytes(glyph(0, 0))
+    body = kind + b"data"
+    return png[:33] + struct.pack(">I", 4) + body + struct.pack(">I", zlib.crc32(body)) + png[33:]
+
+
+N_BAD = 8180
+
+
 def _many_bad_members(tmp_path) -> tuple:
-    """An archive of 20 images and 8,030 bad members: 5,000 empty PNGs (decoding fails), 3,000 files
-    outside the letter folders, and 30 links, each to its own target (30 distinct reasons)."""
+    """An archive of 20 images and 8,180 bad members: 60 links each to its own target, 60 PNGs each of
+    its own size, 60 PNGs Pillow refuses each in its own words (a chunk type it rejects), 5,000 empty
+    PNGs (their decoding fails: recorded after every skip of the walk), and 3,000 files outside the
+    letter folders.  180 distinct details: more than a record of skips ever told apart as reasons."""
     top = "notMNIST_small"
     parts = [_letters_tar(top)]
+    for i in range(60):
+        wide = png_bytes(np.zeros((28, 29 + i), np.uint8))
+        parts.append(_raw_member(f"{top}/C/size{i}.png".encode(), wide))
+        parts.append(_raw_member(f"{top}/D/chunk{i}.png".encode(), _png_with_chunk(b"q!%02d" % i)))
     parts += [_raw_member(f"{top}/A/empty{i}.png".encode(), b"") for i in range(5000)]
     parts += [_raw_member(f"{top}/junk{i}.bin".encode(), b"x") for i in range(3000)]
-    for i in range(30):
+    for i in range(60):
         info = tarfile.TarInfo(f"{top}/B/link{i}.png")
         info.type, info.linkname = tarfile.SYMTYPE, f"target{i}"
         parts.append(info.tobuf(tarfile.USTAR_FORMAT))
     path = tmp_path / "notMNIST_small.tar.gz"
     path.write_bytes(gzip.compress(b"".join(parts) + bytes(1024), compresslevel=1))
-    return path, {"empty file (0 bytes)": 5000, "not in a letter folder <top>/A ... <top>/J": 3000}
+    expected = {
+        "not in a letter folder <top>/A ... <top>/J": 3000,
+        "symbolic link: not followed": 60,
+        "image is not 28x28 pixels": 60,
+        "unreadable PNG": 60,
+        "empty file (0 bytes)": 5000,
+    }
+    return path, expected
 
 
 @pytest.mark.parametrize("n_jobs,batch", [(1, archive._BATCH), (2, 1000)])
 def test_skipped_members_are_counted_per_reason_and_only_the_first_few_named(
     tmp_path, monkeypatch, n_jobs, batch
 ):
-    """8,030 bad members: every one counted under its reason, at most KEEP named per reason, the same
-    whichever way the archive is read (per member or in bulk, here or in workers)."""
+    """8,180 bad members, 180 of them with details all different: every one counted under its fixed
+    reason, exactly, at most KEEP named per reason with their details, the same whichever way the
+    archive is read (per member or in bulk, here or in workers)."""
     monkeypatch.setattr(archive, "_BATCH", batch)  # with 2 jobs: several batches, decoded by workers
     path, expected = _many_bad_members(tmp_path)
     bulk, per_member = _letters_both_ways(path, n_jobs)
     _assert_same(bulk, per_member)
     skips = bulk.skipped
-    assert len(bulk) == 20 and len(skips) == 8030 and len(skips.counts) == 32
-    assert {k: skips.counts[k] for k in expected} == expected
-    assert skips.counts["symlink to 'target29': not followed"] == 1
+    assert len(bulk) == 20 and len(skips) == N_BAD
+    assert list(skips.counts.items()) == list(expected.items())  # order met: the walk's, then decoding's
     for reason, members, more in skips.groups():
-        assert len(members) == min(skips.counts[reason], archive.Skips.KEEP)
-        assert len(members) + more == skips.counts[reason]
+        assert len(members) == archive.Skips.KEEP and len(members) + more == skips.counts[reason]
         assert all(s.reason == reason for s in members)
-    assert len(list(skips)) == 2 * archive.Skips.KEEP + 30
+    details = {reason: [s.detail for s in members] for reason, members, _ in skips.groups()}
+    K = archive.Skips.KEEP
+    assert details["symbolic link: not followed"] == [f"to 'target{i}'" for i in range(K)]
+    assert details["image is not 28x28 pixels"] == [f"it is {29 + i}x28" for i in range(K)]
+    assert details["unreadable PNG"] == [f"broken PNG file (chunk {b'q!%02d' % i!r})" for i in range(K)]
     assert [s.member for s in skips][:2] == ["notMNIST_small/junk0.bin", "notMNIST_small/junk1.bin"]
 
 
-def test_skips_tell_apart_at_most_REASONS_reasons():
-    """Past REASONS distinct reasons, members are counted under OTHER, the first named with their own."""
-    skips = archive.Skips()
-    for i in range(1000):
-        skips.add(f"m{i}", f"reason {i % 200}")
-    R, K = archive.Skips.REASONS, archive.Skips.KEEP
-    assert len(skips) == 1000 and len(skips.counts) == R + 1
-    assert skips.counts["reason 0"] == 5 and skips.counts[archive.Skips.OTHER] == 1000 - 5 * R
-    other = [s for s in skips if s.reason not in skips.counts]
-    assert [s.reason for s in other] == [f"reason {i}" for i in range(R, R + K)]
+def test_skips_take_only_the_fixed_reasons_and_two_records_join_as_one():
+    """A reason outside REASONS is refused (what varies belongs in the detail); a record of later
+    members added to one of earlier members is the record of them all, named members included."""
+    assert len(set(archive.REASONS)) == len(archive.REASONS)  # no two alike: counts are not merged
+    with pytest.raises(ValueError, match="not one of archive.REASONS"):
+        archive.Skips().add("top/A/link.png", "symlink to 'x': not followed")
+    with pytest.raises(ValueError, match="not one of archive.REASONS"):
+        archive.Skips(counts={"symlink to 'x': not followed": 1})
+    reasons = archive.REASONS
     whole, halves = archive.Skips(), (archive.Skips(), archive.Skips())
-    for i in range(1000):  # R reasons in all: two records joined are as one
-        whole.add(f"m{i}", f"reason {i % R}")
-        halves[i >= 500].add(f"m{i}", f"reason {i % R}")
+    for i in range(1000):  # the first half names fewer than KEEP per reason: the second adds names
+        skip = (f"m{i}", reasons[i % len(reasons)], f"detail {i}")
+        whole.add(*skip)
+        halves[i >= 150].add(*skip)
     halves[0].update(halves[1])
-    assert halves[0] == whole and len(whole) == 1000
+    assert halves[0] == whole and len(whole) == 1000 and list(whole.counts) == list(reasons)
+    assert len(list(whole)) == archive.Skips.KEEP * len(reasons)
 
 
 def test_skips_restored_from_the_cache_keep_their_counts(tmp_path):
@@ -528,8 +561,9 @@ def test_skips_restored_from_the_cache_keep_their_counts(tmp_path):
     fresh = dataset._letters(source, "small", tmp_path).skipped
     [(_, size)] = cache._entries(tmp_path)
     restored = dataset._letters(source, "small", tmp_path).skipped  # from the cache entry
-    assert restored == fresh == read_archive(path, n_jobs=1).skipped and len(restored) == 8030
-    assert size < 200e3  # a few named members, not 8,030
+    assert restored == fresh == read_archive(path, n_jobs=1).skipped and len(restored) == N_BAD
+    assert [s.detail for s in restored][:2] == ["", ""] and any(s.detail for s in restored)
+    assert size < 200e3  # a few named members, not 8,180
 
 
 def _gnu_member(name: str, data: bytes = b"", kind: bytes = tarfile.REGTYPE) -> bytes:

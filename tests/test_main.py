@@ -17,19 +17,24 @@ H = "0123456789abcdef0123"  # the key part of a cache entry's name
 
 
 def test_inspect_prints_counts_skipped_duplicates_and_blanks(archive_factory, capsys):
-    """inspect lists per-letter counts, each skipped member with its reason, duplicates and blanks."""
+    """inspect lists per-letter counts, each skipped member with its reason (and what about it),
+    duplicates and blanks."""
+    import tarfile
+
     top = "notMNIST_small"
     extra = [
         (f"{top}/A/empty.png", b""),
+        (f"{top}/D/link.png", b"", tarfile.SYMTYPE, "../../etc/passwd\x1b[2J"),
         (f"{top}/B/copy.png", png_bytes(np.zeros((28, 28), np.uint8))),
         (f"{top}/C/copy2.png", png_bytes(np.zeros((28, 28), np.uint8))),
     ]
     path = archive_factory(per_letter=4, extra=extra)
     assert main(["inspect", str(path), "--jobs", "1"]) == 0
     out = capsys.readouterr().out
-    assert "42 readable images, 1 skipped" in out
+    assert "42 readable images, 2 skipped" in out
     assert "     B       5" in out and "     A       4" in out
-    assert f"{top}/A/empty.png: empty file (0 bytes)" in out
+    assert f"\n  {top}/A/empty.png: empty file (0 bytes)\n" in out
+    assert f"\n  {top}/D/link.png: symbolic link: not followed (to '../../etc/passwd\\x1b[2J')\n" in out
     assert "exact duplicates: 1 group holding 2 images (1 redundant copy)" in out
     assert "near-constant images (blank or solid): 2" in out
 

@@ -11,7 +11,7 @@ import pytest
 from conftest import traced
 from PIL import Image, UnidentifiedImageError
 
-from notmnist._decode import batch_of, decode_batch
+from notmnist._decode import UNREADABLE, batch_of, decode_batch
 from notmnist._png import TOO_MUCH_DATA, decode_grey
 
 
@@ -178,7 +178,7 @@ def test_bad_chunk_checksums_are_refused_as_pillow_does():
         _, ok, refused = decode_grey([blob])
         assert not ok[0] and refused == {}
         _, _, images, failures = decode_batch(batch_of([(0, "top/A/x.png", blob)]))
-        assert len(images) == 0 and "checksum" in failures[0][1]
+        assert len(images) == 0 and failures[0][1] == UNREADABLE and "checksum" in failures[0][2]
         with pytest.raises(UnidentifiedImageError):
             Image.open(io.BytesIO(blob))
 
@@ -221,4 +221,4 @@ def test_chunk_types_before_the_image_data_are_judged_as_pillow_does(kind, pillo
     if pillow_reads:
         np.testing.assert_array_equal(decoded[0], pixels)
     else:
-        assert "broken PNG file" in failures[0][1]
+        assert failures[0][1:] == (UNREADABLE, f"broken PNG file (chunk {kind!r})")
