@@ -37,6 +37,8 @@ NOT_RUN = {
     "make bench": "times every benchmark row at the default scale and renders three stand-ins for the "
     "fidelity table (tens of minutes)",
     ".venv/bin/python -m notmnist fetch": "downloads from the internet; tests never touch the network",
+    ".venv/bin/python -m notmnist standin --report": "tests/test_main.py runs it as the README shows it, "
+    "on a smaller stand-in, and checks the rows it prints",
     ".venv/bin/python docs/gallery.py gh-deploy": "publishes the site: pushes to the repository's remote",
     ".venv/bin/python docs/gallery.py build": "builds the whole site on the default data (minutes): "
     "built_site builds it the same way",

@@ -265,14 +265,25 @@ def test_broken_pipe_exits_quietly(tmp_path):
 
 
 @pytest.mark.slow
-def test_standin_report_prints_every_fidelity_row(tmp_path, capsys):
-    """`standin --report` renders a stand-in and prints each statistic beside the real figure."""
+def test_standin_report_prints_every_fidelity_row(tmp_path, monkeypatch, capsys):
+    """`standin --report`, exactly as the README shows it, renders a stand-in into the data folder and
+    prints each statistic beside the real figure (test_commands.py leaves this command to this test)."""
+    import shlex
     import warnings
+    from pathlib import Path
 
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    command = ".venv/bin/python -m notmnist standin "
+    [shown] = [line for line in readme.splitlines() if line.startswith(command)]
+    argv = shlex.split(shown, comments=True)[3:]
+    assert argv[0] == "standin" and "--report" in argv
+    monkeypatch.setenv("NOTMNIST_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("NOTMNIST_STANDIN_SCALE", "0.01")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        out = tmp_path / "standin"
-        assert main(["standin", "--scale", "0.01", "--out", str(out), "--report"]) in (0, None)
+        assert main(argv) in (0, None)
+    written = sorted(p.name for p in (tmp_path / "standin").glob("scale-0.01-*/*.tar.gz"))
+    assert written == ["notMNIST_large.tar.gz", "notMNIST_small.tar.gz"]  # in the data folder
     lines = capsys.readouterr().out.splitlines()
     row = next(line for line in lines if line.startswith("test: share with an identical copy in train"))
     real, ours = row.split()[-2:]
