@@ -27,6 +27,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from . import _decode, _tarstream, _workers
+from ._decode import REASONS as _DECODE_REASONS
 from ._io import NotAFile, open_regular
 from ._tarstream import DIRECTORY, HARDLINK, REGULAR, SPARSE, SYMLINK, Block, TarStreamError
 from .errors import NotMNISTError
@@ -65,9 +66,13 @@ _HIDDEN = "hidden file"
 _TOO_LARGE = f"larger than {MAX_MEMBER:,} bytes: not a notMNIST image, not read"
 REASONS = (
     _LONG_NAME, _NOT_UTF8, _UNSAFE, *_LINK.values(), _SPARSE, _NOT_REGULAR, _MACOSX, _APPLEDOUBLE,
-    _OUTSIDE, _HIDDEN, _TOO_LARGE, *_decode.REASONS,
+    _OUTSIDE, _HIDDEN, _TOO_LARGE, *_DECODE_REASONS,
 )
-"""Every reason a member is skipped for: a closed set, so a record of skips stays small."""
+"""Every reason a member is skipped for, each a fixed text: its name (too long, not UTF-8, unsafe), its
+kind (a link, sparse, not a regular file), its place (macOS metadata, outside the letter folders,
+hidden), its size, or why it does not decode (empty, not a PNG, a decompression bomb, not 28x28, not
+8-bit greyscale, unreadable).  A closed set, so a record of skips stays small whatever the archive
+holds; what varies from member to member is a [`Skipped`][notmnist.archive.Skipped]'s detail."""
 _REASON_SET = frozenset(REASONS)
 
 
