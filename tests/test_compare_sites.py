@@ -1,0 +1,47 @@
+"""benchmarks/compare_sites.py: two builds of the same code compare equal, any other change shows."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import compare_sites  # noqa: E402
+
+TABLE = """\
+training images  fit time (s)  test accuracy  sanitised test accuracy
+             50  {:>12}          0.611                    0.621
+          1,000  {:>12}          0.824                    0.820
+         20,000  {:>12}          {}                    0.896
+test sets: 1,000 images; sanitised: 821 images
+"""
+
+
+def site(folder: Path, fit_seconds: tuple[str, str, str], accuracy: str = "0.893") -> Path:
+    """A two-file site whose problem 6 page (and its search entry) prints the learning-curve table."""
+    table = TABLE.format(*fit_seconds, accuracy)
+    page = folder / "generated" / "problems" / "plot_6_baseline.html"
+    page.parent.mkdir(parents=True)
+    page.write_text(f'<div class="highlight"><pre><code>{table}</code></pre></div>\n', encoding="utf-8")
+    index = folder / "search" / "search_index.json"
+    index.parent.mkdir(parents=True)
+    entry = {"location": "generated/problems/plot_6_baseline.html#the-learning-curve", "title": "t", "text": table}
+    index.write_text(json.dumps({"docs": [entry]}), encoding="utf-8")
+    return folder
+
+
+def test_problem_6_fit_times_are_masked(tmp_path, capsys):
+    a = site(tmp_path / "a", ("0.04", "0.10", "2.30"))
+    b = site(tmp_path / "b", ("0.05", "0.11", "12.75"))  # a wider number too: the columns shift
+    assert compare_sites.main(a, b) == 0, capsys.readouterr().out
+
+
+def test_the_table_s_other_columns_still_count(tmp_path, capsys):
+    a = site(tmp_path / "a", ("0.04", "0.10", "2.30"))
+    b = site(tmp_path / "b", ("0.04", "0.10", "2.30"), accuracy="0.894")
+    assert compare_sites.main(a, b) == 1
+    out = capsys.readouterr().out
+    assert "differs: generated/problems/plot_6_baseline.html" in out
+    assert "differs: search/search_index.json" in out
