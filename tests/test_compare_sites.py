@@ -27,7 +27,8 @@ def site(folder: Path, fit_seconds: tuple[str, str, str], accuracy: str = "0.893
     page.write_text(f'<div class="highlight"><pre><code>{table}</code></pre></div>\n', encoding="utf-8")
     index = folder / "search" / "search_index.json"
     index.parent.mkdir(parents=True)
-    entry = {"location": "generated/problems/plot_6_baseline.html#the-learning-curve", "title": "t", "text": table}
+    location = "generated/problems/plot_6_baseline.html#the-learning-curve"
+    entry = {"location": location, "title": "t", "text": table}
     index.write_text(json.dumps({"docs": [entry]}), encoding="utf-8")
     return folder
 
