@@ -46,3 +46,30 @@ def test_the_table_s_other_columns_still_count(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "differs: generated/problems/plot_6_baseline.html" in out
     assert "differs: search/search_index.json" in out
+
+
+def _two_sites(tmp_path, page: str, a: str, b: str) -> tuple[Path, Path]:
+    """Two otherwise identical sites whose ``page`` holds ``a`` and ``b``."""
+    sites = []
+    for name, text in (("a", a), ("b", b)):
+        folder = site(tmp_path / name, ("0.04", "0.10", "2.30"))
+        (folder / page).parent.mkdir(parents=True, exist_ok=True)
+        (folder / page).write_text(text, encoding="utf-8")
+        sites.append(folder)
+    return sites[0], sites[1]
+
+
+def test_build_times_are_masked_on_the_execution_times_page_only(tmp_path, capsys):
+    """The execution times page's times and shares vary; the same kinds of number elsewhere are results."""
+    times = "generated/problems/mg_execution_times.html"
+    row = '<td style="text-align: right;">{}</td><td>{}</td><strong>{}</strong>'
+    before, after = row.format("59.53", "75.6 %", "78.78"), row.format("61.2", "74.1 %", "80.1")
+    a, b = _two_sites(tmp_path, times, before, after)
+    assert compare_sites.main(a, b) == 0, capsys.readouterr().out
+    for page, x, y in (
+        ("data.html", "<td>0.177</td>", "<td>0.163</td>"),  # a result in a table
+        ("generated/problems/plot_4_shuffled_splits.html", "same label: 9.9 %", "same label: 10.1 %"),
+    ):
+        a, b = _two_sites(tmp_path / page.replace("/", "_"), page, x, y)
+        assert compare_sites.main(a, b) == 1
+        assert f"differs: {page}" in capsys.readouterr().out
