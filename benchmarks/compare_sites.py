@@ -7,8 +7,8 @@ Usage::
 Prints the pages, figures and other files only one site has, the files that differ once what
 varies from build to build is masked (the generator's name, script and page build times, the
 execution times page's times and shares, problem 6's fit times, the timestamps inside the download
-zips), the search index entries that differ,
-and the links of each site that point at no file.  Exits 1 if anything but those masked parts differs.
+zips), the search index entries that differ, and the links of each site that point at no file.
+Exits 1 if anything but those masked parts differs.
 """
 
 from __future__ import annotations
