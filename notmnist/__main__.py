@@ -229,8 +229,11 @@ def _inspect(args) -> None:
     for letter, n in letters.counts.items():
         print(f"{letter:>6}  {n:>6,}")
     print(f"\nskipped members: {len(letters.skipped):,}")
-    for s in letters.skipped:
-        print(f"  {_printable(s.member)}: {_printable(s.reason)}")
+    for reason, named, more in letters.skipped.groups():
+        for s in named:
+            print(f"  {_printable(s.member)}: {_printable(s.reason)}")
+        if more:
+            print(f"  ... and {more:,} more: {_printable(reason)}")
     groups = exact_groups(letters.images)
     print(
         f"\nexact duplicates: {plural(groups.n_groups, 'group')} holding "

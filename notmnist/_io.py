@@ -107,7 +107,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", *, encoding: str | N
     path = Path(path)
     check_replaceable(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=PART_SUFFIX, dir=path.parent)
+    fd, tmp = temporary_file(path)
     try:
         text = "b" not in mode
         try:
@@ -129,8 +129,15 @@ PART_SUFFIX = ".part"
 """Suffix of the temporary files and folders the package writes before renaming them."""
 
 
+def temporary_file(path: Path) -> tuple[int, Path]:
+    """A new temporary file beside `path`, named `.<name>.<random>.part` (as `is_temporary` knows it,
+    so `info` lists it and `clear-cache` removes it if left behind): its descriptor and path."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=PART_SUFFIX, dir=path.parent)
+    return fd, Path(name)
+
+
 def is_temporary(name: str, target: str | None = None) -> bool:
-    """Whether `name` is a temporary file of `atomic_write` (`.<target>.<random>.part`)."""
+    """Whether `name` is a temporary file of the package (`.<target>.<random>.part`, `temporary_file`)."""
     if not (name.startswith(".") and name.endswith(PART_SUFFIX)):
         return False
     stem, _, random = name[1 : -len(PART_SUFFIX)].rpartition(".")

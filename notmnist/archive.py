@@ -3,13 +3,15 @@
 The archive is streamed once by the package's own tar reader and nothing is written to disk, so a
 member's path (`..`, absolute, link) can never escape anywhere.  PNG members of the letter folders
 (`<top>/A/` ... `<top>/J/`) are decoded in batches, here and by a small pool of worker processes.
-Every member not used becomes a [`Skipped`][notmnist.archive.Skipped] entry with the reason; the
-result is sorted by (letter, member name), whatever the order inside the archive.
+Members not used are counted per reason, the first few of each named
+([`Skips`][notmnist.archive.Skips]); the result is sorted by (letter, member name), whatever the
+order inside the archive.
 
 Memory is bounded whatever the archive holds: a member over [`MAX_MEMBER`][notmnist.archive.MAX_MEMBER]
 is passed over unread, a batch holds about [`BATCH_BYTES`][notmnist.archive.BATCH_BYTES], a few
-batches are in flight, and a PNG is never inflated beyond what a 28x28 image holds.  The archive is
-read once, in order, so it may be a pipe; a folder is refused.
+batches are in flight, a PNG is never inflated beyond what a 28x28 image holds, and only a few
+skipped members per reason are named.  The archive is read once, in order, so it may be a pipe; a
+folder is refused.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -39,6 +42,7 @@ MAX_MEMBER = 1 << 20
 MAX_NAME = 255
 """Members whose name is longer than this (bytes, UTF-8) are skipped: names are kept in arrays as wide
 as the longest one, so one long name would multiply their memory."""
+_GZIP_MAGIC = b"\x1f\x8b"
 _SHOWN = 100  # characters of a skipped member's name (or link) kept for its report
 _EAGER_BYTES = 1 << 22  # archives this large start their workers at once, smaller ones at the second batch
 _LABEL = {letter: i for i, letter in enumerate(LETTERS)}
@@ -63,6 +67,91 @@ class Skipped:
     reason: str
 
 
+class Skips:
+    """The members of an archive that were not used: how many for each reason, the first few by name.
+
+    Iterating gives the named ones ([`Skipped`][notmnist.archive.Skipped] entries, grouped by reason
+    in the order met); `len()` counts them all.  Memory stays bounded whatever the archive holds: at
+    most `KEEP` members are named per reason, and at most `REASONS` reasons are told apart; members
+    skipped for any further reason are counted under `OTHER` (those named keep their own reason).
+
+    Parameters
+    ----------
+    named : iterable of Skipped, optional
+        Members to add, in order.
+    counts : dict of str to int, optional
+        Members per reason, when `named` are only the named ones (a `Skips` restored from `counts`
+        and its iteration).
+    """
+
+    KEEP = 20
+    REASONS = 50
+    OTHER = "other reasons"
+
+    def __init__(self, named: Iterable[Skipped] = (), counts: dict[str, int] | None = None):
+        self.counts: dict[str, int] = {}  # members per reason, in the order met
+        self._named: dict[str, list[Skipped]] = {}
+        for s in named:
+            self.add(s.member, s.reason)
+        if counts is not None:
+            self.counts = dict(counts)
+
+    def add(self, member: str, reason: str) -> None:
+        """Count one more member skipped for `reason`; name it if it is among the first of its reason.
+
+        Parameters
+        ----------
+        member : str
+            The member's name, printable.
+        reason : str
+            Why it was skipped.
+        """
+        key = self._key(reason)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        named = self._named.setdefault(key, [])
+        if len(named) < self.KEEP:
+            named.append(Skipped(member, reason))
+
+    def update(self, other: Skips) -> None:
+        """Add the members of `other`, after these (as if added one by one, while no more than
+        `REASONS` reasons are met).
+
+        Parameters
+        ----------
+        other : Skips
+            The members skipped later in the archive.
+        """
+        for key, count in other.counts.items():
+            named = other._named.get(key, [])
+            for s in named:
+                self.add(s.member, s.reason)
+            if count > len(named):
+                key = self._key(key)
+                self.counts[key] = self.counts.get(key, 0) + count - len(named)
+
+    def _key(self, reason: str) -> str:
+        """The reason members are counted under: their own, or OTHER once REASONS reasons are met."""
+        return reason if reason in self.counts or len(self.counts) < self.REASONS else self.OTHER
+
+    def groups(self) -> Iterator[tuple[str, list[Skipped], int]]:
+        """`(reason, named members, how many more)` for each reason, in the order met."""
+        for key, count in self.counts.items():
+            named = self._named.get(key, [])
+            yield key, named, count - len(named)
+
+    def __iter__(self) -> Iterator[Skipped]:
+        return (s for named in self._named.values() for s in named)
+
+    def __len__(self) -> int:
+        return sum(self.counts.values())
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Skips) and (self.counts, self._named) == (other.counts, other._named)
+
+    def __repr__(self) -> str:
+        return f"Skips({len(self):,} members, {len(self.counts)} reasons)"
+
+
 @dataclass
 class Letters:
     """Images read from one archive.
@@ -75,8 +164,8 @@ class Letters:
         Class of each image, 0 to 9 for `A` to `J`.
     names : ndarray of bytes, shape (N,)
         Member name of each image, relative to its letter folder (`b"Um9tYW5h....png"`).
-    skipped : list of Skipped
-        Every member that was not used, with the reason.
+    skipped : Skips
+        The members that were not used: a count per reason, the first few named.
     path : Path
         The archive that was read.
     provenance : Provenance or None
@@ -86,7 +175,7 @@ class Letters:
     images: np.ndarray
     labels: np.ndarray
     names: np.ndarray
-    skipped: list[Skipped] = field(default_factory=list)
+    skipped: Skips = field(default_factory=Skips)
     path: Path | None = None
     provenance: object = None  # set by notmnist.dataset
 
@@ -123,7 +212,7 @@ def read_archive(path: str | os.PathLike, *, n_jobs: int | None = None) -> Lette
 def _read(path: Path, n_jobs: int | None, *, bulk: bool) -> Letters:
     """`read_archive`; `bulk=False` walks the tar one member at a time (same result, slower)."""
     n_jobs = n_jobs or os.cpu_count() or 1
-    skipped: list[Skipped] = []
+    skipped = Skips()
     decoders = _Decoders(n_jobs)
     file = _open(path)  # once: a pipe cannot be opened twice
     try:
@@ -134,13 +223,13 @@ def _read(path: Path, n_jobs: int | None, *, bulk: bool) -> Letters:
         batcher = _decode.Batcher(_BATCH, BATCH_BYTES)
         for item in _walk(path, file, head, bulk=bulk):
             if isinstance(item, Skipped):
-                skipped.append(item)
+                skipped.add(item.member, item.reason)
                 continue
             for batch in batcher.add_batch(item) if isinstance(item, _decode.Batch) else batcher.add(*item):
                 decoders.add(batch)
         for batch in batcher.rest():
             decoders.add(batch)
-        results = decoders.results()  # (labels, names, images, failures) per batch, in order
+        results = decoders.results()  # (labels, names, images, Skips) per batch, in order
     finally:
         decoders.close()
         file.close()
@@ -148,7 +237,7 @@ def _read(path: Path, n_jobs: int | None, *, bulk: bool) -> Letters:
     labels = np.concatenate([r[0] for r in results] or [np.empty(0, np.int64)])
     names = np.concatenate([r[1] for r in results] or [np.empty(0, "S1")])
     for r in results:
-        skipped.extend(Skipped(name, reason) for name, reason in r[3])
+        skipped.update(r[3])
     order = np.lexsort((names, labels))
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
@@ -180,16 +269,32 @@ def _open(path: Path):
         raise ArchiveError(str(exc)) from None
 
 
+def gzip_problem(head: bytes) -> str | None:
+    """Why a file starting with `head` is not gzip-compressed, or None if it is.
+
+    The one rule the reader and [`notmnist.verify`][notmnist.verify] both use: an empty file, a web
+    page (it starts with `<`, or holds `<html` or `<!doctype`: an error page saved as the archive),
+    or anything else without the gzip signature.
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (512 are plenty).
+    """
+    if head.startswith(_GZIP_MAGIC):
+        return None
+    if not head:
+        return "it is empty"
+    lower = head.lower()
+    if lower.lstrip().startswith(b"<") or b"<html" in lower or b"<!doctype" in lower:
+        return "it is an HTML page, not a gzip file"
+    return "it is not a gzip file"
+
+
 def _check_gzip(path: Path, head: bytes) -> None:
-    if head[:2] != b"\x1f\x8b":
-        what = (
-            "an HTML page"
-            if b"<html" in head.lower() or b"<!doctype" in head.lower()
-            else ("empty" if not head else "not gzip-compressed")
-        )
-        raise ArchiveError(
-            f"{path}: {what}, not a notMNIST .tar.gz; delete it and fetch the archive again", what
-        )
+    problem = gzip_problem(head)
+    if problem:
+        raise ArchiveError(f"{path}: {problem}; delete it and fetch the archive again", problem)
 
 
 def _escaped(name: str) -> str:
@@ -325,6 +430,12 @@ def _block(block: Block, rules: _Rules):
         yield _decode.Batch(block.data, block.offsets[rows], block.sizes[rows], labels[rows], names)
 
 
+def _decode_batch(batch: _decode.Batch) -> tuple:
+    """`_decode.decode_batch`, its failures as Skips: what a batch hands back stays small."""
+    labels, names, images, failures = _decode.decode_batch(batch)
+    return labels, names, images, Skips(Skipped(name, reason) for name, reason in failures)
+
+
 class _Decoders:
     """Decode batches, in order: in this process, or in worker processes started in the background.
 
@@ -346,7 +457,7 @@ class _Decoders:
     def start(self) -> None:
         """Start the workers in the background, if there are to be any and they are not started yet."""
         if self.pool is None and self.n_jobs > 1:
-            self.pool = _workers.start(self.n_jobs, _decode.__name__)
+            self.pool = _workers.start(self.n_jobs, __name__)
             self._starter = threading.Thread(target=self._start, name="notmnist-workers", daemon=True)
             self._starter.start()
 
@@ -359,10 +470,10 @@ class _Decoders:
                 raise self.error
             self._busy = [f for f in self._busy if not f.done()]
             if len(self._busy) < 2 * self.n_jobs:
-                self._busy.append(self.pool.submit(_decode.decode_batch, batch))
+                self._busy.append(self.pool.submit(_decode_batch, batch))
                 self._results.append(self._busy[-1])
                 return
-        self._results.append(_decode.decode_batch(batch))
+        self._results.append(_decode_batch(batch))
 
     def _start(self) -> None:
         try:

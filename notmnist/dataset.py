@@ -20,7 +20,7 @@ import numpy as np
 from . import _sidefile, cache, config
 from ._text import plural
 from ._version import __version__
-from .archive import Letters, Skipped
+from .archive import Letters, Skipped, Skips
 from .errors import NotMNISTError
 from .fetch import ArchiveMismatch, DataUnavailable, fetch
 from .pixels import normalise
@@ -192,7 +192,9 @@ def _letters(src: DataSource, subset: str, data_home) -> Letters:
     path = src.paths[subset]
     prov = src.provenance((subset,))
     arrays = read_letters(path, prov.archives[0].sha256, subset, data_home)
-    skipped = [Skipped(str(m), str(r)) for m, r in zip(arrays["skipped_member"], arrays["skipped_reason"])]
+    named = (Skipped(str(m), str(r)) for m, r in zip(arrays["skipped_member"], arrays["skipped_reason"]))
+    counts = dict(zip(map(str, arrays["skipped_count_reason"]), map(int, arrays["skipped_count"])))
+    skipped = Skips(named, counts)
     letters = Letters(arrays["images"], arrays["labels"], arrays["names"], skipped, path)
     letters.provenance = prov
     problem = str(arrays["problem"])  # fetch() verified the archive: a problem means it changed since

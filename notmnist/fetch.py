@@ -13,13 +13,12 @@ import logging
 import os
 import re
 import stat
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import _sidefile, config
-from ._io import PART_SUFFIX, file_mode, kind, remove_stale
+from ._io import PART_SUFFIX, file_mode, is_temporary, kind, remove_stale, temporary_file
 from .errors import NotMNISTError
 from .registry import archive_info
 from .verify import contents_check, file_problem
@@ -159,7 +158,8 @@ def fetch(
         )
 
     # A live download writes at least every TIMEOUT[1] seconds: only a killed one's file is stale.
-    remove_stale(folder.glob(f"{info.filename}.*{PART_SUFFIX}"), "download")
+    parts = folder.glob(f".{info.filename}.*{PART_SUFFIX}")
+    remove_stale([p for p in parts if is_temporary(p.name, info.filename)], "download")
     failures = []
     downloader = _downloader()
     for url in urls:
@@ -188,11 +188,10 @@ def _downloader() -> Callable[..., object]:
 def _download(downloader, url: str, target: Path, size: int, verify) -> str | None:
     """Download `url` to `target` through a temporary file; return None or what went wrong."""
     try:
-        fd, name = tempfile.mkstemp(prefix=target.name + ".", suffix=PART_SUFFIX, dir=target.parent)
+        fd, part = temporary_file(target)
     except OSError as exc:
         return f"cannot write in {target.parent} ({exc.strerror or exc})"
     os.close(fd)
-    part = Path(name)
     try:
         log.info("downloading %s to %s", url, target)
         try:

@@ -7,6 +7,7 @@ and [`save_if_headless`][notmnist.plots.save_if_headless] at the end of the scri
 
 from __future__ import annotations
 
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -188,7 +189,8 @@ def save_if_headless() -> None:
 
     Each problem script ends with this call.  Without a display (a non-interactive backend such
     as Agg) the open figures are saved as `figures/<script>_<n>.png`; with a display, or under
-    the site build (mkdocs-gallery collects the figures), there is nothing to do.
+    the site build (mkdocs-gallery collects the figures), there is nothing to do.  When they cannot
+    be saved (a file named `figures` in the way) it ends the script with a one-line error.
     """
     import matplotlib
     import matplotlib.pyplot as plt
@@ -198,9 +200,19 @@ def save_if_headless() -> None:
         return
     stem = Path(sys.argv[0]).stem or "figure"
     folder = Path("figures")
-    folder.mkdir(exist_ok=True)
-    for k, num in enumerate(numbers, 1):
-        plt.figure(num).savefig(folder / f"{stem}_{k}.png", dpi=100)
+    try:
+        folder.mkdir(exist_ok=True)
+        for k, num in enumerate(numbers, 1):
+            plt.figure(num).savefig(folder / f"{stem}_{k}.png", dpi=100)
+    except OSError as exc:  # the end of a script: one line, no traceback (SystemExit prints it)
+        where = folder.absolute()
+        what = (
+            f"{where} is a file, not a folder; move it aside"
+            if os.path.lexists(folder) and not folder.is_dir()
+            else f"cannot write in {where} ({exc.strerror or exc}); make room or fix its permissions"
+        )
+        message = f"notmnist: error: figures not saved: {what}, or run the script from another folder"
+        raise SystemExit(message) from None
     print(
         f"\nNo display: {plural(len(numbers), 'figure')} saved as {folder / stem}_*.png "
         f"(the rendered site shows {'it' if len(numbers) == 1 else 'them'} too)."

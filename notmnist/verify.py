@@ -1,10 +1,11 @@
 """Is an archive the published one?  The one place that answers, for every caller.
 
 The archives have no published hash, so an archive is *verified* when it has the published byte
-size and the gzip signature (`file_problem`), a whole gzip stream whose CRC and length match, and
-readable images per letter equal to the published counts.  [`notmnist.fetch.fetch`][notmnist.fetch.fetch]
-asks [`contents_check`][notmnist.verify.contents_check] before it returns an archive, so one that
-fails is never used; the verdict is cached with the letters and remembered beside the archive.
+size and the gzip signature (`file_problem`, by the reader's own rule), a whole gzip stream whose
+CRC and length match, and readable images per letter equal to the published counts.
+[`notmnist.fetch.fetch`][notmnist.fetch.fetch] asks [`contents_check`][notmnist.verify.contents_check]
+before it returns an archive, so one that fails is never used; the verdict is cached with the letters
+and remembered beside the archive.
 """
 
 from __future__ import annotations
@@ -17,11 +18,16 @@ import numpy as np
 
 from . import _sidefile, cache
 from ._io import open_regular
-from .archive import ArchiveError, read_archive
+from .archive import ArchiveError, gzip_problem, read_archive
 from .registry import LETTERS, archive_info
 
-# The arrays of a `letters-<subset>` entry; `problem` is "" when the counts are the published ones.
-_LETTER_ARRAYS = ("images", "labels", "names", "skipped_member", "skipped_reason", "problem")
+# The arrays of a `letters-<subset>` entry: skipped members named (`skipped_member`, `skipped_reason`)
+# and counted per reason (`skipped_count`, `skipped_count_reason`); `problem` is "" when the counts are
+# the published ones.
+_LETTER_ARRAYS = (
+    "images", "labels", "names", "skipped_member", "skipped_reason", "skipped_count", "skipped_count_reason",
+    "problem",
+)
 
 
 def file_problem(path: Path, size: int) -> str | None:
@@ -40,10 +46,8 @@ def file_problem(path: Path, size: int) -> str | None:
     problems = []
     if found != size:
         problems.append(f"it is {found:,} bytes, expected {size:,}")
-    if head and not head.startswith(b"\x1f\x8b"):
-        html = head.lstrip().startswith(b"<") or b"<html" in head.lower()
-        problems.append("it is an HTML page, not a gzip file" if html else "it is not a gzip file")
-    return "; ".join(problems) or None
+    problems.append(gzip_problem(head))
+    return "; ".join(p for p in problems if p) or None
 
 
 def _counts_problem(counts: dict[str, int], subset: str) -> str | None:
@@ -76,6 +80,8 @@ def read_letters(path: Path, sha256: str, subset: str, data_home=None) -> dict[s
             "names": letters.names,
             "skipped_member": np.array([s.member for s in letters.skipped], dtype=str),
             "skipped_reason": np.array([s.reason for s in letters.skipped], dtype=str),
+            "skipped_count": np.array(list(letters.skipped.counts.values()), np.int64),
+            "skipped_count_reason": np.array(list(letters.skipped.counts), dtype=str),
             "problem": np.array(_counts_problem(letters.counts, subset) or ""),
         }
 

@@ -26,7 +26,7 @@ def test_reads_every_image_with_its_label(archive_factory):
         variant = [v for v in range(3) if font_name(label, v).encode() == name]
         assert variant, name
         np.testing.assert_array_equal(image, glyph(label, variant[0]))
-    assert letters.skipped == []
+    assert len(letters.skipped) == 0 and list(letters.skipped) == []
 
 
 def test_order_is_deterministic_and_parallel_equals_serial(archive_factory, monkeypatch):
@@ -127,6 +127,32 @@ def test_html_page_under_the_archive_name_is_a_clear_error(tmp_path):
     path.write_text("<!DOCTYPE html><html><body>Quota exceeded</body></html>")
     with pytest.raises(ArchiveError, match="HTML page"):
         read_archive(path)
+
+
+@pytest.mark.parametrize(
+    ("head", "problem"),
+    [
+        (b"", "it is empty"),
+        (b"<!DOCTYPE html><html><body>Quota exceeded</body></html>", "it is an HTML page, not a gzip file"),
+        (b"\n  <html><head><title>404</title></head></html>", "it is an HTML page, not a gzip file"),
+        (b"<?xml version='1.0'?><Error>AccessDenied</Error>", "it is an HTML page, not a gzip file"),
+        (b"PK\x03\x04 a zip file", "it is not a gzip file"),
+    ],
+    ids=["empty", "html", "html-after-blanks", "xml-error-page", "zip"],
+)
+def test_reader_and_verifier_say_alike_what_a_file_that_is_not_gzip_is(tmp_path, head, problem):
+    """read_archive and verify.file_problem give one answer, in one wording, from one rule."""
+    from notmnist import verify
+
+    path = tmp_path / "notMNIST_small.tar.gz"
+    path.write_bytes(head)
+    assert archive.gzip_problem(head) == problem
+    with pytest.raises(ArchiveError) as error:
+        read_archive(path, n_jobs=1)
+    assert str(error.value) == f"{path}: {problem}; delete it and fetch the archive again"
+    assert error.value.reason == problem
+    assert verify.file_problem(path, len(head)) == problem  # the right size: the first bytes alone
+    assert archive.gzip_problem(gzip.compress(head)) is None
 
 
 def test_gzip_of_something_else_is_a_clear_error(tmp_path):
@@ -437,6 +463,75 @@ def test_a_long_member_name_is_skipped_and_memory_stays_bounded(archive_factory,
     assert size < 2e6
 
 
+def _many_bad_members(tmp_path) -> tuple:
+    """An archive of 20 images and 8,030 bad members: 5,000 empty PNGs (decoding fails), 3,000 files
+    outside the letter folders, and 30 links, each to its own target (30 distinct reasons)."""
+    top = "notMNIST_small"
+    parts = [_letters_tar(top)]
+    parts += [_raw_member(f"{top}/A/empty{i}.png".encode(), b"") for i in range(5000)]
+    parts += [_raw_member(f"{top}/junk{i}.bin".encode(), b"x") for i in range(3000)]
+    for i in range(30):
+        info = tarfile.TarInfo(f"{top}/B/link{i}.png")
+        info.type, info.linkname = tarfile.SYMTYPE, f"target{i}"
+        parts.append(info.tobuf(tarfile.USTAR_FORMAT))
+    path = tmp_path / "notMNIST_small.tar.gz"
+    path.write_bytes(gzip.compress(b"".join(parts) + bytes(1024), compresslevel=1))
+    return path, {"empty file (0 bytes)": 5000, "not in a letter folder <top>/A ... <top>/J": 3000}
+
+
+@pytest.mark.parametrize("n_jobs,batch", [(1, archive._BATCH), (2, 1000)])
+def test_skipped_members_are_counted_per_reason_and_only_the_first_few_named(
+    tmp_path, monkeypatch, n_jobs, batch
+):
+    """8,030 bad members: every one counted under its reason, at most KEEP named per reason, the same
+    whichever way the archive is read (per member or in bulk, here or in workers)."""
+    monkeypatch.setattr(archive, "_BATCH", batch)  # with 2 jobs: several batches, decoded by workers
+    path, expected = _many_bad_members(tmp_path)
+    bulk, per_member = _letters_both_ways(path, n_jobs)
+    _assert_same(bulk, per_member)
+    skips = bulk.skipped
+    assert len(bulk) == 20 and len(skips) == 8030 and len(skips.counts) == 32
+    assert {k: skips.counts[k] for k in expected} == expected
+    assert skips.counts["symlink to 'target29': not followed"] == 1
+    for reason, members, more in skips.groups():
+        assert len(members) == min(skips.counts[reason], archive.Skips.KEEP)
+        assert len(members) + more == skips.counts[reason]
+        assert all(s.reason == reason for s in members)
+    assert len(list(skips)) == 2 * archive.Skips.KEEP + 30
+    assert [s.member for s in skips][:2] == ["notMNIST_small/junk0.bin", "notMNIST_small/junk1.bin"]
+
+
+def test_skips_tell_apart_at_most_REASONS_reasons():
+    """Past REASONS distinct reasons, members are counted under OTHER, the first named with their own."""
+    skips = archive.Skips()
+    for i in range(1000):
+        skips.add(f"m{i}", f"reason {i % 200}")
+    R, K = archive.Skips.REASONS, archive.Skips.KEEP
+    assert len(skips) == 1000 and len(skips.counts) == R + 1
+    assert skips.counts["reason 0"] == 5 and skips.counts[archive.Skips.OTHER] == 1000 - 5 * R
+    other = [s for s in skips if s.reason not in skips.counts]
+    assert [s.reason for s in other] == [f"reason {i}" for i in range(R, R + K)]
+    whole, halves = archive.Skips(), (archive.Skips(), archive.Skips())
+    for i in range(1000):  # R reasons in all: two records joined are as one
+        whole.add(f"m{i}", f"reason {i % R}")
+        halves[i >= 500].add(f"m{i}", f"reason {i % R}")
+    halves[0].update(halves[1])
+    assert halves[0] == whole and len(whole) == 1000
+
+
+def test_skips_restored_from_the_cache_keep_their_counts(tmp_path):
+    """The letters' cache entry keeps the count per reason and the named members of each."""
+    from notmnist import cache, dataset
+
+    path, _ = _many_bad_members(tmp_path)
+    source = dataset.DataSource("standin", {"small": path}, 1e-9, "")  # scale: no minimum per letter
+    fresh = dataset._letters(source, "small", tmp_path).skipped
+    [(_, size)] = cache._entries(tmp_path)
+    restored = dataset._letters(source, "small", tmp_path).skipped  # from the cache entry
+    assert restored == fresh == read_archive(path, n_jobs=1).skipped and len(restored) == 8030
+    assert size < 200e3  # a few named members, not 8,030
+
+
 def _gnu_member(name: str, data: bytes = b"", kind: bytes = tarfile.REGTYPE) -> bytes:
     info = tarfile.TarInfo(name)
     info.type, info.size, info.mtime = kind, len(data), 0
@@ -505,8 +600,8 @@ def test_real_gnu_tar_sparse_archive_is_read(tmp_path):
             pytest.skip("this file system stores no holes, so tar wrote no sparse member")
     letters = read_archive(path, n_jobs=1)
     assert letters.counts == dict.fromkeys(LETTERS, 2)
-    assert [s.member for s in letters.skipped] == ["top/A/holes.png"]
-    assert "sparse" in letters.skipped[0].reason
+    [skip] = letters.skipped
+    assert skip.member == "top/A/holes.png" and "sparse" in skip.reason
 
 
 def _inspect(args, **kwargs):

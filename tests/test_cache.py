@@ -303,6 +303,41 @@ def test_code_hash_covers_every_module_the_code_imports():
     assert cache.code_hash(baseline) == cache.code_hash("baseline.py") != cache.code_hash(sanitise)
 
 
+def test_code_hash_ignores_docstrings_and_comments_but_not_code(tmp_path):
+    """A docstring or comment edit of a module keeps the code hash (and every cached fit); a code edit
+    changes it, in that module or in one it imports."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    copy = tmp_path / "notmnist"
+    shutil.copytree(Path(cache.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    code = "from notmnist import baseline, cache; print(cache.code_hash(baseline))"
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+
+    def key_after(module: str, old: str, new: str) -> str:
+        path = copy / module
+        text = path.read_text()
+        assert old in text
+        path.write_text(text.replace(old, new, 1))
+        command = [sys.executable, "-c", code]
+        run = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        return run.stdout.strip()
+
+    from notmnist import baseline
+
+    original = cache.code_hash(baseline)
+    assert key_after("baseline.py", '"""', '"""Edited: ') == original  # the module's docstring
+    assert key_after("baseline.py", "    Parameters\n", "    Parameters (edited)\n") == original
+    assert key_after("baseline.py", "\nimport ", "\n# a new comment\nimport ") == original
+    assert key_after("pixels.py", '"""', '"""Edited: ') == original  # a module it imports
+    changed = key_after("pixels.py", "\ndef ", "\nEDITED = 1\n\n\ndef ")
+    assert changed != original
+    assert key_after("baseline.py", "\ndef ", "\nEDITED = 1\n\n\ndef ") not in (original, changed)
+
+
 def test_code_hash_is_the_same_when_the_package_is_reached_through_a_symlink(tmp_path):
     """Importing the package through a symlinked folder gives the same code hash, not a ValueError."""
     import subprocess

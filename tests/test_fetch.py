@@ -22,7 +22,7 @@ import pytest
 from conftest import font_name, glyph, png_bytes
 
 from notmnist import _sidefile, registry
-from notmnist._io import STALE_AFTER, atomic_write
+from notmnist._io import STALE_AFTER, atomic_write, is_temporary
 from notmnist.fetch import ArchiveMismatch, DataUnavailable, _archive_status, fetch
 from notmnist.registry import LETTERS
 
@@ -275,6 +275,7 @@ def test_interrupted_download_leaves_nothing_and_next_call_works(tmp_path, serve
     with pytest.raises(KeyboardInterrupt):
         fetch("small", data_home=tmp_path)
     assert written and written[0].parent == tmp_path and written[0].name != NAME
+    assert is_temporary(written[0].name, NAME)  # the one scheme that info and clear-cache know
     assert list(tmp_path.iterdir()) == []
     monkeypatch.setattr(fetch_module, "_downloader", real)
     assert fetch("small", data_home=tmp_path).read_bytes() == ARCHIVE
@@ -282,19 +283,22 @@ def test_interrupted_download_leaves_nothing_and_next_call_works(tmp_path, serve
 
 
 def test_temp_files_of_killed_downloads_are_never_the_archive(tmp_path, server, monkeypatch):
-    """A complete-looking temp file is not used; stale ones are removed, a live one is kept."""
+    """A complete-looking temp file is not used; stale ones are removed, a live one is kept, and an
+    old file of the user's not named as the package names its temporary files is left alone."""
     use_mirrors(monkeypatch, server.mirror("m1"))
-    stale = tmp_path / f"{NAME}.killed{fetch_module.PART_SUFFIX}"
-    live = tmp_path / f"{NAME}.running{fetch_module.PART_SUFFIX}"
-    for part in (stale, live):
+    stale = tmp_path / f".{NAME}.killed_1.part"
+    live = tmp_path / f".{NAME}.running.part"
+    mine = tmp_path / f"{NAME}.mine.part"
+    for part in (stale, live, mine):
         part.write_bytes(ARCHIVE)
     old = time.time() - STALE_AFTER - 60
     os.utime(stale, (old, old))
+    os.utime(mine, (old, old))
     with pytest.raises(DataUnavailable):
         fetch("small", data_home=tmp_path, download_if_missing=False)
     assert fetch("small", data_home=tmp_path).read_bytes() == ARCHIVE
     assert server.requests == [f"/m1/{NAME}"]
-    assert leftovers(tmp_path) == [live.name]
+    assert leftovers(tmp_path) == sorted([live.name, mine.name])
 
 
 def test_a_stalled_mirror_is_given_up_for_the_next(tmp_path, server, monkeypatch):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -31,6 +32,18 @@ def test_inspect_prints_counts_skipped_duplicates_and_blanks(archive_factory, ca
     assert f"{top}/A/empty.png: empty file (0 bytes)" in out
     assert "exact duplicates: 1 group holding 2 images (1 redundant copy)" in out
     assert "near-constant images (blank or solid): 2" in out
+
+
+def test_inspect_names_the_first_skipped_members_of_a_reason_and_counts_the_rest(archive_factory, capsys):
+    """Past the first KEEP members skipped for a reason, inspect says how many more, not each one."""
+    from notmnist.archive import Skips
+
+    extra = [(f"notMNIST_small/A/empty{i}.png", b"") for i in range(Skips.KEEP + 30)]
+    assert main(["inspect", str(archive_factory(per_letter=2, extra=extra)), "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert f"skipped members: {Skips.KEEP + 30}" in out
+    assert out.count(": empty file (0 bytes)") == Skips.KEEP + 1
+    assert "  ... and 30 more: empty file (0 bytes)" in out
 
 
 def test_errors_are_one_line_without_traceback(tmp_path):
@@ -180,6 +193,26 @@ def test_leftovers_of_standin_writes_are_listed_and_cleared(tmp_path, capsys):
     assert "and 2 temporary files and folders of interrupted writes" in capsys.readouterr().out
     assert sorted(p.name for p in folder.iterdir()) == ["notMNIST_large.tar.gz"]
     assert (tmp_path / ".hidden-but-not-ours.part").exists()
+
+
+def test_leftover_of_a_killed_download_is_listed_and_cleared(tmp_path, capsys):
+    """A download killed midway leaves its temporary file, named as every temporary file of the package:
+    info lists it, clear-cache removes it; a file of the user's named otherwise is left alone."""
+    from notmnist import _io
+
+    fd, part = _io.temporary_file(tmp_path / "notMNIST_small.tar.gz")  # as fetch names its download
+    os.write(fd, bytes(2000))
+    os.close(fd)
+    mine = [tmp_path / "notMNIST_small.tar.gz.abcd1234.part", tmp_path / ".notMNIST_small.tar.gz.part"]
+    for path in mine:
+        path.write_text("user's")
+    assert main(["info", "--data-home", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "temporary files and folders (writes interrupted, or running now): 1" in out
+    assert f"  {part.name}: 0.0 MB" in out
+    assert main(["clear-cache", "--data-home", str(tmp_path)]) == 0
+    assert "and 1 temporary files and folders of interrupted writes" in capsys.readouterr().out
+    assert not part.exists() and all(path.read_text() == "user's" for path in mine)
 
 
 @pytest.mark.parametrize(

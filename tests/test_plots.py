@@ -124,6 +124,28 @@ def test_problem_script_without_display_saves_its_figures(tmp_path):
     assert "non-interactive" not in run.stderr
 
 
+def test_a_file_named_figures_is_a_one_line_error_and_left_alone(tmp_path):
+    """With a file (or a dangling link) named `figures` in the way: one line saying what to do, exit
+    status 1, no traceback, and the user's file untouched."""
+    script = tmp_path / "plot_demo.py"
+    script.write_text(
+        "import matplotlib.pyplot as plt\nfrom notmnist import plots\n"
+        "plt.subplots()\nplt.show()\nplots.save_if_headless()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    env["MPLBACKEND"] = "Agg"
+    figures = tmp_path / "figures"
+    for make in (lambda: figures.write_text("my notes"), lambda: figures.symlink_to(tmp_path / "nowhere")):
+        make()
+        run = subprocess.run([sys.executable, script], cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert run.returncode == 1 and "Traceback" not in run.stderr
+        [line] = run.stderr.strip().splitlines()
+        assert line.startswith("notmnist: error: ") and f"{figures} is a file, not a folder" in line
+        assert "move it" in line
+        assert figures.is_symlink() or figures.read_text() == "my notes"
+        figures.unlink()
+
+
 def test_shown_distance_never_rounds_up_to_the_threshold():
     """A caption's distance is rounded down, so one under a threshold never shows as the threshold."""
     assert plots.shown_distance(11.97) == "11.9"
