@@ -5,8 +5,9 @@ One stand-in's fidelity table (the data page, or ``python -m notmnist standin
 hundred designs, so its learning curve moves by a few hundredths from one seed
 to the next.  Tuning the rendering needs the average, so this script renders a
 stand-in per seed into a scratch folder, computes :func:`notmnist.fidelity.report`
-for each and prints a Markdown table of mean, standard deviation and range next to the real
-figure; progress goes to stderr.  The real glyphs' figures are those of the 2,000-glyph real
+for each and prints a Markdown table of mean, standard deviation, standard error of the mean
+(sd / sqrt(seeds): how far the mean may be off) and range next to the real figure; progress
+goes to stderr.  The real glyphs' figures are those of the 2,000-glyph real
 sample, :data:`notmnist.fidelity.REAL_GLYPHS`; the transfer rows, a model trained on the
 stand-in scored on that sample, appear where the sample is present (``../shared/data/`` beside
 the project folder)::
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
 
     n = len(args.seeds)
     print(f"\n{len(fonts)} of {args.fonts} fonts, scale {args.scale:g}, {n} stand-ins (seeds {args.seeds})\n")
-    print("| statistic | real | mean | sd | range |\n|---|---:|---:|---:|---|")
+    print("| statistic | real | mean | sd | se of the mean | range |\n|---|---:|---:|---:|---:|---|")
     for row in rows:
         v = values.get(row.key)
         if not v:
@@ -89,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         cell = fidelity.cell
         print(
             f"| {row.label} | {cell(row.real, row.key)} | {cell(statistics.mean(v), row.key)} "
-            f"| {sd:.3f} | {cell(min(v), row.key)} to {cell(max(v), row.key)} |"
+            f"| {sd:.3f} | {sd / len(v) ** 0.5:.3f} | {cell(min(v), row.key)} to {cell(max(v), row.key)} |"
         )
     return 0
 

@@ -25,6 +25,24 @@ def test_glyph_stats_of_known_images():
         fidelity.glyph_stats(images[:, :10], labels)
 
 
+def test_repeats_in_a_sample_are_rarer_the_smaller_the_sample():
+    """The expected share of repeated distinct images in a sample: all of it at share 1, and for
+    pairs f / (2 - f) (both copies kept, f^2, over at least one kept, 1 - (1 - f)^2)."""
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 256, (50, 28, 28), dtype=np.uint8)
+    images = np.concatenate([base, base[:10]])  # 10 pairs among 50 distinct images
+    whole = fidelity.glyph_stats(images, np.arange(60) % 10)["repeated_distinct"]
+    assert fidelity._repeats_in_sample(images, 1.0) == pytest.approx(whole) == pytest.approx(0.2)
+    f = 0.1
+    expected = 10 * f**2 / (10 * (1 - (1 - f) ** 2) + 40 * f)
+    assert fidelity._repeats_in_sample(images, f) == pytest.approx(expected)
+    ids = np.r_[np.arange(50), np.arange(10)]  # which distinct image each of the 60 is
+    kept = rng.random((4000, 60)) < f  # the same by drawing samples
+    drawn = [len(np.unique(ids[k])) for k in kept]
+    twice = [np.sum(np.bincount(ids[k]) > 1) for k in kept]
+    assert np.sum(twice) / np.sum(drawn) == pytest.approx(expected, rel=0.1)
+
+
 def test_neighbour_stats_find_planted_copies():
     """Copies and faint variants in the sample show up as identical and near neighbours."""
     rng = np.random.default_rng(0)
