@@ -395,7 +395,7 @@ def report(
             f"{split}_index": idx,
         })
     splits = dataset.Splits(**arrays)
-    near = duplicates.near_duplicates(sanitise.held_out(splits), splits.train_images)
+    near = duplicates.near_duplicates(sanitise.held_out(splits), splits.train_images, skip_near_constant=True)
     clean = sanitise.sanitise(splits.train_images, splits.valid_images, splits.test_images, near=near)
     return _table(large, small, splits, clean, seed=seed, real=_real_sample())
 
