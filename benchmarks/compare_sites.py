@@ -6,8 +6,9 @@ Usage::
 
 Prints the pages, figures and other files only one site has, the files that differ once what
 varies from build to build is masked (the generator's name, script and page build times, the
-timestamps inside the download zips), the search index entries that differ, and the links of
-each site that point at no file.  Exits 1 if anything but those masked parts differs.
+execution times page's times and shares, problem 6's fit times, the timestamps inside the download
+zips), the search index entries that differ, and the links of each site that point at no file.
+Exits 1 if anything but those masked parts differs.
 """
 
 from __future__ import annotations
@@ -23,16 +24,22 @@ from urllib.parse import unquote, urlsplit
 MASKS = [
     (re.compile(r'<meta name="generator" content="[^"]*">'), '<meta name="generator" content="X">'),
     (re.compile(r"\( \d+ minutes\s+[\d.]+ seconds\)"), "( TIME )"),
-    (re.compile(r"<td[^>]*>\s*[\d.]+\s*</td>"), "<td>TIME</td>"),  # execution times table
-    (re.compile(r"\*\*[\d.]+\*\*|<strong>[\d.]+</strong>"), "TIME"),
-    (re.compile(r"\b\d+ %"), "SHARE"),
     (re.compile(r"[\d.]+ s\b"), "TIME s"),  # seconds printed by the scripts (fit times etc.)
+    # problem 6's learning-curve table: its "fit time (s)" column only, the other columns kept
+    (re.compile(r"(training images +fit time \(s\).*\n)((?: *[\d,]+ +[\d.]+ +[\d.]+ +[\d.]+\n)+)"),
+     lambda m: m[1] + re.sub(r"(?m)^( *[\d,]+) +[\d.]+", r"\1  TIME", m[2])),
+]
+TIMES_PAGE = "mg_execution_times.html"
+TIMES_PAGE_MASKS = [  # on the execution times page only: elsewhere these numbers are results
+    (re.compile(r"<td[^>]*>\s*[\d.]+\s*</td>"), "<td>TIME</td>"),  # each script's time
+    (re.compile(r"\*\*[\d.]+\*\*|<strong>[\d.]+</strong>"), "TIME"),  # the total
+    (re.compile(r"[\d.]+ %"), "SHARE"),  # each script's share of the build
 ]
 
 
 def normalised(path: Path) -> str:
     text = path.read_text(encoding="utf-8", errors="replace")
-    for pattern, repl in MASKS:
+    for pattern, repl in MASKS + (TIMES_PAGE_MASKS if path.name == TIMES_PAGE else []):
         text = pattern.sub(repl, text)
     return text
 

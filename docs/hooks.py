@@ -234,11 +234,23 @@ def on_post_build(config):
 
 
 _ROOT_URL = re.compile(r'(?P<attr>\b(?:href|src)=")/(?!/)')
-_FIND_ROOT = """<script>(function(){var p=location.pathname.split("/").slice(0,-1);
+# Before anything else in <head>: a <base> at the site's root.  From disk the page is opened where it
+# lies, at the root; over HTTP the root is the longest prefix of the address that holds the site's
+# own stylesheet.
+_FIND_ROOT = """<script>(function(){
+if(location.protocol==="file:"){document.write('<base href="./">');return;}
+var p=location.pathname.split("/").slice(0,-1);
 for(var n=p.length;n>0;n--){var b=p.slice(0,n).join("/")+"/";var r=new XMLHttpRequest();
 try{r.open("HEAD",b+"assets/extra.css",false);r.send();}catch(e){continue;}
 if(r.status===200){document.write('<base href="'+b+'">');return;}}
 document.write('<base href="/">');})();</script>"""
+# Right after material's configuration, before its bundle reads it: the bundle resolves the site's
+# base and the search worker against the address, not the <base>, so both become absolute here.
+_ABSOLUTE_CONFIG = """<script>(function(){
+var c=document.getElementById("__config"),j=JSON.parse(c.textContent);
+j.base=document.baseURI;j.search=new URL(j.search,document.baseURI).href;c.textContent=JSON.stringify(j);
+})();</script>"""
+_CONFIG = re.compile(r'<script id="__config" type="application/json">.*?</script>', re.S)
 
 
 def root_relative_404(html: str) -> str:
@@ -248,11 +260,16 @@ def root_relative_404(html: str) -> str:
     to the page; mkdocs makes them root-absolute, which breaks under a sub-path
     (``https://host/workbook/``).  Instead they are made relative to a ``<base>`` that a short
     inline script sets first: the longest prefix of the address under which the site's own
-    stylesheet exists (same-origin requests only).
+    stylesheet exists (same-origin requests only), or the page's own folder when it is opened
+    from disk.  Material's configuration (the site's base, the search worker) is made absolute
+    against that ``<base>`` before material reads it.
     """
     html = _ROOT_URL.sub(lambda m: m["attr"], html)
     html = html.replace('__md_scope=new URL("/",location)', '__md_scope=new URL(".",document.baseURI)')
-    html = html.replace('"base": "/"', '"base": "."')
+    html = html.replace('"base": "/"', '"base": "."').replace('"search": "/', '"search": "')
+    html, configs = _CONFIG.subn(lambda m: m[0] + "\n" + _ABSOLUTE_CONFIG, html, count=1)
+    if not configs:
+        raise PluginError("404.html: no material configuration (<script id=\"__config\">) to make absolute")
     return html.replace("<head>", "<head>\n" + _FIND_ROOT, 1)
 
 

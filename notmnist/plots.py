@@ -43,6 +43,7 @@ def glyph_grid(
     ncols: int = 10,
     title: str | None = None,
     marked=None,
+    empty=None,
     size: float = 1.0,
 ):
     """Draw images in a grid, as one picture (fast even for hundreds of glyphs).
@@ -60,6 +61,9 @@ def glyph_grid(
         Figure title, wrapped to the figure's width.
     marked : sequence of bool, optional
         Draw a red frame around the images where True (mistakes, duplicates).
+    empty : sequence of bool, optional
+        Slots left blank where True (the image there is ignored): no glyph, frame or caption, so
+        a grid's filler never passes for an all-black glyph.
     size : float
         Inches per image.
     """
@@ -74,7 +78,8 @@ def glyph_grid(
     cell_h, cell_w = h + _PAD + below, w + _PAD
     mosaic = np.full((nrows * cell_h + _PAD, ncols * cell_w + _PAD), np.nan, np.float32)
     pixels = images.astype(np.float32) / 255 if images.dtype == np.uint8 else images.astype(np.float32) + 0.5
-    for i in range(n):
+    shown = np.ones(n, bool) if empty is None else ~np.asarray(empty, bool)
+    for i in np.flatnonzero(shown):
         y, x = _PAD + (i // ncols) * cell_h, _PAD + (i % ncols) * cell_w
         mosaic[y : y + h, x : x + w] = pixels[i]
     width = ncols * size + 0.2
@@ -90,7 +95,7 @@ def glyph_grid(
     ax.imshow(mosaic, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
     ax.set_axis_off()
     fontsize = max(11 * min(1.0, size / 0.9), _readable_size(width))
-    for i in range(n):
+    for i in np.flatnonzero(shown):
         y, x = _PAD + (i // ncols) * cell_h, _PAD + (i % ncols) * cell_w
         if captions is not None and captions[i]:
             ax.text(x + w / 2, y + h + 1, str(captions[i]), ha="center", va="top", fontsize=fontsize)
@@ -145,12 +150,12 @@ def letter_grid(images, labels, *, per_letter: int = 10, seed: int = 0, title: s
     for label, letter in enumerate(LETTERS):
         where = np.flatnonzero(labels == label)
         chosen = rng.choice(where, size=min(per_letter, len(where)), replace=False)
-        chosen = np.pad(chosen, (0, per_letter - len(chosen)), constant_values=-1)
+        chosen = np.pad(chosen, (0, per_letter - len(chosen)), constant_values=-1)  # -1: an empty slot
         picks.extend(chosen)
         captions.extend([letter] * per_letter)
-    blank = np.zeros_like(images[0])
-    grid = np.stack([images[i] if i >= 0 else blank for i in picks])
-    return glyph_grid(grid, captions, ncols=per_letter, title=title, size=0.8)
+    picks = np.array(picks)
+    grid = images[np.maximum(picks, 0)]
+    return glyph_grid(grid, captions, ncols=per_letter, title=title, empty=picks < 0, size=0.8)
 
 
 def pair_grid(left, right, captions, *, title: str | None = None, ncols: int = 6):
@@ -167,15 +172,16 @@ def pair_grid(left, right, captions, *, title: str | None = None, ncols: int = 6
     left, right = np.asarray(left), np.asarray(right)
     n = len(left)
     ncols = _fit_columns(max(1, min(ncols, n)), _PAIR_SIZE, captions)
-    rows, labels = [], []
+    rows, labels, empty = [], [], []
     for start in range(0, n, ncols):
         stop = min(start + ncols, n)
         pad = ncols - (stop - start)
-        blank = np.full((pad, *left.shape[1:]), left.min() if n else 0, left.dtype)
-        rows += [np.concatenate([left[start:stop], blank]), np.concatenate([right[start:stop], blank])]
+        filler = np.zeros((pad, *left.shape[1:]), left.dtype)  # drawn as empty slots
+        rows += [np.concatenate([left[start:stop], filler]), np.concatenate([right[start:stop], filler])]
         labels += [""] * ncols + list(captions[start:stop]) + [""] * pad
+        empty += 2 * ([False] * (stop - start) + [True] * pad)
     grid = np.concatenate(rows) if rows else left
-    return glyph_grid(grid, labels, ncols=ncols, title=title, size=_PAIR_SIZE)
+    return glyph_grid(grid, labels, ncols=ncols, title=title, empty=empty, size=_PAIR_SIZE)
 
 
 def save_if_headless() -> None:

@@ -127,7 +127,8 @@ def sanitised(splits: Splits, *, near: NearPairs | None = None, threshold: float
     splits : Splits
         From [`notmnist.dataset.load_splits`][notmnist.dataset.load_splits] (its provenance keys the cache).
     near : NearPairs, optional
-        Near duplicates of [`held_out`][notmnist.sanitise.held_out] against train, if already computed.
+        Near duplicates of [`held_out`][notmnist.sanitise.held_out] against train, if already computed,
+        with near-constant images skipped as problem 5 skips them (`skip_near_constant=True`).
     threshold : float, optional
         Near-duplicate threshold (grey levels); default
         [`notmnist.duplicates.DEFAULT_THRESHOLD`][notmnist.duplicates.DEFAULT_THRESHOLD].
@@ -146,7 +147,8 @@ def sanitised(splits: Splits, *, near: NearPairs | None = None, threshold: float
     def compute() -> dict[str, np.ndarray]:
         pairs = near
         if pairs is None:
-            pairs = near_duplicates(held_out(splits), splits.train_images, threshold=threshold)
+            pairs = near_duplicates(held_out(splits), splits.train_images, threshold=threshold,
+                                    skip_near_constant=True)
         result = sanitise(splits.train_images, splits.valid_images, splits.test_images, near=pairs)
         return {k: np.asarray(getattr(result, k)) for k in names}
 

@@ -118,18 +118,37 @@ print(f"test images shown: {len(shown)}, distinct: {len({image.tobytes() for ima
 # Near duplicates: choosing a measure and a threshold
 # ---------------------------------------------------
 # We measure the distance between two images as the root-mean-square
-# difference of their pixels, in grey levels (0-255). The idea is a brute-force
-# search: measure a query against every training image and keep the nearest.
-# For a handful of validation and test images:
+# difference of their pixels, in grey levels (0-255).
+#
+# Such a distance tells a copy from another picture only when the images vary
+# by much more than it: two images of the same mean grey whose pixels' standard
+# deviations are *s* and *t* are never more than *s* + *t* apart, whatever they
+# show. Two faint images (a pale glyph on grey, a dark shape on black) are
+# therefore close whatever letters they show, and can fall under the threshold
+# next to a different letter. So the near search leaves out the near-constant
+# images (standard deviation under 16 grey levels, as in problem 1), in every
+# split; the hash join above still finds their identical copies.
 
 queries = sanitise.held_out(splits)  # validation images, then test images
-sample = np.random.default_rng(0).choice(len(queries), size=min(1000, len(queries)), replace=False)
-train_pixels = sets["train"].reshape(len(sets["train"]), -1)
+faint = pixels.near_constant(queries, max_std=16)
+train_faint = pixels.near_constant(sets["train"], max_std=16)
+print(f"near-constant, left out of the near search: {int(faint.sum()):,} of {len(queries):,} validation and "
+      f"test images, {int(train_faint.sum()):,} of {len(sets['train']):,} training images")
+
+# %%
+# The idea is a brute-force search: measure a query against every training
+# image and keep the nearest. For a handful of validation and test images:
+
+searched = np.flatnonzero(~train_faint)  # the training images searched
+sample = np.random.default_rng(0).choice(np.flatnonzero(~faint), size=min(1000, int((~faint).sum())),
+                                         replace=False)
+train_pixels = sets["train"][searched].reshape(len(searched), -1)
 brute = []
 for q in sample[:5]:
     distance = 255 * np.sqrt(np.mean((train_pixels - queries[q].reshape(-1)) ** 2, axis=1))
     brute.append(distance.min())
-    print(f"query {q:>6,}: nearest training image {distance.argmin():>7,}, {distance.min():6.2f} grey levels")
+    print(f"query {q:>6,}: nearest training image {searched[distance.argmin()]:>7,}, "
+          f"{distance.min():6.2f} grey levels")
 
 # %%
 # Brute force touches every pixel of every pair. The package's search
@@ -137,16 +156,17 @@ for q in sample[:5]:
 # pairs in full: a cheap lower bound (a projection onto principal components)
 # discards the rest; it works in chunks to bound memory, and caches. It agrees:
 
-nn_distance, nn_index = duplicates.nearest_neighbours(queries[sample], sets["train"])
+nn_distance, nn_index = duplicates.nearest_neighbours(queries[sample], sets["train"][searched])
+nn_index = searched[nn_index]  # back to indices of the training split
 assert np.allclose(nn_distance[:5, 0], brute, atol=1e-3)
 
 # %%
-# For the whole sample of validation and test images, the distance to the
-# nearest training image. Exact copies sit at zero. A threshold separates two
-# kinds of pair only where the histogram shows a gap; where it doesn't, the
-# threshold is a choice. We take 12 grey levels, small against the 255 levels
-# of a pixel; the counts under the histogram show how many images a somewhat
-# different choice would flag.
+# For the whole sample of validation and test images (none near-constant),
+# the distance to the nearest training image. Exact copies sit at zero. A
+# threshold separates two kinds of pair only where the histogram shows a gap;
+# where it doesn't, the threshold is a choice. We take 12 grey levels, small
+# against the 255 levels of a pixel; the counts under the histogram show how
+# many images a somewhat different choice would flag.
 
 threshold = duplicates.DEFAULT_THRESHOLD
 fig, ax = plt.subplots(figsize=(5.4, 4))
@@ -166,12 +186,14 @@ print(f"of these {len(sample):,}, with a near (not identical) copy in train: {' 
 # The whole search
 # ----------------
 # Every validation and test image against every training image, with the
-# package's pruned search. Sanitising (below) drops the images with an
-# identical or a near copy in train, and counts them.
+# package's pruned search, near-constant images left out. Sanitising (below)
+# drops the images with an identical or a near copy in train, and counts them.
 
-near = duplicates.near_duplicates(queries, sets["train"], threshold=threshold)
+near = duplicates.near_duplicates(queries, sets["train"], threshold=threshold, skip_near_constant=True)
+assert np.array_equal(near.query_skipped, faint) and near.n_reference_skipped == int(train_faint.sum())
 clean = sanitise.sanitised(splits, near=near)
-print(f"measure: RMS pixel difference; threshold: < {threshold:g} grey levels")
+print(f"measure: RMS pixel difference; threshold: < {threshold:g} grey levels; left out as near-constant: "
+      f"{int(near.query_skipped.sum()):,} queries, {near.n_reference_skipped:,} training images")
 print(f"candidate pairs measured after pruning: {near.n_candidates:,}")
 print(f"valid images with a near (not identical) copy in train: {clean.valid_near:,}")
 print(f" test images with a near (not identical) copy in train: {clean.test_near:,}")
@@ -193,9 +215,8 @@ print(f"first {len(first)} test images with a copy in train at L1 < 10 (normalis
 # from below (top row: the image, bottom row: its nearest training image) and,
 # as many, images of the sample nearest to it from above (third and fourth
 # rows), each a different picture. Whether the pairs under it differ in kind
-# from those over it, or only by a grey level or two, is for you to judge. Note
-# that two faint images (little contrast) are close whatever they show, so a
-# faint picture can fall under the threshold next to a different letter.
+# from those over it, or only by a grey level or two, is for you to judge. No
+# near-constant image is among them: the search left those out.
 
 keys = np.array(digests["valid"] + digests["test"])  # each query's SHA-256
 under = np.flatnonzero((near.nearest > 0) & np.isfinite(near.nearest))

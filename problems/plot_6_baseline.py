@@ -82,8 +82,8 @@ for a, b in zip(sizes, sizes[1:]):
 # times how much better the model does on them ("on copies") than on the kept
 # ones ("on others"). Both groups are samples, so the gap is uncertain: the
 # table gives its 95 % interval (Newcombe's, from the Wilson interval of each
-# accuracy, sound even for a few copies). When the interval holds zero the gap
-# is within noise, and these data show no flattering either way.
+# accuracy, sound even for a few copies). When a row's interval holds zero, its
+# gap is within noise: that model shows no flattering either way.
 
 print(f"test images with a copy in train (not in the sanitised set): {int((~keep).sum()):,}")
 print(f"{'training images':>15}  {'raw - sanitised':>15}  {'95 % interval':>16}  {'on copies':>9}  "

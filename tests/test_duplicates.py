@@ -130,6 +130,33 @@ def test_near_duplicates_equal_brute_force(metric, threshold, seed):
     assert np.all(res.nearest_index[~has] == -1)
 
 
+
+def test_skip_near_constant_leaves_faint_images_out_and_counts_them():
+    """Faint images of different shapes are within the threshold of each other; skipped, they pair
+    with nothing (counted on both sides), and every other pair is still found, as brute force finds it."""
+    rng = np.random.default_rng(3)
+    shapes = _images(6, seed=30) > 128  # six different random shapes
+    faint = (200 + 16 * shapes).astype(np.uint8)  # pale shapes on grey: std about 8 grey levels
+    r = np.concatenate([_images(200, seed=31), faint[:3], faint[:1]])  # the last: a copy of a faint one
+    q = np.concatenate([_near_set(_images(10, seed=32), r[:200], rng), faint[3:]])
+    n_faint_q, n_faint_r = 3, 4
+    d, _ = _brute_pairs(q, r, "rms", 12.0)
+    assert (d[-n_faint_q:, -n_faint_r:] < 12).all()  # different shapes, yet "near copies"
+    plain = dup.near_duplicates(q, r)
+    assert plain.query_has_near[-n_faint_q:].all() and not plain.query_skipped.any()
+    assert plain.n_reference_skipped == 0
+    res = dup.near_duplicates(_normalised(q), _normalised(r), skip_near_constant=True)
+    assert res.query_skipped.tolist() == [False] * (len(q) - n_faint_q) + [True] * n_faint_q
+    assert res.n_reference_skipped == n_faint_r
+    assert not res.query_has_near[-n_faint_q:].any() and res.nearest_index.max() < 200
+    _, expected = _brute_pairs(q[:-n_faint_q], r[:-n_faint_r], "rms", 12.0)
+    got = set(zip(res.query_index.tolist(), res.reference_index.tolist(), strict=True))
+    assert got == expected and len(expected) > 0
+    assert np.allclose(res.distance, d[res.query_index, res.reference_index])
+    again = dup.near_duplicates(_normalised(q), _normalised(r), skip_near_constant=True)  # from the cache
+    assert np.array_equal(again.query_skipped, res.query_skipped)
+    assert again.n_reference_skipped == n_faint_r
+
 def test_near_duplicates_threshold_is_strict():
     """A pair exactly at the threshold is excluded, a hair below it is included."""
     r = _images(5)

@@ -68,12 +68,31 @@ def test_pair_grid_puts_each_pair_in_one_column():
     left = rng.integers(0, 256, (5, 28, 28), dtype=np.uint8)
     right = rng.integers(0, 256, (5, 28, 28), dtype=np.uint8)
     fig = plots.pair_grid(left, right, [f"p{i}" for i in range(5)], ncols=3)
-    cells = _cells(fig, 12, 3)  # rows: left 0-2, right 0-2, left 3-4 + blank, right 3-4 + blank
+    cells = _cells(fig, 12, 3)  # rows: left 0-2, right 0-2, left 3-4 + empty slot, right 3-4 + empty slot
     for i in range(5):
         row = 2 * (i // 3)
         np.testing.assert_allclose(cells[row * 3 + i % 3], left[i] / 255, atol=1e-6)
         np.testing.assert_allclose(cells[(row + 1) * 3 + i % 3], right[i] / 255, atol=1e-6)
     assert [t.get_text() for t in fig.axes[0].texts] == [f"p{i}" for i in range(5)]
+    plt.close(fig)
+
+
+def test_grid_filler_slots_are_left_empty_not_drawn_as_black_glyphs():
+    """A pair or letter grid's unused slots show nothing (no pixels, no frame), unlike a black glyph."""
+    black = np.zeros((5, 28, 28), np.uint8)  # real all-black glyphs must still be drawn
+    fig = plots.pair_grid(black, black, [f"p{i}" for i in range(5)], ncols=3)
+    cells = _cells(fig, 12, 3)
+    assert [np.isnan(c).all() for c in cells] == [False] * 8 + [True] + [False] * 2 + [True]
+    assert all(np.all(c == 0) for k, c in enumerate(cells) if k not in (8, 11))
+    assert len(fig.axes[0].patches) == 10  # one frame per image, none around the empty slots
+    plt.close(fig)
+    labels = np.r_[np.repeat(np.arange(10), 3), 0]  # letter A has 4 images, the others 3
+    images = np.zeros((31, 28, 28), np.uint8)
+    fig = plots.letter_grid(images, labels, per_letter=4)
+    empty = [np.isnan(c).all() for c in _cells(fig, 40, 4)]
+    assert empty == [False] * 4 + ([False] * 3 + [True]) * 9
+    assert [t.get_text() for t in fig.axes[0].texts] == ["A"] * 4 + [c for c in "BCDEFGHIJ" for _ in range(3)]
+    assert len(fig.axes[0].patches) == 31
     plt.close(fig)
 
 

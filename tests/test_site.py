@@ -374,6 +374,22 @@ def test_problems_5_and_6_show_the_solution_on_the_page(built_site):
         assert line in learner, f"problem 6 does not show {line!r}"
 
 
+def near_constant_left_out_is_named(output: str) -> None:
+    """Problem 5 counts the near-constant images its near search leaves out, the same in both lines."""
+    first = re.search(r"near-constant, left out of the near search: ([\d,]+) of ([\d,]+) validation and "
+                      r"test images, ([\d,]+) of ([\d,]+) training images", output)
+    again = re.search(r"left out as near-constant: ([\d,]+) queries, ([\d,]+) training images", output)
+    assert first and again, output
+    assert (first[1], first[3]) == (again[1], again[2])
+    assert int(first[1].replace(",", "")) <= int(first[2].replace(",", ""))
+
+
+@pytest.mark.slow
+def test_problem_5_names_the_near_constant_images_it_leaves_out(built_site):
+    """The near search's exclusion of faint images is counted on the page, never silent."""
+    near_constant_left_out_is_named(built_site.problem("plot_5_overlap").output)
+
+
 @pytest.mark.slow
 def test_problem_5_pair_figures_show_distinct_images(built_site):
     """Each pair figure of problem 5 shows every picture once (not one test image per train copy)."""
@@ -388,10 +404,11 @@ def overlap_verdicts_follow_their_numbers(output: str) -> None:
     for n, gap, low, high, verdict in rows:
         low, high = float(low), float(high)
         assert low <= float(gap) <= high, (n, gap, low, high)
-        expected = "within noise" if low < 0 < high else "raw higher" if low > 0 else "raw lower"
-        if 0 in (low, high):  # an end that rounds to zero: either verdict can be right
-            expected = {"within noise", expected}
-        allowed = {expected} if isinstance(expected, str) else expected
+        allowed = {"within noise" if low < 0 < high else "raw higher" if low > 0 else "raw lower"}
+        if low == 0:  # an end that rounds to zero: the interval may or may not hold zero
+            allowed = {"within noise", "raw higher"}
+        elif high == 0:
+            allowed = {"within noise", "raw lower"}
         assert verdict.strip() in allowed, (n, low, high, verdict)
 
 
@@ -644,6 +661,7 @@ def test_site_holds_on_real_glyphs(real_site):
         found = re.search(r".{0,80}stand-?in.{0,80}", text, re.I)
         assert not found, f"{where} speaks of a stand-in: {found[0]!r}"
     pair_figures_show_distinct_images(real_site.problem("plot_5_overlap").output)
+    near_constant_left_out_is_named(real_site.problem("plot_5_overlap").output)
     overlap_verdicts_follow_their_numbers(real_site.problem("plot_6_baseline").output)
 
 

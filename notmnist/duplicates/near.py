@@ -22,6 +22,7 @@ import numpy as np
 from .. import cache as _cache
 from ..pixels import _as_rows as _rows
 from ..pixels import _grey_levels as _grey
+from ..pixels import near_constant
 from .exact import _identity
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,10 @@ class NearPairs:
         on ties); `inf` and `-1` if none.
     n_candidates : int
         Pairs of distinct images measured on full pixels after pruning (how well the bound pruned).
+    query_skipped : ndarray of bool, shape (n_query,)
+        Queries left out of the search as near-constant (`skip_near_constant`): never in a pair.
+    n_reference_skipped : int
+        References left out likewise.
     """
 
     query_index: np.ndarray
@@ -66,6 +71,8 @@ class NearPairs:
     threshold: float
     metric: str
     n_candidates: int
+    query_skipped: np.ndarray
+    n_reference_skipped: int
 
     @property
     def query_has_near(self) -> np.ndarray:
@@ -200,6 +207,7 @@ def near_duplicates(
     *,
     threshold: float | None = None,
     metric: str = DEFAULT_METRIC,
+    skip_near_constant: bool = False,
     cache: bool = True,
 ) -> NearPairs:
     """Find every (query, reference) pair closer than `threshold`, exactly.
@@ -212,6 +220,15 @@ def near_duplicates(
     ([`nearest_neighbours`][notmnist.duplicates.nearest_neighbours]): the threshold belongs in the
     gap below the bulk.
 
+    A threshold in grey levels only tells a copy from another picture when the images vary by much
+    more than it: two images of the same mean grey whose pixels' standard deviations are `s` and
+    `t` are never more than `s + t` apart, whatever they show.  Two faint images (a pale glyph on
+    grey, a dark shape on black) are therefore close whatever letters they are, and
+    `skip_near_constant` leaves every [`near_constant`][notmnist.pixels.near_constant] image
+    (standard deviation under 16 grey levels) out of the search, on both sides, counted in
+    `query_skipped` and `n_reference_skipped`.  Their identical copies are found by hashing
+    ([`notmnist.duplicates.exact`][notmnist.duplicates.exact]).
+
     Parameters
     ----------
     query, reference : ndarray of uint8 or float, shape (Nq, H, W) and (Nr, H, W)
@@ -220,37 +237,55 @@ def near_duplicates(
         Pairs with `distance < threshold` (strictly) are returned, in grey levels.  Default
         [`DEFAULT_THRESHOLDS`][notmnist.duplicates.DEFAULT_THRESHOLDS] of the metric.
     metric : {"rms", "mad"}, default "rms"
+    skip_near_constant : bool, default False
+        Leave near-constant images out of the search (see above).
     cache : bool, default True
         Reuse the result of an earlier run, keyed by the SHA-256 of both image arrays, the
-        metric, the threshold and this module's source.
+        metric, the threshold, `skip_near_constant` and this module's source.
     """
     if threshold is None:
         threshold = DEFAULT_THRESHOLDS.get(metric)
     rows_q, rows_r = _checked(query, reference, metric, threshold)
+    skip = bool(skip_near_constant)
     if not cache:
-        return _near_duplicates(rows_q, rows_r, float(threshold), metric)
-    fields = ("query_index", "reference_index", "distance", "nearest", "nearest_index", "n_candidates")
+        return _near_duplicates(rows_q, rows_r, float(threshold), metric, skip)
+    fields = ("query_index", "reference_index", "distance", "nearest", "nearest_index", "query_skipped",
+              "n_candidates", "n_reference_skipped")
 
     def search() -> dict[str, np.ndarray]:
-        pairs = _near_duplicates(rows_q, rows_r, float(threshold), metric)
+        pairs = _near_duplicates(rows_q, rows_r, float(threshold), metric, skip)
         return {name: np.asarray(getattr(pairs, name)) for name in fields}
 
-    parts = (_cache._fingerprint(rows_q, rows_r), metric, float(threshold), _cache.code_hash(*_CODE))
+    parts = (_cache._fingerprint(rows_q, rows_r), metric, float(threshold), skip, _cache.code_hash(*_CODE))
     arrays, _ = _cache.memo("near", parts, fields, search)
     return NearPairs(
-        **{name: arrays[name] for name in fields[:-1]},
+        **{name: arrays[name] for name in fields[:-2]},
         threshold=float(threshold),
         metric=metric,
         n_candidates=int(arrays["n_candidates"]),
+        n_reference_skipped=int(arrays["n_reference_skipped"]),
     )
 
 
-def _near_duplicates(rows_q: np.ndarray, rows_r: np.ndarray, threshold: float, metric: str) -> NearPairs:
+def _searched(rows: np.ndarray, classes, skip: bool):
+    """The classes searched (indices) and, per image, whether it was skipped as near-constant."""
+    order, starts, sizes = classes
+    constant = near_constant(rows)[order[starts]] if skip else np.zeros(len(sizes), bool)
+    skipped = np.empty(len(rows), bool)
+    skipped[order] = np.repeat(constant, sizes)
+    return np.flatnonzero(~constant), skipped
+
+
+def _near_duplicates(
+    rows_q: np.ndarray, rows_r: np.ndarray, threshold: float, metric: str, skip: bool = False
+) -> NearPairs:
     """`near_duplicates` on checked rows, without the cache."""
     # distinct images only, then expanded to every copy (blank images repeat thousands of times)
     class_q, class_r = _classes(rows_q), _classes(rows_r)
-    qd = _grey(rows_q, "query", class_q[0][class_q[1]])  # first image of each class
-    rd = _grey(rows_r, "reference", class_r[0][class_r[1]])
+    cq, query_skipped = _searched(rows_q, class_q, skip)
+    cr, reference_skipped = _searched(rows_r, class_r, skip)
+    qd = _grey(rows_q, "query", class_q[0][class_q[1][cq]])  # first image of each class searched
+    rd = _grey(rows_r, "reference", class_r[0][class_r[1][cr]])
     n_pixels = qd.shape[1]
     limit = threshold**2 * n_pixels if metric == "rms" else threshold * n_pixels  # on the sum statistic
     if metric == "rms":
@@ -265,7 +300,7 @@ def _near_duplicates(rows_q: np.ndarray, rows_r: np.ndarray, threshold: float, m
     n_candidates = len(qi)
     stat, dist = _distances(metric, qd, rd, qi, ri)
     keep = stat < limit
-    qi, ri, dist = _expand(class_q, class_r, qi[keep], ri[keep], dist[keep])
+    qi, ri, dist = _expand(class_q, class_r, cq[qi[keep]], cr[ri[keep]], dist[keep])
     order = np.lexsort((ri, qi, dist))
     qi, ri, dist = qi[order], ri[order], dist[order]
     nearest = np.full(len(rows_q), np.inf)
@@ -275,10 +310,12 @@ def _near_duplicates(rows_q: np.ndarray, rows_r: np.ndarray, threshold: float, m
     nearest[qi[first]] = dist[first]
     nearest_index[qi[first]] = ri[first]
     log.info(
-        "near duplicates (%s < %g): %d pairs, %d candidates checked for %d x %d images",
-        metric, threshold, len(qi), n_candidates, len(rows_q), len(rows_r),
+        "near duplicates (%s < %g): %d pairs, %d candidates checked for %d x %d images (%d and %d skipped)",
+        metric, threshold, len(qi), n_candidates, len(rows_q), len(rows_r), query_skipped.sum(),
+        reference_skipped.sum(),
     )
-    return NearPairs(qi, ri, dist, nearest, nearest_index, float(threshold), metric, n_candidates)
+    return NearPairs(qi, ri, dist, nearest, nearest_index, float(threshold), metric, n_candidates,
+                     query_skipped, int(reference_skipped.sum()))
 
 
 def nearest_neighbours(
