@@ -131,53 +131,6 @@ def _repeats_in_sample(images: np.ndarray, share: float) -> float:
     return float(twice.sum() / seen.sum())
 
 
-def font_matches(
-    images: np.ndarray, labels: np.ndarray, fonts, *, designs: int = 3, top: int = 20, seed: int = 0
-) -> dict[str, int]:
-    """How much real glyphs look like each font: how many have it among their nearest fonts.
-
-    `designs` random designs of every font (no pictures instead of letters) are rendered in all
-    ten letters; each real glyph counts for the `top` fonts whose design of its letter comes
-    nearest (root-mean-square distance).  Stored in the package by `benchmarks/real_glyphs.py`,
-    these counts are what [`notmnist.standin.font_weights`][] draws fonts by.
-
-    Parameters
-    ----------
-    images : ndarray of uint8, shape (N, 28, 28)
-        Real glyphs.
-    labels : ndarray of int, shape (N,)
-        Their letters, 0 to 9.
-    fonts : sequence of str or PathLike
-        Font files, as [`notmnist.standin.find_fonts`][] gives them.
-    designs, top, seed : int
-        Designs per font, fonts counted per glyph, and the seed of the designs.
-
-    Returns
-    -------
-    dict
-        File name of every font to its count (fonts of the same name added up), sorted by name.
-    """
-    from .standin import render
-
-    rng = np.random.default_rng(seed)
-    drawn = render._random_designs(rng, designs * len(fonts), len(fonts), 0.0)
-    owner = np.repeat(np.arange(len(fonts)), designs)
-    drawn = [(int(f), *d[1:]) for f, d in zip(owner, drawn)]
-    glyphs = render._render_designs([(d, k) for d in drawn for k in range(len(LETTERS))], fonts)
-    glyphs = glyphs.reshape(len(drawn), len(LETTERS), -1).astype(np.float32)
-    real = np.asarray(images).reshape(len(images), -1).astype(np.float32)
-    counts = np.zeros(len(fonts), np.int64)
-    for k in range(len(LETTERS)):
-        g, x = glyphs[:, k], real[np.asarray(labels) == k]
-        d = (x**2).sum(1)[:, None] + (g**2).sum(1)[None] - 2 * x @ g.T
-        nearest_per_font = np.minimum.reduceat(d, np.arange(0, len(drawn), designs), axis=1)
-        np.add.at(counts, np.argsort(nearest_per_font, axis=1)[:, :top].ravel(), 1)
-    by_name: dict[str, int] = {}
-    for font, count in zip(fonts, counts.tolist()):
-        by_name[Path(font).name] = by_name.get(Path(font).name, 0) + count
-    return dict(sorted(by_name.items()))
-
-
 def _near_l1(test_images: np.ndarray, train_images: np.ndarray, first: int = 200) -> tuple[int, int]:
     """(found, looked at): of the first `first` normalised test images, those with a copy in train
     at L1 < 10 (the published criterion, identical copies included)."""
@@ -248,36 +201,17 @@ def _real_sample():
     return read_archive(REAL_SAMPLE, n_jobs=1)
 
 
-def held_out(labels: np.ndarray) -> np.ndarray:
-    """Which real glyphs score the transfer: half of each letter, drawn with seed 0.  The other
-    half weighs the stand-in's fonts ([`font_matches`][notmnist.fidelity.font_matches]), so the
-    transfer is measured on glyphs the stand-in was never fitted to.
-
-    Parameters
-    ----------
-    labels : ndarray of int, shape (N,)
-        Letters of the real sample, in its order.
-    """
-    labels = np.asarray(labels)
-    rng, out = np.random.default_rng(0), np.zeros(len(labels), bool)
-    for k in np.unique(labels):
-        idx = rng.permutation(np.flatnonzero(labels == k))
-        out[idx[len(idx) // 2:]] = True
-    return out
-
-
 def _transfer_stats(train_images, train_labels, real_images, real_labels, folds: int = 5) -> dict:
-    """`transfer_<n>`: accuracy on the held-out real glyphs (`held_out`) of logistic regression
-    trained on the first `n` training images (None if fewer); `real_cv`: the same model by
-    `folds`-fold cross-validation on all the real glyphs, trained on `real_cv_n` per fold."""
+    """`transfer_<n>`: accuracy on every real glyph of logistic regression trained on the first `n`
+    training images (None if fewer); `real_cv`: the same model by `folds`-fold cross-validation on
+    the real glyphs, trained on `real_cv_n` per fold."""
     out: dict[str, float | None] = {}
-    test = held_out(real_labels)
     for n in _TRANSFER_SIZES:
         if n > len(train_labels):
             out[f"transfer_{n}"] = None
             continue
         model, _ = baseline.fit_logistic(train_images[:n], train_labels[:n])
-        out[f"transfer_{n}"] = baseline.accuracy(model, real_images[test], real_labels[test])
+        out[f"transfer_{n}"] = baseline.accuracy(model, real_images, real_labels)
     fold = np.random.default_rng(0).permutation(len(real_labels)) % folds
     right = 0
     for k in range(folds):
@@ -353,8 +287,8 @@ def _table(large, small, splits: dataset.Splits, clean: sanitise.Sanitised, *, s
         for n in _TRANSFER_SIZES:
             rows.append(Row(
                 f"transfer_{n}",
-                f"held-out half of the real sample read by logistic regression trained on {n:,} "
-                f"images (real: {t['real_cv_n']:,} real, 5-fold)",
+                f"real sample read by logistic regression trained on {n:,} images "
+                f"(real: {t['real_cv_n']:,} real, 5-fold)",
                 t["real_cv"] if n == t["real_cv_n"] else None, t[f"transfer_{n}"],
             ))
     return rows
@@ -470,16 +404,14 @@ def markdown(provenance: Mapping[str, Any]) -> str:
     out = "\n".join(lines) + "\n"
     transfer = [r.standin for r in rows if r.key.startswith("transfer_") and r.standin is not None]
     if transfer:
-        sample = _real_glyphs.FIGURES["sample"]["glyphs"]
-        acc, n = transfer[-1], sample // 2
+        acc, n = transfer[-1], _real_glyphs.FIGURES["sample"]["glyphs"]
         out += (
             "\nThe last rows ask what matters to a learner: does what a model learns on the stand-in "
             "carry over to real letters?  Logistic regression trained on the first training images "
-            f"of the stand-in is scored on half of a sample of {sample:,} real glyphs of "
-            "`notMNIST_small`; the other half weighed the fonts the stand-in is drawn from, so these "
-            "are glyphs it was never fitted to.  The real column is the same model trained on real "
-            "glyphs, by 5-fold cross-validation on the whole sample (it holds too few glyphs to train "
-            f"on 20,000).  Scored on {n:,} glyphs, an accuracy of {acc:.3f} has a standard error of "
+            f"of the stand-in is scored on a sample of {n:,} real glyphs of `notMNIST_small`; the "
+            "real column is the same model trained on real glyphs, by 5-fold cross-validation on "
+            "that sample (it holds too few glyphs to train on 20,000).  Scored on "
+            f"{n:,} glyphs, an accuracy of {acc:.3f} has a standard error of "
             f"{(acc * (1 - acc) / n) ** 0.5:.3f}.\n"
         )
     manifest = read_manifest(dataset.locate().paths["large"].parent) or {}

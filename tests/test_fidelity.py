@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -92,40 +90,8 @@ def test_real_figures_are_those_of_the_sample():
     assert measured == pytest.approx(fidelity.REAL_GLYPHS, abs=1e-4)
     nn = fidelity.neighbour_stats(letters.images, seed=0)
     assert nn == pytest.approx(fidelity.REAL_NEIGHBOURS, abs=1e-4)
-    # The font counts were measured on the half of the sample the transfer does not score.
-    assert sum(_real_glyphs.FONT_COUNTS.values()) == (~fidelity.held_out(letters.labels)).sum() * 20
-    assert stored["fonts"]["top"] == 20
     # The corrected figures: real glyphs are often bold letters stretched to fill the box.
     assert fidelity.REAL_GLYPHS["mostly_bright"] > 0.25 and fidelity.REAL_GLYPHS["bbox_fills_box"] > 0.99
-
-
-def test_font_matches_count_the_font_real_glyphs_were_drawn_in():
-    """Glyphs drawn in one font count it among their nearest fonts most often; every glyph counts
-    `top` fonts, and fonts of one file name are added up."""
-    from notmnist.standin import fonts as standin_fonts
-    from notmnist.standin import render
-
-    names = ("DejaVuSans.ttf", "DejaVuSerif-Bold.ttf", "cmtt10.ttf")
-    fonts = [str(standin_fonts._bundled_font(n)) for n in names]
-    designs = render._random_designs(np.random.default_rng(5), 6, 3, 0.0)
-    designs = [(1, *d[1:]) for d in designs]  # all in the second font, drawn unlike font_matches' own
-    jobs = [(d, k) for d in designs for k in range(10)]
-    images = render._render_designs(jobs, fonts, n_jobs=1)
-    labels = np.array([k for _, k in jobs])
-    counts = fidelity.font_matches(images, labels, fonts, designs=2, top=2)
-    assert sum(counts.values()) == 2 * len(labels) and set(counts) == {Path(f).name for f in fonts}
-    assert max(counts, key=counts.get) == "DejaVuSerif-Bold.ttf"
-    assert counts["DejaVuSerif-Bold.ttf"] > 0.8 * len(labels)
-    twice = fidelity.font_matches(images[:10], labels[:10], fonts[:2] + fonts[1:2], designs=1, top=1)
-    assert list(twice) == list(names[:2]) and sum(twice.values()) == 10  # one name, counted once
-
-
-def test_held_out_is_half_of_each_letter_always_the_same():
-    """The transfer's real glyphs: half of each letter, the same halves on every call."""
-    labels = np.repeat(np.arange(10), 7)[::-1]
-    held = fidelity.held_out(labels)
-    assert [int(held[labels == k].sum()) for k in range(10)] == [4] * 10  # 7 // 2 weigh, 4 score
-    assert np.array_equal(held, fidelity.held_out(labels))
 
 
 def test_transfer_reads_real_glyphs_with_a_model_trained_elsewhere():

@@ -410,21 +410,6 @@ def test_font_weights_keep_one_collection_from_dominating(tmp_path):
     assert np.allclose(same, 0.2)
 
 
-def test_font_weights_follow_the_real_glyphs_counts(tmp_path, monkeypatch):
-    """Fonts measured against real glyphs are drawn by their counts plus a floor, a font of a name
-    met twice shares its count, and a font not measured weighs like the mean font."""
-    from notmnist import _real_glyphs
-
-    monkeypatch.setattr(_real_glyphs, "FONT_COUNTS", {"a.ttf": 90, "b.ttf": 0, "c.ttf": 30})
-    monkeypatch.setitem(_real_glyphs.FIGURES, "fonts", {"fonts": 3})
-    fonts = [tmp_path / "x" / "a.ttf", tmp_path / "x" / "b.ttf", tmp_path / "y" / "c.ttf",
-             tmp_path / "z" / "c.ttf", tmp_path / "z" / "new.ttf"]
-    w = standin.font_weights(fonts)
-    mean, floor = 40, standin_fonts._FLOOR * 40  # 120 counts over the 3 fonts measured
-    expected = np.array([90 + floor, floor, 15 + floor, 15 + floor, mean])
-    assert np.allclose(w, expected / expected.sum())
-
-
 def test_designs_are_drawn_with_the_font_weights(tmp_path):
     """The plan draws fonts by their weights: a lone font gets its share, not 1/n of the designs."""
     fonts = _fake_fonts(tmp_path, {"collection": 36, "lone": 1})  # lone: 1/(1+6) of the designs

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import _real_glyphs, _sidefile
+from .. import _sidefile
 from ..config import FONT_SETS, data_home
 from ..registry import LETTERS
 
@@ -106,15 +106,10 @@ def _warn_if_few(n_fonts: int) -> bool:
 
 
 def font_weights(fonts: Sequence[str | os.PathLike]) -> np.ndarray:
-    """The chance of drawing each font for a design (summing to 1).
+    """The chance of drawing each font for a design (summing to 1): `1 / sqrt(n)` in a folder of `n`.
 
-    Calibrated on real glyphs where the package knows the fonts: a font is drawn in proportion to
-    how many glyphs of a real sample have it among their nearest fonts
-    ([`notmnist.fidelity.font_matches`][], stored by `benchmarks/real_glyphs.py`, looked up by file
-    name and shared among fonts of one name), plus a floor so that every font appears; a font not
-    measured counts as the mean font.
-    Where none is known, `1 / sqrt(n)` for a font in a folder of `n`: a folder is usually one font
-    package, and one large collection would otherwise make most of the stand-in.
+    A folder is usually one font package, and one large collection would otherwise make most of
+    the stand-in: with the square root, 400 fonts of one folder count like 20 single fonts.
 
     Parameters
     ----------
@@ -123,19 +118,8 @@ def font_weights(fonts: Sequence[str | os.PathLike]) -> np.ndarray:
     """
     if not fonts:
         raise ValueError("no fonts to weigh")
-    counts, names = _real_glyphs.FONT_COUNTS, Counter(Path(f).name for f in fonts)
-    if any(name in counts for name in names):
-        mean = sum(counts.values()) / _real_glyphs.FIGURES["fonts"]["fonts"]
-        weights = np.array([
-            counts[name] / names[name] + _FLOOR * mean if name in counts else mean
-            for name in (Path(f).name for f in fonts)
-        ])
-    else:
-        weights = np.array(_folder_sizes(fonts)) ** -0.5
+    weights = np.array(_folder_sizes(fonts)) ** -0.5
     return weights / weights.sum()
-
-
-_FLOOR = 0.13  # a font's chance never falls below 13 % of the mean font's
 
 
 def _folder_sizes(fonts: Sequence[str | os.PathLike]) -> list[int]:
