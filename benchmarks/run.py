@@ -322,7 +322,7 @@ def main(argv=None) -> int:
     parser.add_argument("--archive", type=Path, help="for the read row: any notMNIST-layout .tar.gz")
     parser.add_argument("--write", type=Path, metavar="PATH", help="also write a Markdown page of results")
     parser.add_argument(
-        "--fidelity", default="--fonts all --seeds 0-2", metavar="ARGS",
+        "--fidelity", default="--fonts all --seeds 0-11", metavar="ARGS",
         help="with --write: arguments of benchmarks/fidelity.py, or 'none' (default: %(default)s)",
     )
     args = parser.parse_args(argv)
