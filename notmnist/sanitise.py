@@ -134,8 +134,16 @@ def sanitised(splits: Splits, *, near: NearPairs | None = None, threshold: float
         [`notmnist.duplicates.DEFAULT_THRESHOLD`][notmnist.duplicates.DEFAULT_THRESHOLD].
     """
     threshold = DEFAULT_THRESHOLD if threshold is None else threshold
-    if near is not None and near.threshold != threshold:
-        raise ValueError(f"near pairs were found with threshold {near.threshold}, not {threshold}")
+    if near is not None:  # the cache below is keyed as if sanitised() had searched itself
+        searched = (near.threshold, near.metric, near.skip_near_constant, len(near.nearest))
+        expected = (threshold, "rms", True, len(splits.valid_labels) + len(splits.test_labels))
+        if searched != expected:
+            raise ValueError(
+                "near pairs must be those of near_duplicates(held_out(splits), splits.train_images, "
+                f"threshold={threshold:g}, skip_near_constant=True); these were found with threshold "
+                f"{near.threshold:g}, metric {near.metric!r}, skip_near_constant={near.skip_near_constant}, "
+                f"for {len(near.nearest):,} queries"
+            )
     prov = splits.provenance
     if prov is None or prov.sizes is None:
         raise ValueError(

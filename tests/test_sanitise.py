@@ -47,8 +47,8 @@ def _in(images: np.ndarray, train: np.ndarray) -> np.ndarray:
 
 
 def _near(splits):
-    """Near duplicates of the held-out images in train, at the default threshold."""
-    return duplicates.near_duplicates(sanitise.held_out(splits), splits.train_images)
+    """Near duplicates of the held-out images in train, at the default threshold, as problem 5 finds them."""
+    return duplicates.near_duplicates(sanitise.held_out(splits), splits.train_images, skip_near_constant=True)
 
 
 def test_sanitise_drops_copies_of_train():
@@ -115,6 +115,15 @@ def test_sanitised_is_cached_and_keyed_by_threshold(splits, monkeypatch):
     assert (strict.valid_in_train, strict.test_in_train) == (first.valid_in_train, first.test_in_train)
     with pytest.raises(ValueError, match="threshold"):
         sanitise.sanitised(splits, near=_near(splits), threshold=1.0)
+    # Pairs found another way would be cached as if sanitised() had searched itself: refused.
+    queries = sanitise.held_out(splits)
+    for other in (
+        duplicates.near_duplicates(queries, splits.train_images),
+        duplicates.near_duplicates(queries[1:], splits.train_images, skip_near_constant=True),
+        duplicates.near_duplicates(queries, splits.train_images, metric="mad", skip_near_constant=True),
+    ):
+        with pytest.raises(ValueError, match="skip_near_constant=True"):
+            sanitise.sanitised(splits, near=other)
 
 
 def test_sanitised_needs_splits_with_provenance(splits):

@@ -61,6 +61,8 @@ class NearPairs:
         Queries left out of the search as near-constant (`skip_near_constant`): never in a pair.
     n_reference_skipped : int
         References left out likewise.
+    skip_near_constant : bool
+        Whether near-constant images were left out of the search.
     """
 
     query_index: np.ndarray
@@ -73,6 +75,7 @@ class NearPairs:
     n_candidates: int
     query_skipped: np.ndarray
     n_reference_skipped: int
+    skip_near_constant: bool = False
 
     @property
     def query_has_near(self) -> np.ndarray:
@@ -264,6 +267,7 @@ def near_duplicates(
         metric=metric,
         n_candidates=int(arrays["n_candidates"]),
         n_reference_skipped=int(arrays["n_reference_skipped"]),
+        skip_near_constant=bool(skip),
     )
 
 
@@ -315,7 +319,7 @@ def _near_duplicates(
         reference_skipped.sum(),
     )
     return NearPairs(qi, ri, dist, nearest, nearest_index, float(threshold), metric, n_candidates,
-                     query_skipped, int(reference_skipped.sum()))
+                     query_skipped, int(reference_skipped.sum()), bool(skip))
 
 
 def nearest_neighbours(
